@@ -1,0 +1,73 @@
+"""PCM and WAV helpers, and the ffmpeg that Gradio's streaming player needs."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import tempfile
+import wave
+from pathlib import Path
+
+SAMPLE_RATE_HZ = 24_000  # DashScope qwen-tts: 24 kHz, 16-bit signed little-endian, mono
+SAMPLE_WIDTH_BYTES = 2
+CHANNELS = 1
+BYTES_PER_SECOND = SAMPLE_RATE_HZ * SAMPLE_WIDTH_BYTES * CHANNELS
+
+
+class AudioFormatError(ValueError):
+    """Bytes that are not the WAV DashScope promises."""
+
+
+def pcm_to_wav(pcm: bytes) -> bytes:
+    """Wrap raw 24 kHz mono 16-bit PCM in a WAV header."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as writer:
+        writer.setnchannels(CHANNELS)
+        writer.setsampwidth(SAMPLE_WIDTH_BYTES)
+        writer.setframerate(SAMPLE_RATE_HZ)
+        writer.writeframes(pcm)
+    return buffer.getvalue()
+
+
+def wav_to_pcm(data: bytes) -> bytes:
+    """The PCM inside a 24 kHz mono 16-bit WAV; AudioFormatError for anything else."""
+    try:
+        with wave.open(io.BytesIO(data), "rb") as reader:
+            shape = (reader.getframerate(), reader.getnchannels(), reader.getsampwidth())
+            if shape != (SAMPLE_RATE_HZ, CHANNELS, SAMPLE_WIDTH_BYTES):
+                raise AudioFormatError(f"unexpected WAV format {shape}")
+            return reader.readframes(reader.getnframes())
+    except (wave.Error, EOFError) as exc:
+        raise AudioFormatError(f"not a WAV file: {exc}") from exc
+
+
+def duration_s(pcm: bytes) -> float:
+    """Seconds of audio in raw PCM."""
+    return len(pcm) / BYTES_PER_SECOND
+
+
+def ensure_ffmpeg() -> str:
+    """Path of an ffmpeg on PATH, putting the one shipped by imageio-ffmpeg there if none is.
+
+    Gradio's streaming player calls `ffmpeg` by name, so a machine without a system ffmpeg gets
+    a link to the pip package's binary in a private directory at the front of PATH.
+    """
+    found = shutil.which("ffmpeg")
+    if found:
+        return found
+    import imageio_ffmpeg
+
+    binary = imageio_ffmpeg.get_ffmpeg_exe()
+    link_dir = Path(tempfile.gettempdir()) / f"qwen-tts-showcase-ffmpeg-{os.getuid()}"
+    link_dir.mkdir(exist_ok=True)
+    link = link_dir / "ffmpeg"
+    if not link.exists():  # missing, or dangling after the venv moved
+        link.unlink(missing_ok=True)
+        try:
+            link.symlink_to(binary)
+        except FileExistsError:  # another process made it first
+            pass
+    os.environ["PATH"] = f"{link_dir}{os.pathsep}{os.environ.get('PATH', '')}"
+    return str(link)
+

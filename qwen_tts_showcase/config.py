@@ -1,0 +1,50 @@
+"""Settings read from the environment once, then passed down as arguments."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from .catalogue import Catalogue
+
+
+def _float(env: dict[str, str], name: str, default: float) -> float:
+    value = env.get(name, "").strip()
+    return float(value) if value else default
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    value = env.get(name, "").strip()
+    return int(value) if value else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    api_key: str = field(default="", repr=False)  # the Space owner's key; never shown or logged
+    default_region: str = "beijing"
+    base_urls: dict[str, str] = field(default_factory=dict)  # region id -> DashScope HTTP base
+    connect_timeout_s: float = 5.0
+    read_timeout_s: float = 30.0  # the longest silence tolerated between two bytes of a response
+    total_timeout_s: float = 120.0  # one synthesis, start to last byte
+    download_timeout_s: float = 30.0  # fetching the WAV behind audio.url
+    concurrency_limit: int = 16  # syntheses running at once; more wait in the queue
+    queue_size: int = 64  # waiting beyond the running ones; the next visitor is told to retry
+
+    @classmethod
+    def from_env(cls, catalogue: Catalogue, env: dict[str, str] | None = None) -> Settings:
+        """Settings from environment variables (see the README's Configuration section)."""
+        env = dict(os.environ if env is None else env)
+        return cls(
+            api_key=env.get("DASHSCOPE_API_KEY", "").strip(),
+            default_region=env.get("DASHSCOPE_REGION", "beijing").strip() or "beijing",
+            base_urls={
+                region.id: env.get(region.base_url_env, "").strip() or region.base_url
+                for region in catalogue.regions
+            },
+            connect_timeout_s=_float(env, "SHOWCASE_CONNECT_TIMEOUT_S", cls.connect_timeout_s),
+            read_timeout_s=_float(env, "SHOWCASE_READ_TIMEOUT_S", cls.read_timeout_s),
+            total_timeout_s=_float(env, "SHOWCASE_TOTAL_TIMEOUT_S", cls.total_timeout_s),
+            download_timeout_s=_float(env, "SHOWCASE_DOWNLOAD_TIMEOUT_S", cls.download_timeout_s),
+            concurrency_limit=_int(env, "SHOWCASE_CONCURRENCY_LIMIT", cls.concurrency_limit),
+            queue_size=_int(env, "SHOWCASE_QUEUE_SIZE", cls.queue_size),
+        )

@@ -1,0 +1,117 @@
+"""Every error the demo shows to a visitor.
+
+    DemoError                     str(err) is safe to show to a visitor (English, then Chinese)
+    ├── InputError                bad text, voice, model or language; raised before any request
+    └── DashScopeError            .code .status_code .request_id .retryable
+        ├── MissingKeyError       no key; raised before any request is sent
+        ├── InvalidKeyError       401 InvalidApiKey (wrong key, or a key of the other region)
+        ├── AccessDeniedError     403 *, Arrearage
+        ├── ContentRejectedError  DataInspectionFailed
+        ├── BadRequestError       other 4xx
+        ├── RateLimitError        429 Throttling*                          retryable
+        ├── ServiceError          5xx, unreadable response                 retryable
+        ├── ConnectionFailedError refused or dropped connection            retryable
+        ├── UpstreamTimeoutError  no answer within the timeout
+        ├── IncompleteAudioError  a stream that stopped before its last frame
+        └── AudioDownloadError    the audio URL is expired or unreachable
+
+Messages say what happened and what to do. They never hold the key, the raw body or audio.
+"""
+
+from __future__ import annotations
+
+
+class DemoError(Exception):
+    """An error whose text is written for people, in English and Chinese."""
+
+    def __init__(self, en: str, zh: str) -> None:
+        super().__init__(en)
+        self.en = en
+        self.zh = zh
+
+    def message(self, prefer_chinese: bool = False) -> str:
+        """Both languages, the visitor's first."""
+        first, second = (self.zh, self.en) if prefer_chinese else (self.en, self.zh)
+        return f"{first}\n{second}"
+
+    def __str__(self) -> str:
+        return self.message()
+
+
+class InputError(DemoError):
+    """The request was refused before reaching DashScope."""
+
+
+class DashScopeError(DemoError):
+    """DashScope (or the way to it) failed; carries the machine details as attributes."""
+
+    retryable = False
+
+    def __init__(
+        self,
+        en: str,
+        zh: str,
+        *,
+        code: str | None = None,
+        status_code: int | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        self.code = code
+        self.status_code = status_code
+        self.request_id = request_id
+        if code or request_id:
+            details = ", ".join(
+                part
+                for part in (
+                    f"HTTP {status_code}" if status_code else "",
+                    f"code {code}" if code else "",
+                    f"request id {request_id}" if request_id else "",
+                )
+                if part
+            )
+            en, zh = f"{en} ({details})", f"{zh}（{details}）"
+        super().__init__(en, zh)
+
+
+class MissingKeyError(DashScopeError):
+    pass
+
+
+class InvalidKeyError(DashScopeError):
+    pass
+
+
+class AccessDeniedError(DashScopeError):
+    pass
+
+
+class ContentRejectedError(DashScopeError):
+    pass
+
+
+class BadRequestError(DashScopeError):
+    pass
+
+
+class RateLimitError(DashScopeError):
+    retryable = True
+
+
+class ServiceError(DashScopeError):
+    retryable = True
+
+
+class ConnectionFailedError(DashScopeError):
+    retryable = True
+
+
+class UpstreamTimeoutError(DashScopeError):
+    pass
+
+
+class IncompleteAudioError(DashScopeError):
+    pass
+
+
+class AudioDownloadError(DashScopeError):
+    pass

@@ -1,0 +1,564 @@
+"""A local DashScope that speaks the real wire protocol, for tests and for work without a key.
+
+It answers `POST {base}/services/aigc/multimodal-generation/generation` as the reference
+describes: Bearer auth, JSON errors, SSE frames of base64 24 kHz PCM ending in a
+`finish_reason: "stop"` frame with an `audio.url`, and serves that WAV under `/files/`.
+Two regions share one port: Beijing at `/api/v1`, Singapore at `/intl/api/v1`; a key works
+only in its own region, as on the real service. Faults are queued per request.
+
+    python -m qwen_tts_showcase.simulator --port 8765
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import io
+import json
+import math
+import threading
+import time
+import uuid
+import wave
+from collections import OrderedDict
+from dataclasses import asdict, dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+import numpy as np
+
+from .catalogue import Catalogue, load_catalogue
+from .text import billed_characters, estimated_tokens, input_size
+
+SAMPLE_RATE_HZ = 24_000
+GENERATION_PATH = "/services/aigc/multimodal-generation/generation"
+REGION_PREFIXES = {"beijing": "/api/v1", "singapore": "/intl/api/v1"}
+DEFAULT_KEYS = {"sk-sim-beijing": "beijing", "sk-sim-singapore": "singapore"}
+URL_LIFETIME_S = 86_400
+FILES_KEPT = 512
+
+FAULTS = {
+    # fault: (HTTP status, DashScope code, message) for faults answered with a JSON error
+    "invalid_key": (401, "InvalidApiKey", "Invalid API-key provided."),
+    "access_denied": (403, "AccessDenied", "Access denied."),
+    "model_access_denied": (403, "Model.AccessDenied", "Model access denied."),
+    "free_tier_only": (403, "AllocationQuota.FreeTierOnly", "The free tier of the model has been exhausted."),
+    "arrearage": (400, "Arrearage", "Access denied, please make sure your account is in good standing."),
+    "data_inspection": (400, "DataInspectionFailed", "Input data may contain inappropriate content."),
+    "throttling": (429, "Throttling.RateQuota", "Requests rate limit exceeded, please try again later."),
+    "quota_exceeded": (429, "Throttling.AllocationQuota", "Allocated quota exceeded, please increase your quota limit."),
+    "internal_error": (500, "InternalError", "An internal error has occured, please try again later or contact service support."),
+    "unavailable": (503, "ModelUnavailable", "Model is unavailable, please try again later."),
+    "invalid_parameter": (400, "InvalidParameter", "Range of input length should be [1, 512]"),
+}
+# Faults with a behaviour of their own (see _serve_generation and _serve_file).
+SPECIAL_FAULTS = (
+    "bad_gateway_html",  # 502 with an HTML page, as a load balancer sends
+    "drop_connection",  # close the socket before any response
+    "hang",  # answer nothing for delay_s
+    "data_inspection_midstream",  # event:error frame after after_chunks frames
+    "cut_stream",  # end the stream cleanly after after_chunks frames, without the last frame
+    "drop_midstream",  # close the socket after after_chunks frames
+    "stall_midstream",  # send after_chunks frames, then nothing for delay_s
+    "malformed_json",  # 200 application/json that is not JSON
+    "malformed_sse",  # an SSE data line that is not JSON
+    "missing_output",  # a frame without "output"
+    "expired_url",  # audio.url already expired
+    "unreachable_url",  # audio.url on a port nobody listens on
+    "slow_url",  # the file route waits delay_s
+)
+
+
+@dataclass
+class Fault:
+    kind: str
+    after_chunks: int = 1
+    delay_s: float = 3600.0
+
+
+@dataclass
+class UpstreamProfile:
+    """How the fake model behaves in time; benchmarks change it, tests keep it instant."""
+
+    first_chunk_delay_s: float = 0.0  # before the first frame
+    realtime_factor: float = 0.0  # wall seconds per second of audio after the first frame
+    chunk_seconds: float = 0.5  # audio per frame (the real service sends about 0.72 s)
+    fixed_audio_seconds: float | None = None  # overrides the length derived from the text
+
+
+@dataclass
+class RecordedRequest:
+    """One request as it crossed the wire, and what the simulator answered with."""
+
+    path: str
+    region: str
+    headers: dict[str, str]
+    body: dict | None
+    streamed: bool
+    status: int = 0
+    pcm: bytes = b""  # the audio sent (all of it, even if a fault cut the stream)
+    fault: str | None = None
+
+
+def speech_seconds(text: str) -> float:
+    """A plausible length of speech for text: 0.22 s per ideograph, 0.06 s per other letter."""
+    han = sum(1 for ch in text if "\u3400" <= ch <= "\u9fff")
+    other = sum(1 for ch in text if ch.isalnum()) - han
+    pauses = sum(1 for ch in text if ch in ",.!?;:，。！？；：、")
+    return max(0.5, 0.22 * han + 0.06 * other + 0.12 * pauses)
+
+
+def render_speech(model: str, voice: str, text: str, seconds: float | None = None) -> bytes:
+    """Deterministic 24 kHz mono s16le "speech": voiced tones, one syllable per 0.2 s."""
+    seconds = speech_seconds(text) if seconds is None else seconds
+    count = int(round(seconds * SAMPLE_RATE_HZ))
+    seed = int.from_bytes(hashlib.sha256(f"{model}|{voice}|{text}".encode()).digest()[:8], "little")
+    rng = np.random.default_rng(seed)
+    syllable = int(0.2 * SAMPLE_RATE_HZ)
+    pitches = rng.uniform(110, 260, size=count // syllable + 1)
+    t = np.arange(count) / SAMPLE_RATE_HZ
+    pitch = np.repeat(pitches, syllable)[:count]
+    envelope = np.sin(np.pi * (np.arange(count) % syllable) / syllable) ** 2
+    wave_ = np.sin(2 * np.pi * pitch * t) + 0.3 * np.sin(4 * np.pi * pitch * t)
+    return (wave_ * envelope * 9000).astype("<i2").tobytes()
+
+
+def _wav(pcm: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as writer:
+        writer.setnchannels(1)
+        writer.setsampwidth(2)
+        writer.setframerate(SAMPLE_RATE_HZ)
+        writer.writeframes(pcm)
+    return buffer.getvalue()
+
+
+class DashScopeSimulator:
+    """A threaded DashScope on 127.0.0.1; use as a context manager or start()/stop()."""
+
+    def __init__(
+        self,
+        port: int = 0,
+        keys: dict[str, str] | None = None,
+        profile: UpstreamProfile | None = None,
+        catalogue: Catalogue | None = None,
+    ) -> None:
+        self.port = port
+        self.keys = dict(DEFAULT_KEYS if keys is None else keys)
+        self.profile = profile or UpstreamProfile()
+        self.catalogue = catalogue or load_catalogue()
+        self.requests: list[RecordedRequest] = []
+        self.handler_errors: list[BaseException] = []
+        self._faults: list[Fault] = []
+        self._files: OrderedDict[str, tuple[bytes, int, float]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._wake = threading.Event()  # set to end every wait of the handlers (clear, stop)
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    def start(self) -> DashScopeSimulator:
+        handler = type("Handler", (_Handler,), {"simulator": self})
+        self._server = _Server(("127.0.0.1", self.port), handler)
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._wake.set()
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+            self._thread.join(timeout=5)
+            self._server = None
+
+    def __enter__(self) -> DashScopeSimulator:
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    @property
+    def origin(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def base_url(self, region: str = "beijing") -> str:
+        """The DashScope HTTP base for a region, as DASHSCOPE_HTTP_BASE_URL would hold it."""
+        return self.origin + REGION_PREFIXES[region]
+
+    # --- test controls --------------------------------------------------------------------------
+
+    def enqueue_fault(
+        self, kind: str, after_chunks: int = 1, delay_s: float = 3600.0, times: int = 1
+    ) -> None:
+        """Make the next `times` requests that reach the generation route fail this way."""
+        if kind not in FAULTS and kind not in SPECIAL_FAULTS:
+            raise ValueError(f"unknown fault {kind!r}")
+        with self._lock:
+            self._faults.extend(Fault(kind, after_chunks, delay_s) for _ in range(times))
+
+    def clear(self) -> None:
+        """Forget requests, faults and files, and go back to an instant upstream."""
+        with self._lock:
+            self.requests.clear()
+            self._faults.clear()
+            self._files.clear()
+            self.handler_errors.clear()
+            self._wake.set()
+            self._wake = threading.Event()
+        self.profile = UpstreamProfile()
+
+    def check_handler_errors(self) -> None:
+        """Re-raise in the test the first error a handler thread hit."""
+        if self.handler_errors:
+            raise self.handler_errors[0]
+
+    def generation_requests(self) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.path.endswith(GENERATION_PATH)]
+
+    # --- used by the handler --------------------------------------------------------------------
+
+    def _sleep(self, seconds: float) -> None:
+        """Wait, unless the simulator is cleared or stopped first (then the client is dropped)."""
+        if seconds > 0 and self._wake.wait(seconds):
+            raise _ClientGone
+
+    def _next_fault(self) -> Fault | None:
+        with self._lock:
+            return self._faults.pop(0) if self._faults else None
+
+    def _record(self, request: RecordedRequest) -> None:
+        with self._lock:
+            self.requests.append(request)
+
+    def _store_file(self, audio_id: str, pcm: bytes, expires_at: int, delay_s: float) -> None:
+        with self._lock:
+            self._files[audio_id] = (_wav(pcm), expires_at, delay_s)
+            while len(self._files) > FILES_KEPT:
+                self._files.popitem(last=False)
+
+    def _file(self, audio_id: str) -> tuple[bytes, int, float] | None:
+        with self._lock:
+            return self._files.get(audio_id)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        pass  # a client that hangs up between requests is normal; handler errors are kept
+
+
+class _ClientGone(Exception):
+    """The client closed the connection; nothing to report."""
+
+
+class _Handler(BaseHTTPRequestHandler):
+    simulator: DashScopeSimulator
+    protocol_version = "HTTP/1.1"
+    server_version = "DashScopeSimulator/1.0"
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 - the base class's name
+        pass  # quiet; the request log is in simulator.requests
+
+    # --- routing --------------------------------------------------------------------------------
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        self._guarded(self._route_post)
+
+    def do_GET(self) -> None:  # noqa: N802
+        self._guarded(self._route_get)
+
+    def _guarded(self, route) -> None:
+        try:
+            route()
+        except (_ClientGone, BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+        except Exception as exc:  # surfaced in the test by check_handler_errors()
+            self.simulator.handler_errors.append(exc)
+            self.close_connection = True
+
+    def _route_post(self) -> None:
+        path = urlsplit(self.path).path
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        if path.startswith("/_sim/"):
+            return self._control(path, raw)
+        for region, prefix in REGION_PREFIXES.items():
+            if path == prefix + GENERATION_PATH:
+                return self._serve_generation(region, path, raw)
+        self._send_json(404, {"code": "NotFound", "message": f"No route {path}."})
+
+    def _route_get(self) -> None:
+        parts = urlsplit(self.path)
+        if parts.path.startswith("/files/") and parts.path.endswith(".wav"):
+            return self._serve_file(parts.path[len("/files/") : -len(".wav")], parts.query)
+        if parts.path == "/_sim/requests":
+            rows = [
+                {**asdict(r), "pcm": None, "pcm_bytes": len(r.pcm)}
+                for r in self.simulator.requests
+            ]
+            return self._send_json(200, {"requests": rows})
+        self._send_json(404, {"code": "NotFound", "message": f"No route {parts.path}."})
+
+    def _control(self, path: str, raw: bytes) -> None:
+        """Controls for a simulator in another process (benchmarks, manual testing)."""
+        body = json.loads(raw or b"{}")
+        if path == "/_sim/faults":
+            self.simulator.enqueue_fault(**body)
+        elif path == "/_sim/profile":
+            self.simulator.profile = UpstreamProfile(**body)
+        elif path == "/_sim/reset":
+            self.simulator.clear()
+        else:
+            return self._send_json(404, {"code": "NotFound", "message": path})
+        self._send_json(200, {"ok": True})
+
+    # --- the generation endpoint ----------------------------------------------------------------
+
+    def _serve_generation(self, region: str, path: str, raw: bytes) -> None:
+        sim = self.simulator
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        streamed = headers.get("x-dashscope-sse", "").lower() == "enable"
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = None
+        record = RecordedRequest(path, region, headers, body, streamed)
+        sim._record(record)
+        request_id = str(uuid.uuid4())
+        refusal = self._refusal(region, headers, body)
+        if refusal:
+            record.status = refusal[0]
+            return self._send_error(*refusal, request_id)
+        fault = sim._next_fault()
+        record.fault = fault.kind if fault else None
+        if fault and fault.kind in FAULTS:
+            record.status = FAULTS[fault.kind][0]
+            return self._send_error(*FAULTS[fault.kind], request_id)
+        if fault and fault.kind == "bad_gateway_html":
+            record.status = 502
+            page = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
+            return self._send_bytes(502, "text/html", page)
+        if fault and fault.kind == "drop_connection":
+            raise _ClientGone
+        if fault and fault.kind == "hang":
+            sim._sleep(fault.delay_s)
+            raise _ClientGone
+
+        model, inputs = body["model"], body["input"]
+        pcm = render_speech(model, inputs["voice"], inputs["text"], sim.profile.fixed_audio_seconds)
+        record.pcm, record.status = pcm, 200
+        if streamed:
+            self._stream(record, model, inputs["text"], pcm, request_id, fault)
+        else:
+            self._answer_whole(model, inputs["text"], pcm, request_id, fault)
+
+    def _refusal(self, region: str, headers: dict, body: dict | None) -> tuple | None:
+        """(status, code, message) when the real service would refuse the request, else None."""
+        auth = headers.get("authorization", "")
+        if not auth.startswith("Bearer ") or not auth[len("Bearer ") :].strip():
+            return 401, "InvalidApiKey", "No API-key provided."
+        if self.simulator.keys.get(auth[len("Bearer ") :].strip()) != region:
+            return 401, "InvalidApiKey", "Invalid API-key provided."
+        if not isinstance(body, dict) or not isinstance(body.get("input"), dict):
+            return 400, "InvalidParameter", "Required body invalid, please check the request body format."
+        if not body.get("model"):
+            return 400, "BadRequest.EmptyModel", 'Required parameter "model" missing from request.'
+        model = next((m for m in self.simulator.catalogue.models if m.id == body["model"]), None)
+        if model is None or region not in model.regions:
+            return 400, "InvalidParameter", "Model not exist."
+        inputs, parameters = body["input"], body.get("parameters") or {}
+        text = inputs.get("text")
+        if not isinstance(text, str) or not text:
+            return 400, "BadRequest.EmptyInput", "Required input parameter missing from request."
+        if inputs.get("voice") not in model.voices:
+            return 400, "InvalidParameter", f"Voice '{inputs.get('voice')}' is not supported."
+        size = input_size(text, model.input_unit)
+        if size > model.max_input:
+            return 400, "InvalidParameter", f"Range of input length should be [1, {model.max_input}]"
+        language = inputs.get("language_type", parameters.get("language_type"))
+        if language is not None and language not in model.language_types:
+            return 400, "InvalidParameter", f"language_type '{language}' is not supported."
+        return None
+
+    def _usage(self, model_id: str, text: str, audio_seconds: float, final: bool) -> dict:
+        model = next(m for m in self.simulator.catalogue.models if m.id == model_id)
+        if model.billing == "characters":
+            return {"characters": billed_characters(text)}
+        tokens_in = estimated_tokens(text)
+        tokens_out = math.ceil(audio_seconds * 50)
+        if final:
+            tokens_out = max(50, math.ceil(audio_seconds) * 50)
+        return {
+            "total_tokens": tokens_in + tokens_out,
+            "input_tokens_details": {"text_tokens": tokens_in},
+            "output_tokens": tokens_out,
+            "input_tokens": tokens_in,
+            "output_tokens_details": {"audio_tokens": tokens_out, "text_tokens": 0},
+        }
+
+    def _final_audio(self, pcm: bytes, request_id: str, fault: Fault | None) -> dict:
+        now = int(time.time())
+        expires_at = now - 60 if fault and fault.kind == "expired_url" else now + URL_LIFETIME_S
+        audio_id = f"audio_{request_id}"
+        delay = fault.delay_s if fault and fault.kind == "slow_url" else 0.0
+        self.simulator._store_file(audio_id, pcm, expires_at, delay)
+        origin = self.simulator.origin
+        if fault and fault.kind == "unreachable_url":
+            origin = "http://127.0.0.1:9"  # the discard port: nothing listens there
+        url = f"{origin}/files/{audio_id}.wav?Expires={expires_at}&OSSAccessKeyId=SIM&Signature=sim"
+        return {"expires_at": expires_at, "data": "", "id": audio_id, "url": url}
+
+    def _answer_whole(self, model: str, text: str, pcm: bytes, request_id: str, fault) -> None:
+        profile = self.simulator.profile
+        seconds = len(pcm) / (2 * SAMPLE_RATE_HZ)
+        self.simulator._sleep(profile.first_chunk_delay_s + profile.realtime_factor * seconds)
+        if fault and fault.kind == "malformed_json":
+            return self._send_bytes(200, "application/json", b'{"output": {"finish_reason": "st')
+        payload = {
+            "output": {"finish_reason": "stop", "audio": self._final_audio(pcm, request_id, fault)},
+            "usage": self._usage(model, text, seconds, final=True),
+            "request_id": request_id,
+        }
+        if fault and fault.kind == "missing_output":
+            del payload["output"]
+        self._send_json(200, payload)
+
+    def _stream(self, record, model: str, text: str, pcm: bytes, request_id: str, fault) -> None:
+        sim, profile = self.simulator, self.simulator.profile
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream;charset=UTF-8")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.send_header("Cache-Control", "no-cache")
+        self.end_headers()
+        step = max(2, int(profile.chunk_seconds * SAMPLE_RATE_HZ) * 2)
+        chunks = [pcm[i : i + step] for i in range(0, len(pcm), step)]
+        sent_seconds = 0.0
+        started = time.monotonic()
+        for number, chunk in enumerate(chunks, start=1):
+            if fault and number > fault.after_chunks:
+                if self._stream_fault(fault, number, request_id):
+                    return
+            due = profile.first_chunk_delay_s + profile.realtime_factor * sent_seconds
+            sim._sleep(started + due - time.monotonic())
+            sent_seconds += len(chunk) / (2 * SAMPLE_RATE_HZ)
+            frame = {
+                "output": {
+                    "finish_reason": "null",
+                    "audio": {"data": base64.b64encode(chunk).decode(), "expires_at": int(time.time()),
+                              "id": f"audio_{request_id}"},
+                },
+                "usage": self._usage(model, text, sent_seconds, final=False),
+                "request_id": request_id,
+            }
+            if fault and fault.kind == "missing_output" and number == 1:
+                del frame["output"]
+            self._write_event(number, "result", 200, frame)
+        if fault and fault.kind in ("cut_stream", "drop_midstream", "stall_midstream",
+                                    "data_inspection_midstream", "malformed_sse"):
+            if self._stream_fault(fault, len(chunks) + 1, request_id):
+                return
+        final = {
+            "output": {"finish_reason": "stop", "audio": self._final_audio(pcm, request_id, fault)},
+            "usage": self._usage(model, text, sent_seconds, final=True),
+            "request_id": request_id,
+        }
+        self._write_event(len(chunks) + 1, "result", 200, final)
+        self._write_chunk(b"")
+
+    def _stream_fault(self, fault: Fault, number: int, request_id: str) -> bool:
+        """Apply a mid-stream fault; True when the stream is over."""
+        kind = fault.kind
+        if kind == "data_inspection_midstream":
+            error = {"code": "DataInspectionFailed",
+                     "message": "Output data may contain inappropriate content.",
+                     "request_id": request_id}
+            self._write_event(number, "error", 400, error)
+            self._write_chunk(b"")
+            return True
+        if kind == "cut_stream":
+            self._write_chunk(b"")
+            return True
+        if kind == "drop_midstream":
+            raise _ClientGone
+        if kind == "stall_midstream":
+            self.simulator._sleep(fault.delay_s)
+            raise _ClientGone
+        if kind == "malformed_sse":
+            self._write_chunk(f"id:{number}\nevent:result\n:HTTP_STATUS/200\ndata:{{not json\n\n".encode())
+            self._write_chunk(b"")
+            return True
+        return False
+
+    # --- the files route ------------------------------------------------------------------------
+
+    def _serve_file(self, audio_id: str, query: str) -> None:
+        sim = self.simulator
+        sim._record(RecordedRequest(self.path, "", {}, None, False))
+        stored = sim._file(audio_id)
+        if stored is None:
+            return self._send_oss_error(404, "NoSuchKey", "The specified key does not exist.")
+        wav, expires_at, delay_s = stored
+        sim._sleep(delay_s)
+        expires = int(parse_qs(query).get("Expires", ["0"])[0])
+        if expires != expires_at or expires < time.time():
+            return self._send_oss_error(403, "AccessDenied", "Request has expired.")
+        self._send_bytes(200, "audio/wav", wav)
+
+    # --- writing --------------------------------------------------------------------------------
+
+    def _send_bytes(self, status: int, content_type: str, data: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _send_json(self, status: int, payload: dict) -> None:
+        data = json.dumps(payload, ensure_ascii=False).encode()
+        self._send_bytes(status, "application/json", data)
+
+    def _send_error(self, status: int, code: str, message: str, request_id: str) -> None:
+        self._send_json(status, {"code": code, "message": message, "request_id": request_id})
+
+    def _send_oss_error(self, status: int, code: str, message: str) -> None:
+        xml = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code>'
+               f"<Message>{message}</Message></Error>").encode()
+        self._send_bytes(status, "application/xml", xml)
+
+    def _write_chunk(self, data: bytes) -> None:
+        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+        self.wfile.flush()
+
+    def _write_event(self, number: int, event: str, status: int, payload: dict) -> None:
+        data = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+        self._write_chunk(f"id:{number}\nevent:{event}\n:HTTP_STATUS/{status}\ndata:{data}\n\n".encode())
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--first-chunk-delay", type=float, default=0.3, help="seconds")
+    parser.add_argument("--realtime-factor", type=float, default=0.3,
+                        help="wall seconds per second of audio")
+    parser.add_argument("--chunk-seconds", type=float, default=0.72)
+    args = parser.parse_args(argv)
+    profile = UpstreamProfile(args.first_chunk_delay, args.realtime_factor, args.chunk_seconds)
+    simulator = DashScopeSimulator(port=args.port, profile=profile).start()
+    print(f"DashScope simulator listening on {simulator.origin}. Point the app at it with:")
+    print(f"  export DASHSCOPE_HTTP_BASE_URL={simulator.base_url('beijing')}")
+    print(f"  export DASHSCOPE_INTL_HTTP_BASE_URL={simulator.base_url('singapore')}")
+    keys = ", ".join(f"{key} ({region})" for key, region in simulator.keys.items())
+    print(f"  export DASHSCOPE_API_KEY=sk-sim-beijing    # keys it accepts: {keys}")
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        simulator.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+"""Shared fixtures: one DashScope simulator per run, and the real app launched against it."""
+
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from gradio_client import Client
+
+from qwen_tts_showcase.catalogue import Catalogue, load_catalogue
+from qwen_tts_showcase.config import Settings
+from qwen_tts_showcase.simulator import DashScopeSimulator
+
+BEIJING_KEY = "sk-sim-beijing"
+SINGAPORE_KEY = "sk-sim-singapore"
+
+# Files the app and gradio_client write stay under one folder of this run, not in /tmp.
+_RUN_TMP = Path(tempfile.mkdtemp(prefix="qwen-tts-tests-"))
+os.environ["TMPDIR"] = str(_RUN_TMP)
+os.environ["GRADIO_TEMP_DIR"] = str(_RUN_TMP / "gradio")
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+tempfile.tempdir = None  # re-read TMPDIR
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(autouse=True)
+def no_real_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test may use a real key or reach the real DashScope."""
+    for name in ("DASHSCOPE_API_KEY", "DASHSCOPE_HTTP_BASE_URL", "DASHSCOPE_INTL_HTTP_BASE_URL",
+                 "DASHSCOPE_REGION"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="session")
+def catalogue() -> Catalogue:
+    return load_catalogue()
+
+
+@pytest.fixture(scope="session")
+def simulator_server() -> Iterator[DashScopeSimulator]:
+    with DashScopeSimulator() as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def simulator(simulator_server: DashScopeSimulator) -> Iterator[DashScopeSimulator]:
+    """The run's simulator, emptied before the test and checked for handler errors after."""
+    simulator_server.clear()
+    yield simulator_server
+    simulator_server.check_handler_errors()
+
+
+def simulator_settings(simulator: DashScopeSimulator, catalogue: Catalogue, **overrides) -> Settings:
+    """Settings that send both regions to the simulator, with the Beijing key by default."""
+    env = {
+        "DASHSCOPE_API_KEY": BEIJING_KEY,
+        "DASHSCOPE_HTTP_BASE_URL": simulator.base_url("beijing"),
+        "DASHSCOPE_INTL_HTTP_BASE_URL": simulator.base_url("singapore"),
+        "SHOWCASE_READ_TIMEOUT_S": "2",
+        "SHOWCASE_TOTAL_TIMEOUT_S": "20",
+        "SHOWCASE_DOWNLOAD_TIMEOUT_S": "2",
+    }
+    env.update(overrides)
+    return Settings.from_env(catalogue, env)
+
+
+@pytest.fixture(scope="module")
+def launch_app(simulator_server: DashScopeSimulator, catalogue: Catalogue):
+    """A factory: launch the real app with simulator settings (plus overrides), get a client."""
+    from qwen_tts_showcase.ui import build_demo, launch_options
+
+    demos = []
+
+    def launch(**overrides: str) -> tuple[Client, str]:
+        demo = build_demo(simulator_settings(simulator_server, catalogue, **overrides), catalogue)
+        _, url, _ = demo.launch(
+            server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True,
+            quiet=True, **launch_options(),
+        )
+        demos.append(demo)
+        return Client(url, verbose=False), url
+
+    yield launch
+    for demo in demos:
+        demo.close()
+
+
+@pytest.fixture(scope="module")
+def app(launch_app: Callable) -> tuple[Client, str]:
+    """The app with the server's Beijing key, pointed at the simulator."""
+    return launch_app()

@@ -1,0 +1,206 @@
+"""The real app, launched against the simulator and called with gradio_client."""
+
+from __future__ import annotations
+
+import re
+import wave
+from pathlib import Path
+
+import pytest
+import requests
+from gradio_client.exceptions import AppError
+
+from qwen_tts_showcase.audio import wav_to_pcm
+
+from .conftest import BEIJING_KEY, SINGAPORE_KEY
+
+TEXT = "今儿个天儿不错，咱们出去遛遛弯儿吧。Nice weather today!"
+
+
+def generate(client, text=TEXT, model="qwen-tts-latest", voice="Dylan", region="beijing",
+             api_key="", streaming=True) -> tuple[list, tuple]:
+    """Run the page's Generate event; the outputs seen while streaming, and the last ones."""
+    job = client.submit(text, model, voice, region, api_key, streaming, api_name="/generate")
+    seen = list(job)
+    return seen, job.result()
+
+
+def assert_wav_is(path: str, pcm: bytes) -> None:
+    with wave.open(path, "rb") as reader:
+        assert (reader.getframerate(), reader.getnchannels(), reader.getsampwidth()) == (24_000, 1, 2)
+        assert reader.readframes(reader.getnframes()) == pcm
+
+
+def every_voice_of_every_model():
+    from qwen_tts_showcase.catalogue import load_catalogue
+
+    catalogue = load_catalogue()
+    return [(m.id, v) for m in catalogue.models for v in m.voices]
+
+
+@pytest.mark.parametrize(("model", "voice"), every_voice_of_every_model())
+def test_synthesize_returns_the_exact_audio_for_every_voice_of_every_model(app, simulator, model,
+                                                                           voice):
+    client, _ = app
+    path = client.predict(TEXT, voice, model, api_name="/synthesize")
+    (sent,) = simulator.generation_requests()
+    assert sent.body["model"] == model and sent.body["input"]["voice"] == voice
+    assert sent.headers["authorization"] == f"Bearer {BEIJING_KEY}"
+    assert_wav_is(path, sent.pcm)
+    assert re.fullmatch(rf"qwen-tts_{voice}_\d{{8}}-\d{{6}}\.wav", Path(path).name)
+
+
+@pytest.mark.parametrize("streaming", [True, False], ids=["streaming", "non-streaming"])
+@pytest.mark.parametrize(("model", "voice"), every_voice_of_every_model())
+def test_generate_plays_then_keeps_the_complete_recording(app, simulator, model, voice, streaming):
+    client, _ = app
+    seen, (live, complete, readout) = generate(client, model=model, voice=voice, streaming=streaming)
+    (sent,) = simulator.generation_requests()
+    assert sent.streamed is streaming
+    seconds = len(sent.pcm) / 48_000
+    live_updates = [out[0] for out in seen if isinstance(out[0], str)]
+    assert len(live_updates) >= int(seconds), "the live player gets the audio piece by piece"
+    assert all(update.endswith("playlist.m3u8") for update in live_updates)
+    assert_wav_is(complete, sent.pcm)
+    assert f"audio {seconds:.2f} s" in readout and "tokens billed" in readout
+
+
+def test_the_complete_recording_decodes_to_the_duration_sent(app, simulator):
+    client, _ = app
+    _, (_, complete, _) = generate(client)
+    pcm = wav_to_pcm(Path(complete).read_bytes())
+    assert len(pcm) / 48_000 == pytest.approx(len(simulator.generation_requests()[0].pcm) / 48_000)
+
+
+FAULTS = [
+    ("invalid_key", 1, "region where they were created"),
+    ("access_denied", 1, "not allowed to use the model"),
+    ("invalid_parameter", 1, "longer than the model accepts"),
+    ("data_inspection", 1, "content safety check"),
+    ("throttling", 1, "Wait a minute"),
+    ("internal_error", 1, "internal error"),
+    ("unavailable", 1, "unavailable"),
+    ("bad_gateway_html", 1, "unreadable error"),
+    ("drop_connection", 2, "Could not reach DashScope"),
+    ("hang", 1, "stopped answering"),
+    ("cut_stream", 1, "ended before it was complete"),
+    ("data_inspection_midstream", 1, "incomplete audio was not kept"),
+    ("drop_midstream", 1, "dropped in the middle"),
+    ("malformed_sse", 1, "try again"),
+]
+
+
+@pytest.mark.parametrize(("fault", "times", "words"), FAULTS)
+def test_synthesize_explains_each_failure_and_the_app_stays_up(app, simulator, fault, times, words):
+    client, _ = app
+    simulator.enqueue_fault(fault, times=times, after_chunks=1)
+    with pytest.raises(AppError) as caught:
+        client.predict(TEXT, "Dylan", "qwen-tts-latest", api_name="/synthesize")
+    assert words in str(caught.value)
+    assert "Traceback" not in str(caught.value) and BEIJING_KEY not in str(caught.value)
+    path = client.predict(TEXT, "Dylan", "qwen-tts-latest", api_name="/synthesize")
+    assert_wav_is(path, simulator.generation_requests()[-1].pcm)
+
+
+def test_a_stream_cut_mid_way_is_never_presented_as_complete(app, simulator):
+    client, _ = app
+    simulator.enqueue_fault("data_inspection_midstream", after_chunks=2)
+    job = client.submit(TEXT, "qwen-tts-latest", "Dylan", "beijing", "", True, api_name="/generate")
+    seen = []
+    with pytest.raises(AppError, match="incomplete audio was not kept"):
+        for output in job:
+            seen.append(output)
+        job.result()
+    assert any(isinstance(out[0], str) for out in seen), "the first pieces did play"
+    assert not any(isinstance(out[1], str) for out in seen), "no complete recording was offered"
+
+
+@pytest.mark.parametrize(
+    ("fault", "words"), [("expired_url", "expired"), ("unreachable_url", "could not be downloaded")]
+)
+def test_the_non_streaming_path_explains_a_bad_audio_url(app, simulator, fault, words):
+    client, _ = app
+    simulator.enqueue_fault(fault)
+    with pytest.raises(AppError, match=words):
+        generate(client, streaming=False)
+
+
+@pytest.mark.parametrize("text", ["", "   \n\t ", "\u200b\u200b"])
+def test_empty_text_is_refused_before_any_api_call(app, simulator, text):
+    client, _ = app
+    with pytest.raises(AppError, match="no text to speak"):
+        client.predict(text, "Cherry", "qwen-tts-latest", api_name="/synthesize")
+    assert simulator.generation_requests() == []
+
+
+def test_text_over_the_limit_is_refused_with_the_limit_stated(app, simulator):
+    client, _ = app
+    with pytest.raises(AppError, match="accepts at most 512"):
+        client.predict("长" * 600, "Cherry", "qwen-tts-latest", api_name="/synthesize")
+    assert simulator.generation_requests() == []
+
+
+@pytest.mark.parametrize(
+    ("voice", "model", "words"),
+    [("Rocky", "qwen-tts-latest", "Choose one of: Cherry, Serena"),
+     ("Dylan", "qwen-tts", "not available for qwen-tts"),
+     ("Cherry", "gpt-4o-tts", "Unknown model")],
+)
+def test_unknown_voices_and_models_sent_to_the_api_are_refused_with_the_choices(
+    app, simulator, voice, model, words
+):
+    client, _ = app
+    with pytest.raises(AppError, match=words):
+        client.predict("hello", voice, model, api_name="/synthesize")
+    assert simulator.generation_requests() == []
+
+
+def test_a_visitors_own_key_is_used_for_their_request(app, simulator):
+    client, _ = app
+    generate(client, api_key=" sk-sim-beijing ")
+    assert simulator.generation_requests()[0].headers["authorization"] == "Bearer sk-sim-beijing"
+
+
+def test_a_key_of_the_other_region_explains_the_pairing(app, simulator):
+    client, _ = app
+    with pytest.raises(AppError, match="region where they were created"):
+        generate(client, api_key=SINGAPORE_KEY)
+
+
+def test_a_model_the_region_lacks_is_refused_before_any_call(app, simulator):
+    client, _ = app
+    with pytest.raises(AppError, match="not offered in the Singapore"):
+        generate(client, region="singapore", api_key=SINGAPORE_KEY)
+    assert simulator.generation_requests() == []
+
+
+@pytest.fixture(scope="module")
+def keyless_app(launch_app):
+    return launch_app(DASHSCOPE_API_KEY="")
+
+
+def test_without_a_key_synthesis_says_how_to_set_one(keyless_app, simulator):
+    client, url = keyless_app
+    with pytest.raises(AppError, match="DASHSCOPE_API_KEY"):
+        client.predict(TEXT, "Cherry", "qwen-tts-latest", api_name="/synthesize")
+    assert simulator.generation_requests() == []
+    assert "No DashScope API key is configured" in requests.get(url + "config", timeout=5).text
+
+
+def test_without_a_server_key_a_visitor_can_bring_their_own(keyless_app, simulator):
+    client, _ = keyless_app
+    _, (_, complete, _) = generate(client, api_key=BEIJING_KEY)
+    assert_wav_is(complete, simulator.generation_requests()[0].pcm)
+
+
+def test_the_server_key_appears_nowhere_in_the_page_or_its_config(app):
+    _, url = app
+    for path in ("", "config", "gradio_api/info"):
+        assert BEIJING_KEY not in requests.get(url + path, timeout=5).text
+
+
+def test_the_gallery_offers_the_blogs_samples_without_fetching_them(app, simulator):
+    _, url = app
+    config = requests.get(url + "config", timeout=5).text
+    assert "qianwen-res.oss-cn-beijing.aliyuncs.com" not in config  # only sent when clicked
+    assert "侬来帮伊向暖吧" in config
