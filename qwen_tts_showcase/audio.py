@@ -9,6 +9,8 @@ import tempfile
 import wave
 from pathlib import Path
 
+import numpy as np
+
 SAMPLE_RATE_HZ = 24_000  # DashScope qwen-tts: 24 kHz, 16-bit signed little-endian, mono
 SAMPLE_WIDTH_BYTES = 2
 CHANNELS = 1
@@ -71,3 +73,16 @@ def ensure_ffmpeg() -> str:
     os.environ["PATH"] = f"{link_dir}{os.pathsep}{os.environ.get('PATH', '')}"
     return str(link)
 
+
+
+FADE_BYTES = SAMPLE_RATE_HZ // 100 * SAMPLE_WIDTH_BYTES  # 10 ms: long enough to avoid a click
+PART_GAP = b"\0" * (SAMPLE_RATE_HZ * 3 // 20 * SAMPLE_WIDTH_BYTES)  # 150 ms between joined parts
+
+
+def fade(pcm: bytes, fade_in: bool) -> bytes:
+    """PCM with a linear fade in (or out) over its whole length."""
+    samples = np.frombuffer(pcm, dtype="<i2").astype(np.float32)
+    ramp = np.linspace(0.0, 1.0, len(samples), endpoint=False, dtype=np.float32)
+    if not fade_in:
+        ramp = ramp[::-1]
+    return (samples * ramp).astype("<i2").tobytes()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .catalogue import Catalogue
 
@@ -29,6 +30,11 @@ class Settings:
     download_timeout_s: float = 30.0  # fetching the WAV behind audio.url
     concurrency_limit: int = 16  # syntheses running at once; more wait in the queue
     queue_size: int = 64  # waiting beyond the running ones; the next visitor is told to retry
+    cache_dir: Path = Path.home() / ".cache" / "qwen-tts-showcase"
+    cache_max_mb: int = 500  # 0 turns the result cache off
+    max_text_chars: int = 5_000  # longer texts are refused; shorter ones are split per request
+    max_retries: int = 3  # for 429, 5xx and dropped connections, before any audio arrived
+    retry_base_s: float = 0.5  # first backoff; doubles each retry, with jitter
 
     @classmethod
     def from_env(cls, catalogue: Catalogue, env: dict[str, str] | None = None) -> Settings:
@@ -47,4 +53,9 @@ class Settings:
             download_timeout_s=_float(env, "SHOWCASE_DOWNLOAD_TIMEOUT_S", cls.download_timeout_s),
             concurrency_limit=_int(env, "SHOWCASE_CONCURRENCY_LIMIT", cls.concurrency_limit),
             queue_size=_int(env, "SHOWCASE_QUEUE_SIZE", cls.queue_size),
+            cache_dir=Path(env.get("SHOWCASE_CACHE_DIR", "").strip() or cls.cache_dir),
+            cache_max_mb=_int(env, "SHOWCASE_CACHE_MAX_MB", cls.cache_max_mb),
+            max_text_chars=_int(env, "SHOWCASE_MAX_TEXT_CHARS", cls.max_text_chars),
+            max_retries=_int(env, "SHOWCASE_MAX_RETRIES", cls.max_retries),
+            retry_base_s=_float(env, "SHOWCASE_RETRY_BASE_S", cls.retry_base_s),
         )

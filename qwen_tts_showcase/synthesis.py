@@ -1,74 +1,17 @@
-"""One synthesis from the visitor's input to timed PCM: validation, key choice, measurement."""
+"""From the visitor's input to a Speech: validation, splitting, key choice, cache and retries."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import replace
+from functools import partial
 
-from .audio import duration_s
-from .catalogue import Catalogue
+from .cache import AudioCache
+from .catalogue import Catalogue, Model
 from .config import Settings
-from .dashscope_client import Connection, SpeechStream, SynthesisRequest
+from .dashscope_client import Connection, SynthesisRequest
 from .errors import InputError, MissingKeyError
-from .text import clean_text, input_size
-
-
-@dataclass(frozen=True)
-class SpeechResult:
-    """A complete synthesis: every sample DashScope sent, and how long it took."""
-
-    request: SynthesisRequest
-    pcm: bytes
-    usage: dict
-    billing: str  # "tokens" or "characters"
-    request_id: str
-    first_audio_s: float  # from the call to the first PCM chunk
-    total_s: float
-
-    @property
-    def audio_s(self) -> float:
-        return duration_s(self.pcm)
-
-    @property
-    def realtime_factor(self) -> float:
-        """Wall time per second of audio; below 1 is faster than real time."""
-        return self.total_s / self.audio_s if self.audio_s else 0.0
-
-    @property
-    def billed(self) -> int:
-        """What DashScope counts for the bill: characters (qwen3) or tokens (qwen-tts)."""
-        if self.billing == "characters":
-            return int(self.usage.get("characters") or 0)
-        return int(self.usage.get("total_tokens") or 0)
-
-
-class Speech:
-    """Iterate for PCM chunks as they arrive; `result` is set once the audio is complete."""
-
-    def __init__(self, stream: SpeechStream, billing: str) -> None:
-        self._stream = stream
-        self._billing = billing
-        self.result: SpeechResult | None = None
-
-    def __iter__(self) -> Iterator[bytes]:
-        started = time.perf_counter()
-        first_audio_s = 0.0
-        chunks: list[bytes] = []
-        for pcm in self._stream:
-            if not chunks:
-                first_audio_s = time.perf_counter() - started
-            chunks.append(pcm)
-            yield pcm
-        self.result = SpeechResult(
-            request=self._stream.request,
-            pcm=b"".join(chunks),
-            usage=self._stream.usage,
-            billing=self._billing,
-            request_id=self._stream.request_id,
-            first_audio_s=first_audio_s,
-            total_s=time.perf_counter() - started,
-        )
+from .speech import Notice, RetryPolicy, Speech, SpeechResult
+from .text import clean_text, input_size, split_text
 
 
 class Synthesizer:
@@ -77,6 +20,7 @@ class Synthesizer:
     def __init__(self, catalogue: Catalogue, settings: Settings) -> None:
         self.catalogue = catalogue
         self.settings = settings
+        self.cache = AudioCache(settings.cache_dir, settings.cache_max_mb * 1024 * 1024)
 
     def prepare(self, text: str, voice: str, model: str, region: str) -> SynthesisRequest:
         """A clean request, or an InputError saying what to fix; never reaches the network."""
@@ -97,16 +41,24 @@ class Synthesizer:
                 "There is no text to speak. Type or paste some text, or pick a sample.",
                 "没有可朗读的文本。请输入或粘贴文本，或选择一个样例。",
             )
-        size = input_size(text, model_info.input_unit)
-        if size > model_info.max_input:
-            unit_en = "tokens (estimated)" if model_info.input_unit == "tokens" else "characters"
-            unit_zh = "个 token（估算）" if model_info.input_unit == "tokens" else "个字符"
+        if len(text) > self.settings.max_text_chars:
             raise InputError(
-                f"The text is {size} {unit_en} long; {model_info.id} accepts at most "
-                f"{model_info.max_input}. Shorten it and try again.",
-                f"文本长度为 {size} {unit_zh}，{model_info.id} 最多接受 {model_info.max_input} "
-                f"{unit_zh}。请缩短后重试。",
+                f"The text is {len(text)} characters long; the demo speaks at most "
+                f"{self.settings.max_text_chars} at a time. Shorten it, or split it into several "
+                "generations.",
+                f"文本长度为 {len(text)} 个字符，本演示每次最多朗读 {self.settings.max_text_chars} "
+                "个字符。请缩短，或分几次生成。",
             )
+        for part in split_text(text, model_info.max_input, model_info.input_unit):
+            if input_size(part, model_info.input_unit) > model_info.max_input:
+                unit_en = "tokens (estimated)" if model_info.input_unit == "tokens" else "characters"
+                raise InputError(
+                    f"“{part[:40]}…” cannot be split into pieces of at most "
+                    f"{model_info.max_input} {unit_en}, the most {model_info.id} accepts per "
+                    "request. Add spaces or punctuation.",
+                    f"“{part[:40]}…”无法切分成每段不超过 {model_info.max_input} 的片段"
+                    f"（{model_info.id} 每次请求的上限）。请加入空格或标点。",
+                )
         return SynthesisRequest(text=text, voice=voice, model=model_info.id)
 
     def connection(self, region: str, user_key: str = "") -> Connection:
@@ -133,9 +85,47 @@ class Synthesizer:
         )
 
     def speak(
-        self, request: SynthesisRequest, connection: Connection, streaming: bool = True
+        self,
+        request: SynthesisRequest,
+        region: str,
+        user_key: str = "",
+        streaming: bool = True,
+        on_notice: Notice | None = None,
+        use_cache: bool = True,
     ) -> Speech:
-        """A Speech to iterate; nothing is sent before iteration starts."""
+        """A Speech to iterate; the key is looked up only when the cache cannot answer."""
         model = self.catalogue.model(request.model)
-        stream = SpeechStream(request, connection, model.sdk, streaming=streaming)
-        return Speech(stream, model.billing)
+        settings = self.settings
+        return Speech(
+            request,
+            self._parts(request, model),
+            sdk=model.sdk,
+            billing=model.billing,
+            connect=partial(self.connection, region, user_key),
+            cache=self.cache,
+            retry=RetryPolicy(settings.max_retries, settings.retry_base_s,
+                              deadline_s=settings.total_timeout_s),
+            streaming=streaming,
+            use_cache=use_cache,
+            on_notice=on_notice,
+        )
+
+    def cached_result(self, cache_key: str) -> SpeechResult | None:
+        """A finished synthesis from the cache (for replaying history), or None."""
+        try:
+            hit = self.cache.get(cache_key)
+        except ValueError:  # not a key at all
+            return None
+        if hit is None:
+            return None
+        return SpeechResult(
+            request=SynthesisRequest(**hit.request), pcm=hit.pcm, usage=hit.usage,
+            billing=hit.billing, request_id=hit.request_id, first_audio_s=0.0, total_s=0.0,
+            cache_key=cache_key, cached=True,
+        )
+
+    @staticmethod
+    def _parts(request: SynthesisRequest, model: Model) -> list[SynthesisRequest]:
+        """The request as the model's per-request limit requires: one, or one per piece."""
+        pieces = split_text(request.text, model.max_input, model.input_unit)
+        return [replace(request, text=piece) for piece in pieces]

@@ -43,3 +43,39 @@ def billed_characters(text: str) -> int:
 def input_size(text: str, unit: str) -> int:
     """The size of text in the unit a model's limit counts ("tokens" or "characters")."""
     return estimated_tokens(text) if unit == "tokens" else len(text)
+
+
+
+# Where a long text may be cut, best first: after a sentence, after a clause, at a space, and
+# as a last resort between Han characters (each one a word). A run of letters is never cut.
+_HAN_CLASS = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CUTS = (
+    re.compile(r"(?<=[。！？!?…；;\n])|(?<=[.](?=\s))"),
+    re.compile(r"(?<=[，,、：:])"),
+    re.compile(r"(?<=\s)"),
+    re.compile(rf"(?<=[{_HAN_CLASS}])|(?=[{_HAN_CLASS}])"),
+)
+
+
+def split_text(text: str, max_size: int, unit: str, _level: int = 0) -> list[str]:
+    """Parts of text in order, each within max_size where a cut allows, as few as possible.
+
+    A part can only stay too long if it is one run of letters longer than the limit; the
+    caller refuses that.
+    """
+    if input_size(text, unit) <= max_size or _level == len(_CUTS):
+        return [text]
+    pieces = [piece for piece in _CUTS[_level].split(text) if piece]
+    finer = [part for piece in pieces for part in split_text(piece, max_size, unit, _level + 1)]
+    return _pack(finer, max_size, unit)
+
+
+def _pack(pieces: list[str], max_size: int, unit: str) -> list[str]:
+    """Join consecutive pieces greedily while they fit."""
+    parts: list[str] = []
+    for piece in pieces:
+        if parts and input_size(parts[-1] + piece, unit) <= max_size:
+            parts[-1] += piece
+        else:
+            parts.append(piece)
+    return [part.strip() for part in parts if part.strip()]

@@ -16,7 +16,8 @@ from .audio import BYTES_PER_SECOND, ensure_ffmpeg, pcm_to_wav
 from .catalogue import DATA_DIR, Catalogue, Sample, load_catalogue
 from .config import Settings
 from .errors import DemoError
-from .synthesis import SpeechResult, Synthesizer
+from .speech import SpeechResult
+from .synthesis import Synthesizer
 
 log = logging.getLogger(__name__)
 
@@ -68,12 +69,21 @@ def _unexpected(exc: Exception) -> gr.Error:
     )
 
 
+def _notify(en: str, zh: str) -> None:
+    """Progress and retries, shown to the visitor while the audio is on its way."""
+    gr.Info(f"{en}\n{zh}", duration=4)
+
+
 def _readout(result: SpeechResult) -> str:
+    if result.cached:
+        return (f"**Cached** · played in {result.first_audio_s * 1000:.0f} ms · audio "
+                f"{result.audio_s:.2f} s · no API call, nothing billed")
     unit = "characters" if result.billing == "characters" else "tokens"
+    parts = f" · {result.parts} requests" if result.parts > 1 else ""
     return (
         f"First audio **{result.first_audio_s:.2f} s** · total {result.total_s:.2f} s · "
         f"audio {result.audio_s:.2f} s · real-time factor {result.realtime_factor:.2f} · "
-        f"{result.billed} {unit} billed · request `{html.escape(result.request_id)}`"
+        f"{result.billed} {unit} billed{parts} · request `{html.escape(result.request_id)}`"
     )
 
 
@@ -123,9 +133,7 @@ class Handlers:
         """Play the audio as it arrives, then hand over the complete recording and the readout."""
         try:
             prepared = self.synthesizer.prepare(text, voice, model, region)
-            speech = self.synthesizer.speak(
-                prepared, self.synthesizer.connection(region, api_key), streaming=streaming
-            )
+            speech = self.synthesizer.speak(prepared, region, api_key, streaming, _notify)
             for pcm in speech:
                 for start in range(0, len(pcm), LIVE_PIECE_BYTES):
                     yield pcm_to_wav(pcm[start : start + LIVE_PIECE_BYTES]), gr.skip(), gr.skip()
@@ -141,9 +149,7 @@ class Handlers:
         settings = self.synthesizer.settings
         try:
             prepared = self.synthesizer.prepare(text, voice, model, settings.default_region)
-            speech = self.synthesizer.speak(
-                prepared, self.synthesizer.connection(settings.default_region)
-            )
+            speech = self.synthesizer.speak(prepared, settings.default_region)
             for _ in speech:
                 pass
         except DemoError as err:

@@ -17,6 +17,7 @@ from qwen_tts_showcase.simulator import DashScopeSimulator
 
 BEIJING_KEY = "sk-sim-beijing"
 SINGAPORE_KEY = "sk-sim-singapore"
+RETRIES = 2  # the apps under test retry twice, quickly
 
 # Files the app and gradio_client write stay under one folder of this run, not in /tmp.
 _RUN_TMP = Path(tempfile.mkdtemp(prefix="qwen-tts-tests-"))
@@ -68,6 +69,10 @@ def simulator_settings(simulator: DashScopeSimulator, catalogue: Catalogue, **ov
         "SHOWCASE_READ_TIMEOUT_S": "2",
         "SHOWCASE_TOTAL_TIMEOUT_S": "20",
         "SHOWCASE_DOWNLOAD_TIMEOUT_S": "2",
+        "SHOWCASE_MAX_RETRIES": str(RETRIES),
+        "SHOWCASE_RETRY_BASE_S": "0.01",
+        "SHOWCASE_CACHE_MAX_MB": "0",  # off unless a test is about the cache: each call hits the API
+        "SHOWCASE_CACHE_DIR": tempfile.mkdtemp(prefix="cache-"),
     }
     env.update(overrides)
     return Settings.from_env(catalogue, env)

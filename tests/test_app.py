@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import wave
 from pathlib import Path
@@ -12,7 +13,7 @@ from gradio_client.exceptions import AppError
 
 from qwen_tts_showcase.audio import wav_to_pcm
 
-from .conftest import BEIJING_KEY, SINGAPORE_KEY
+from .conftest import BEIJING_KEY, RETRIES, SINGAPORE_KEY
 
 TEXT = "今儿个天儿不错，咱们出去遛遛弯儿吧。Nice weather today!"
 
@@ -72,16 +73,17 @@ def test_the_complete_recording_decodes_to_the_duration_sent(app, simulator):
     assert len(pcm) / 48_000 == pytest.approx(len(simulator.generation_requests()[0].pcm) / 48_000)
 
 
+EVERY_ATTEMPT = RETRIES + 1  # a retried fault must recur on every attempt to reach the visitor
 FAULTS = [
     ("invalid_key", 1, "region where they were created"),
     ("access_denied", 1, "not allowed to use the model"),
     ("invalid_parameter", 1, "longer than the model accepts"),
     ("data_inspection", 1, "content safety check"),
-    ("throttling", 1, "Wait a minute"),
-    ("internal_error", 1, "internal error"),
-    ("unavailable", 1, "unavailable"),
-    ("bad_gateway_html", 1, "unreadable error"),
-    ("drop_connection", 2, "Could not reach DashScope"),
+    ("throttling", EVERY_ATTEMPT, "Wait a minute"),
+    ("internal_error", EVERY_ATTEMPT, "internal error"),
+    ("unavailable", EVERY_ATTEMPT, "unavailable"),
+    ("bad_gateway_html", EVERY_ATTEMPT, "unreadable error"),
+    ("drop_connection", 2 * EVERY_ATTEMPT, "Could not reach DashScope"),  # the SDK also retries
     ("hang", 1, "stopped answering"),
     ("cut_stream", 1, "ended before it was complete"),
     ("data_inspection_midstream", 1, "incomplete audio was not kept"),
@@ -133,10 +135,10 @@ def test_empty_text_is_refused_before_any_api_call(app, simulator, text):
     assert simulator.generation_requests() == []
 
 
-def test_text_over_the_limit_is_refused_with_the_limit_stated(app, simulator):
+def test_text_over_the_overall_cap_is_refused_with_the_cap_stated(app, simulator):
     client, _ = app
-    with pytest.raises(AppError, match="accepts at most 512"):
-        client.predict("长" * 600, "Cherry", "qwen-tts-latest", api_name="/synthesize")
+    with pytest.raises(AppError, match="at most 5000 at a time"):
+        client.predict("长" * 5001, "Cherry", "qwen-tts-latest", api_name="/synthesize")
     assert simulator.generation_requests() == []
 
 
@@ -204,3 +206,44 @@ def test_the_gallery_offers_the_blogs_samples_without_fetching_them(app, simulat
     config = requests.get(url + "config", timeout=5).text
     assert "qianwen-res.oss-cn-beijing.aliyuncs.com" not in config  # only sent when clicked
     assert "侬来帮伊向暖吧" in config
+
+
+def test_the_visitor_sees_that_a_transient_failure_is_retried(app, simulator):
+    client, _ = app
+    simulator.enqueue_fault("throttling")
+    job = client.submit(TEXT, "qwen-tts-latest", "Dylan", "beijing", "", True, api_name="/generate")
+
+    async def logs() -> list[str]:
+        return [update.log[0] async for update in job
+                if getattr(update, "log", None)]
+
+    messages = asyncio.run(logs())
+    assert any("retrying in" in message and "限流" in message for message in messages)
+    assert_wav_is(job.result()[1], simulator.generation_requests()[-1].pcm)
+
+
+def test_long_text_is_spoken_in_parts_with_progress(app, simulator):
+    client, _ = app
+    simulator.profile.fixed_audio_seconds = 1.0  # keep the test quick: 1 s of audio per part
+    text = "这是一个很长的句子，用来测试分段朗读的效果。" * 60
+    seen, (_, complete, readout) = generate(client, text=text)
+    parts = simulator.generation_requests()
+    assert len(parts) > 1 and f"{len(parts)} requests" in readout
+    assert "".join(r.body["input"]["text"] for r in parts) == text
+    pcm = wav_to_pcm(Path(complete).read_bytes())
+    assert len(pcm) == sum(len(r.pcm) for r in parts) + (len(parts) - 1) * 7_200  # 150 ms pauses
+
+
+@pytest.fixture(scope="module")
+def cached_app(launch_app, tmp_path_factory):
+    return launch_app(SHOWCASE_CACHE_MAX_MB="50",
+                      SHOWCASE_CACHE_DIR=str(tmp_path_factory.mktemp("cache")))
+
+
+def test_a_repeated_generation_is_served_from_the_cache_and_marked(cached_app, simulator):
+    client, _ = cached_app
+    _, (_, first, _) = generate(client, text="缓存测试：同一句话说两遍。")
+    _, (_, again, readout) = generate(client, text="缓存测试：同一句话说两遍。")
+    assert len(simulator.generation_requests()) == 1
+    assert readout.startswith("**Cached**") and "nothing billed" in readout
+    assert Path(again).read_bytes() == Path(first).read_bytes()
