@@ -247,3 +247,10 @@ def test_a_repeated_generation_is_served_from_the_cache_and_marked(cached_app, s
     assert len(simulator.generation_requests()) == 1
     assert readout.startswith("**Cached**") and "nothing billed" in readout
     assert Path(again).read_bytes() == Path(first).read_bytes()
+
+
+def test_a_refused_connection_is_explained_and_the_app_stays_up(launch_app):
+    client, _ = launch_app(DASHSCOPE_HTTP_BASE_URL="http://127.0.0.1:9/api/v1")  # nobody listens
+    for _ in range(2):
+        with pytest.raises(AppError, match="Could not reach DashScope at 127.0.0.1:9"):
+            client.predict(TEXT, "Cherry", "qwen-tts-latest", api_name="/synthesize")
