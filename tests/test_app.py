@@ -12,6 +12,7 @@ import requests
 from gradio_client.exceptions import AppError
 
 from qwen_tts_showcase.audio import wav_to_pcm
+from qwen_tts_showcase.catalogue import load_catalogue
 
 from .conftest import BEIJING_KEY, RETRIES, SINGAPORE_KEY
 
@@ -33,8 +34,6 @@ def assert_wav_is(path: str, pcm: bytes) -> None:
 
 
 def every_voice_of_every_model():
-    from qwen_tts_showcase.catalogue import load_catalogue
-
     catalogue = load_catalogue()
     return [(m.id, v) for m in catalogue.models for v in m.voices]
 
@@ -51,8 +50,16 @@ def test_synthesize_returns_the_exact_audio_for_every_voice_of_every_model(app, 
     assert re.fullmatch(rf"qwen-tts_{voice}_\d{{8}}-\d{{6}}\.wav", Path(path).name)
 
 
+def every_model_with_the_first_pages_voices():
+    """/generate's voice is a dropdown, and Gradio accepts only the choices the page opened with
+    (the browser widens them when the model changes); /synthesize covers every voice."""
+    catalogue = load_catalogue()
+    opening = set(catalogue.model(catalogue.default_model).voices)
+    return [(m, v) for m, v in every_voice_of_every_model() if v in opening]
+
+
 @pytest.mark.parametrize("streaming", [True, False], ids=["streaming", "non-streaming"])
-@pytest.mark.parametrize(("model", "voice"), every_voice_of_every_model())
+@pytest.mark.parametrize(("model", "voice"), every_model_with_the_first_pages_voices())
 def test_generate_plays_then_keeps_the_complete_recording(app, simulator, model, voice, streaming):
     client, _ = app
     seen, (live, complete, readout) = generate(client, model=model, voice=voice, streaming=streaming)
@@ -63,7 +70,8 @@ def test_generate_plays_then_keeps_the_complete_recording(app, simulator, model,
     assert len(live_updates) >= int(seconds), "the live player gets the audio piece by piece"
     assert all(update.endswith("playlist.m3u8") for update in live_updates)
     assert_wav_is(complete, sent.pcm)
-    assert f"audio {seconds:.2f} s" in readout and "tokens billed" in readout
+    billing = load_catalogue().model(model).billing  # "tokens", or "characters" for qwen3
+    assert f"audio {seconds:.2f} s" in readout and f"{billing} billed" in readout
 
 
 def test_the_complete_recording_decodes_to_the_duration_sent(app, simulator):
