@@ -22,8 +22,20 @@ class Synthesizer:
         self.settings = settings
         self.cache = AudioCache(settings.cache_dir, settings.cache_max_mb * 1024 * 1024)
 
-    def prepare(self, text: str, voice: str, model: str, region: str) -> SynthesisRequest:
-        """A clean request, or an InputError saying what to fix; never reaches the network."""
+    def prepare(
+        self,
+        text: str,
+        voice: str,
+        model: str,
+        region: str,
+        *,
+        language_type: str | None = None,
+        instructions: str | None = None,
+    ) -> SynthesisRequest:
+        """A clean request, or an InputError saying what to fix; never reaches the network.
+
+        language_type "Auto" (or None) is not sent; instructions are for instruct models only.
+        """
         # The UI only offers valid choices, but the API endpoint can be called with anything.
         model_info = self.catalogue.model(model)
         region_info = self.catalogue.region(region)
@@ -59,7 +71,13 @@ class Synthesizer:
                     f"“{part[:40]}…”无法切分成每段不超过 {model_info.max_input} 的片段"
                     f"（{model_info.id} 每次请求的上限）。请加入空格或标点。",
                 )
-        return SynthesisRequest(text=text, voice=voice, model=model_info.id)
+        return SynthesisRequest(
+            text=text,
+            voice=voice,
+            model=model_info.id,
+            language_type=self.catalogue.check_language(model_info.id, language_type),
+            instructions=self.catalogue.check_instructions(model_info.id, instructions),
+        )
 
     def connection(self, region: str, user_key: str = "") -> Connection:
         """Where to send a request: the visitor's own key if given, else the server's."""
