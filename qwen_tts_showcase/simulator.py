@@ -4,7 +4,9 @@ It answers `POST {base}/services/aigc/multimodal-generation/generation` as the r
 describes: Bearer auth, JSON errors, SSE frames of base64 24 kHz PCM ending in a
 `finish_reason: "stop"` frame with an `audio.url`, and serves that WAV under `/files/`.
 Two regions share one port: Beijing at `/api/v1`, Singapore at `/intl/api/v1`; a key works
-only in its own region, as on the real service. Faults are queued per request.
+only in its own region, as on the real service. Faults are queued per request. What it accepts,
+refuses and bills (per-model voices, language_type, instructions) is in `simulator_rules`; the
+audio it renders is in `simulator_audio`.
 
     python -m qwen_tts_showcase.simulator --port 8765
 """
@@ -13,25 +15,19 @@ from __future__ import annotations
 
 import argparse
 import base64
-import hashlib
-import io
 import json
-import math
 import threading
 import time
 import uuid
-import wave
 from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-import numpy as np
+from . import simulator_rules as rules
+from .catalogue import Catalogue, Model, load_catalogue
+from .simulator_audio import SAMPLE_RATE_HZ, render_speech, wav_bytes
 
-from .catalogue import Catalogue, load_catalogue
-from .text import billed_characters, estimated_tokens, input_size
-
-SAMPLE_RATE_HZ = 24_000
 GENERATION_PATH = "/services/aigc/multimodal-generation/generation"
 REGION_PREFIXES = {"beijing": "/api/v1", "singapore": "/intl/api/v1"}
 DEFAULT_KEYS = {"sk-sim-beijing": "beijing", "sk-sim-singapore": "singapore"}
@@ -99,39 +95,6 @@ class RecordedRequest:
     status: int = 0
     pcm: bytes = b""  # the audio sent (all of it, even if a fault cut the stream)
     fault: str | None = None
-
-
-def speech_seconds(text: str) -> float:
-    """A plausible length of speech for text: 0.22 s per ideograph, 0.06 s per other letter."""
-    han = sum(1 for ch in text if "\u3400" <= ch <= "\u9fff")
-    other = sum(1 for ch in text if ch.isalnum()) - han
-    pauses = sum(1 for ch in text if ch in ",.!?;:，。！？；：、")
-    return max(0.5, 0.22 * han + 0.06 * other + 0.12 * pauses)
-
-
-def render_speech(model: str, voice: str, text: str, seconds: float | None = None) -> bytes:
-    """Deterministic 24 kHz mono s16le "speech": voiced tones, one syllable per 0.2 s."""
-    seconds = speech_seconds(text) if seconds is None else seconds
-    count = int(round(seconds * SAMPLE_RATE_HZ))
-    seed = int.from_bytes(hashlib.sha256(f"{model}|{voice}|{text}".encode()).digest()[:8], "little")
-    rng = np.random.default_rng(seed)
-    syllable = int(0.2 * SAMPLE_RATE_HZ)
-    pitches = rng.uniform(110, 260, size=count // syllable + 1)
-    t = np.arange(count) / SAMPLE_RATE_HZ
-    pitch = np.repeat(pitches, syllable)[:count]
-    envelope = np.sin(np.pi * (np.arange(count) % syllable) / syllable) ** 2
-    wave_ = np.sin(2 * np.pi * pitch * t) + 0.3 * np.sin(4 * np.pi * pitch * t)
-    return (wave_ * envelope * 9000).astype("<i2").tobytes()
-
-
-def _wav(pcm: bytes) -> bytes:
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as writer:
-        writer.setnchannels(1)
-        writer.setsampwidth(2)
-        writer.setframerate(SAMPLE_RATE_HZ)
-        writer.writeframes(pcm)
-    return buffer.getvalue()
 
 
 class DashScopeSimulator:
@@ -236,7 +199,7 @@ class DashScopeSimulator:
 
     def _store_file(self, audio_id: str, pcm: bytes, expires_at: int, delay_s: float) -> None:
         with self._lock:
-            self._files[audio_id] = (_wav(pcm), expires_at, delay_s)
+            self._files[audio_id] = (wav_bytes(pcm), expires_at, delay_s)
             while len(self._files) > FILES_KEPT:
                 self._files.popitem(last=False)
 
@@ -330,7 +293,7 @@ class _Handler(BaseHTTPRequestHandler):
         record = RecordedRequest(path, region, headers, body, streamed)
         sim._record(record)
         request_id = str(uuid.uuid4())
-        refusal = self._refusal(region, headers, body)
+        refusal = rules.refusal(sim.catalogue, sim.keys, region, headers, body)
         if refusal:
             record.status = refusal[0]
             return self._send_error(*refusal, request_id)
@@ -349,57 +312,15 @@ class _Handler(BaseHTTPRequestHandler):
             sim._sleep(fault.delay_s)
             raise _ClientGone
 
-        model, inputs = body["model"], body["input"]
-        pcm = render_speech(model, inputs["voice"], inputs["text"], sim.profile.fixed_audio_seconds)
+        model, inputs = rules.model_named(sim.catalogue, body["model"]), body["input"]
+        style = rules.style(inputs, body.get("parameters") or {})
+        pcm = render_speech(model.id, inputs["voice"], inputs["text"],
+                            sim.profile.fixed_audio_seconds, style)
         record.pcm, record.status = pcm, 200
         if streamed:
             self._stream(record, model, inputs["text"], pcm, request_id, fault)
         else:
             self._answer_whole(model, inputs["text"], pcm, request_id, fault)
-
-    def _refusal(self, region: str, headers: dict, body: dict | None) -> tuple | None:
-        """(status, code, message) when the real service would refuse the request, else None."""
-        auth = headers.get("authorization", "")
-        if not auth.startswith("Bearer ") or not auth[len("Bearer ") :].strip():
-            return 401, "InvalidApiKey", "No API-key provided."
-        if self.simulator.keys.get(auth[len("Bearer ") :].strip()) != region:
-            return 401, "InvalidApiKey", "Invalid API-key provided."
-        if not isinstance(body, dict) or not isinstance(body.get("input"), dict):
-            return 400, "InvalidParameter", "Required body invalid, please check the request body format."
-        if not body.get("model"):
-            return 400, "BadRequest.EmptyModel", 'Required parameter "model" missing from request.'
-        model = next((m for m in self.simulator.catalogue.models if m.id == body["model"]), None)
-        if model is None or region not in model.regions:
-            return 400, "InvalidParameter", "Model not exist."
-        inputs, parameters = body["input"], body.get("parameters") or {}
-        text = inputs.get("text")
-        if not isinstance(text, str) or not text:
-            return 400, "BadRequest.EmptyInput", "Required input parameter missing from request."
-        if inputs.get("voice") not in model.voices:
-            return 400, "InvalidParameter", f"Voice '{inputs.get('voice')}' is not supported."
-        size = input_size(text, model.input_unit)
-        if size > model.max_input:
-            return 400, "InvalidParameter", f"Range of input length should be [1, {model.max_input}]"
-        language = inputs.get("language_type", parameters.get("language_type"))
-        if language is not None and language not in model.language_types:
-            return 400, "InvalidParameter", f"language_type '{language}' is not supported."
-        return None
-
-    def _usage(self, model_id: str, text: str, audio_seconds: float, final: bool) -> dict:
-        model = next(m for m in self.simulator.catalogue.models if m.id == model_id)
-        if model.billing == "characters":
-            return {"characters": billed_characters(text)}
-        tokens_in = estimated_tokens(text)
-        tokens_out = math.ceil(audio_seconds * 50)
-        if final:
-            tokens_out = max(50, math.ceil(audio_seconds) * 50)
-        return {
-            "total_tokens": tokens_in + tokens_out,
-            "input_tokens_details": {"text_tokens": tokens_in},
-            "output_tokens": tokens_out,
-            "input_tokens": tokens_in,
-            "output_tokens_details": {"audio_tokens": tokens_out, "text_tokens": 0},
-        }
 
     def _final_audio(self, pcm: bytes, request_id: str, fault: Fault | None) -> dict:
         now = int(time.time())
@@ -413,7 +334,7 @@ class _Handler(BaseHTTPRequestHandler):
         url = f"{origin}/files/{audio_id}.wav?Expires={expires_at}&OSSAccessKeyId=SIM&Signature=sim"
         return {"expires_at": expires_at, "data": "", "id": audio_id, "url": url}
 
-    def _answer_whole(self, model: str, text: str, pcm: bytes, request_id: str, fault) -> None:
+    def _answer_whole(self, model: Model, text: str, pcm: bytes, request_id: str, fault) -> None:
         profile = self.simulator.profile
         seconds = len(pcm) / (2 * SAMPLE_RATE_HZ)
         self.simulator._sleep(profile.first_chunk_delay_s + profile.realtime_factor * seconds)
@@ -421,14 +342,14 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send_bytes(200, "application/json", b'{"output": {"finish_reason": "st')
         payload = {
             "output": {"finish_reason": "stop", "audio": self._final_audio(pcm, request_id, fault)},
-            "usage": self._usage(model, text, seconds, final=True),
+            "usage": rules.usage(model, text, seconds, final=True),
             "request_id": request_id,
         }
         if fault and fault.kind == "missing_output":
             del payload["output"]
         self._send_json(200, payload)
 
-    def _stream(self, record, model: str, text: str, pcm: bytes, request_id: str, fault) -> None:
+    def _stream(self, record, model: Model, text: str, pcm: bytes, request_id: str, fault) -> None:
         sim, profile = self.simulator, self.simulator.profile
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream;charset=UTF-8")
@@ -452,7 +373,7 @@ class _Handler(BaseHTTPRequestHandler):
                     "audio": {"data": base64.b64encode(chunk).decode(), "expires_at": int(time.time()),
                               "id": f"audio_{request_id}"},
                 },
-                "usage": self._usage(model, text, sent_seconds, final=False),
+                "usage": rules.usage(model, text, sent_seconds, final=False),
                 "request_id": request_id,
             }
             if fault and fault.kind == "missing_output" and number == 1:
@@ -464,7 +385,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return
         final = {
             "output": {"finish_reason": "stop", "audio": self._final_audio(pcm, request_id, fault)},
-            "usage": self._usage(model, text, sent_seconds, final=True),
+            "usage": rules.usage(model, text, sent_seconds, final=True),
             "request_id": request_id,
         }
         self._write_event(len(chunks) + 1, "result", 200, final)
