@@ -113,7 +113,7 @@ class SpeechStream:
             raise error_for_response(
                 response.status_code, response.code, response.message, self.request_id, partial
             )
-        self.usage = dict(response.usage or {}) or self.usage
+        self.usage = _billed_usage(response.usage) or self.usage
         audio = response.output["audio"]
         if response.output["finish_reason"] == "stop":
             self.audio_url = audio.get("url") or ""
@@ -136,6 +136,19 @@ class SpeechStream:
             return wav_to_pcm(response.content)
         except AudioFormatError as exc:
             raise _unreadable(self.request_id, partial=False) from exc
+
+
+# MultiModalConversation fills these in with 0 when DashScope did not send them; dropping the
+# zeros leaves what the service billed ({"characters": N} for the qwen3 models).
+_SDK_USAGE_DEFAULTS = ("input_tokens", "output_tokens", "characters")
+
+
+def _billed_usage(usage) -> dict:
+    return {
+        name: value
+        for name, value in dict(usage or {}).items()
+        if not (name in _SDK_USAGE_DEFAULTS and value == 0)
+    }
 
 
 # --- Turning DashScope's failures into messages for people -------------------------------------
@@ -166,8 +179,18 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "model": ("DashScope does not know this model, or the account has no access to it. "
               "Pick another model.",
               "DashScope 找不到该模型，或账号无权访问。请换一个模型。"),
-    "voice": ("DashScope does not offer this voice for the model. Pick a voice from the list.",
-              "DashScope 不支持该模型使用这个音色。请从列表中选择音色。"),
+    "voice": ("DashScope does not offer this voice for the model. Pick another voice; if the "
+              "list offered this one, the model's stable alias may point to an older snapshot, "
+              "so pick the dated snapshot instead.",
+              "DashScope 不支持该模型使用这个音色。请换一个音色；如果列表中有这个音色，可能是稳定版"
+              "别名指向了较旧的快照，请改选带日期的快照版本。"),
+    "language": ("DashScope does not accept this language for the model. Set the language to "
+                 "Auto, or pick one from the list.",
+                 "DashScope 不支持该模型使用这个语言。请将语言设为“自动”，或从列表中选择。"),
+    "instructions": ("DashScope refused the instructions: this model does not take them, or they "
+                     "are malformed. Clear the instructions, or pick a qwen3-tts-instruct model.",
+                     "DashScope 拒绝了这些指令：该模型不支持指令，或指令格式有误。请清空指令，或选择 "
+                     "qwen3-tts-instruct 模型。"),
     "too_long": ("The text is longer than the model accepts. Shorten it and try again.",
                  "文本超出了模型允许的长度。请缩短后重试。"),
     "invalid": ("DashScope refused the request as invalid. Check the text, voice and model.",
@@ -209,6 +232,8 @@ _BY_CODE: dict[str, tuple[type[errors.DashScopeError], str]] = {
 # InvalidParameter covers several mistakes; DashScope's message tells them apart.
 _INVALID_PARAMETER: dict[str, str] = {
     "model not exist": "model",
+    "language_type": "language",
+    "instructions": "instructions",
     "voice": "voice",
     "input should be": "voice",
     "range of input length": "too_long",

@@ -14,6 +14,7 @@ from gradio_client import Client
 from qwen_tts_showcase.catalogue import Catalogue, load_catalogue
 from qwen_tts_showcase.config import Settings
 from qwen_tts_showcase.simulator import DashScopeSimulator
+from qwen_tts_showcase.synthesis import Synthesizer
 
 BEIJING_KEY = "sk-sim-beijing"
 SINGAPORE_KEY = "sk-sim-singapore"
@@ -76,6 +77,12 @@ def simulator_settings(simulator: DashScopeSimulator, catalogue: Catalogue, **ov
     }
     env.update(overrides)
     return Settings.from_env(catalogue, env)
+
+
+@pytest.fixture
+def synthesizer(simulator: DashScopeSimulator, catalogue: Catalogue) -> Synthesizer:
+    """A Synthesizer that sends both regions to the simulator, with the Beijing key."""
+    return Synthesizer(catalogue, simulator_settings(simulator, catalogue))
 
 
 @pytest.fixture(scope="module")
