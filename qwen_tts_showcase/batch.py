@@ -1,0 +1,274 @@
+"""Batch synthesis: a CSV of lines in, a ZIP of WAVs plus a manifest of every row's outcome out.
+
+The CSV's first row names its columns: `text` and `voice` are required; `model`, `language`
+(or `language_type`) and `instructions` are optional, and other columns are ignored. Rows are
+numbered as a spreadsheet shows them (the header is row 1). A row that fails is reported in the
+manifest and the batch goes on. No gradio here: the UI passes a progress callback.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import re
+import time
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import pandas as pd
+
+from .audio import duration_s, pcm_to_wav
+from .errors import DemoError, InputError, InvalidKeyError
+from .synthesis import Synthesizer
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH_ROWS = 100  # lines per batch; at a few seconds each, a batch stays within minutes
+MAX_CSV_BYTES = 2_000_000  # far above 100 rows of 600 characters plus instructions
+CSV_ENCODINGS = ("utf-8-sig", "gb18030")  # Excel in Chinese locales saves CSV as GBK
+REQUIRED_COLUMNS = ("text", "voice")
+OPTIONAL_COLUMNS = ("model", "language", "instructions")
+COLUMN_ALIASES = {"language_type": "language"}
+MANIFEST_NAME = "manifest.csv"
+
+_UNSAFE_IN_FILE_NAME = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+@dataclass(frozen=True)
+class BatchRow:
+    row: int  # as a spreadsheet numbers it: the header is row 1
+    text: str
+    voice: str
+    model: str = ""  # "" means the batch's default model
+    language: str = ""  # "" means Auto
+    instructions: str = ""
+    problem: str = ""  # why the CSV line itself is unusable (too many fields), if it is
+    problem_zh: str = ""
+
+
+@dataclass(frozen=True)
+class RowOutcome:
+    """One line of the manifest."""
+
+    row: int
+    status: str  # "ok", "failed", or "skipped" (not tried after the key was refused)
+    file: str  # the WAV's name in the ZIP; "" unless ok
+    text: str
+    voice: str
+    model: str
+    language: str
+    instructions: str
+    audio_s: float
+    billed: int
+    billing_unit: str  # "characters" or "tokens"
+    cached: bool  # served from the result cache: no API call, nothing billed
+    request_id: str
+    error: str  # in English; "" when ok
+    error_zh: str
+
+
+MANIFEST_COLUMNS = tuple(f.name for f in fields(RowOutcome))
+ProgressCallback = Callable[[int, int, RowOutcome], None]  # (rows done, rows in all, last one)
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    zip_path: Path  # the WAVs of the rows that succeeded, and manifest.csv
+    outcomes: tuple[RowOutcome, ...]
+
+    @property
+    def manifest(self) -> pd.DataFrame:
+        return manifest_frame(self.outcomes)
+
+    @property
+    def succeeded(self) -> int:
+        return sum(outcome.status == "ok" for outcome in self.outcomes)
+
+
+# --- Reading the CSV ----------------------------------------------------------------------------
+
+
+def _decode(data: bytes) -> str:
+    for encoding in CSV_ENCODINGS:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise InputError(
+        "The file is not readable text. Save the spreadsheet as CSV (UTF-8) and upload it again.",
+        "无法读取该文件的文本。请把表格另存为 CSV（UTF-8）后重新上传。",
+    )
+
+
+def _columns(header: list[str]) -> list[str]:
+    names = [COLUMN_ALIASES.get(name.strip().lower(), name.strip().lower()) for name in header]
+    missing = [name for name in REQUIRED_COLUMNS if name not in names]
+    if missing:
+        found = ", ".join(name for name in names if name) or "nothing"
+        raise InputError(
+            "The CSV's first row must name its columns: text and voice, optionally model, "
+            f"language and instructions. Found: {found}.",
+            "CSV 的第一行必须是列名：text 和 voice，可选 model、language 和 instructions。"
+            f"实际为：{found}。",
+        )
+    return names
+
+
+def _row(number: int, names: list[str], cells: list[str]) -> BatchRow:
+    values = dict(zip(names, (cell.strip() for cell in cells)))
+    known = {name: values.get(name, "") for name in REQUIRED_COLUMNS + OPTIONAL_COLUMNS}
+    if len(cells) <= len(names):
+        return BatchRow(row=number, **known)
+    return BatchRow(
+        row=number,
+        problem=f"Row {number} has {len(cells)} fields but the header has {len(names)}. "
+        "Put text that contains commas in double quotes.",
+        problem_zh=f"第 {number} 行有 {len(cells)} 个字段，但表头只有 {len(names)} 列。"
+        "包含逗号的文本请用双引号括起来。",
+        **known,
+    )
+
+
+def read_batch_csv(data: bytes) -> list[BatchRow]:
+    """The rows of an uploaded CSV, or an InputError when the file as a whole cannot be used.
+
+    Blank lines are skipped; a line with too many fields becomes a row with a `problem`.
+    """
+    if len(data) > MAX_CSV_BYTES:
+        raise InputError(
+            f"The file is larger than {MAX_CSV_BYTES // 1_000_000} MB. Upload a CSV of at most "
+            f"{MAX_BATCH_ROWS} rows.",
+            f"文件超过 {MAX_CSV_BYTES // 1_000_000} MB。请上传不超过 {MAX_BATCH_ROWS} 行的 CSV。",
+        )
+    records = list(csv.reader(io.StringIO(_decode(data))))
+    numbered = [
+        (number, cells)
+        for number, cells in enumerate(records, start=1)
+        if any(cell.strip() for cell in cells)
+    ]
+    if not numbered:
+        raise InputError("The CSV is empty. Add a header row (text,voice) and one line per row.",
+                         "CSV 文件为空。请添加表头（text,voice），每行一条。")
+    (_, header), body = numbered[0], numbered[1:]
+    names = _columns(header)
+    if not body:
+        raise InputError("The CSV has a header but no rows to synthesize. Add some rows.",
+                         "CSV 只有表头，没有要合成的行。请添加内容。")
+    if len(body) > MAX_BATCH_ROWS:
+        raise InputError(
+            f"The CSV has {len(body)} rows; a batch takes at most {MAX_BATCH_ROWS}. "
+            "Split it into several files.",
+            f"CSV 共有 {len(body)} 行，每批最多 {MAX_BATCH_ROWS} 行。请拆分成多个文件。",
+        )
+    return [_row(number, names, cells) for number, cells in body]
+
+
+# --- Running it ---------------------------------------------------------------------------------
+
+
+def _outcome(row: BatchRow, model: str, **details) -> RowOutcome:
+    base = dict(file="", audio_s=0.0, billed=0, billing_unit="", cached=False, request_id="",
+                error="", error_zh="")
+    return RowOutcome(row=row.row, text=row.text, voice=row.voice, model=model,
+                      language=row.language, instructions=row.instructions, **{**base, **details})
+
+
+def _failed(row: BatchRow, model: str, err: DemoError) -> RowOutcome:
+    return _outcome(row, model, status="failed", error=err.en, error_zh=err.zh,
+                    request_id=getattr(err, "request_id", None) or "")
+
+
+def _skipped(row: BatchRow, model: str) -> RowOutcome:
+    return _outcome(row, model, status="skipped",
+                    error="Not sent: DashScope refused the API key on an earlier row. Fix the key "
+                    "or the region, then run the batch again.",
+                    error_zh="未发送：DashScope 在前面的行中拒绝了 API Key。请修正 Key 或地域后重新运行。")
+
+
+def _wav_name(row: BatchRow) -> str:
+    return f"{row.row:04d}_{_UNSAFE_IN_FILE_NAME.sub('-', row.voice)}.wav"
+
+
+def _synthesize_row(
+    row: BatchRow, synthesizer: Synthesizer, region: str, api_key: str, model: str
+) -> tuple[RowOutcome, bytes]:
+    """The row's outcome and its audio (b"" unless it succeeded)."""
+    if row.problem:
+        raise InputError(row.problem, row.problem_zh)
+    request = synthesizer.prepare(row.text, row.voice, model, region,
+                                  language_type=row.language, instructions=row.instructions)
+    speech = synthesizer.speak(request, region, api_key)
+    for _ in speech:
+        pass  # the whole row's audio is kept in speech.result
+    result = speech.result
+    outcome = _outcome(row, model, status="ok", file=_wav_name(row),
+                       audio_s=round(duration_s(result.pcm), 3), billed=result.billed,
+                       billing_unit=result.billing, cached=result.cached,
+                       request_id=result.request_id)
+    return outcome, result.pcm
+
+
+def _attempt(
+    row: BatchRow, synthesizer: Synthesizer, region: str, api_key: str, model: str
+) -> tuple[RowOutcome, bytes, DemoError | None]:
+    """The row's outcome, its audio, and the error that stopped it, if one did."""
+    try:
+        return (*_synthesize_row(row, synthesizer, region, api_key, model), None)
+    except DemoError as err:
+        return _failed(row, model, err), b"", err
+    except Exception:  # a bug in one row must not lose the rows already made
+        log.exception("Unexpected failure in batch row %d", row.row)
+        err = DemoError("Something unexpected went wrong on the demo's side; it has been logged.",
+                        "演示程序内部出现意外错误，已记录。")
+        return _failed(row, model, err), b"", err
+
+
+def run_batch(
+    rows: Sequence[BatchRow],
+    synthesizer: Synthesizer,
+    out_dir: Path,
+    region: str,
+    api_key: str = "",
+    default_model: str = "",
+    progress: ProgressCallback | None = None,
+) -> BatchResult:
+    """Synthesize the rows one by one into a ZIP under out_dir, reporting each to `progress`.
+
+    A row that fails is recorded and the batch goes on; once DashScope refuses the key, the
+    remaining rows are skipped (each would fail the same way). Raises MissingKeyError before
+    any row when there is no key at all.
+    """
+    synthesizer.connection(region, api_key)  # no key at all: say so before any row
+    default_model = default_model or synthesizer.catalogue.default_model
+    out_dir.mkdir(parents=True, exist_ok=True)
+    zip_path = out_dir / f"qwen-tts-batch_{time.strftime('%Y%m%d-%H%M%S')}.zip"
+    outcomes: list[RowOutcome] = []
+    key_refused = False
+    with zipfile.ZipFile(zip_path, "w") as archive:
+        for row in rows:
+            model = row.model or default_model
+            if key_refused:
+                outcome, pcm = _skipped(row, model), b""
+            else:
+                outcome, pcm, err = _attempt(row, synthesizer, region, api_key, model)
+                key_refused = isinstance(err, InvalidKeyError)
+            if pcm:
+                archive.writestr(outcome.file, pcm_to_wav(pcm))
+            outcomes.append(outcome)
+            if progress:
+                progress(len(outcomes), len(rows), outcome)
+        archive.writestr(MANIFEST_NAME, manifest_csv(outcomes), zipfile.ZIP_DEFLATED)
+    return BatchResult(zip_path=zip_path, outcomes=tuple(outcomes))
+
+
+def manifest_frame(outcomes: Sequence[RowOutcome]) -> pd.DataFrame:
+    """The manifest as a table, one line per row of the CSV, in the CSV's order."""
+    return pd.DataFrame([asdict(outcome) for outcome in outcomes], columns=list(MANIFEST_COLUMNS))
+
+
+def manifest_csv(outcomes: Sequence[RowOutcome]) -> bytes:
+    """The manifest file; UTF-8 with a BOM so that Excel shows Chinese text correctly."""
+    return manifest_frame(outcomes).to_csv(index=False).encode("utf-8-sig")
