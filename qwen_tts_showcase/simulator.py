@@ -35,18 +35,32 @@ URL_LIFETIME_S = 86_400
 FILES_KEPT = 512
 
 FAULTS = {
-    # fault: (HTTP status, DashScope code, message) for faults answered with a JSON error
+    # fault: (HTTP status, DashScope code, message), every row of the reference's error table
     "invalid_key": (401, "InvalidApiKey", "Invalid API-key provided."),
+    "invalid_key_snake_case": (401, "invalid_api_key", "Invalid API-key provided."),
     "access_denied": (403, "AccessDenied", "Access denied."),
+    "access_denied_unpurchased": (403, "AccessDenied.Unpurchased", "Access to model denied. Please make sure you are eligible for using the model."),
     "model_access_denied": (403, "Model.AccessDenied", "Model access denied."),
     "free_tier_only": (403, "AllocationQuota.FreeTierOnly", "The free tier of the model has been exhausted."),
     "arrearage": (400, "Arrearage", "Access denied, please make sure your account is in good standing."),
     "data_inspection": (400, "DataInspectionFailed", "Input data may contain inappropriate content."),
+    "data_inspection_snake_case": (400, "data_inspection_failed", "Input or output data may contain inappropriate content."),
     "throttling": (429, "Throttling.RateQuota", "Requests rate limit exceeded, please try again later."),
+    "throttling_plain": (429, "Throttling", "Requests throttling triggered."),
+    "burst_rate": (429, "Throttling.BurstRate", "Request rate increased too quickly. To ensure system stability, please adjust your client logic to scale requests more smoothly over time."),
     "quota_exceeded": (429, "Throttling.AllocationQuota", "Allocated quota exceeded, please increase your quota limit."),
+    "insufficient_quota": (429, "insufficient_quota", "Free allocated quota exceeded."),
     "internal_error": (500, "InternalError", "An internal error has occured, please try again later or contact service support."),
     "unavailable": (503, "ModelUnavailable", "Model is unavailable, please try again later."),
+    "overloaded": (503, "ModelServingError", "Too many requests. Your requests are being throttled due to system capacity limits. Please try again later."),
     "invalid_parameter": (400, "InvalidParameter", "Range of input length should be [1, 512]"),
+    "model_not_exist": (400, "InvalidParameter", "Model not exist."),
+    "voice_not_supported": (400, "InvalidParameter", "Input should be 'Cherry', 'Serena', 'Ethan' or 'Chelsie': parameters.audio.voice"),
+    "invalid_body": (400, "InvalidParameter", "Required body invalid, please check the request body format."),
+    "empty_input": (400, "BadRequest.EmptyInput", "Required input parameter missing from request."),
+    "empty_model": (400, "BadRequest.EmptyModel", 'Required parameter "model" missing from request.'),
+    "model_not_found": (404, "ModelNotFound", "Model can not be found."),
+    "model_not_found_snake_case": (404, "model_not_found", "The model qwen-tts-latest does not exist or you do not have access to it."),
 }
 # Faults with a behaviour of their own (see _serve_generation and _serve_file).
 SPECIAL_FAULTS = (

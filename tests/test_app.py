@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 import wave
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 import requests
 from gradio_client.exceptions import AppError
 
+from qwen_tts_showcase import simulator as simulator_module
 from qwen_tts_showcase.audio import wav_to_pcm
 from qwen_tts_showcase.catalogue import load_catalogue
 
@@ -82,57 +84,100 @@ def test_the_complete_recording_decodes_to_the_duration_sent(app, simulator):
 
 
 EVERY_ATTEMPT = RETRIES + 1  # a retried fault must recur on every attempt to reach the visitor
-FAULTS = [
+FAULTS = [  # through /synthesize, which streams
     ("invalid_key", 1, "region where they were created"),
+    ("invalid_key_snake_case", 1, "region where they were created"),
     ("access_denied", 1, "not allowed to use the model"),
+    ("access_denied_unpurchased", 1, "not allowed to use the model"),
+    ("model_access_denied", 1, "not allowed to use the model"),
+    ("free_tier_only", 1, "free tier of this model is used up"),
+    ("arrearage", 1, "in arrears"),
     ("invalid_parameter", 1, "longer than the model accepts"),
+    ("model_not_exist", 1, "does not know this model"),
+    ("model_not_found", 1, "does not know this model"),
+    ("model_not_found_snake_case", 1, "does not know this model"),
+    ("voice_not_supported", 1, "does not offer this voice"),
+    ("invalid_body", 1, "refused the request as invalid"),
+    ("empty_input", 1, "refused the request as invalid"),
+    ("empty_model", 1, "refused the request as invalid"),
     ("data_inspection", 1, "content safety check"),
+    ("data_inspection_snake_case", 1, "content safety check"),
     ("throttling", EVERY_ATTEMPT, "Wait a minute"),
+    ("throttling_plain", EVERY_ATTEMPT, "Wait a minute"),
+    ("burst_rate", EVERY_ATTEMPT, "Wait a minute"),
+    ("quota_exceeded", EVERY_ATTEMPT, "quota is used up"),
+    ("insufficient_quota", EVERY_ATTEMPT, "quota is used up"),
     ("internal_error", EVERY_ATTEMPT, "internal error"),
     ("unavailable", EVERY_ATTEMPT, "unavailable"),
+    ("overloaded", EVERY_ATTEMPT, "overloaded"),
     ("bad_gateway_html", EVERY_ATTEMPT, "unreadable error"),
     ("drop_connection", 2 * EVERY_ATTEMPT, "Could not reach DashScope"),  # the SDK also retries
     ("hang", 1, "stopped answering"),
+    ("missing_output", EVERY_ATTEMPT, "could not read"),
     ("cut_stream", 1, "ended before it was complete"),
     ("data_inspection_midstream", 1, "incomplete audio was not kept"),
     ("drop_midstream", 1, "dropped in the middle"),
+    ("stall_midstream", 1, "stopped answering"),
     ("malformed_sse", 1, "try again"),
 ]
+NON_STREAMING_FAULTS = [  # through /generate with streaming off: the answer is JSON, then a WAV URL
+    ("expired_url", 1, "expired"),
+    ("unreachable_url", 1, "could not be downloaded"),
+    ("slow_url", 1, "could not be downloaded"),  # waits 5 s; the download timeout is 2 s
+    ("malformed_json", EVERY_ATTEMPT, "could not read"),
+    ("missing_output", EVERY_ATTEMPT, "could not read"),
+    ("hang", 1, "stopped answering"),
+]
+MID_STREAM_FAULTS = ["data_inspection_midstream", "cut_stream", "drop_midstream", "stall_midstream",
+                     "malformed_sse"]
+WITHIN_THE_TIMEOUTS_S = 15  # read timeout 2 s, download timeout 2 s, quick retries
+
+
+def test_every_fault_the_simulator_offers_is_tried_through_the_app():
+    tried = {fault for fault, _, _ in FAULTS + NON_STREAMING_FAULTS}
+    assert tried == set(simulator_module.FAULTS) | set(simulator_module.SPECIAL_FAULTS)
 
 
 @pytest.mark.parametrize(("fault", "times", "words"), FAULTS)
 def test_synthesize_explains_each_failure_and_the_app_stays_up(app, simulator, fault, times, words):
     client, _ = app
-    simulator.enqueue_fault(fault, times=times, after_chunks=1)
+    simulator.enqueue_fault(fault, times=times, after_chunks=1, delay_s=5)
+    started = time.monotonic()
     with pytest.raises(AppError) as caught:
         client.predict(TEXT, "Dylan", "qwen-tts-latest", api_name="/synthesize")
+    assert time.monotonic() - started < WITHIN_THE_TIMEOUTS_S
     assert words in str(caught.value)
     assert "Traceback" not in str(caught.value) and BEIJING_KEY not in str(caught.value)
     path = client.predict(TEXT, "Dylan", "qwen-tts-latest", api_name="/synthesize")
     assert_wav_is(path, simulator.generation_requests()[-1].pcm)
 
 
-def test_a_stream_cut_mid_way_is_never_presented_as_complete(app, simulator):
+@pytest.mark.parametrize("fault", MID_STREAM_FAULTS)
+def test_a_stream_cut_mid_way_is_never_presented_as_complete(app, simulator, fault):
     client, _ = app
-    simulator.enqueue_fault("data_inspection_midstream", after_chunks=2)
+    simulator.enqueue_fault(fault, after_chunks=2, delay_s=5)
     job = client.submit(TEXT, "qwen-tts-latest", "Dylan", "beijing", "", True, api_name="/generate")
     seen = []
-    with pytest.raises(AppError, match="incomplete audio was not kept"):
+    with pytest.raises(AppError, match="[Tt]ry again"):
         for output in job:
             seen.append(output)
         job.result()
     assert any(isinstance(out[0], str) for out in seen), "the first pieces did play"
     assert not any(isinstance(out[1], str) for out in seen), "no complete recording was offered"
+    _, (_, complete, _) = generate(client)
+    assert_wav_is(complete, simulator.generation_requests()[-1].pcm)
 
 
-@pytest.mark.parametrize(
-    ("fault", "words"), [("expired_url", "expired"), ("unreachable_url", "could not be downloaded")]
-)
-def test_the_non_streaming_path_explains_a_bad_audio_url(app, simulator, fault, words):
+@pytest.mark.parametrize(("fault", "times", "words"), NON_STREAMING_FAULTS)
+def test_the_non_streaming_path_explains_each_failure(app, simulator, fault, times, words):
     client, _ = app
-    simulator.enqueue_fault(fault)
+    simulator.enqueue_fault(fault, times=times, delay_s=5)
+    started = time.monotonic()
     with pytest.raises(AppError, match=words):
         generate(client, streaming=False)
+    assert time.monotonic() - started < WITHIN_THE_TIMEOUTS_S
+    _, (_, complete, _) = generate(client, streaming=False)
+    assert_wav_is(complete, simulator.generation_requests()[-1].pcm)
 
 
 @pytest.mark.parametrize("text", ["", "   \n\t ", "\u200b\u200b"])
