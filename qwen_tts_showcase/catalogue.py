@@ -10,7 +10,7 @@ from functools import cache
 from pathlib import Path
 from typing import TypeVar
 
-from .errors import InputError
+from .errors import InputError, echo
 from .text import clean_text, estimated_tokens
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -134,8 +134,8 @@ class Catalogue:
                 return model
         valid = ", ".join(m.id for m in self.models)
         raise InputError(
-            f"Unknown model {model_id!r}. Choose one of: {valid}.",
-            f"未知模型 {model_id!r}。可选：{valid}。",
+            f"Unknown model {echo(model_id)}. Choose one of: {valid}.",
+            f"未知模型 {echo(model_id)}。可选：{valid}。",
         )
 
     def region(self, region_id: str) -> Region:
@@ -144,8 +144,8 @@ class Catalogue:
                 return region
         valid = ", ".join(r.id for r in self.regions)
         raise InputError(
-            f"Unknown region {region_id!r}. Choose one of: {valid}.",
-            f"未知地域 {region_id!r}。可选：{valid}。",
+            f"Unknown region {echo(region_id)}. Choose one of: {valid}.",
+            f"未知地域 {echo(region_id)}。可选：{valid}。",
         )
 
     def models_in(self, region_id: str) -> tuple[Model, ...]:
@@ -166,8 +166,8 @@ class Catalogue:
         if voice not in model.voices:
             valid = ", ".join(model.voices)
             raise InputError(
-                f"Voice {voice!r} is not available for {model.id}. Choose one of: {valid}.",
-                f"{model.id} 没有音色 {voice!r}。可选：{valid}。",
+                f"Voice {echo(voice)} is not available for {model.id}. Choose one of: {valid}.",
+                f"{model.id} 没有音色 {echo(voice)}。可选：{valid}。",
             )
         return self.voices[voice]
 
@@ -188,8 +188,8 @@ class Catalogue:
                 return name
         valid = ", ".join(model.language_types)
         raise InputError(
-            f"Unknown language {wanted!r} for {model.id}. Choose one of: {valid}.",
-            f"{model.id} 不支持语言 {wanted!r}。可选：{valid}。",
+            f"Unknown language {echo(wanted)} for {model.id}. Choose one of: {valid}.",
+            f"{model.id} 不支持语言 {echo(wanted)}。可选：{valid}。",
         )
 
     def check_instructions(self, model_id: str, instructions: str | None) -> str | None:
@@ -218,7 +218,7 @@ class Catalogue:
         for sample in self.samples + self.extra_samples:
             if sample.id == sample_id:
                 return sample
-        raise InputError(f"Unknown sample {sample_id!r}.", f"未知样例 {sample_id!r}。")
+        raise InputError(f"Unknown sample {echo(sample_id)}.", f"未知样例 {echo(sample_id)}。")
 
     def preset(self, preset_id: str) -> InstructionPreset:
         for preset in self.presets:
@@ -226,8 +226,8 @@ class Catalogue:
                 return preset
         valid = ", ".join(p.id for p in self.presets)
         raise InputError(
-            f"Unknown instruction preset {preset_id!r}. Choose one of: {valid}.",
-            f"未知指令预设 {preset_id!r}。可选：{valid}。",
+            f"Unknown instruction preset {echo(preset_id)}. Choose one of: {valid}.",
+            f"未知指令预设 {echo(preset_id)}。可选：{valid}。",
         )
 
 

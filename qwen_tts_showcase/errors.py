@@ -21,6 +21,15 @@ Messages say what happened and what to do. They never hold the key, the raw body
 from __future__ import annotations
 
 
+ECHO_CHARS = 40  # the most of a visitor's value a message repeats
+
+
+def echo(value: object) -> str:
+    """A visitor's value as a message repeats it: quoted, escaped by repr, and kept short."""
+    shown = repr(value)
+    return shown if len(shown) <= ECHO_CHARS else shown[: ECHO_CHARS - 1] + "…"
+
+
 class DemoError(Exception):
     """An error whose text is written for people, in English and Chinese."""
 

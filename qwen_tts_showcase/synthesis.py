@@ -13,6 +13,11 @@ from .errors import InputError, MissingKeyError
 from .speech import Notice, RetryPolicy, Speech, SpeechResult
 from .text import clean_text, input_size, split_text
 
+# DashScope keys are "sk-" and letters or digits; anything else would be refused by DashScope,
+# or break the Authorization header (and end up in an exception message, key included).
+_KEY_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
+MAX_KEY_CHARS = 256
+
 
 class Synthesizer:
     """Checks requests against the catalogue and runs them against the right DashScope region."""
@@ -47,20 +52,17 @@ class Synthesizer:
                 f"{region_info.zh}地域不提供 {model_info.id}。请切换地域或换一个模型。",
             )
         self.catalogue.check_voice(model_info.id, voice)
+        cap = self.settings.max_text_chars
+        if len(text or "") > 2 * cap:  # refused unread: cleaning megabytes would hold a worker
+            raise _too_long(len(text), cap)
         text = clean_text(text or "")
         if not text:
             raise InputError(
                 "There is no text to speak. Type or paste some text, or pick a sample.",
                 "没有可朗读的文本。请输入或粘贴文本，或选择一个样例。",
             )
-        if len(text) > self.settings.max_text_chars:
-            raise InputError(
-                f"The text is {len(text)} characters long; the demo speaks at most "
-                f"{self.settings.max_text_chars} at a time. Shorten it, or split it into several "
-                "generations.",
-                f"文本长度为 {len(text)} 个字符，本演示每次最多朗读 {self.settings.max_text_chars} "
-                "个字符。请缩短，或分几次生成。",
-            )
+        if len(text) > cap:
+            raise _too_long(len(text), cap)
         for part in split_text(text, model_info.max_input, model_info.input_unit):
             if input_size(part, model_info.input_unit) > model_info.max_input:
                 unit_en = "tokens (estimated)" if model_info.input_unit == "tokens" else "characters"
@@ -81,7 +83,7 @@ class Synthesizer:
 
     def connection(self, region: str, user_key: str = "") -> Connection:
         """Where to send a request: the visitor's own key if given, else the server's."""
-        key = (user_key or "").strip() or self.settings.api_key
+        key = _own_key(user_key) or self.settings.api_key
         if not key:
             raise MissingKeyError(
                 "No DashScope API key is set, so the demo cannot synthesize (the gallery's "
@@ -147,3 +149,26 @@ class Synthesizer:
         """The request as the model's per-request limit requires: one, or one per piece."""
         pieces = split_text(request.text, model.max_input, model.input_unit)
         return [replace(request, text=piece) for piece in pieces]
+
+
+def _too_long(length: int, cap: int) -> InputError:
+    return InputError(
+        f"The text is {length:,} characters long; the demo speaks at most {cap:,} at a time. "
+        "Shorten it, or split it into several generations.",
+        f"文本长度为 {length:,} 个字符，本演示每次最多朗读 {cap:,} 个字符。请缩短，或分几次生成。",
+    )
+
+
+def _own_key(user_key: str | None) -> str:
+    """The visitor's own key, trimmed; "" when none. Refuses what cannot be a DashScope key
+    without echoing it."""
+    key = (user_key or "").strip()
+    if key and (len(key) > MAX_KEY_CHARS or not set(key) <= _KEY_CHARACTERS):
+        raise InputError(
+            "That does not look like a DashScope API key: keys start with \"sk-\" and contain only "
+            "letters, digits and dashes. Copy it again from the Model Studio console, or clear "
+            "the field to use the demo's own key.",
+            "这看起来不是 DashScope API Key：Key 以“sk-”开头，只包含字母、数字和短横线。请从百炼控制台"
+            "重新复制，或清空该栏以使用本演示自带的 Key。",
+        )
+    return key

@@ -10,16 +10,19 @@ import unicodedata
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _WORD = re.compile(r"[^\W\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _SYMBOL = re.compile(r"[^\w\s]")
-# Invisible characters that change nothing a listener hears but break limits and caching.
-_INVISIBLE = re.compile(r"[\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
+# Every way of breaking a line becomes "\n", so removing control characters never joins words.
+_LINE_BREAKS = re.compile(r"\r\n|[\r\v\f\x1c-\x1e\x85\u2028\u2029]")
+# Controls, format characters (zero-width, bidi overrides, BOM, tags), lone surrogates and private
+# use: nothing a listener hears, but they break limits and caching and can disguise text.
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co"})
 
 
 def clean_text(text: str) -> str:
-    """NFC-normalised text without control or zero-width characters, trimmed."""
-    text = unicodedata.normalize("NFC", text)
-    text = _INVISIBLE.sub("", text)
+    """NFC-normalised text without control or invisible characters, line breaks unified, trimmed."""
+    text = _LINE_BREAKS.sub("\n", unicodedata.normalize("NFC", text))
     text = "".join(
-        ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs")
+        ch for ch in text
+        if ch in "\n\t" or unicodedata.category(ch) not in _INVISIBLE_CATEGORIES
     )
     return text.strip()
 

@@ -190,7 +190,7 @@ def test_empty_text_is_refused_before_any_api_call(app, simulator, text):
 
 def test_text_over_the_overall_cap_is_refused_with_the_cap_stated(app, simulator):
     client, _ = app
-    with pytest.raises(AppError, match="at most 5000 at a time"):
+    with pytest.raises(AppError, match="at most 5,000 at a time"):
         client.predict("长" * 5001, "Cherry", "qwen-tts-latest", api_name="/synthesize")
     assert simulator.generation_requests() == []
 
