@@ -35,6 +35,17 @@ class Settings:
     max_text_chars: int = 5_000  # longer texts are refused; shorter ones are split per request
     max_retries: int = 3  # for 429, 5xx and dropped connections, before any audio arrived
     retry_base_s: float = 0.5  # first backoff; doubles each retry, with jitter
+    # Quotas (quota.py); 0 turns a limit off. A person trying voices stays far below the first
+    # two; a script opening a fresh session per request meets the per-address limit.
+    visitor_requests: int = 10  # syntheses per visitor (Gradio session) per visitor_window_s
+    visitor_window_s: float = 60.0
+    ip_requests: int = 60  # syntheses per IP address per ip_window_s
+    ip_window_s: float = 3600.0
+    # About CNY 8 a day on qwen3-tts-flash (CNY 0.8 per 10,000 characters); own keys don't count.
+    daily_char_budget: int = 100_000
+    # Proxies in front of the app that append to X-Forwarded-For: Hugging Face's on a Space
+    # (SPACE_ID set), none elsewhere, where the TCP peer is the visitor.
+    trusted_proxy_hops: int = 0
 
     @classmethod
     def from_env(cls, catalogue: Catalogue, env: dict[str, str] | None = None) -> Settings:
@@ -58,4 +69,11 @@ class Settings:
             max_text_chars=_int(env, "SHOWCASE_MAX_TEXT_CHARS", cls.max_text_chars),
             max_retries=_int(env, "SHOWCASE_MAX_RETRIES", cls.max_retries),
             retry_base_s=_float(env, "SHOWCASE_RETRY_BASE_S", cls.retry_base_s),
+            visitor_requests=_int(env, "SHOWCASE_VISITOR_REQUESTS", cls.visitor_requests),
+            visitor_window_s=_float(env, "SHOWCASE_VISITOR_WINDOW_S", cls.visitor_window_s),
+            ip_requests=_int(env, "SHOWCASE_IP_REQUESTS", cls.ip_requests),
+            ip_window_s=_float(env, "SHOWCASE_IP_WINDOW_S", cls.ip_window_s),
+            daily_char_budget=_int(env, "SHOWCASE_DAILY_CHAR_BUDGET", cls.daily_char_budget),
+            trusted_proxy_hops=_int(env, "SHOWCASE_TRUSTED_PROXY_HOPS",
+                                    1 if env.get("SPACE_ID") else cls.trusted_proxy_hops),
         )

@@ -1,7 +1,8 @@
 """Every error the demo shows to a visitor.
 
     DemoError                     str(err) is safe to show to a visitor (English, then Chinese)
-    ├── InputError                bad text, voice, model or language; raised before any request
+    ├── InputError                bad text, voice, model, language or key; raised before any request
+    ├── LimitReachedError         a quota of this demo was reached (.retry_after_s); before a request
     └── DashScopeError            .code .status_code .request_id .retryable
         ├── MissingKeyError       no key; raised before any request is sent
         ├── InvalidKeyError       401 InvalidApiKey (wrong key, or a key of the other region)
@@ -49,6 +50,14 @@ class DemoError(Exception):
 
 class InputError(DemoError):
     """The request was refused before reaching DashScope."""
+
+
+class LimitReachedError(DemoError):
+    """A visitor, an address or the owner's key reached a limit the Space sets (see quota.py)."""
+
+    def __init__(self, en: str, zh: str, *, retry_after_s: float) -> None:
+        super().__init__(en, zh)
+        self.retry_after_s = retry_after_s
 
 
 class DashScopeError(DemoError):

@@ -11,6 +11,7 @@ from . import errors
 from .audio import FADE_BYTES, PART_GAP, duration_s, fade
 from .cache import AudioCache, CachedAudio, cache_key
 from .dashscope_client import Connection, SpeechStream, SynthesisRequest
+from .quota import Admission
 
 Notice = Callable[[str, str], None]  # (English, Chinese): progress or a retry, for the visitor
 
@@ -76,9 +77,10 @@ def request_key(request: SynthesisRequest) -> str:
 class Speech:
     """Iterate for PCM chunks as they arrive; `result` is set once the audio is complete.
 
-    Nothing is sent before iteration starts. A cache hit plays at once with no key needed;
-    otherwise each part of the text is synthesized in order, retried while no audio of it has
-    played, and the parts are joined with a short fade and pause so no click is heard.
+    Nothing is sent before iteration starts. A cache hit plays at once with no key or quota
+    needed; otherwise the quota is charged (and refunded if no audio came), each part of the text
+    is synthesized in order, retried while no audio of it has played, and the parts are joined
+    with a short fade and pause so no click is heard.
     """
 
     def __init__(
@@ -89,6 +91,7 @@ class Speech:
         sdk: str,
         billing: str,
         connect: Callable[[], Connection],
+        admit: Callable[[], Admission],
         cache: AudioCache,
         retry: RetryPolicy,
         streaming: bool = True,
@@ -97,7 +100,7 @@ class Speech:
     ) -> None:
         self.request = request
         self.parts = parts
-        self._sdk, self._billing, self._connect = sdk, billing, connect
+        self._sdk, self._billing, self._connect, self._admit = sdk, billing, connect, admit
         self._cache, self._retry = cache, retry
         self._streaming, self._use_cache = streaming, use_cache
         self._notice = on_notice or (lambda en, zh: None)
@@ -113,15 +116,21 @@ class Speech:
                                        cached=True)
             return
         connection = self._connect()
+        admission = self._admit()
         usage: dict = {}
         request_ids: list[str] = []
         chunks: list[bytes] = []
         first_audio = started
-        for pcm in self._joined(connection, usage, request_ids):
+        try:
+            for pcm in self._joined(connection, usage, request_ids):
+                if not chunks:
+                    first_audio = time.perf_counter()
+                chunks.append(pcm)
+                yield pcm
+        except BaseException:  # a failure, or the visitor left (GeneratorExit)
             if not chunks:
-                first_audio = time.perf_counter()
-            chunks.append(pcm)
-            yield pcm
+                admission.refund()  # nothing was produced, so nothing was billed
+            raise
         pcm = b"".join(chunks)
         request_id = ", ".join(request_ids)
         self.result = self._finish(key, pcm, usage, request_id, started, first_audio)

@@ -10,6 +10,7 @@ from .catalogue import Catalogue, Model
 from .config import Settings
 from .dashscope_client import Connection, SynthesisRequest
 from .errors import InputError, MissingKeyError
+from .quota import Limits, Quota, Visitor, visitor_of
 from .speech import Notice, RetryPolicy, Speech, SpeechResult
 from .text import clean_text, input_size, split_text
 
@@ -26,6 +27,13 @@ class Synthesizer:
         self.catalogue = catalogue
         self.settings = settings
         self.cache = AudioCache(settings.cache_dir, settings.cache_max_mb * 1024 * 1024)
+        self.quota = Quota(Limits(settings.visitor_requests, settings.visitor_window_s,
+                                  settings.ip_requests, settings.ip_window_s,
+                                  settings.daily_char_budget))
+
+    def visitor(self, request: object) -> Visitor:
+        """Who sent a gr.Request, as far as the quotas are concerned."""
+        return visitor_of(request, self.settings.trusted_proxy_hops)
 
     def prepare(
         self,
@@ -112,16 +120,21 @@ class Synthesizer:
         streaming: bool = True,
         on_notice: Notice | None = None,
         use_cache: bool = True,
+        *,
+        visitor: Visitor,
     ) -> Speech:
-        """A Speech to iterate; the key is looked up only when the cache cannot answer."""
+        """A Speech to iterate; the key and the visitor's quota are checked only when the cache
+        cannot answer."""
         model = self.catalogue.model(request.model)
         settings = self.settings
+        owner_key = not _own_key(user_key)
         return Speech(
             request,
             self._parts(request, model),
             sdk=model.sdk,
             billing=model.billing,
             connect=partial(self.connection, region, user_key),
+            admit=partial(self.quota.admit, visitor, len(request.text), owner_key),
             cache=self.cache,
             retry=RetryPolicy(settings.max_retries, settings.retry_base_s,
                               deadline_s=settings.total_timeout_s),

@@ -133,7 +133,8 @@ class Handlers:
         """Play the audio as it arrives, then hand over the complete recording and the readout."""
         try:
             prepared = self.synthesizer.prepare(text, voice, model, region)
-            speech = self.synthesizer.speak(prepared, region, api_key, streaming, _notify)
+            speech = self.synthesizer.speak(prepared, region, api_key, streaming, _notify,
+                                            visitor=self.synthesizer.visitor(request))
             for pcm in speech:
                 for start in range(0, len(pcm), LIVE_PIECE_BYTES):
                     yield pcm_to_wav(pcm[start : start + LIVE_PIECE_BYTES]), gr.skip(), gr.skip()
@@ -149,7 +150,8 @@ class Handlers:
         settings = self.synthesizer.settings
         try:
             prepared = self.synthesizer.prepare(text, voice, model, settings.default_region)
-            speech = self.synthesizer.speak(prepared, settings.default_region)
+            speech = self.synthesizer.speak(prepared, settings.default_region,
+                                            visitor=self.synthesizer.visitor(request))
             for _ in speech:
                 pass
         except DemoError as err:

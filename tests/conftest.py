@@ -74,6 +74,10 @@ def simulator_settings(simulator: DashScopeSimulator, catalogue: Catalogue, **ov
         "SHOWCASE_RETRY_BASE_S": "0.01",
         "SHOWCASE_CACHE_MAX_MB": "0",  # off unless a test is about the cache: each call hits the API
         "SHOWCASE_CACHE_DIR": tempfile.mkdtemp(prefix="cache-"),
+        # quotas off unless a test is about them: one test client makes many requests
+        "SHOWCASE_VISITOR_REQUESTS": "0",
+        "SHOWCASE_IP_REQUESTS": "0",
+        "SHOWCASE_DAILY_CHAR_BUDGET": "0",
     }
     env.update(overrides)
     return Settings.from_env(catalogue, env)

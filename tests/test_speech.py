@@ -11,6 +11,7 @@ import pytest
 from qwen_tts_showcase import errors
 from qwen_tts_showcase.audio import FADE_BYTES, PART_GAP, fade
 from qwen_tts_showcase.cache import AudioCache, CachedAudio
+from qwen_tts_showcase.quota import Visitor
 from qwen_tts_showcase.synthesis import Synthesizer
 from qwen_tts_showcase.text import estimated_tokens
 
@@ -29,7 +30,7 @@ def synthesizer(simulator, catalogue, tmp_path) -> Synthesizer:
 def speak(synthesizer, text=TEXT, voice="Dylan", model="qwen-tts-latest", user_key="", **kwargs):
     notices = []
     request = synthesizer.prepare(text, voice, model, "beijing")
-    speech = synthesizer.speak(request, "beijing", user_key,
+    speech = synthesizer.speak(request, "beijing", user_key, visitor=Visitor("session", "ip"),
                                on_notice=lambda en, zh: notices.append(en), **kwargs)
     pcm = b"".join(speech)
     return pcm, speech.result, notices

@@ -1,0 +1,221 @@
+"""Quota protection for a public Space: how often visitors may synthesize, and how much of the
+owner's key a day may spend.
+
+Three limits, each turned off by 0:
+- per visitor (one Gradio session: a page load, or one gradio_client) and per IP address: a
+  sliding window of synthesis starts, so a burst is refused and the refusal says when a slot frees;
+- a daily character budget for the Space owner's key, reset at midnight UTC. Syntheses with a
+  visitor's own key are not counted (DashScope bills that visitor).
+
+The Synthesizer asks only when a request to DashScope is about to be sent, so cache hits cost
+nothing and count against nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .errors import LimitReachedError
+
+DAY_S = 86_400
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """Who is asking: the Gradio session and the client's IP address ("" when unknown)."""
+
+    session: str = ""
+    ip: str = ""
+
+
+def client_ip(peer: str, forwarded_for: str, trusted_hops: int) -> str:
+    """The visitor's address: the TCP peer's, or the one our `trusted_hops` proxies recorded.
+
+    Each proxy appends the address it was connected from to X-Forwarded-For, so behind N proxies
+    the visitor is the Nth entry from the right. Entries further left are whatever the client
+    sent: trusting them would let anyone dodge the per-address limit with a made-up header.
+    """
+    if trusted_hops <= 0:
+        return peer
+    entries = [entry.strip() for entry in forwarded_for.split(",") if entry.strip()]
+    return entries[-trusted_hops] if len(entries) >= trusted_hops else peer
+
+
+def visitor_of(request: object, trusted_hops: int) -> Visitor:
+    """The Visitor behind a gr.Request (read by duck typing: this module never imports gradio)."""
+    if request is None:
+        return Visitor()
+    headers = getattr(request, "headers", None) or {}
+    if hasattr(headers, "getlist"):  # a proxy may add a second header rather than extend the first
+        forwarded = ",".join(headers.getlist("x-forwarded-for"))
+    else:
+        forwarded = dict(headers).get("x-forwarded-for", "")
+    peer = getattr(getattr(request, "client", None), "host", "") or ""
+    session = getattr(request, "session_hash", "") or ""
+    return Visitor(session=session, ip=client_ip(peer, forwarded, trusted_hops))
+
+
+@dataclass(frozen=True)
+class Limits:
+    visitor_requests: int = 0  # syntheses per visitor per visitor_window_s; 0 = unlimited
+    visitor_window_s: float = 60.0
+    ip_requests: int = 0  # syntheses per IP address per ip_window_s; 0 = unlimited
+    ip_window_s: float = 3600.0
+    daily_characters: int = 0  # characters a UTC day on the owner's key; 0 = unlimited
+
+
+@dataclass(frozen=True)
+class Admission:
+    """One synthesis let through; refund() returns its characters if it produced nothing."""
+
+    characters: int
+    day: int
+    refund: Callable[[], None] = field(repr=False, compare=False)
+
+
+class _SlidingWindow:
+    """The last `limit` start times per key; a key is full while all of them are in the window."""
+
+    def __init__(self, limit: int, window_s: float) -> None:
+        self.limit, self.window_s = limit, window_s
+        self._starts: dict[str, deque[float]] = {}
+        self._swept = 0.0
+
+    def wait_s(self, key: str, now: float) -> float:
+        """0 when key may start now, else the seconds until its oldest start leaves the window."""
+        starts = self._starts.get(key) if self.limit and key else None
+        if not starts or len(starts) < self.limit:
+            return 0.0
+        return max(0.0, starts[0] + self.window_s - now)
+
+    def add(self, key: str, now: float) -> None:
+        if self.limit and key:
+            self._starts.setdefault(key, deque(maxlen=self.limit)).append(now)
+        self._sweep(now)
+
+    def _sweep(self, now: float) -> None:
+        """Forget keys idle for a whole window, once a window: sessions come and go by thousands."""
+        if now - self._swept < self.window_s:
+            return
+        self._swept = now
+        for key in [k for k, starts in self._starts.items() if starts[-1] <= now - self.window_s]:
+            del self._starts[key]
+
+
+class Quota:
+    """Every limit's state, shared by all visitors of one app; safe to use from many threads."""
+
+    def __init__(
+        self,
+        limits: Limits,
+        clock: Callable[[], float] = time.monotonic,
+        calendar: Callable[[], float] = time.time,
+    ) -> None:
+        self.limits = limits
+        self._clock, self._calendar = clock, calendar
+        self._visitors = _SlidingWindow(limits.visitor_requests, limits.visitor_window_s)
+        self._ips = _SlidingWindow(limits.ip_requests, limits.ip_window_s)
+        self._day, self._spent = -1, 0
+        self._lock = threading.Lock()
+
+    def admit(self, visitor: Visitor, characters: int, owner_key: bool) -> Admission:
+        """Count one synthesis of `characters`, or raise LimitReachedError saying what to do."""
+        with self._lock:
+            now, wall = self._clock(), self._calendar()
+            wait = self._visitors.wait_s(visitor.session, now)
+            if wait:
+                raise _visitor_limit(self.limits, wait)
+            wait = self._ips.wait_s(visitor.ip, now)
+            if wait:
+                raise _ip_limit(self.limits, wait)
+            day = int(wall // DAY_S)
+            if day != self._day:
+                self._day, self._spent = day, 0
+            charged = characters if owner_key and self.limits.daily_characters else 0
+            if charged and self._spent + charged > self.limits.daily_characters:
+                raise _budget_spent(self.limits.daily_characters, self._spent, charged,
+                                    DAY_S - wall % DAY_S)
+            self._visitors.add(visitor.session, now)
+            self._ips.add(visitor.ip, now)
+            self._spent += charged
+            return Admission(charged, day, refund=lambda: self._refund(charged, day))
+
+    def spent_today(self) -> int:
+        """Characters of the owner's key counted so far today."""
+        with self._lock:
+            return self._spent if self._day == int(self._calendar() // DAY_S) else 0
+
+    def _refund(self, characters: int, day: int) -> None:
+        with self._lock:
+            if day == self._day:
+                self._spent = max(0, self._spent - characters)
+
+
+# --- What a visitor reads --------------------------------------------------------------------
+
+_OWN_KEY_EN = ("paste your own DashScope API key under Settings → API key; it is used only for "
+               "your requests")
+_OWN_KEY_ZH = "在“设置”中填入你自己的 DashScope API Key（只用于你自己的请求）"
+
+
+def _span(seconds: float) -> tuple[str, str]:
+    """A duration in words, rounded up: ("23 s", "23 秒"), ("5 h 12 min", "5 小时 12 分钟")."""
+    seconds = max(1, int(-(-seconds // 1)))
+    if seconds < 60:
+        return f"{seconds} s", f"{seconds} 秒"
+    minutes = -(-seconds // 60)
+    if minutes < 60:
+        return f"{minutes} min", f"{minutes} 分钟"
+    hours, minutes = divmod(minutes, 60)
+    en = f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    zh = f"{hours} 小时 {minutes} 分钟" if minutes else f"{hours} 小时"
+    return en, zh
+
+
+def _visitor_limit(limits: Limits, wait_s: float) -> LimitReachedError:
+    (window, window_zh), (wait, wait_zh) = _span(limits.visitor_window_s), _span(wait_s)
+    count = limits.visitor_requests
+    return LimitReachedError(
+        f"You have started {count} syntheses in the last {window}, the most this demo allows "
+        f"one visitor. Try again in {wait}; the gallery's official recordings still play "
+        "meanwhile.",
+        f"你在过去 {window_zh}内已发起 {count} 次合成，达到本演示对每位访客的上限。请 {wait_zh}后再试；"
+        "样例中的官方录音仍可播放。",
+        retry_after_s=wait_s,
+    )
+
+
+def _ip_limit(limits: Limits, wait_s: float) -> LimitReachedError:
+    (window, window_zh), (wait, wait_zh) = _span(limits.ip_window_s), _span(wait_s)
+    count = limits.ip_requests
+    return LimitReachedError(
+        f"{count} syntheses were started from your network address in the last {window}, the "
+        "most this demo allows one address (everyone behind the same router or VPN shares it). "
+        f"Try again in {wait}, or run your own copy of the demo (see its README).",
+        f"过去 {window_zh}内从你的网络地址已发起 {count} 次合成，达到本演示对每个地址的上限"
+        f"（同一路由器或 VPN 后的用户共用一个地址）。请 {wait_zh}后再试，或自行部署一份本演示（见 README）。",
+        retry_after_s=wait_s,
+    )
+
+
+def _budget_spent(budget: int, spent: int, wanted: int, reset_s: float) -> LimitReachedError:
+    reset, reset_zh = _span(reset_s)
+    left = max(0, budget - spent)
+    if left == 0:
+        en = f"The demo's own API key has used up today's budget of {budget:,} characters."
+        zh = f"本演示自带的 API Key 已用完今天 {budget:,} 个字符的额度。"
+    else:
+        en = (f"This text is {wanted:,} characters, but only {left:,} of today's {budget:,} "
+              "characters for the demo's own API key are left. Shorten the text, or")
+        zh = (f"这段文本有 {wanted:,} 个字符，但本演示自带 API Key 今天 {budget:,} 个字符的额度"
+              f"只剩 {left:,} 个。请缩短文本，或")
+    return LimitReachedError(
+        f"{en} {'To keep going now, ' if not left else ''}{_OWN_KEY_EN}. The budget resets at "
+        f"00:00 UTC, in {reset}.",
+        f"{zh}{'如需继续，请' if not left else ''}{_OWN_KEY_ZH}。额度在 UTC 0 点（{reset_zh}后）重置。",
+        retry_after_s=reset_s,
+    )
