@@ -1,0 +1,95 @@
+"""Fifty visitors at once against the simulator: every request served, nobody sees another's."""
+
+from __future__ import annotations
+
+import time
+import wave
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from gradio_client import Client
+
+from .conftest import BEIJING_KEY
+
+VISITORS = 50
+LOAD_S = 15  # every visitor keeps asking, one request after another, until then
+OWN_KEY_EVERY = 4  # visitors 1, 5, 9, ... bring their own key (through /generate)
+
+
+@dataclass
+class Visit:
+    """One request of one visitor and everything it showed them."""
+
+    visitor: int
+    text: str
+    key: str  # the key the visitor expected to be used
+    audio_path: str
+    shown: list[str] = field(default_factory=list)  # every other output: readout, stream URLs
+
+
+def own_key(number: int) -> str:
+    return f"sk-visitor{number:02d}own" if number % OWN_KEY_EVERY == 1 else ""
+
+
+@pytest.fixture(scope="module")
+def crowd_app(launch_app, simulator_server):
+    """The app with default concurrency and queue, and a key of its own for some visitors."""
+    keys = {own_key(n): "beijing" for n in range(VISITORS) if own_key(n)}
+    simulator_server.keys.update(keys)
+    _, url = launch_app()
+    yield url
+    for key in keys:
+        simulator_server.keys.pop(key)
+
+
+def visit(url: str, number: int, until: float) -> list[Visit]:
+    """One visitor: their own session, a unique text per request, /generate or /synthesize."""
+    client = Client(url, verbose=False)
+    visits: list[Visit] = []
+    try:
+        while not visits or time.monotonic() < until:
+            round_ = len(visits)
+            text = f"第{number}位访客的第{round_}句话。Visitor {number}, line {round_}."
+            if number % 2:  # the page's event, streaming, some with their own key
+                key = own_key(number)
+                job = client.submit(text, "qwen-tts-latest", "Cherry", "beijing", key, True,
+                                    api_name="/generate")
+                live = [str(output[0]) for output in job if isinstance(output[0], str)]
+                _, complete, readout = job.result()
+                visits.append(Visit(number, text, key or BEIJING_KEY, complete, [readout, *live]))
+            else:
+                path = client.predict(text, "Cherry", "qwen-tts-latest", api_name="/synthesize")
+                visits.append(Visit(number, text, BEIJING_KEY, path))
+    finally:
+        client.close()
+    return visits
+
+
+def pcm_of(path: str) -> bytes:
+    with wave.open(path, "rb") as reader:
+        return reader.readframes(reader.getnframes())
+
+
+def test_fifty_concurrent_visitors_each_get_exactly_their_own_audio(crowd_app, simulator):
+    simulator.profile.fixed_audio_seconds = 1.0  # light audio: the load is the point
+    until = time.monotonic() + LOAD_S
+    with ThreadPoolExecutor(max_workers=VISITORS) as pool:
+        futures = [pool.submit(visit, crowd_app, number, until) for number in range(VISITORS)]
+        visits = [v for future in futures for v in future.result()]  # any failure raises here
+
+    assert len({v.visitor for v in visits}) == VISITORS and len(visits) > VISITORS
+    sent = {r.body["input"]["text"]: r for r in simulator.generation_requests()}
+    assert len(sent) == len(visits), "one API call per request, none lost or repeated"
+    every_key = {BEIJING_KEY} | {own_key(n) for n in range(VISITORS)} - {""}
+    for v in visits:
+        request = sent[v.text]
+        assert request.headers["authorization"] == f"Bearer {v.key}", "the visitor's own key"
+        assert pcm_of(v.audio_path) == request.pcm, "exactly the audio made for this text"
+        outputs = " ".join(v.shown) + Path(v.audio_path).read_bytes().decode("latin-1")
+        assert not any(key in outputs for key in every_key), "no key is ever shown"
+    assert len({v.audio_path for v in visits}) == len(visits), "no two visits share a file"
+    streams = [{url for url in v.shown[1:]} for v in visits]
+    assert all(not a & b for i, a in enumerate(streams) for b in streams[i + 1:]), \
+        "no two visits share a live stream"
