@@ -22,6 +22,7 @@ import pandas as pd
 
 from .audio import duration_s, pcm_to_wav
 from .errors import DemoError, InputError, InvalidKeyError
+from .quota import BATCH_ROW, Visitor
 from .synthesis import Synthesizer
 
 log = logging.getLogger(__name__)
@@ -200,7 +201,7 @@ def _synthesize_row(
         raise InputError(row.problem, row.problem_zh)
     request = synthesizer.prepare(row.text, row.voice, model, region,
                                   language_type=row.language, instructions=row.instructions)
-    speech = synthesizer.speak(request, region, api_key)
+    speech = synthesizer.speak(request, region, api_key, visitor=BATCH_ROW)
     for _ in speech:
         pass  # the whole row's audio is kept in speech.result
     result = speech.result
@@ -234,14 +235,18 @@ def run_batch(
     api_key: str = "",
     default_model: str = "",
     progress: ProgressCallback | None = None,
+    *,
+    visitor: Visitor,
 ) -> BatchResult:
     """Synthesize the rows one by one into a ZIP under out_dir, reporting each to `progress`.
 
     A row that fails is recorded and the batch goes on; once DashScope refuses the key, the
     remaining rows are skipped (each would fail the same way). Raises MissingKeyError before
-    any row when there is no key at all.
+    any row when there is no key at all, and LimitReachedError when the visitor may not start
+    another synthesis now (the batch counts as one; each row counts against the owner's budget).
     """
     synthesizer.connection(region, api_key)  # no key at all: say so before any row
+    synthesizer.admit_batch(visitor)
     default_model = default_model or synthesizer.catalogue.default_model
     out_dir.mkdir(parents=True, exist_ok=True)
     zip_path = out_dir / f"qwen-tts-batch_{time.strftime('%Y%m%d-%H%M%S')}.zip"

@@ -32,6 +32,11 @@ class Visitor:
     ip: str = ""
 
 
+# The rows of a batch already admitted as one request (Synthesizer.admit_batch): nobody in
+# particular, so only the owner key's daily budget applies to each row.
+BATCH_ROW = Visitor()
+
+
 def client_ip(peer: str, forwarded_for: str, trusted_hops: int) -> str:
     """The visitor's address: the TCP peer's, or the one our `trusted_hops` proxies recorded.
 
@@ -176,11 +181,15 @@ def _span(seconds: float) -> tuple[str, str]:
     return en, zh
 
 
+def _syntheses(count: int) -> str:
+    return f"{count} synthesis" if count == 1 else f"{count} syntheses"
+
+
 def _visitor_limit(limits: Limits, wait_s: float) -> LimitReachedError:
     (window, window_zh), (wait, wait_zh) = _span(limits.visitor_window_s), _span(wait_s)
     count = limits.visitor_requests
     return LimitReachedError(
-        f"You have started {count} syntheses in the last {window}, the most this demo allows "
+        f"You have started {_syntheses(count)} in the last {window}, the most this demo allows "
         f"one visitor. Try again in {wait}; the gallery's official recordings still play "
         "meanwhile.",
         f"你在过去 {window_zh}内已发起 {count} 次合成，达到本演示对每位访客的上限。请 {wait_zh}后再试；"
@@ -193,8 +202,8 @@ def _ip_limit(limits: Limits, wait_s: float) -> LimitReachedError:
     (window, window_zh), (wait, wait_zh) = _span(limits.ip_window_s), _span(wait_s)
     count = limits.ip_requests
     return LimitReachedError(
-        f"{count} syntheses were started from your network address in the last {window}, the "
-        "most this demo allows one address (everyone behind the same router or VPN shares it). "
+        f"Your network address has started {_syntheses(count)} in the last {window}, the most "
+        "this demo allows one address (everyone behind the same router or VPN shares it). "
         f"Try again in {wait}, or run your own copy of the demo (see its README).",
         f"过去 {window_zh}内从你的网络地址已发起 {count} 次合成，达到本演示对每个地址的上限"
         f"（同一路由器或 VPN 后的用户共用一个地址）。请 {wait_zh}后再试，或自行部署一份本演示（见 README）。",

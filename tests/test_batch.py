@@ -21,6 +21,7 @@ from qwen_tts_showcase.batch import (
     read_batch_csv,
     run_batch,
 )
+from qwen_tts_showcase.quota import Visitor
 from qwen_tts_showcase.synthesis import Synthesizer
 from qwen_tts_showcase.text import billed_characters
 
@@ -41,7 +42,7 @@ def run(synthesizer, tmp_path, rows, **kwargs):
     calls = []
     result = run_batch(rows, synthesizer, tmp_path, kwargs.pop("region", "beijing"),
                        progress=lambda done, total, outcome: calls.append((done, total, outcome)),
-                       **kwargs)
+                       visitor=Visitor("session", "198.51.100.1"), **kwargs)
     return result, calls
 
 
@@ -216,7 +217,8 @@ def test_a_singapore_batch_refuses_the_models_singapore_lacks(synthesizer, simul
 def test_without_any_key_the_batch_is_refused_before_any_row(simulator, catalogue, tmp_path):
     keyless = Synthesizer(catalogue, simulator_settings(simulator, catalogue, DASHSCOPE_API_KEY=""))
     with pytest.raises(errors.MissingKeyError):
-        run_batch([BatchRow(2, "你好。", "Cherry")], keyless, tmp_path, "beijing")
+        run_batch([BatchRow(2, "你好。", "Cherry")], keyless, tmp_path, "beijing",
+                  visitor=Visitor())
     assert simulator.generation_requests() == [] and list(tmp_path.iterdir()) == []
 
 

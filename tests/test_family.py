@@ -20,6 +20,7 @@ from qwen_tts_showcase.catalogue import (
     load_catalogue,
 )
 from qwen_tts_showcase.dashscope_client import Connection, SpeechStream, SynthesisRequest
+from qwen_tts_showcase.quota import Visitor
 from qwen_tts_showcase.simulator import GENERATION_PATH, render_speech
 from qwen_tts_showcase.text import billed_characters
 
@@ -46,7 +47,7 @@ TEXT = "今天天气不错，我们出去走走吧。Let's go!"
 def speak(synthesizer, text=TEXT, voice="Cherry", model="qwen3-tts-flash", region="beijing",
           streaming=True, key="", **options):
     request = synthesizer.prepare(text, voice, model, region, **options)
-    speech = synthesizer.speak(request, region, key, streaming=streaming)
+    speech = synthesizer.speak(request, region, key, streaming=streaming, visitor=Visitor())
     pcm = b"".join(speech)
     return pcm, speech.result
 

@@ -9,6 +9,7 @@ from gradio_client import Client
 from gradio_client.exceptions import AppError
 from starlette.datastructures import Headers
 
+from qwen_tts_showcase.batch import BatchRow, run_batch
 from qwen_tts_showcase.errors import LimitReachedError
 from qwen_tts_showcase.quota import DAY_S, Limits, Quota, Visitor, client_ip, visitor_of
 from qwen_tts_showcase.synthesis import Synthesizer
@@ -65,7 +66,7 @@ def test_an_address_is_limited_across_sessions():
     limits, _ = quota(ip_requests=2, ip_window_s=3600)
     limits.admit(Visitor("tab-1", "203.0.113.7"), 1, owner_key=True)
     limits.admit(Visitor("tab-2", "203.0.113.7"), 1, owner_key=True)
-    with pytest.raises(LimitReachedError, match="from your network address in the last 1 h"):
+    with pytest.raises(LimitReachedError, match="address has started 2 syntheses in the last 1 h"):
         limits.admit(Visitor("tab-3", "203.0.113.7"), 1, owner_key=True)
     limits.admit(Visitor("tab-4", "203.0.113.8"), 1, owner_key=True)
 
@@ -205,6 +206,21 @@ def test_a_visitors_own_key_is_not_charged_to_the_owners_budget(limited, simulat
     assert simulator.generation_requests()[0].headers["authorization"] == f"Bearer {BEIJING_KEY}"
 
 
+def test_a_batch_counts_as_one_request_and_each_row_against_the_budget(simulator, catalogue,
+                                                                      tmp_path):
+    settings = simulator_settings(simulator, catalogue, SHOWCASE_VISITOR_REQUESTS="1",
+                                  SHOWCASE_DAILY_CHAR_BUDGET="8")
+    synthesizer = Synthesizer(catalogue, settings)
+    rows = [BatchRow(2, "一二三。", "Cherry"), BatchRow(3, "四五六。", "Cherry"),
+            BatchRow(4, "七八九。", "Cherry")]
+    result = run_batch(rows, synthesizer, tmp_path, "beijing", visitor=ALICE)
+    assert [o.status for o in result.outcomes] == ["ok", "ok", "failed"]
+    assert "used up today's budget of 8 characters" in result.outcomes[2].error
+    with pytest.raises(LimitReachedError, match="You have started 1 synthesis in the last"):
+        run_batch(rows, synthesizer, tmp_path, "beijing", visitor=ALICE)
+    assert len(simulator.generation_requests()) == 2
+
+
 # --- through the app ------------------------------------------------------------------------------
 
 def synthesize(client: Client, text: str):
@@ -231,7 +247,7 @@ def test_the_app_limits_an_address_and_ignores_a_forged_forwarded_entry(launch_a
 
     synthesize(visitor("1.1.1.1, 203.0.113.7"), "一。")
     synthesize(visitor("2.2.2.2, 203.0.113.7"), "二。")
-    with pytest.raises(AppError, match="from your network address"):
+    with pytest.raises(AppError, match="Your network address has started 2 syntheses"):
         synthesize(visitor("3.3.3.3, 203.0.113.7"), "三。")
     synthesize(visitor("1.1.1.1, 203.0.113.8"), "三。")
 
