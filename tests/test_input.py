@@ -11,10 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qwen_tts_showcase.errors import InputError
-from qwen_tts_showcase.synthesis import Synthesizer
 from qwen_tts_showcase.text import clean_text
 
-from .conftest import BEIJING_KEY, simulator_settings
+from .conftest import BEIJING_KEY
 
 HTML = [
     "<script>alert('key')</script>",
@@ -58,11 +57,6 @@ def test_clean_text_is_idempotent_and_leaves_nothing_invisible(raw):
 
 # --- Synthesizer.prepare: the entry point every caller goes through -------------------------------
 
-@pytest.fixture(scope="module")
-def synthesizer(simulator_server, catalogue) -> Synthesizer:
-    return Synthesizer(catalogue, simulator_settings(simulator_server, catalogue))
-
-
 def names(catalogue) -> tuple[list[str], list[str]]:
     return [m.id for m in catalogue.models], sorted(catalogue.voices)
 
@@ -86,12 +80,16 @@ def texts() -> st.SearchStrategy:
 def test_prepare_never_fails_with_anything_but_an_input_error(synthesizer, catalogue):
     models, voices = names(catalogue)
 
+    languages = sorted({name for m in catalogue.models for name in m.language_types})
+
     @settings(max_examples=400, deadline=None)
     @given(texts(), anything_or(voices), anything_or(models),
-           anything_or([r.id for r in catalogue.regions]))
-    def check(text, voice, model, region):
+           anything_or([r.id for r in catalogue.regions]), anything_or(languages),
+           st.one_of(st.none(), texts()))
+    def check(text, voice, model, region, language_type, instructions):
         try:
-            request = synthesizer.prepare(text, voice, model, region)
+            request = synthesizer.prepare(text, voice, model, region, language_type=language_type,
+                                          instructions=instructions)
         except InputError as err:
             assert err.en and err.zh and len(str(err)) < 1_000
             return
@@ -219,8 +217,9 @@ def answers_with_audio_or_a_human_message(call, inputs: st.SearchStrategy) -> No
     assert set(outcomes) == {"audio", "refused"}, "the examples exercised both paths"
 
 
-def pairs(catalogue) -> list[tuple[str, str]]:
-    return [(m.id, v) for m in catalogue.models for v in m.voices]
+def pairs(catalogue, voices_offered: set[str] | None = None) -> list[tuple[str, str]]:
+    return [(m.id, v) for m in catalogue.models for v in m.voices
+            if voices_offered is None or v in voices_offered]
 
 
 def test_synthesize_answers_anything_with_audio_or_a_human_message(app, simulator, catalogue):
@@ -234,7 +233,8 @@ def test_synthesize_answers_anything_with_audio_or_a_human_message(app, simulato
 def test_generate_answers_anything_with_audio_or_a_human_message(app, simulator, catalogue):
     client, _ = app
     keys = st.one_of(st.just(""), st.just(BEIJING_KEY), st.text(max_size=40))
-    inputs = st.sampled_from(pairs(catalogue)).flatmap(
+    opening = set(catalogue.model(catalogue.default_model).voices)  # the voice dropdown's choices
+    inputs = st.sampled_from(pairs(catalogue, opening)).flatmap(
         lambda pair: st.tuples(endpoint_texts(), usually(pair[0]), usually(pair[1]),
                                usually("beijing"), keys, st.booleans()))
     answers_with_audio_or_a_human_message(
