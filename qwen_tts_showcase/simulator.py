@@ -109,6 +109,7 @@ class RecordedRequest:
     status: int = 0
     pcm: bytes = b""  # the audio sent (all of it, even if a fault cut the stream)
     fault: str | None = None
+    first_audio_sent_at: float | None = None  # time.time() when the first audio left (benchmarks)
 
 
 class DashScopeSimulator:
@@ -224,6 +225,7 @@ class DashScopeSimulator:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 256  # the default 5 drops connections when many visitors start at once
 
     def handle_error(self, request, client_address) -> None:
         pass  # a client that hangs up between requests is normal; handler errors are kept
@@ -393,6 +395,7 @@ class _Handler(BaseHTTPRequestHandler):
             if fault and fault.kind == "missing_output" and number == 1:
                 del frame["output"]
             self._write_event(number, "result", 200, frame)
+            record.first_audio_sent_at = record.first_audio_sent_at or time.time()
         if fault and fault.kind in ("cut_stream", "drop_midstream", "stall_midstream",
                                     "data_inspection_midstream", "malformed_sse"):
             if self._stream_fault(fault, len(chunks) + 1, request_id):
@@ -481,8 +484,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--realtime-factor", type=float, default=0.3,
                         help="wall seconds per second of audio")
     parser.add_argument("--chunk-seconds", type=float, default=0.72)
+    parser.add_argument("--fixed-audio-seconds", type=float, default=None,
+                        help="speak this long whatever the text (default: from the text)")
     args = parser.parse_args(argv)
-    profile = UpstreamProfile(args.first_chunk_delay, args.realtime_factor, args.chunk_seconds)
+    profile = UpstreamProfile(args.first_chunk_delay, args.realtime_factor, args.chunk_seconds,
+                              args.fixed_audio_seconds)
     simulator = DashScopeSimulator(port=args.port, profile=profile).start()
     print(f"DashScope simulator listening on {simulator.origin}. Point the app at it with:")
     print(f"  export DASHSCOPE_HTTP_BASE_URL={simulator.base_url('beijing')}")
