@@ -109,7 +109,8 @@ class RecordedRequest:
     status: int = 0
     pcm: bytes = b""  # the audio sent (all of it, even if a fault cut the stream)
     fault: str | None = None
-    first_audio_sent_at: float | None = None  # time.time() when the first audio left (benchmarks)
+    received_at: float = field(default_factory=time.time)
+    first_audio_sent_at: float | None = None  # time.time() when the first audio left
 
 
 class DashScopeSimulator:

@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 
 CONCURRENCY_ID = "dashscope"  # every event that calls the API shares these slots
 LIVE_PIECE_BYTES = BYTES_PER_SECOND  # the live player gets at most 1 s per yield
+GRADIO_DEFAULT_THREADS = 40
+SPARE_THREADS = 8  # for the page's other events and Gradio's processing while every slot is busy
 
 
 def _load_i18n() -> gr.I18n:
@@ -40,11 +42,23 @@ CSS = """
 """
 
 
-def launch_options() -> dict:
+def launch_options(settings: Settings | None = None) -> dict:
     """What demo.launch() needs besides host and port (tests launch with these too)."""
+    settings = settings or Settings.from_env(load_catalogue())
     # run_history off: Gradio would keep every run's inputs, a visitor's own key included,
     # in the browser's storage.
-    return dict(i18n=I18N, theme=THEME, css=CSS, run_history=False, show_error=False)
+    return dict(i18n=I18N, theme=THEME, css=CSS, run_history=False, show_error=False,
+                max_threads=worker_threads(settings.concurrency_limit))
+
+
+def worker_threads(concurrency_limit: int) -> int:
+    """Gradio's worker threads: one per running synthesis, plus room for everything else.
+
+    A synthesis holds a thread for as long as it waits on DashScope (the SDK is synchronous),
+    and Gradio's pre- and postprocessing of every event draw on the same pool, so the default
+    of 40 would make visitors beyond it wait for a thread, not for DashScope.
+    """
+    return max(GRADIO_DEFAULT_THREADS, concurrency_limit + SPARE_THREADS)
 
 
 def _prefers_chinese(request: gr.Request | None) -> bool:

@@ -97,10 +97,11 @@ def launch_app(simulator_server: DashScopeSimulator, catalogue: Catalogue):
     demos = []
 
     def launch(**overrides: str) -> tuple[Client, str]:
-        demo = build_demo(simulator_settings(simulator_server, catalogue, **overrides), catalogue)
+        settings = simulator_settings(simulator_server, catalogue, **overrides)
+        demo = build_demo(settings, catalogue)
         _, url, _ = demo.launch(
             server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True,
-            quiet=True, **launch_options(),
+            quiet=True, **launch_options(settings),
         )
         demos.append(demo)
         return Client(url, verbose=False), url

@@ -1,0 +1,81 @@
+"""Visitors do not wait behind each other up to the limit; beyond limit and queue they are told to retry."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import Future
+
+import pytest
+from gradio_client import Client
+from gradio_client.utils import QueueError, Status
+
+from qwen_tts_showcase.config import Settings
+from qwen_tts_showcase.simulator import UpstreamProfile
+from qwen_tts_showcase.ui import launch_options
+
+from .test_app import assert_wav_is
+
+WAIT_LIMIT_S = 60  # a bound on polling, never an assertion about speed
+
+
+def most_at_once(requests) -> int:
+    """The largest number of requests the simulator was working on at the same moment."""
+    edges = sorted([(r.received_at, 1) for r in requests] +
+                   [(r.first_audio_sent_at, -1) for r in requests])
+    running = peak = 0
+    for _, step in edges:
+        running += step
+        peak = max(peak, running)
+    return peak
+
+
+def wait_until(condition, what: str) -> None:
+    deadline = time.monotonic() + WAIT_LIMIT_S
+    while not condition():
+        assert time.monotonic() < deadline, f"gave up waiting for {what}"
+        time.sleep(0.02)
+
+
+def synthesize(client: Client, number: int) -> Future:
+    return client.submit(f"Visitor number {number} says hello.", "Cherry", "qwen-tts-latest",
+                         api_name="/synthesize")
+
+
+def test_more_visitors_than_gradios_default_threads_all_run_at_once(launch_app, simulator):
+    visitors = 44  # Gradio's default pool has 40 threads; each synthesis holds one while it waits
+    _, url = launch_app(SHOWCASE_CONCURRENCY_LIMIT=str(visitors), SHOWCASE_READ_TIMEOUT_S="30")
+    simulator.profile = UpstreamProfile(first_chunk_delay_s=4.0)
+    client = Client(url, verbose=False, max_workers=visitors)
+    jobs = [synthesize(client, number) for number in range(visitors)]
+    paths = [job.result(timeout=WAIT_LIMIT_S) for job in jobs]
+    sent = simulator.generation_requests()
+    assert len(sent) == visitors
+    assert most_at_once(sent) == visitors
+    by_text = {request.body["input"]["text"]: request.pcm for request in sent}
+    for number, path in enumerate(paths):
+        assert_wav_is(path, by_text[f"Visitor number {number} says hello."])
+
+
+def test_beyond_the_limit_visitors_queue_and_beyond_the_queue_they_are_told_to_retry(
+    launch_app, simulator
+):
+    client, _ = launch_app(SHOWCASE_CONCURRENCY_LIMIT="2", SHOWCASE_QUEUE_SIZE="1")
+    simulator.profile = UpstreamProfile(first_chunk_delay_s=1.5)
+    running = [synthesize(client, number) for number in range(2)]
+    wait_until(lambda: len(simulator.generation_requests()) == 2, "two syntheses to start")
+    waiting = synthesize(client, 2)
+    wait_until(lambda: waiting.status().code == Status.IN_QUEUE, "the third visitor to queue")
+    refused = synthesize(client, 3)
+    with pytest.raises(QueueError, match="Queue is full"):
+        refused.result(timeout=WAIT_LIMIT_S)
+    for job in running + [waiting]:
+        job.result(timeout=WAIT_LIMIT_S)
+    sent = simulator.generation_requests()
+    assert len(sent) == 3, "the refused visitor never reached DashScope"
+    assert most_at_once(sent) == 2, "the queued visitor started only when a slot was free"
+
+
+@pytest.mark.parametrize("limit", [1, 16, 64, 200])
+def test_the_thread_pool_always_leaves_room_beyond_the_concurrency_limit(limit):
+    threads = launch_options(Settings(concurrency_limit=limit))["max_threads"]
+    assert threads > limit and threads >= 40  # never below Gradio's own default
