@@ -337,7 +337,7 @@ class _Handler(BaseHTTPRequestHandler):
         if streamed:
             self._stream(record, model, inputs["text"], pcm, request_id, fault)
         else:
-            self._answer_whole(model, inputs["text"], pcm, request_id, fault)
+            self._answer_whole(record, model, inputs["text"], pcm, request_id, fault)
 
     def _final_audio(self, pcm: bytes, request_id: str, fault: Fault | None) -> dict:
         now = int(time.time())
@@ -351,10 +351,12 @@ class _Handler(BaseHTTPRequestHandler):
         url = f"{origin}/files/{audio_id}.wav?Expires={expires_at}&OSSAccessKeyId=SIM&Signature=sim"
         return {"expires_at": expires_at, "data": "", "id": audio_id, "url": url}
 
-    def _answer_whole(self, model: Model, text: str, pcm: bytes, request_id: str, fault) -> None:
+    def _answer_whole(self, record, model: Model, text: str, pcm: bytes, request_id: str,
+                      fault) -> None:
         profile = self.simulator.profile
         seconds = len(pcm) / (2 * SAMPLE_RATE_HZ)
-        self.simulator._sleep(profile.first_chunk_delay_s + profile.realtime_factor * seconds)
+        due = profile.first_chunk_delay_s + profile.realtime_factor * seconds
+        self.simulator._sleep(record.received_at + due - time.time())
         if fault and fault.kind == "malformed_json":
             return self._send_bytes(200, "application/json", b'{"output": {"finish_reason": "st')
         payload = {
@@ -376,13 +378,12 @@ class _Handler(BaseHTTPRequestHandler):
         step = max(2, int(profile.chunk_seconds * SAMPLE_RATE_HZ) * 2)
         chunks = [pcm[i : i + step] for i in range(0, len(pcm), step)]
         sent_seconds = 0.0
-        started = time.monotonic()
         for number, chunk in enumerate(chunks, start=1):
             if fault and number > fault.after_chunks:
                 if self._stream_fault(fault, number, request_id):
                     return
             due = profile.first_chunk_delay_s + profile.realtime_factor * sent_seconds
-            sim._sleep(started + due - time.monotonic())
+            sim._sleep(record.received_at + due - time.time())  # paced from the request's arrival
             sent_seconds += len(chunk) / (2 * SAMPLE_RATE_HZ)
             frame = {
                 "output": {
