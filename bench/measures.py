@@ -1,0 +1,207 @@
+"""The measurements, each against a running simulator and app (see run.py for the order)."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import math
+import statistics
+import threading
+from dataclasses import dataclass, field
+
+import httpx
+
+from .services import Service
+from .visitor import App, Visit
+
+MODEL, VOICE, REGION = "qwen-tts-latest", "Cherry", "beijing"
+OVERHEAD_AUDIO_S = 2.0  # short syntheses for the overhead samples
+CROWD_AUDIO_S = 2.0
+CROWD_FIRST_CHUNK_S = 1.0  # "each asking for a synthesis with 1 s upstream latency"
+MEMORY_SAMPLE_S = 0.1
+CACHED_AUDIO_S = 8.0  # about one gallery sample
+
+_numbers = itertools.count(1)
+
+
+def unique_text() -> str:
+    """A text no earlier request used, so no cache can answer it (the simulator fixes the length)."""
+    return f"Benchmark sentence number {next(_numbers)}, spoken once."
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """How the simulated DashScope behaves in time (see simulator.UpstreamProfile)."""
+
+    first_chunk_s: float
+    realtime_factor: float
+    chunk_s: float
+
+
+@dataclass
+class Lab:
+    """The running services and one HTTP client shared by every visitor."""
+
+    app_service: Service
+    simulator: Service
+    upstream: Upstream
+    http: httpx.AsyncClient
+    app: App = field(init=False)
+
+    async def connect(self) -> Lab:
+        self.app = await App(self.app_service.url, self.http).connect()
+        return self
+
+    async def set_upstream(self, audio_s: float, first_chunk_s: float | None = None,
+                           realtime_factor: float | None = None) -> None:
+        up = self.upstream
+        profile = {
+            "first_chunk_delay_s": up.first_chunk_s if first_chunk_s is None else first_chunk_s,
+            "realtime_factor": up.realtime_factor if realtime_factor is None else realtime_factor,
+            "chunk_seconds": up.chunk_s,
+            "fixed_audio_seconds": audio_s,
+        }
+        reply = await self.http.post(self.simulator.url + "/_sim/profile", json=profile)
+        reply.raise_for_status()
+
+    async def reset_simulator(self) -> None:
+        (await self.http.post(self.simulator.url + "/_sim/reset")).raise_for_status()
+
+    async def upstream_first_audio_at(self, text: str) -> float:
+        """When the simulator sent the first audio of the request for `text`."""
+        return (await self._requests_for(text))[-1]["first_audio_sent_at"]
+
+    async def upstream_requests_for(self, text: str) -> int:
+        return len(await self._requests_for(text))
+
+    async def _requests_for(self, text: str) -> list[dict]:
+        rows = (await self.http.get(self.simulator.url + "/_sim/requests")).json()["requests"]
+        return [r for r in rows if (r.get("body") or {}).get("input", {}).get("text") == text]
+
+    async def generate(self, streaming: bool, text: str | None = None) -> tuple[Visit, str]:
+        """The page's Generate button; raises if the visitor saw an error."""
+        text = text or unique_text()
+        visit = await self.app.visit("generate", [text, MODEL, VOICE, REGION, "", streaming])
+        if visit.error or visit.first_audio_at is None:
+            raise RuntimeError(f"generate failed: {visit.error or 'no audio reached the player'}")
+        return visit, text
+
+
+@dataclass
+class FirstAudio:
+    """Streaming against the blog's approach for one length of speech."""
+
+    audio_s: float
+    streaming_s: list[float] = field(default_factory=list)
+    baseline_s: list[float] = field(default_factory=list)
+    cpu_per_audio_s: list[float] = field(default_factory=list)  # streaming path, app process
+
+    @property
+    def ratio(self) -> float:
+        return statistics.median(self.streaming_s) / statistics.median(self.baseline_s)
+
+
+async def first_audio(lab: Lab, lengths: list[float], repetitions: int) -> list[FirstAudio]:
+    """Interleaved: every repetition runs each length both ways, alternating which goes first."""
+    results = [FirstAudio(seconds) for seconds in lengths]
+    for repetition in range(repetitions):
+        for result in results:
+            await lab.set_upstream(result.audio_s)
+            order = (True, False) if repetition % 2 == 0 else (False, True)
+            for streaming in order:
+                cpu_before = lab.app_service.cpu_s()
+                visit, _ = await lab.generate(streaming)
+                if streaming:
+                    used = lab.app_service.cpu_s() - cpu_before
+                    result.streaming_s.append(visit.first_audio_s)
+                    result.cpu_per_audio_s.append(used / result.audio_s)
+                else:
+                    result.baseline_s.append(visit.first_audio_s)
+    return results
+
+
+async def overhead(lab: Lab, count: int) -> list[float]:
+    """First audio at the client minus the upstream's first audio frame, per streaming request."""
+    await lab.set_upstream(OVERHEAD_AUDIO_S)
+    samples = []
+    for _ in range(count):
+        visit, text = await lab.generate(streaming=True)
+        samples.append(visit.first_audio_at - await lab.upstream_first_audio_at(text))
+    return samples
+
+
+async def cache_hits(lab: Lab, count: int) -> tuple[list[float], list[float]]:
+    """One text asked again and again: first audio on the page, and the finished WAV by API."""
+    await lab.set_upstream(CACHED_AUDIO_S)
+    _, text = await lab.generate(streaming=True)  # the miss that fills the cache
+    page, api = [], []
+    for _ in range(count):
+        visit, _ = await lab.generate(streaming=True, text=text)
+        page.append(visit.first_audio_s)
+        wav = await lab.app.visit("synthesize", [text, VOICE, MODEL])
+        if wav.error or not wav.completed_at:
+            raise RuntimeError(f"synthesize failed: {wav.error}")
+        api.append(wav.total_s)
+    if await lab.upstream_requests_for(text) != 1:
+        raise RuntimeError("the repeated text reached the upstream again: the cache did not answer")
+    return page, api
+
+
+@dataclass
+class Crowd:
+    visitors: int
+    makespan_s: float
+    ideal_s: float
+    failed: int
+    busy: int
+
+    @property
+    def ratio(self) -> float:
+        return self.makespan_s / self.ideal_s
+
+
+async def crowd(lab: Lab, visitors: int, concurrency_limit: int) -> Crowd:
+    """`visitors` press Generate at once; the ideal runs ceil(N / limit) rounds of the upstream."""
+    await lab.set_upstream(CROWD_AUDIO_S, first_chunk_s=CROWD_FIRST_CHUNK_S, realtime_factor=0.0)
+    data = [[unique_text(), MODEL, VOICE, REGION, "", True] for _ in range(visitors)]
+    visits = await asyncio.gather(*(lab.app.visit("generate", row) for row in data))
+    done = [v for v in visits if v.completed_at and not v.error]
+    makespan = max(v.completed_at for v in done) - min(v.joined_at for v in visits) if done else 0
+    ideal = math.ceil(visitors / concurrency_limit) * CROWD_FIRST_CHUNK_S
+    return Crowd(visitors, makespan, ideal, failed=len(visits) - len(done),
+                 busy=sum(v.busy for v in visits))
+
+
+class MemorySampler:
+    """The highest resident memory of the app and its ffmpeg children while it runs."""
+
+    def __init__(self, service: Service) -> None:
+        self.service = service
+        self.peak_bytes = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> MemorySampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(MEMORY_SAMPLE_S):
+            self.peak_bytes = max(self.peak_bytes, self.service.rss_bytes())
+
+
+def cold_starts(app_service: Service, hello: Service, repetitions: int) -> tuple[list, list]:
+    """Seconds from the command to the first HTTP 200 of the page, interleaved app and hello."""
+    app_s, hello_s = [], []
+    for repetition in range(repetitions):
+        pair = [(app_service, app_s), (hello, hello_s)]
+        for service, samples in pair if repetition % 2 == 0 else reversed(pair):
+            try:
+                samples.append(service.start())
+            finally:
+                service.stop()
+    return app_s, hello_s

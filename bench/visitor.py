@@ -1,0 +1,139 @@
+"""A visitor as the browser behaves, on Gradio's own queue protocol (join, then the SSE stream).
+
+It joins the queue, reads `/gradio_api/queue/data`, and as soon as the live player's HLS
+playlist appears it fetches its segments; "first audio" is the moment the first AAC segment's
+bytes are in hand. The playlist is read again on every message of the event (each yield may add
+a segment) and at least twice a second, so what is measured is when the app made the audio
+available, not a browser player's polling. Times are `time.time()`, the simulator's clock too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from dataclasses import dataclass
+
+import httpx
+
+PLAYLIST_POLL_S = 0.5  # besides after every message of the event, as hls.js does when live
+PLAYER_GRACE_S = 10.0  # a player still waiting this long after the event ended gives up
+ENDLIST = "#EXT-X-ENDLIST"
+
+
+@dataclass
+class Visit:
+    """What one visitor saw, in time.time() seconds."""
+
+    joined_at: float
+    stream_opened_at: float | None = None  # the event's message naming the live playlist
+    first_audio_at: float | None = None
+    completed_at: float | None = None
+    error: str | None = None  # Gradio's message when the event failed or the queue refused it
+    busy: bool = False  # the queue was full (HTTP 503 on join)
+    audio_bytes: int = 0  # AAC the player fetched
+
+    @property
+    def first_audio_s(self) -> float:
+        return self.first_audio_at - self.joined_at
+
+    @property
+    def total_s(self) -> float:
+        return self.completed_at - self.joined_at
+
+
+class App:
+    """The app's endpoints as the page calls them (fn_index found by api_name in /config)."""
+
+    def __init__(self, url: str, http: httpx.AsyncClient) -> None:
+        self.url = url
+        self.http = http
+        self.fn_index: dict[str, int] = {}
+
+    async def connect(self) -> App:
+        config = (await self.http.get(self.url + "/config")).json()
+        self.fn_index = {d["api_name"]: d["id"] for d in config["dependencies"] if d.get("api_name")}
+        return self
+
+    async def visit(self, api_name: str, data: list) -> Visit:
+        """Run one event to completion, playing any streamed audio as a browser would."""
+        session = uuid.uuid4().hex[:11]
+        visit = Visit(joined_at=time.time())
+        body = {"data": data, "fn_index": self.fn_index[api_name], "session_hash": session,
+                "event_data": None, "trigger_id": None}
+        joined = await self.http.post(self.url + "/gradio_api/queue/join", json=body)
+        if joined.status_code == 503:
+            visit.busy, visit.error = True, joined.json().get("detail", "")
+            return visit
+        joined.raise_for_status()
+        players: list[asyncio.Task] = []
+        news = asyncio.Event()  # set on every message of the event
+        try:
+            await self._follow(session, visit, players, news)
+        finally:
+            await asyncio.gather(*players)
+        return visit
+
+    async def _follow(self, session: str, visit: Visit, players: list[asyncio.Task],
+                      news: asyncio.Event) -> None:
+        params = {"session_hash": session}
+        async with self.http.stream("GET", self.url + "/gradio_api/queue/data",
+                                    params=params) as events:
+            async for line in events.aiter_lines():
+                if not line.startswith("data:"):
+                    continue
+                message = json.loads(line[5:])
+                kind = message.get("msg")
+                news.set()
+                if kind == "process_generating" and not players:
+                    stream = _stream_url(message["output"]["data"])
+                    if stream:
+                        visit.stream_opened_at = time.time()
+                        players.append(asyncio.create_task(self._play(stream, visit, news)))
+                elif kind == "process_completed":
+                    visit.completed_at = time.time()
+                    if not message.get("success"):
+                        visit.error = str(message.get("output", {}).get("error"))
+                elif kind in ("close_stream", "unexpected_error"):
+                    visit.error = visit.error or message.get("message")
+                    return
+                if visit.completed_at:
+                    return
+
+    async def _play(self, playlist_url: str, visit: Visit, news: asyncio.Event) -> None:
+        """Fetch each segment once it is listed, until the playlist ends."""
+        base = playlist_url.rsplit("/", 1)[0]
+        fetched: set[str] = set()
+        while True:
+            news.clear()  # before reading: a message that arrives meanwhile wakes the next read
+            playlist = (await self.http.get(playlist_url)).text
+            for name in (line for line in playlist.splitlines() if line.endswith(".aac")):
+                if name not in fetched:
+                    fetched.add(name)
+                    segment = (await self.http.get(f"{base}/{name}")).content
+                    visit.audio_bytes += len(segment)
+                    if segment and visit.first_audio_at is None:
+                        visit.first_audio_at = time.time()
+            if ENDLIST in playlist:
+                return
+            if visit.completed_at and time.time() - visit.completed_at > PLAYER_GRACE_S:
+                visit.error = visit.error or "the live playlist never ended"
+                return
+            try:
+                await asyncio.wait_for(news.wait(), PLAYLIST_POLL_S)
+            except asyncio.TimeoutError:
+                pass
+
+
+def _stream_url(outputs: list) -> str | None:
+    for output in outputs:
+        if isinstance(output, dict) and output.get("is_stream") and output.get("url"):
+            return output["url"]
+    return None
+
+
+def http_client() -> httpx.AsyncClient:
+    """One connection pool for every visitor of a run, large enough that none waits for it."""
+    limits = httpx.Limits(max_connections=512, max_keepalive_connections=512)
+    return httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(120.0))
