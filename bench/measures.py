@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from . import browser
 from .services import Service
 from .visitor import App, Visit
 
@@ -118,6 +119,20 @@ async def first_audio(lab: Lab, lengths: list[float], repetitions: int) -> list[
                 else:
                     result.baseline_s.append(visit.first_audio_s)
     return results
+
+
+async def browser_first_sound(lab: Lab, audio_s: float,
+                              repetitions: int) -> tuple[list[float], list[float]]:
+    """First sound in Chromium, streaming and the blog's way, interleaved."""
+    await lab.set_upstream(audio_s)
+    plan = []
+    for repetition in range(repetitions):
+        pair = [(unique_text(), True), (unique_text(), False)]
+        plan += pair if repetition % 2 == 0 else pair[::-1]
+    sounds = await browser.first_sound(lab.app_service.url, plan)
+    streaming = [s for (_, is_streaming), s in zip(plan, sounds) if is_streaming]
+    baseline = [s for (_, is_streaming), s in zip(plan, sounds) if not is_streaming]
+    return streaming, baseline
 
 
 async def overhead(lab: Lab, count: int) -> list[float]:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import measures, report, services  # noqa: E402
+from bench import browser, measures, report, services  # noqa: E402
 from bench.report import Row, median, megabytes, percentile, seconds  # noqa: E402
 from bench.visitor import http_client  # noqa: E402
 
@@ -49,6 +49,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--queue-size", type=int, default=64, help="SHOWCASE_QUEUE_SIZE")
     parser.add_argument("--repetitions", type=int, default=3,
                         help="runs of each length in the first-audio comparison")
+    parser.add_argument("--no-browser", action="store_true",
+                        help="skip first sound in Chromium (skipped anyway without Playwright)")
     return parser.parse_args(argv)
 
 
@@ -58,7 +60,8 @@ def plan(args: argparse.Namespace) -> dict:
         return dict(lengths=[10.0, 30.0], repetitions=1, overhead=5, cache=5, crowds=[1, 8],
                     cold=1, realtime_factor=args.realtime_factor)
     return dict(lengths=[10.0, 30.0, 60.0], repetitions=args.repetitions, overhead=40, cache=20,
-                crowds=[1, 8, 32, 64], cold=3, realtime_factor=args.realtime_factor)
+                crowds=[1, 8, 32, 64], cold=3, realtime_factor=args.realtime_factor,
+                browser=not args.no_browser and browser.available())
 
 
 async def measure_running_app(lab: measures.Lab, scope: dict, limit: int) -> dict:
@@ -67,6 +70,9 @@ async def measure_running_app(lab: measures.Lab, scope: dict, limit: int) -> dic
     await lab.generate(streaming=True)  # warm-up: imports and first-use costs out of the samples
     results["first_audio"] = await measures.first_audio(lab, scope["lengths"],
                                                         scope["repetitions"])
+    if scope.get("browser"):
+        results["browser"] = await measures.browser_first_sound(lab, TARGET_LENGTH_S,
+                                                                scope["repetitions"])
     results["overhead"] = await measures.overhead(lab, scope["overhead"])
     results["cache_page"], results["cache_api"] = await measures.cache_hits(lab, scope["cache"])
     with measures.MemorySampler(lab.app_service) as memory:
@@ -91,6 +97,11 @@ def first_audio_rows(results: dict) -> list[Row]:
                         f"{seconds(median(fa.streaming_s))} / {seconds(median(fa.baseline_s))}"
                         f" = {fa.ratio:.3f}×", target,
                         fa.ratio <= TARGET_FIRST_AUDIO_RATIO if target else None))
+    if "browser" in results:
+        streaming, baseline = results["browser"]
+        rows.append(Row(f"First sound in Chromium, {TARGET_LENGTH_S:g} s of speech: streaming / "
+                        "blog's way", f"{seconds(median(streaming))} / {seconds(median(baseline))}"
+                        f" = {median(streaming) / median(baseline):.3f}×"))
     costs = [(fa.audio_s, median(fa.cpu_per_audio_s)) for fa in results["first_audio"]]
     growth = costs[-1][1] / costs[0][1]
     rows.append(Row("Streaming path CPU per audio second, " +
@@ -149,6 +160,10 @@ def details_for(results: dict) -> list[str]:
         lines.append(f"{fa.audio_s:g} s of speech, first audio (s): streaming "
                      f"{listing(fa.streaming_s)}; blog's way {listing(fa.baseline_s)}; "
                      f"streaming CPU per audio s (s) {listing(fa.cpu_per_audio_s)}")
+    if "browser" in results:
+        streaming, baseline = results["browser"]
+        lines.append(f"First sound in Chromium (s): streaming {listing(streaming)}; "
+                     f"blog's way {listing(baseline)}")
     lines.append(f"Overhead (s), {len(results['overhead'])} requests: "
                  f"{listing(sorted(results['overhead']))}")
     lines.append(f"Cache hits (s): first audio on the page {listing(sorted(results['cache_page']))};"
