@@ -70,14 +70,12 @@ class Lab:
 
     async def upstream_first_audio_at(self, text: str) -> float:
         """When the simulator sent the first audio of the request for `text`."""
-        return (await self._requests_for(text))[-1]["first_audio_sent_at"]
+        return (await self.requests_for(text))[-1]["first_audio_sent_at"]
 
-    async def upstream_requests_for(self, text: str) -> int:
-        return len(await self._requests_for(text))
-
-    async def _requests_for(self, text: str) -> list[dict]:
+    async def requests_for(self, *texts: str) -> list[dict]:
+        """What the simulator recorded for these texts."""
         rows = (await self.http.get(self.simulator.url + "/_sim/requests")).json()["requests"]
-        return [r for r in rows if (r.get("body") or {}).get("input", {}).get("text") == text]
+        return [r for r in rows if (r.get("body") or {}).get("input", {}).get("text") in texts]
 
     async def generate(self, streaming: bool, text: str | None = None) -> tuple[Visit, str]:
         """The page's Generate button; raises if the visitor saw an error."""
@@ -157,7 +155,7 @@ async def cache_hits(lab: Lab, count: int) -> tuple[list[float], list[float]]:
         if wav.error or not wav.completed_at:
             raise RuntimeError(f"synthesize failed: {wav.error}")
         api.append(wav.total_s)
-    if await lab.upstream_requests_for(text) != 1:
+    if len(await lab.requests_for(text)) != 1:
         raise RuntimeError("the repeated text reached the upstream again: the cache did not answer")
     return page, api
 
@@ -169,6 +167,7 @@ class Crowd:
     ideal_s: float
     failed: int
     busy: int
+    upstream_peak: int  # the most syntheses the simulator was working on at one moment
 
     @property
     def ratio(self) -> float:
@@ -183,8 +182,20 @@ async def crowd(lab: Lab, visitors: int, concurrency_limit: int) -> Crowd:
     done = [v for v in visits if v.completed_at and not v.error]
     makespan = max(v.completed_at for v in done) - min(v.joined_at for v in visits) if done else 0
     ideal = math.ceil(visitors / concurrency_limit) * CROWD_FIRST_CHUNK_S
+    upstream = await lab.requests_for(*(row[0] for row in data))
     return Crowd(visitors, makespan, ideal, failed=len(visits) - len(done),
-                 busy=sum(v.busy for v in visits))
+                 busy=sum(v.busy for v in visits), upstream_peak=most_at_once(upstream))
+
+
+def most_at_once(requests: list[dict]) -> int:
+    """The largest number of requests the simulator was serving at the same moment."""
+    edges = sorted([(r["received_at"], 1) for r in requests] +
+                   [(r["first_audio_sent_at"], -1) for r in requests if r["first_audio_sent_at"]])
+    running = peak = 0
+    for _, step in edges:
+        running += step
+        peak = max(peak, running)
+    return peak
 
 
 class MemorySampler:

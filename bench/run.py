@@ -134,7 +134,8 @@ def crowd_rows(results: dict) -> list[Row]:
         failed = f", {crowd.failed} failed" if crowd.failed else ""
         rows.append(Row(f"{crowd.visitors} visitors at once: makespan / ideal",
                         f"{seconds(crowd.makespan_s)} / {seconds(crowd.ideal_s)}"
-                        f" = {crowd.ratio:.2f}×{failed}", target,
+                        f" = {crowd.ratio:.2f}×{failed}; upstream had {crowd.upstream_peak} at once",
+                        target,
                         (crowd.ratio <= TARGET_CROWD_RATIO and not crowd.failed)
                         if target else None))
     return rows
