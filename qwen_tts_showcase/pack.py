@@ -21,7 +21,10 @@ from tqdm import tqdm
 from .catalogue import Catalogue, load_catalogue
 from .config import Settings
 from .errors import DemoError
+from .quota import Visitor
 from .synthesis import Synthesizer
+
+OWNER = Visitor()  # the pack runs for the Space's owner: only the key's daily budget applies
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,7 @@ def render(synthesizer: Synthesizer, items: list[Item], region: str,
     for item in progress(items):
         try:
             request = synthesizer.prepare(item.text, item.voice, item.model, region)
-            speech = synthesizer.speak(request, region)
+            speech = synthesizer.speak(request, region, visitor=OWNER)
             for _ in speech:
                 pass
         except DemoError as err:
