@@ -132,7 +132,7 @@ def crowd_rows(results: dict) -> list[Row]:
     rows = []
     for crowd in results["crowds"]:
         target = f"≤ {TARGET_CROWD_RATIO:g}×" if crowd.visitors == TARGET_CROWD else ""
-        failed = f", {crowd.failed} failed" if crowd.failed else ""
+        failed = f", {crowd.failed} failed ({crowd.busy} told busy)" if crowd.failed else ""
         rows.append(Row(f"{crowd.visitors} visitors at once: makespan / ideal",
                         f"{seconds(crowd.makespan_s)} / {seconds(crowd.ideal_s)}"
                         f" = {crowd.ratio:.2f}×{failed}; upstream had {crowd.upstream_peak} at once",

@@ -27,7 +27,6 @@ class Visit:
     """What one visitor saw, in time.time() seconds."""
 
     joined_at: float
-    stream_opened_at: float | None = None  # the event's message naming the live playlist
     first_audio_at: float | None = None
     completed_at: float | None = None
     error: str | None = None  # Gradio's message when the event failed or the queue refused it
@@ -89,7 +88,6 @@ class App:
                 if kind == "process_generating" and not players:
                     stream = _stream_url(message["output"]["data"])
                     if stream:
-                        visit.stream_opened_at = time.time()
                         players.append(asyncio.create_task(self._play(stream, visit, news)))
                 elif kind == "process_completed":
                     visit.completed_at = time.time()
