@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import subprocess
 import tempfile
 import wave
 from pathlib import Path
@@ -15,10 +16,16 @@ SAMPLE_RATE_HZ = 24_000  # DashScope qwen-tts: 24 kHz, 16-bit signed little-endi
 SAMPLE_WIDTH_BYTES = 2
 CHANNELS = 1
 BYTES_PER_SECOND = SAMPLE_RATE_HZ * SAMPLE_WIDTH_BYTES * CHANNELS
+MP3_BITRATE = "64k"  # transparent for 24 kHz mono speech, a sixth of the WAV
+ENCODE_TIMEOUT_S = 60.0
 
 
 class AudioFormatError(ValueError):
     """Bytes that are not the WAV DashScope promises."""
+
+
+class AudioEncodingError(RuntimeError):
+    """ffmpeg failed to encode audio for download."""
 
 
 def pcm_to_wav(pcm: bytes) -> bytes:
@@ -42,6 +49,19 @@ def wav_to_pcm(data: bytes) -> bytes:
             return reader.readframes(reader.getnframes())
     except (wave.Error, EOFError) as exc:
         raise AudioFormatError(f"not a WAV file: {exc}") from exc
+
+
+def pcm_to_mp3(pcm: bytes) -> bytes:
+    """An MP3 of raw 24 kHz mono 16-bit PCM, encoded by ffmpeg's libmp3lame."""
+    command = [
+        ensure_ffmpeg(), "-hide_banner", "-loglevel", "error",
+        "-f", "s16le", "-ar", str(SAMPLE_RATE_HZ), "-ac", str(CHANNELS), "-i", "pipe:0",
+        "-c:a", "libmp3lame", "-b:a", MP3_BITRATE, "-f", "mp3", "pipe:1",
+    ]
+    done = subprocess.run(command, input=pcm, capture_output=True, timeout=ENCODE_TIMEOUT_S)
+    if done.returncode != 0 or not done.stdout:
+        raise AudioEncodingError(f"ffmpeg could not encode MP3: {done.stderr.decode()[-300:]}")
+    return done.stdout
 
 
 def duration_s(pcm: bytes) -> float:

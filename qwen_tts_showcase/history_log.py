@@ -1,0 +1,69 @@
+"""A visitor's generations as plain JSON rows, kept in their own browser (never the key or audio)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from .synthesis import SpeechResult
+
+HISTORY_LIMIT = 50  # rows kept per browser, newest first
+TEXT_PREVIEW_CHARS = 48
+# Each field and the type a row from the browser must have; anything else is dropped on read,
+# since the browser's storage is the visitor's to edit.
+ROW_FIELDS = {
+    "time": str, "model": str, "voice": str, "text": str, "audio_s": float,
+    "first_audio_s": float, "total_s": float, "billed": int, "billing": str, "cache_key": str,
+}
+COLUMNS = ["Time 时间 (UTC)", "Voice 音色", "Model 模型", "Text 文本", "Audio 音频 (s)",
+           "First audio 首音 (s)", "Total 总耗时 (s)"]
+
+
+def history_row(result: SpeechResult, when: datetime) -> dict:
+    """One generation as the browser stores it: what was asked, how it went, where the audio is."""
+    request = result.request
+    return {
+        "time": when.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
+        "model": request.model, "voice": request.voice, "text": request.text,
+        "audio_s": round(result.audio_s, 2), "first_audio_s": round(result.first_audio_s, 3),
+        "total_s": round(result.total_s, 3), "billed": result.billed, "billing": result.billing,
+        "cache_key": result.cache_key,
+    }
+
+
+def _is_row(row: object) -> bool:
+    if not isinstance(row, dict):
+        return False
+    return all(
+        isinstance(row.get(name), (int, float) if kind is float else kind)
+        and not isinstance(row.get(name), bool)
+        for name, kind in ROW_FIELDS.items()
+    )
+
+
+def valid_rows(rows: object) -> list[dict]:
+    """The well-formed rows of what the browser sent, newest first, at most HISTORY_LIMIT."""
+    if not isinstance(rows, list):
+        return []
+    return [{name: row[name] for name in ROW_FIELDS} for row in rows if _is_row(row)][
+        :HISTORY_LIMIT
+    ]
+
+
+def add_rows(rows: object, new_rows: list[dict]) -> list[dict]:
+    """The history with new rows on top, the oldest beyond HISTORY_LIMIT dropped."""
+    return (list(reversed(new_rows)) + valid_rows(rows))[:HISTORY_LIMIT]
+
+
+def preview(text: str, limit: int = TEXT_PREVIEW_CHARS) -> str:
+    """The start of a text on one line, with an ellipsis when cut."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def table_rows(rows: list[dict]) -> list[list]:
+    """What the history table shows, one list per row, in COLUMNS order."""
+    return [
+        [row["time"], row["voice"], row["model"], preview(row["text"]),
+         row["audio_s"], row["first_audio_s"], row["total_s"]]
+        for row in rows
+    ]

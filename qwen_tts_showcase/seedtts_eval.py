@@ -1,0 +1,56 @@
+"""The blog's SeedTTS-Eval results (WER and speaker similarity per voice) as pandas tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from pandas.io.formats.style import Styler
+
+from .catalogue import DATA_DIR
+
+SEEDTTS_EVAL_FILE = DATA_DIR / "seedtts_eval.csv"
+SOURCE_URL = "https://qwenlm.github.io/blog/qwen-tts/"
+TEST_SETS = ("zh", "en", "hard")
+# metric -> (name, arrow): WER (word error rate, %) is better lower, SIM (similarity) higher.
+METRICS = {"wer": ("WER", "↓"), "sim": ("SIM", "↑")}
+
+
+def column(metric: str, test_set: str) -> str:
+    return f"{metric}_{test_set}"
+
+
+def title(metric: str, test_set: str) -> str:
+    """A column's heading, e.g. "WER zh ↓"."""
+    name, arrow = METRICS[metric]
+    return f"{name} {test_set} {arrow}"
+
+
+def load_scores(path: Path = SEEDTTS_EVAL_FILE) -> pd.DataFrame:
+    """One row per voice in the blog's order, a column per metric and test set (wer_zh … sim_hard)."""
+    scores = pd.read_csv(path, comment="#")
+    expected = ["voice"] + [column(m, t) for m in METRICS for t in TEST_SETS]
+    if list(scores.columns) != expected or scores.isna().any().any():
+        raise ValueError(f"{path}: expected the columns {expected} filled in every row")
+    return scores
+
+
+def score_table(scores: pd.DataFrame) -> Styler:
+    """The blog's table with readable headings, the best value of each column in bold."""
+    headings = {column(m, t): title(m, t) for m in METRICS for t in TEST_SETS}
+    table = scores.rename(columns={"voice": "Voice", **headings})
+    lower_better = [title("wer", t) for t in TEST_SETS]
+    higher_better = [title("sim", t) for t in TEST_SETS]
+    bold = "font-weight: bold"
+    return (
+        table.style.format("{:.3f}", subset=lower_better + higher_better)
+        .highlight_min(subset=lower_better, props=bold)
+        .highlight_max(subset=higher_better, props=bold)
+    )
+
+
+def chart_data(scores: pd.DataFrame, metric: str, test_set: str) -> pd.DataFrame:
+    """(voice, value) for one metric on one test set: one small bar chart."""
+    return scores[["voice", column(metric, test_set)]].rename(
+        columns={column(metric, test_set): "value"}
+    )

@@ -1,0 +1,59 @@
+"""Files for visitors: meaningful names, WAV with every sample, MP3 of the same length."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from datetime import datetime
+
+import pytest
+
+from qwen_tts_showcase.audio import ensure_ffmpeg, pcm_to_mp3, wav_to_pcm
+from qwen_tts_showcase.downloads import download_name, write_download
+from qwen_tts_showcase.simulator import render_speech
+
+WHEN = datetime(2025, 6, 27, 15, 1, 34)
+PCM = render_speech("qwen-tts-latest", "Dylan", "得嘞，您就瞧好吧！")
+
+
+def decode(data: bytes) -> bytes:
+    command = [ensure_ffmpeg(), "-hide_banner", "-loglevel", "error", "-i", "pipe:0",
+               "-f", "s16le", "-ar", "24000", "-ac", "1", "pipe:1"]
+    return subprocess.run(command, input=data, capture_output=True, check=True).stdout
+
+
+def test_names_carry_the_voice_and_the_time():
+    assert download_name("Dylan", WHEN) == "qwen-tts_Dylan_20250627-150134.wav"
+    assert download_name("Dylan", WHEN, "mp3") == "qwen-tts_Dylan_20250627-150134.mp3"
+
+
+def test_a_name_never_carries_a_path_or_odd_characters():
+    assert download_name("../../etc/pass wd", WHEN) == "qwen-tts_etc-pass-wd_20250627-150134.wav"
+    assert download_name("...", WHEN) == "qwen-tts_voice_20250627-150134.wav"
+    with pytest.raises(ValueError, match="unknown audio format"):
+        download_name("Dylan", WHEN, "exe")
+
+
+def test_a_wav_download_holds_every_sample():
+    path = write_download(PCM, "Dylan", WHEN)
+    assert path.name == "qwen-tts_Dylan_20250627-150134.wav"
+    assert wav_to_pcm(path.read_bytes()) == PCM
+
+
+def test_an_mp3_download_is_mp3_of_the_same_length():
+    path = write_download(PCM, "Dylan", WHEN, "mp3")
+    data = path.read_bytes()
+    assert path.suffix == ".mp3" and data[:3] == b"ID3"
+    assert len(data) < len(PCM) / 4, "MP3 is much smaller than the PCM"
+    assert abs(len(decode(data)) - len(PCM)) / 48_000 < 0.08
+
+
+def test_two_downloads_of_the_same_second_do_not_overwrite_each_other():
+    first = write_download(PCM, "Dylan", WHEN)
+    second = write_download(PCM[:4800], "Dylan", WHEN)
+    assert first != second and wav_to_pcm(first.read_bytes()) == PCM
+    assert re.fullmatch(r"qwen-tts-\w+", first.parent.name)
+
+
+def test_mp3_encoding_handles_a_tiny_clip():
+    assert len(decode(pcm_to_mp3(b"\0\0" * 240))) > 0
