@@ -64,7 +64,8 @@ def every_model_with_the_first_pages_voices():
 @pytest.mark.parametrize(("model", "voice"), every_model_with_the_first_pages_voices())
 def test_generate_plays_then_keeps_the_complete_recording(app, simulator, model, voice, streaming):
     client, _ = app
-    seen, (live, complete, readout) = generate(client, model=model, voice=voice, streaming=streaming)
+    seen, (live, complete, file_info, readout) = generate(client, model=model, voice=voice,
+                                                          streaming=streaming)
     (sent,) = simulator.generation_requests()
     assert sent.streamed is streaming
     seconds = len(sent.pcm) / 48_000
@@ -72,13 +73,14 @@ def test_generate_plays_then_keeps_the_complete_recording(app, simulator, model,
     assert len(live_updates) >= int(seconds), "the live player gets the audio piece by piece"
     assert all(update.endswith("playlist.m3u8") for update in live_updates)
     assert_wav_is(complete, sent.pcm)
+    assert Path(complete).name in file_info
     billing = load_catalogue().model(model).billing  # "tokens", or "characters" for qwen3
-    assert f"audio {seconds:.2f} s" in readout and f"{billing} billed" in readout
+    assert f'data-audio-s="{seconds:.3f}"' in readout and f'data-billing="{billing}"' in readout
 
 
 def test_the_complete_recording_decodes_to_the_duration_sent(app, simulator):
     client, _ = app
-    _, (_, complete, _) = generate(client)
+    _, (_, complete, _, _) = generate(client)
     pcm = wav_to_pcm(Path(complete).read_bytes())
     assert len(pcm) / 48_000 == pytest.approx(len(simulator.generation_requests()[0].pcm) / 48_000)
 
@@ -244,7 +246,7 @@ def test_without_a_key_synthesis_says_how_to_set_one(keyless_app, simulator):
 
 def test_without_a_server_key_a_visitor_can_bring_their_own(keyless_app, simulator):
     client, _ = keyless_app
-    _, (_, complete, _) = generate(client, api_key=BEIJING_KEY)
+    _, (_, complete, _, _) = generate(client, api_key=BEIJING_KEY)
     assert_wav_is(complete, simulator.generation_requests()[0].pcm)
 
 

@@ -1,0 +1,71 @@
+"""The Gradio page: the only package that imports gradio, one module per panel.
+
+    header      title, key notice, connection settings (region, streaming, own key)
+    studio      editor (text, counter, model, voice) and player (live audio, numbers, download)
+    code_panel  the Python and cURL calls for what is on the editor
+    gallery     the blog's samples as cards: official recording, or generate live
+    compare     one text by 2 to 4 voices at once
+    history     the visitor's generations, kept in their browser
+    benchmarks  the blog's SeedTTS-Eval results
+    footer      AI-audio notice, model in use, links
+    api         the public /synthesize endpoint
+"""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from ..audio import ensure_ffmpeg
+from ..catalogue import Catalogue, load_catalogue
+from ..config import Settings
+from ..synthesis import Synthesizer
+from .api import build_api
+from .benchmarks import build_benchmarks
+from .compare import build_compare
+from .footer import build_footer
+from .gallery import build_gallery
+from .header import build_header
+from .history import build_history, build_history_storage, record_after
+from .i18n import I18N
+from .runs import api_event_options
+from .studio import build_studio
+from .theme import THEME, page_css, page_head
+
+__all__ = ["I18N", "build_demo", "launch_options"]
+
+
+def launch_options() -> dict:
+    """What demo.launch() needs besides host and port (tests launch with these too)."""
+    # run_history off: Gradio would keep every run's inputs, a visitor's own key included,
+    # in the browser's storage.
+    return dict(i18n=I18N, theme=THEME, css=page_css(), head=page_head(), run_history=False,
+                show_error=False)
+
+
+def build_demo(settings: Settings | None = None, catalogue: Catalogue | None = None) -> gr.Blocks:
+    """The whole page, wired to DashScope as the settings say."""
+    ensure_ffmpeg()
+    catalogue = catalogue or load_catalogue()
+    settings = settings or Settings.from_env(catalogue)
+    synthesizer = Synthesizer(catalogue, settings)
+    api_events = api_event_options(settings.concurrency_limit)
+
+    with gr.Blocks(title="Qwen-TTS Showcase", delete_cache=(3600, 3600)) as demo:
+        connection = build_header(catalogue, settings)
+        history_rows = build_history_storage()
+        with gr.Tabs(elem_id="tabs") as tabs:
+            with gr.Tab(I18N("ui_tab_studio"), id="studio", elem_id="tab_studio"):
+                studio = build_studio(synthesizer, connection, api_events)
+                build_gallery(catalogue, studio)
+            with gr.Tab(I18N("ui_tab_compare"), id="compare", elem_id="tab_compare"):
+                compared, compare_rows = build_compare(synthesizer, connection, api_events)
+            with gr.Tab(I18N("ui_tab_history"), id="history", elem_id="tab_history"):
+                history = build_history(demo, synthesizer, studio, tabs, history_rows)
+            with gr.Tab(I18N("ui_tab_benchmarks"), id="benchmarks", elem_id="tab_benchmarks"):
+                build_benchmarks()
+        build_footer(catalogue, studio.model)
+        record_after(studio.generated, history, studio.new_rows)
+        record_after(compared, history, compare_rows)
+        build_api(synthesizer, api_events)
+    demo.queue(max_size=settings.queue_size)
+    return demo

@@ -1,0 +1,88 @@
+// Client-side help for the Qwen-TTS Showcase page, loaded through launch(head=...).
+// measure() is a twin of qwen_tts_showcase/text.py (clean_text, estimated_tokens, input_size);
+// the browser tests check that both count the same.
+(() => {
+  const HAN = "\\u3400-\\u4dbf\\u4e00-\\u9fff\\uf900-\\ufaff";
+  const HAN_CHAR = new RegExp(`[${HAN}]`, "gu");
+  // Python's \w is a letter, a number or "_"; a word here is a run of those that are not Han.
+  const WORD = new RegExp(`(?:(?![${HAN}])[\\p{L}\\p{N}_])+`, "gu");
+  const SYMBOL = /[^\p{L}\p{N}_\s]/gu;
+  const INVISIBLE = /[\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]/g;
+  const CONTROL = /[\p{Cc}\p{Cs}]/gu;
+  // Where Ctrl/Cmd+Enter goes: typing in the first element presses the second.
+  const SHORTCUTS = [["#text", "#generate"], ["#compare_text", "#compare_run"]];
+
+  function cleanText(text) {
+    return text
+      .normalize("NFC")
+      .replace(INVISIBLE, "")
+      .replace(CONTROL, (ch) => (ch === "\n" || ch === "\t" ? ch : ""))
+      .trim();
+  }
+
+  function estimatedTokens(text) {
+    const han = (text.match(HAN_CHAR) || []).length;
+    const words = (text.match(WORD) || []).reduce((sum, word) => sum + Math.ceil([...word].length / 4), 0);
+    return han + words + (text.match(SYMBOL) || []).length;
+  }
+
+  function measure(text, unit) {
+    const clean = cleanText(text || "");
+    return unit === "tokens" ? estimatedTokens(clean) : [...clean].length;
+  }
+
+  function bilingual(en, zh) {
+    return `<span class="lang-en">${en}</span><span class="lang-zh">${zh}</span>`;
+  }
+
+  // The counter under the text box; limit is {max, unit} of the selected model.
+  function counter(text, limit) {
+    const size = measure(text, limit.unit);
+    const state = size > limit.max ? "over" : size > 0.9 * limit.max ? "near" : "ok";
+    const unit = limit.unit === "tokens"
+      ? bilingual("tokens (estimated)", "个 token（估算）")
+      : bilingual("characters", "个字符");
+    return `<div class="input-counter ${state}" data-size="${size}" data-max="${limit.max}">` +
+      `<span class="count">${size} / ${limit.max}</span> ${unit}` +
+      `<span class="shortcut">${bilingual("Ctrl/⌘ + Enter to generate", "Ctrl/⌘ + Enter 生成")}</span></div>`;
+  }
+
+  // Bring an element into view when it is off screen (on a phone the player is far above).
+  function reveal(selector) {
+    const element = document.querySelector(selector);
+    if (!element) return;
+    const box = element.getBoundingClientRect();
+    if (box.top < 0 || box.bottom > window.innerHeight) {
+      element.scrollIntoView({ behavior: "smooth", block: "center" });
+    }
+  }
+
+  // Play the blog's recording a card just put on the page.
+  function playOfficial() {
+    requestAnimationFrame(() => {  // the new player is in the page after this frame
+      const audio = document.querySelector("#official_audio audio");
+      if (!audio) return;
+      reveal("#official_audio");
+      audio.currentTime = 0;
+      audio.play().catch(() => {});  // the browser may refuse autoplay; the controls still work
+    });
+  }
+
+  // One voice at a time: starting a player pauses the others (play does not bubble: capture).
+  document.addEventListener("play", (event) => {
+    for (const audio of document.querySelectorAll("audio")) {
+      if (audio !== event.target) audio.pause();
+    }
+  }, true);
+
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey) || event.isComposing) return;
+    const pair = SHORTCUTS.find(([field]) => event.target.closest && event.target.closest(field));
+    if (!pair) return;
+    event.preventDefault();
+    const button = document.querySelector(pair[1]);
+    if (button && !button.disabled) button.click();
+  });
+
+  window.qwenTts = { cleanText, estimatedTokens, measure, counter, reveal, playOfficial };
+})();

@@ -1,0 +1,46 @@
+"""The "use it in your app" panel: the Python and cURL calls for what is on the editor."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from ..catalogue import Catalogue
+from ..snippets import curl_snippet, python_snippet
+from ..text import clean_text
+from .i18n import I18N
+
+
+class CodeHandlers:
+    def __init__(self, catalogue: Catalogue) -> None:
+        self.catalogue = catalogue
+
+    def snippets(self, text: str, voice: str, model: str, region: str) -> tuple[str, str]:
+        """Both snippets; the region's public base URL, never the server's own override."""
+        model_info = self.catalogue.model(model)
+        base_url = self.catalogue.region(region).base_url
+        text = clean_text(text or "")  # what the page itself would send
+        return (
+            python_snippet(text, voice, model_info.id, base_url, sdk=model_info.sdk),
+            curl_snippet(text, voice, model_info.id, base_url),
+        )
+
+
+def build_code_panel(
+    catalogue: Catalogue, text: gr.Textbox, voice: gr.Dropdown, model: gr.Dropdown,
+    region: gr.Radio,
+) -> None:
+    """A closed accordion that always shows the current call, with copy buttons."""
+    handlers = CodeHandlers(catalogue)
+    with gr.Accordion(I18N("ui_code_title"), open=False, elem_id="code_panel"):
+        gr.Markdown(I18N("ui_code_note"))
+        with gr.Tabs():
+            with gr.Tab(I18N("ui_code_python"), elem_id="code_tab_python"):
+                python = gr.Code(language="python", interactive=False, buttons=["copy"],
+                                 show_label=False, elem_id="code_python")
+            with gr.Tab(I18N("ui_code_curl"), elem_id="code_tab_curl"):
+                curl = gr.Code(language="shell", interactive=False, buttons=["copy"],
+                               show_label=False, elem_id="code_curl")
+    gr.on(  # every change of the inputs, and the page's load
+        None, handlers.snippets, [text, voice, model, region], [python, curl],
+        trigger_mode="always_last", show_progress="hidden", api_visibility="private",
+    )

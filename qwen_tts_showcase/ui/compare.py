@@ -1,0 +1,154 @@
+"""Compare voices: one text, 2 to 4 voices synthesized at the same time, each in its own player."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from datetime import datetime
+
+import gradio as gr
+
+from ..catalogue import DATA_DIR, Catalogue
+from ..audio import pcm_to_wav
+from ..errors import DemoError
+from ..history_log import history_row
+from ..synthesis import Speech, Synthesizer
+from .alerts import refusal
+from .fragments import dialect_badge, error_html, pending_html, readout_html, voice_heading
+from .i18n import I18N
+from .runs import finish, shown_to_visitor, start_speech
+from .studio import Connection, model_choices, voice_choices
+
+log = logging.getLogger(__name__)
+
+PRESET_FILE = DATA_DIR / "compare.json"
+MIN_VOICES, MAX_VOICES = 2, 4
+UNEXPECTED = DemoError(
+    "Something unexpected went wrong with this voice; it has been logged. Try again.",
+    "此音色出现意外错误，已记录。请重试。",
+)
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One voice's place: a heading, a player and its numbers (or its error)."""
+
+    box: gr.Column
+    heading: gr.HTML
+    audio: gr.Audio
+    status: gr.HTML
+
+
+def load_preset(catalogue: Catalogue) -> dict:
+    """The tab's starting text, model and voices, checked against the catalogue."""
+    preset = json.loads(PRESET_FILE.read_text(encoding="utf-8"))
+    for voice in preset["voices"]:
+        catalogue.check_voice(preset["model"], voice)
+    if not MIN_VOICES <= len(preset["voices"]) <= MAX_VOICES:
+        raise ValueError(f"{PRESET_FILE}: name {MIN_VOICES} to {MAX_VOICES} voices")
+    return preset
+
+
+class CompareHandlers:
+    def __init__(self, synthesizer: Synthesizer, slots: list[Slot], new_rows: gr.State) -> None:
+        self.synthesizer = synthesizer
+        self.catalogue = synthesizer.catalogue
+        self.slots = slots
+        self.new_rows = new_rows
+
+    def change_model(self, model: str, voices: list[str]) -> gr.CheckboxGroup:
+        """The model's voices, keeping the chosen ones it has."""
+        choices = voice_choices(self.catalogue, model)
+        names = {name for _, name in choices}
+        return gr.CheckboxGroup(choices=choices, value=[v for v in voices or [] if v in names])
+
+    def compare(
+        self, text: str, model: str, voices: list[str], region: str, api_key: str,
+        streaming: bool, request: gr.Request,
+    ) -> Iterator[dict]:
+        """Show every chosen voice's slot at once, then fill each as its audio is complete."""
+        voices = list(dict.fromkeys(voices or []))
+        if not MIN_VOICES <= len(voices) <= MAX_VOICES:
+            raise refusal(f"Pick {MIN_VOICES} to {MAX_VOICES} voices to compare.",
+                          f"请选择 {MIN_VOICES} 到 {MAX_VOICES} 个音色进行对比。", request)
+        with shown_to_visitor(request):  # a bad text or voice is refused before any call
+            speeches = [start_speech(self.synthesizer, text, voice, model, region, api_key,
+                                     streaming) for voice in voices]
+        yield self._layout(voices)
+        rows = []
+        with ThreadPoolExecutor(max_workers=len(speeches), thread_name_prefix="compare") as pool:
+            running = {pool.submit(self._render, speech): index
+                       for index, speech in enumerate(speeches)}
+            for done in as_completed(running):
+                slot, (result, failure) = self.slots[running[done]], done.result()
+                if failure:
+                    yield {slot.status: error_html(failure)}
+                    continue
+                rows.append(history_row(result, datetime.now()))
+                # WAV bytes: a file path would make Gradio probe it with ffprobe.
+                yield {slot.audio: pcm_to_wav(result.pcm), slot.status: readout_html(result)}
+        yield {self.new_rows: rows}
+
+    def _layout(self, voices: list[str]) -> dict:
+        updates = {}
+        for index, slot in enumerate(self.slots):
+            shown = index < len(voices)
+            updates[slot.box] = gr.Column(visible=shown)
+            if shown:
+                voice = self.catalogue.voices[voices[index]]
+                updates[slot.heading] = voice_heading(voice, dialect_badge(voice))
+                updates[slot.audio] = None
+                updates[slot.status] = pending_html()
+        return updates
+
+    def _render(self, speech: Speech) -> tuple:
+        """(result, None) or (None, the error); runs in a worker thread."""
+        try:
+            return finish(speech), None
+        except DemoError as err:
+            return None, err
+        except Exception:
+            log.exception("Unexpected failure while comparing voices")
+            return None, UNEXPECTED
+
+
+def build_slot(index: int) -> Slot:
+    with gr.Column(visible=False, variant="panel", min_width=0, elem_id=f"compare_slot_{index}",
+                   elem_classes="compare-slot") as box:
+        heading = gr.HTML(elem_id=f"compare_heading_{index}")
+        audio = gr.Audio(interactive=False, show_label=False, buttons=[],
+                         elem_id=f"compare_audio_{index}")
+        status = gr.HTML(elem_id=f"compare_status_{index}")
+    return Slot(box, heading, audio, status)
+
+
+def build_compare(synthesizer: Synthesizer, connection: Connection, api_events: dict):
+    """The tab's inputs, its four slots, and the event that fills them."""
+    catalogue = synthesizer.catalogue
+    preset = load_preset(catalogue)
+    gr.Markdown(I18N("ui_compare_intro"))
+    with gr.Row(elem_id="compare_inputs"):
+        text = gr.Textbox(value=preset["text"], label=I18N("ui_compare_text"), lines=3,
+                          max_lines=8, elem_id="compare_text", scale=3)
+        with gr.Column(scale=2):
+            model = gr.Dropdown(model_choices(catalogue), value=preset["model"], label=I18N("ui_model"),
+                                elem_id="compare_model")
+            voices = gr.CheckboxGroup(voice_choices(catalogue, preset["model"]),
+                                      value=preset["voices"], label=I18N("ui_compare_voices"),
+                                      elem_id="compare_voices")
+    run = gr.Button(I18N("ui_compare_run"), variant="primary", elem_id="compare_run")
+    with gr.Row(elem_id="compare_slots", elem_classes="card-grid"):
+        slots = [build_slot(index) for index in range(MAX_VOICES)]
+    new_rows = gr.State([])
+    handlers = CompareHandlers(synthesizer, slots, new_rows)
+    model.change(handlers.change_model, [model, voices], voices, api_visibility="private")
+    outputs = [part for slot in slots for part in (slot.box, slot.heading, slot.audio, slot.status)]
+    compared = run.click(
+        handlers.compare,
+        [text, model, voices, connection.region, connection.api_key, connection.streaming],
+        [*outputs, new_rows], api_visibility="private", **api_events,
+    )
+    return compared, new_rows

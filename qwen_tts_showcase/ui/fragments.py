@@ -1,0 +1,68 @@
+"""Small pieces of the page's HTML: result numbers, voice headings, errors in place."""
+
+from __future__ import annotations
+
+import html
+
+from ..catalogue import Voice
+from ..errors import DemoError
+from ..synthesis import SpeechResult
+from .i18n import bilingual
+
+
+def _item(label: str, value: str, name: str) -> str:
+    return f'<div class="stat stat-{name}"><span class="stat-label">{label}</span>' \
+           f'<span class="stat-value">{value}</span></div>'
+
+
+def readout_html(result: SpeechResult) -> str:
+    """Time to first audio, total time, audio length, real-time factor and what was billed.
+
+    The values are also data attributes, so tests read numbers rather than parse prose.
+    """
+    unit = bilingual("characters", "字符") if result.billing == "characters" else \
+        bilingual("tokens", "tokens")
+    items = [
+        _item(bilingual("First audio", "首个音频"), f"{result.first_audio_s:.2f} s", "first"),
+        _item(bilingual("Total time", "总耗时"), f"{result.total_s:.2f} s", "total"),
+        _item(bilingual("Audio length", "音频时长"), f"{result.audio_s:.2f} s", "audio"),
+        _item(bilingual("Real-time factor", "实时率"), f"{result.realtime_factor:.2f}", "rtf"),
+        _item(bilingual("Billed", "计费"), f"{result.billed} {unit}", "billed"),
+    ]
+    if result.cached:
+        items.append(_item(bilingual("Source", "来源"),
+                           bilingual("cache · no API call", "缓存 · 未调用 API"), "cached"))
+    attributes = {
+        "first-audio-s": f"{result.first_audio_s:.3f}", "total-s": f"{result.total_s:.3f}",
+        "audio-s": f"{result.audio_s:.3f}", "rtf": f"{result.realtime_factor:.3f}",
+        "billed": str(result.billed), "billing": result.billing,
+        "cached": "true" if result.cached else "false",
+    }
+    data = " ".join(f'data-{name}="{value}"' for name, value in attributes.items())
+    request_id = html.escape(result.request_id or "—")
+    return (
+        f'<div class="readout" {data}>{"".join(items)}</div>'
+        f'<div class="request-id">{bilingual("request id", "请求 ID")} <code>{request_id}</code></div>'
+    )
+
+
+def voice_heading(voice: Voice, badge: str) -> str:
+    """A voice's name in both scripts and a badge (its dialect or the sample's language)."""
+    return (
+        f'<div class="voice-heading"><span class="voice-name">{html.escape(voice.name)}</span>'
+        f'<span class="voice-name-zh">{html.escape(voice.zh_name)}</span>'
+        f'<span class="badge">{badge}</span></div>'
+    )
+
+
+def dialect_badge(voice: Voice) -> str:
+    return bilingual(html.escape(voice.variety_en), html.escape(voice.variety_zh))
+
+
+def error_html(err: DemoError) -> str:
+    """A failure shown in place of a result (where a toast would hide the others' results)."""
+    return f'<div class="result-error">{bilingual(html.escape(err.en), html.escape(err.zh))}</div>'
+
+
+def pending_html() -> str:
+    return f'<div class="pending">{bilingual("Generating…", "正在生成…")}</div>'

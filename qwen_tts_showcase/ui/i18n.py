@@ -1,0 +1,33 @@
+"""The page's two languages: gr.I18n for component labels, twin spans for server-made HTML."""
+
+from __future__ import annotations
+
+import json
+
+import gradio as gr
+
+from ..catalogue import DATA_DIR
+
+STRINGS_FILE = DATA_DIR / "strings.json"
+
+
+def _load_i18n() -> gr.I18n:
+    strings = json.loads(STRINGS_FILE.read_text(encoding="utf-8"))
+    chinese = strings["zh"]
+    # Gradio matches the browser's language exactly, then by prefix: zh-CN, zh-TW and zh all
+    # need a key of their own (gradio6.md §5).
+    return gr.I18n(en=strings["en"], **{"zh-CN": chinese, "zh-TW": chinese, "zh": chinese})
+
+
+I18N = _load_i18n()
+
+
+def bilingual(en: str, zh: str) -> str:
+    """HTML in both languages; the page's CSS shows the one Gradio's i18n set on <html lang>."""
+    return f'<span class="lang-en">{en}</span><span class="lang-zh">{zh}</span>'
+
+
+def prefers_chinese(request: gr.Request | None) -> bool:
+    """Whether the browser asks for Chinese first (for toasts, which gr.I18n cannot translate)."""
+    language = (request.headers.get("accept-language", "") if request else "").lower()
+    return language.startswith("zh")

@@ -1,0 +1,48 @@
+"""Running syntheses for the page: one way in to the Synthesizer, one way out for failures."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import gradio as gr
+
+from ..errors import DemoError
+from ..synthesis import Speech, SpeechResult, Synthesizer
+from .alerts import as_gradio_error, unexpected
+
+CONCURRENCY_ID = "dashscope"  # every event that calls the API shares these slots
+
+
+def api_event_options(concurrency_limit: int) -> dict:
+    """Keyword arguments for every event that may call DashScope."""
+    return dict(concurrency_limit=concurrency_limit, concurrency_id=CONCURRENCY_ID)
+
+
+def start_speech(
+    synthesizer: Synthesizer, text: str, voice: str, model: str, region: str, user_key: str = "",
+    streaming: bool = True,
+) -> Speech:
+    """A checked request, ready to iterate; an InputError before any call if it is not valid."""
+    request = synthesizer.prepare(text, voice, model, region)
+    return synthesizer.speak(request, synthesizer.connection(region, user_key), streaming=streaming)
+
+
+def finish(speech: Speech) -> SpeechResult:
+    """Drain a Speech nobody listens to live, and return its result."""
+    for _ in speech:
+        pass
+    return speech.result
+
+
+@contextmanager
+def shown_to_visitor(request: gr.Request | None) -> Iterator[None]:
+    """Turn any failure inside into a bilingual toast; bugs are logged, never shown."""
+    try:
+        yield
+    except gr.Error:
+        raise
+    except DemoError as err:
+        raise as_gradio_error(err, request) from err
+    except Exception as exc:
+        raise unexpected(exc) from exc

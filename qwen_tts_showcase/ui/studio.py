@@ -1,0 +1,197 @@
+"""The Studio tab's editor and player: text, model and voice in; live audio, numbers, a file out."""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import gradio as gr
+
+from ..audio import BYTES_PER_SECOND, pcm_to_wav, wav_to_pcm
+from ..catalogue import Catalogue
+from ..downloads import FORMATS, write_download
+from ..history_log import history_row
+from ..synthesis import Synthesizer
+from .code_panel import build_code_panel
+from .i18n import I18N
+from .fragments import readout_html
+from .runs import shown_to_visitor, start_speech
+
+LIVE_PIECE_BYTES = BYTES_PER_SECOND  # the live player gets at most 1 s per yield
+
+
+@dataclass(frozen=True)
+class Connection:
+    """The settings every synthesis on the page uses: region, streaming, the visitor's own key."""
+
+    region: gr.Radio
+    streaming: gr.Checkbox
+    api_key: gr.Textbox
+
+
+@dataclass(frozen=True)
+class Studio:
+    text: gr.Textbox
+    model: gr.Dropdown
+    voice: gr.Dropdown
+    counter: gr.HTML
+    generate: gr.Button
+    live_audio: gr.Audio
+    readout: gr.HTML
+    audio_format: gr.Radio
+    download: gr.DownloadButton
+    download_info: gr.HTML
+    official: gr.HTML
+    last_audio: gr.State  # {"wav", "voice", "when"} of the latest result, for other formats
+    new_rows: gr.State  # history rows of the latest result
+    generated: object  # the generate event, for history to chain onto
+
+
+def voice_choices(catalogue: Catalogue, model: str) -> list[tuple[str, str]]:
+    """(label, name) of each voice the model offers, e.g. ("Dylan · 北京话 Beijing", "Dylan")."""
+    return [(voice.label, voice.name) for voice in catalogue.voices_of(model)]
+
+
+def model_choices(catalogue: Catalogue) -> list[str]:
+    return [model.id for model in catalogue.models]
+
+
+class StudioHandlers:
+    def __init__(self, synthesizer: Synthesizer) -> None:
+        self.synthesizer = synthesizer
+        self.catalogue = synthesizer.catalogue
+
+    def change_model(self, model: str, voice: str) -> gr.Dropdown:
+        """Offer the model's voices, keeping the current one when the model has it."""
+        choices = voice_choices(self.catalogue, model)
+        names = [name for _, name in choices]
+        keep = voice if voice in names else self.catalogue.default_voice
+        return gr.Dropdown(choices=choices, value=keep if keep in names else names[0])
+
+    def generate(
+        self, text: str, model: str, voice: str, region: str, api_key: str, streaming: bool,
+        request: gr.Request,
+    ) -> Iterator[tuple]:
+        """Play the audio as it arrives, then offer the file, the numbers and a history row."""
+        skip = gr.skip()
+        with shown_to_visitor(request):
+            speech = start_speech(self.synthesizer, text, voice, model, region, api_key, streaming)
+            # Results of the previous run must not sit beside the new audio.
+            yield skip, None, "", "", None, skip
+            for pcm in speech:
+                for start in range(0, len(pcm), LIVE_PIECE_BYTES):
+                    yield pcm_to_wav(pcm[start : start + LIVE_PIECE_BYTES]), *[skip] * 5
+            result = speech.result
+            when = datetime.now()
+            path = write_download(result.pcm, result.request.voice, when)
+        last_audio = {"wav": str(path), "voice": result.request.voice, "when": when.isoformat()}
+        # Plain values for API callers; offer_download then enables the button.
+        yield (skip, str(path), file_caption(path), readout_html(result), last_audio,
+               [history_row(result, when)])
+
+    def offer_download(self, last_audio: dict | None, audio_format: str,
+                       request: gr.Request) -> tuple:
+        """The latest result as a file of the chosen format (MP3 is encoded on demand)."""
+        if not last_audio:
+            return offered(None)
+        if audio_format == "wav":
+            return offered(Path(last_audio["wav"]))
+        with shown_to_visitor(request):
+            pcm = wav_to_pcm(Path(last_audio["wav"]).read_bytes())
+            when = datetime.fromisoformat(last_audio["when"])
+            return offered(write_download(pcm, last_audio["voice"], when, audio_format))
+
+
+def file_caption(path: Path) -> str:
+    """The file's name and size, under the download button."""
+    size_kb = math.ceil(path.stat().st_size / 1024)
+    return f'<code class="file-name">{html.escape(path.name)}</code> · {size_kb} KB'
+
+
+def offered(path: Path | None) -> tuple:
+    """The download button and its caption; a disabled button without a result."""
+    if path is None:
+        return gr.DownloadButton(value=None, interactive=False), ""
+    return gr.DownloadButton(value=str(path), interactive=True), file_caption(path)
+
+
+def input_limits(catalogue: Catalogue) -> str:
+    """{model: {max, unit}} as JSON, for the counter that runs in the browser."""
+    return json.dumps({m.id: {"max": m.max_input, "unit": m.input_unit} for m in catalogue.models})
+
+
+def build_editor(catalogue: Catalogue) -> tuple:
+    """The text box with its counter, and the model and voice pickers."""
+    text = gr.Textbox(
+        label=I18N("ui_text"), placeholder=I18N("ui_text_placeholder"),
+        lines=5, max_lines=12, elem_id="text",
+    )
+    counter = gr.HTML(elem_id="input_counter")
+    # A row of its own, so language and instruction controls can join the pickers later.
+    with gr.Row(elem_id="pickers"):
+        model = gr.Dropdown(
+            model_choices(catalogue), value=catalogue.default_model, label=I18N("ui_model"), elem_id="model",
+        )
+        voice = gr.Dropdown(
+            voice_choices(catalogue, catalogue.default_model), value=catalogue.default_voice,
+            label=I18N("ui_voice"), interactive=True, elem_id="voice",
+        )
+    return text, counter, model, voice
+
+
+def build_player() -> tuple:
+    """The live player, the numbers under it, the download and the blog's recording."""
+    live_audio = gr.Audio(
+        label=I18N("ui_live_audio"), streaming=True, autoplay=True, interactive=False,
+        buttons=[], elem_id="live_audio",  # the Download button below names the file well
+    )
+    readout = gr.HTML(elem_id="readout")
+    with gr.Row(elem_id="download_row", equal_height=True):
+        audio_format = gr.Radio(
+            [(name.upper(), name) for name in FORMATS], value="wav", label=I18N("ui_format"),
+            elem_id="audio_format", scale=1,
+        )
+        download = gr.DownloadButton(
+            I18N("ui_download"), elem_id="download", interactive=False, scale=1, variant="secondary",
+        )
+    download_info = gr.HTML(elem_id="download_info")
+    official = gr.HTML(elem_id="official_audio")
+    return live_audio, readout, audio_format, download, download_info, official
+
+
+def build_studio(synthesizer: Synthesizer, connection: Connection, api_events: dict) -> Studio:
+    """Editor on the left, player on the right, wired to DashScope."""
+    handlers = StudioHandlers(synthesizer)
+    catalogue = synthesizer.catalogue
+    with gr.Row(elem_id="studio"):
+        with gr.Column(scale=3, elem_id="editor"):
+            text, counter, model, voice = build_editor(catalogue)
+            generate = gr.Button(I18N("ui_generate"), variant="primary", elem_id="generate")
+            build_code_panel(catalogue, text, voice, model, connection.region)
+        with gr.Column(scale=2, elem_id="player"):
+            live_audio, readout, audio_format, download, download_info, official = build_player()
+    last_audio, new_rows = gr.State(None), gr.State([])
+
+    model.change(handlers.change_model, [model, voice], voice, api_visibility="private")
+    gr.on(  # every change of text or model, and the page's load
+        None, None, [text, model], counter,
+        js=f"(text, model) => window.qwenTts.counter(text, {input_limits(catalogue)}[model])",
+    )
+    generated = generate.click(
+        handlers.generate,
+        [text, model, voice, connection.region, connection.api_key, connection.streaming],
+        [live_audio, download, download_info, readout, last_audio, new_rows],
+        api_name="generate", api_visibility="undocumented", **api_events,
+    )
+    # After a failure too: last_audio is then empty and the button is disabled.
+    for offer in (generated.then, audio_format.change):
+        offer(handlers.offer_download, [last_audio, audio_format], [download, download_info],
+              api_visibility="private")
+    studio = Studio(text, model, voice, counter, generate, live_audio, readout, audio_format,
+                    download, download_info, official, last_audio, new_rows, generated)
+    return studio
