@@ -1,0 +1,82 @@
+"""What the browser tests do on the page, in the words of the page."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Locator, Page, expect
+
+LIVE_AUDIO = "#live_audio audio"
+AAC_PADDING_S = 0.15  # the streamed player's AAC adds priming and padding to the PCM's length
+
+
+def media_state(page: Page, selector: str) -> dict | None:
+    """src, currentTime, duration and paused of the first media element matching selector."""
+    return page.evaluate(
+        """(selector) => { const a = document.querySelector(selector);
+            return a && {src: a.currentSrc || a.src, time: a.currentTime, duration: a.duration,
+                         paused: a.paused, ended: a.ended}; }""",
+        selector,
+    )
+
+
+def wait_until_playing(page: Page, selector: str, src_not: str = "") -> dict:
+    """Poll until the element plays a source (other than src_not) past its first instant."""
+    page.wait_for_function(
+        """([selector, old]) => { const a = document.querySelector(selector);
+            return a && (a.currentSrc || a.src) && (a.currentSrc || a.src) !== old
+                   && a.currentTime > 0; }""",
+        arg=[selector, src_not],
+    )
+    return media_state(page, selector)
+
+
+def wait_for_duration(page: Page, selector: str, seconds: float, tolerance: float) -> float:
+    """Poll until the element's duration is within tolerance of seconds (a stream grows)."""
+    page.wait_for_function(
+        """([selector, seconds, tolerance]) => { const a = document.querySelector(selector);
+            return a && Math.abs(a.duration - seconds) <= tolerance; }""",
+        arg=[selector, seconds, tolerance],
+    )
+    return media_state(page, selector)["duration"]
+
+
+def played(page: Page) -> list[dict]:
+    """Every media element that was asked to play, waveform players' hidden ones included."""
+    return page.evaluate(
+        """() => window.__played.map(a => ({src: a.currentSrc || a.src, time: a.currentTime,
+                                           duration: a.duration}))"""
+    )
+
+
+def choose(page: Page, dropdown_id: str, option: str) -> None:
+    """Open a dropdown and pick the option with exactly this label."""
+    page.locator(f"#{dropdown_id} input").click()
+    page.get_by_role("option", name=option, exact=True).click()
+    expect(page.locator(f"#{dropdown_id} input")).to_have_value(option)
+
+
+def readout(page: Page, root: str = "#readout") -> dict[str, str]:
+    """The numbers under a result, as the readout's data attributes carry them."""
+    return page.locator(f"{root} .readout").evaluate(
+        """(element) => Object.fromEntries([...element.attributes]
+            .filter(a => a.name.startsWith('data-')).map(a => [a.name.slice(5), a.value]))"""
+    )
+
+
+def run_and_wait_for_readout(page: Page, action, root: str = "#readout") -> dict[str, str]:
+    """Do action (a click, a key), then wait for a readout other than the one shown before."""
+    before = page.locator(root).inner_html()
+    action()
+    page.wait_for_function(
+        """([root, before]) => { const element = document.querySelector(root);
+            return element && element.querySelector('.readout') && element.innerHTML !== before; }""",
+        arg=[root, before],
+    )
+    return readout(page, root)
+
+
+def toast(page: Page) -> Locator:
+    return page.get_by_test_id("toast-body")
+
+
+def open_tab(page: Page, name: str) -> None:
+    page.get_by_role("tab", name=name, exact=True).click()
