@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from .synthesis import SpeechResult
+from .speech import SpeechResult
 
 HISTORY_LIMIT = 50  # rows kept per browser, newest first
 TEXT_PREVIEW_CHARS = 48
@@ -14,8 +14,9 @@ ROW_FIELDS = {
     "time": str, "model": str, "voice": str, "text": str, "audio_s": float,
     "first_audio_s": float, "total_s": float, "billed": int, "billing": str, "cache_key": str,
 }
-COLUMNS = ["Time 时间 (UTC)", "Voice 音色", "Model 模型", "Text 文本", "Audio 音频 (s)",
-           "First audio 首音 (s)", "Total 总耗时 (s)"]
+COLUMNS = ["Time 时间 (UTC)", "Voice 音色", "Model 模型", "Text 文本", "Audio 时长 s",
+           "First 首音 s", "Total 总耗时 s"]
+COLUMN_WIDTHS = ["16%", "10%", "15%", "32%", "9%", "9%", "9%"]
 
 
 def history_row(result: SpeechResult, when: datetime) -> dict:

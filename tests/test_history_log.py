@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from qwen_tts_showcase.dashscope_client import SynthesisRequest
 from qwen_tts_showcase.history_log import (HISTORY_LIMIT, ROW_FIELDS, add_rows, history_row,
                                            preview, table_rows, valid_rows)
-from qwen_tts_showcase.synthesis import SpeechResult
+from qwen_tts_showcase.speech import SpeechResult
 
 RESULT = SpeechResult(
     request=SynthesisRequest(text="得嘞，您就瞧好吧！", voice="Dylan", model="qwen-tts-latest"),

@@ -53,7 +53,7 @@ def build_demo(settings: Settings | None = None, catalogue: Catalogue | None = N
     with gr.Blocks(title="Qwen-TTS Showcase", delete_cache=(3600, 3600)) as demo:
         connection = build_header(catalogue, settings)
         history_rows = build_history_storage()
-        with gr.Tabs(elem_id="tabs") as tabs:
+        with gr.Tabs(elem_id="tabs", overflow_behavior="wrap") as tabs:
             with gr.Tab(I18N("ui_tab_studio"), id="studio", elem_id="tab_studio"):
                 studio = build_studio(synthesizer, connection, api_events)
                 build_gallery(catalogue, studio)

@@ -15,12 +15,13 @@ from ..catalogue import DATA_DIR, Catalogue
 from ..audio import pcm_to_wav
 from ..errors import DemoError
 from ..history_log import history_row
-from ..synthesis import Speech, Synthesizer
+from ..speech import Speech
+from ..synthesis import Synthesizer
 from .alerts import refusal
 from .fragments import dialect_badge, error_html, pending_html, readout_html, voice_heading
 from .i18n import I18N
 from .runs import finish, shown_to_visitor, start_speech
-from .studio import Connection, model_choices, voice_choices
+from .studio import Connection, region_models, voice_choices
 
 log = logging.getLogger(__name__)
 
@@ -59,11 +60,15 @@ class CompareHandlers:
         self.slots = slots
         self.new_rows = new_rows
 
-    def change_model(self, model: str, voices: list[str]) -> gr.CheckboxGroup:
+    def change_region(self, region: str, model: str) -> gr.Dropdown:
+        choices, value = region_models(self.catalogue, region, model)
+        return gr.Dropdown(choices=choices, value=value)
+
+    def change_model(self, model: str, voices: list[str]) -> gr.Dropdown:
         """The model's voices, keeping the chosen ones it has."""
         choices = voice_choices(self.catalogue, model)
         names = {name for _, name in choices}
-        return gr.CheckboxGroup(choices=choices, value=[v for v in voices or [] if v in names])
+        return gr.Dropdown(choices=choices, value=[v for v in voices or [] if v in names])
 
     def compare(
         self, text: str, model: str, voices: list[str], region: str, api_key: str,
@@ -134,16 +139,22 @@ def build_compare(synthesizer: Synthesizer, connection: Connection, api_events: 
         text = gr.Textbox(value=preset["text"], label=I18N("ui_compare_text"), lines=3,
                           max_lines=8, elem_id="compare_text", scale=3)
         with gr.Column(scale=2):
-            model = gr.Dropdown(model_choices(catalogue), value=preset["model"], label=I18N("ui_model"),
+            models, opening_model = region_models(catalogue, connection.region.value,
+                                                  preset["model"])
+            model = gr.Dropdown(models, value=opening_model, label=I18N("ui_model"),
                                 elem_id="compare_model")
-            voices = gr.CheckboxGroup(voice_choices(catalogue, preset["model"]),
-                                      value=preset["voices"], label=I18N("ui_compare_voices"),
-                                      elem_id="compare_voices")
+            choices = voice_choices(catalogue, opening_model)
+            offered = {name for _, name in choices}
+            voices = gr.Dropdown(choices, value=[v for v in preset["voices"] if v in offered],
+                                 multiselect=True, max_choices=MAX_VOICES,
+                                 label=I18N("ui_compare_voices"), elem_id="compare_voices")
     run = gr.Button(I18N("ui_compare_run"), variant="primary", elem_id="compare_run")
     with gr.Row(elem_id="compare_slots", elem_classes="card-grid"):
         slots = [build_slot(index) for index in range(MAX_VOICES)]
     new_rows = gr.State([])
     handlers = CompareHandlers(synthesizer, slots, new_rows)
+    connection.region.change(handlers.change_region, [connection.region, model], model,
+                             api_visibility="private")
     model.change(handlers.change_model, [model, voices], voices, api_visibility="private")
     outputs = [part for slot in slots for part in (slot.box, slot.heading, slot.audio, slot.status)]
     compared = run.click(

@@ -6,7 +6,7 @@ import html
 
 from ..catalogue import Voice
 from ..errors import DemoError
-from ..synthesis import SpeechResult
+from ..speech import SpeechResult
 from .i18n import bilingual
 
 
@@ -29,14 +29,17 @@ def readout_html(result: SpeechResult) -> str:
         _item(bilingual("Real-time factor", "实时率"), f"{result.realtime_factor:.2f}", "rtf"),
         _item(bilingual("Billed", "计费"), f"{result.billed} {unit}", "billed"),
     ]
+    if result.parts > 1:
+        items.append(_item(bilingual("Requests", "请求数"), str(result.parts), "parts"))
     if result.cached:
         items.append(_item(bilingual("Source", "来源"),
-                           bilingual("cache · no API call", "缓存 · 未调用 API"), "cached"))
+                           bilingual("cache · no API call, nothing billed", "缓存 · 未调用 API，不计费"),
+                           "cached"))
     attributes = {
         "first-audio-s": f"{result.first_audio_s:.3f}", "total-s": f"{result.total_s:.3f}",
         "audio-s": f"{result.audio_s:.3f}", "rtf": f"{result.realtime_factor:.3f}",
         "billed": str(result.billed), "billing": result.billing,
-        "cached": "true" if result.cached else "false",
+        "parts": str(result.parts), "cached": "true" if result.cached else "false",
     }
     data = " ".join(f'data-{name}="{value}"' for name, value in attributes.items())
     request_id = html.escape(result.request_id or "—")

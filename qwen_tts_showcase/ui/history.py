@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..audio import pcm_to_wav
 from ..downloads import write_download
-from ..history_log import COLUMNS, add_rows, table_rows, valid_rows
+from ..history_log import COLUMN_WIDTHS, COLUMNS, add_rows, table_rows, valid_rows
 from ..synthesis import Synthesizer
 from .alerts import refusal
 from .i18n import I18N, bilingual
@@ -104,7 +104,7 @@ def build_history(demo: gr.Blocks, synthesizer: Synthesizer, studio: Studio, tab
     selected = gr.State(None)
     gr.Markdown(I18N("ui_history_intro"))
     table = gr.Dataframe(history_table([]), label=I18N("ui_history_table"), interactive=False,
-                         wrap=True, elem_id="history_table")
+                         wrap=True, column_widths=COLUMN_WIDTHS, elem_id="history_table")
     with gr.Row(elem_id="history_selection"):
         with gr.Column(scale=3):
             audio = gr.Audio(interactive=False, label=I18N("ui_history_audio"), buttons=[],

@@ -8,7 +8,8 @@ from contextlib import contextmanager
 import gradio as gr
 
 from ..errors import DemoError
-from ..synthesis import Speech, SpeechResult, Synthesizer
+from ..speech import Notice, Speech, SpeechResult
+from ..synthesis import Synthesizer
 from .alerts import as_gradio_error, unexpected
 
 CONCURRENCY_ID = "dashscope"  # every event that calls the API shares these slots
@@ -21,11 +22,16 @@ def api_event_options(concurrency_limit: int) -> dict:
 
 def start_speech(
     synthesizer: Synthesizer, text: str, voice: str, model: str, region: str, user_key: str = "",
-    streaming: bool = True,
+    streaming: bool = True, on_notice: Notice | None = None,
 ) -> Speech:
     """A checked request, ready to iterate; an InputError before any call if it is not valid."""
     request = synthesizer.prepare(text, voice, model, region)
-    return synthesizer.speak(request, synthesizer.connection(region, user_key), streaming=streaming)
+    return synthesizer.speak(request, region, user_key, streaming, on_notice)
+
+
+def notify(en: str, zh: str) -> None:
+    """Progress and retries, shown to the visitor while the audio is on its way."""
+    gr.Info(f"{en}\n{zh}", duration=4)
 
 
 def finish(speech: Speech) -> SpeechResult:

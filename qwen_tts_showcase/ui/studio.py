@@ -20,7 +20,7 @@ from ..synthesis import Synthesizer
 from .code_panel import build_code_panel
 from .i18n import I18N
 from .fragments import readout_html
-from .runs import shown_to_visitor, start_speech
+from .runs import notify, shown_to_visitor, start_speech
 
 LIVE_PIECE_BYTES = BYTES_PER_SECOND  # the live player gets at most 1 s per yield
 
@@ -57,14 +57,25 @@ def voice_choices(catalogue: Catalogue, model: str) -> list[tuple[str, str]]:
     return [(voice.label, voice.name) for voice in catalogue.voices_of(model)]
 
 
-def model_choices(catalogue: Catalogue) -> list[str]:
-    return [model.id for model in catalogue.models]
+def model_choices(catalogue: Catalogue, region: str) -> list[str]:
+    return [model.id for model in catalogue.models_in(region)]
+
+
+def region_models(catalogue: Catalogue, region: str, model: str) -> tuple[list[str], str]:
+    """The region's models, and the one to pick: the chosen one when the region offers it."""
+    choices = model_choices(catalogue, region)
+    keep = model if model in choices else catalogue.default_model
+    return choices, keep if keep in choices else choices[0]
 
 
 class StudioHandlers:
     def __init__(self, synthesizer: Synthesizer) -> None:
         self.synthesizer = synthesizer
         self.catalogue = synthesizer.catalogue
+
+    def change_region(self, region: str, model: str) -> gr.Dropdown:
+        choices, value = region_models(self.catalogue, region, model)
+        return gr.Dropdown(choices=choices, value=value)
 
     def change_model(self, model: str, voice: str) -> gr.Dropdown:
         """Offer the model's voices, keeping the current one when the model has it."""
@@ -80,7 +91,8 @@ class StudioHandlers:
         """Play the audio as it arrives, then offer the file, the numbers and a history row."""
         skip = gr.skip()
         with shown_to_visitor(request):
-            speech = start_speech(self.synthesizer, text, voice, model, region, api_key, streaming)
+            speech = start_speech(self.synthesizer, text, voice, model, region, api_key, streaming,
+                                  notify)
             # Results of the previous run must not sit beside the new audio.
             yield skip, None, "", "", None, skip
             for pcm in speech:
@@ -125,8 +137,9 @@ def input_limits(catalogue: Catalogue) -> str:
     return json.dumps({m.id: {"max": m.max_input, "unit": m.input_unit} for m in catalogue.models})
 
 
-def build_editor(catalogue: Catalogue) -> tuple:
+def build_editor(catalogue: Catalogue, region: str) -> tuple:
     """The text box with its counter, and the model and voice pickers."""
+    models, opening_model = region_models(catalogue, region, catalogue.default_model)
     text = gr.Textbox(
         label=I18N("ui_text"), placeholder=I18N("ui_text_placeholder"),
         lines=5, max_lines=12, elem_id="text",
@@ -135,11 +148,11 @@ def build_editor(catalogue: Catalogue) -> tuple:
     # A row of its own, so language and instruction controls can join the pickers later.
     with gr.Row(elem_id="pickers"):
         model = gr.Dropdown(
-            model_choices(catalogue), value=catalogue.default_model, label=I18N("ui_model"), elem_id="model",
+            models, value=opening_model, label=I18N("ui_model"), elem_id="model", min_width=200,
         )
         voice = gr.Dropdown(
-            voice_choices(catalogue, catalogue.default_model), value=catalogue.default_voice,
-            label=I18N("ui_voice"), interactive=True, elem_id="voice",
+            voice_choices(catalogue, opening_model), value=catalogue.default_voice,
+            label=I18N("ui_voice"), interactive=True, elem_id="voice", min_width=200,
         )
     return text, counter, model, voice
 
@@ -154,10 +167,11 @@ def build_player() -> tuple:
     with gr.Row(elem_id="download_row", equal_height=True):
         audio_format = gr.Radio(
             [(name.upper(), name) for name in FORMATS], value="wav", label=I18N("ui_format"),
-            elem_id="audio_format", scale=1,
+            elem_id="audio_format", scale=1, min_width=220,
         )
         download = gr.DownloadButton(
-            I18N("ui_download"), elem_id="download", interactive=False, scale=1, variant="secondary",
+            I18N("ui_download"), elem_id="download", interactive=False, scale=1, min_width=220,
+            variant="secondary",
         )
     download_info = gr.HTML(elem_id="download_info")
     official = gr.HTML(elem_id="official_audio")
@@ -170,13 +184,15 @@ def build_studio(synthesizer: Synthesizer, connection: Connection, api_events: d
     catalogue = synthesizer.catalogue
     with gr.Row(elem_id="studio"):
         with gr.Column(scale=3, elem_id="editor"):
-            text, counter, model, voice = build_editor(catalogue)
+            text, counter, model, voice = build_editor(catalogue, connection.region.value)
             generate = gr.Button(I18N("ui_generate"), variant="primary", elem_id="generate")
             build_code_panel(catalogue, text, voice, model, connection.region)
         with gr.Column(scale=2, elem_id="player"):
             live_audio, readout, audio_format, download, download_info, official = build_player()
     last_audio, new_rows = gr.State(None), gr.State([])
 
+    connection.region.change(handlers.change_region, [connection.region, model], model,
+                             api_visibility="private")
     model.change(handlers.change_model, [model, voice], voice, api_visibility="private")
     gr.on(  # every change of text or model, and the page's load
         None, None, [text, model], counter,

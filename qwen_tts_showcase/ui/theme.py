@@ -18,5 +18,6 @@ def page_css() -> str:
 
 
 def page_head() -> str:
+    frame = (ASSETS_DIR / "frame.css").read_text(encoding="utf-8")
     script = (ASSETS_DIR / "page.js").read_text(encoding="utf-8")
-    return f"<script>\n{script}\n</script>"
+    return f"<style>\n{frame}\n</style>\n<script>\n{script}\n</script>"

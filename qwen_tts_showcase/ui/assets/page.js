@@ -12,6 +12,23 @@
   // Where Ctrl/Cmd+Enter goes: typing in the first element presses the second.
   const SHORTCUTS = [["#text", "#generate"], ["#compare_text", "#compare_run"]];
 
+  // Gradio picks the UI language among its own locales only, so a browser set to plain "zh",
+  // "zh-HK" or "zh-SG" gets English. Switch those to the page's Chinese with the function
+  // Gradio's own Settings panel calls (this script runs after Gradio has chosen).
+  function chineseLocale(tag) {
+    const lower = (tag || "").toLowerCase();
+    if (!lower.startsWith("zh") || lower === "zh-cn" || lower === "zh-tw") return null;
+    return /^zh-(hant|hk|mo)/.test(lower) ? "zh-TW" : "zh-CN";
+  }
+
+  async function followChineseBrowser() {
+    const wanted = chineseLocale(navigator.language);
+    if (!wanted) return;
+    const core = performance.getEntriesByType("resource").map((entry) => entry.name)
+      .find((name) => /\/assets\/core-[\w-]+\.js$/.test(name));
+    if (core) (await import(core)).changeLocale?.(wanted);
+  }
+
   function cleanText(text) {
     return text
       .normalize("NFC")
@@ -83,6 +100,8 @@
     const button = document.querySelector(pair[1]);
     if (button && !button.disabled) button.click();
   });
+
+  followChineseBrowser().catch(() => {});  // a Gradio without that module keeps its choice
 
   window.qwenTts = { cleanText, estimatedTokens, measure, counter, reveal, playOfficial };
 })();
