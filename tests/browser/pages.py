@@ -78,5 +78,9 @@ def toast(page: Page) -> Locator:
     return page.get_by_test_id("toast-body")
 
 
+TABS = {"Studio": "合成 Studio", "Compare voices": "音色对比 Compare",
+        "History": "历史 History", "Benchmarks": "评测 Benchmarks"}  # the same in both languages
+
+
 def open_tab(page: Page, name: str) -> None:
-    page.get_by_role("tab", name=name, exact=True).click()
+    page.get_by_role("tab", name=TABS[name], exact=True).click()

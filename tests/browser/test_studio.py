@@ -64,7 +64,7 @@ def test_generate_live_streams_the_cards_line_and_reports_its_numbers(open_page,
     assert float(numbers["rtf"]) == pytest.approx(total / seconds, abs=0.002)
     readout = page.locator("#readout")
     for label in ("First audio", "Total time", "Audio length", "Real-time factor", "Billed"):
-        expect(readout).to_contain_text(label)
+        expect(readout).to_contain_text(label, use_inner_text=True)
 
 
 def test_a_dialect_voice_picked_from_the_list_is_the_voice_synthesized(open_page, simulator):
@@ -102,17 +102,28 @@ def test_a_second_generation_replaces_the_first_and_plays(open_page, simulator):
 
 def test_a_failure_shows_its_message_in_both_languages_and_the_page_recovers(open_page, simulator):
     page = open_page()
-    simulator.enqueue_fault("throttling")
-    page.locator("#text textarea").fill("限流测试。")
+    simulator.enqueue_fault("data_inspection")
+    page.locator("#text textarea").fill("内容审核测试。")
     page.locator("#generate").click()
     message = toast(page)
-    expect(message).to_contain_text("Wait a minute and try again")
-    expect(message).to_contain_text("请稍等一分钟再试")
+    expect(message).to_contain_text("content safety check refused this text")
+    expect(message).to_contain_text("内容安全检查拒绝了这段文本")
     expect(message).not_to_contain_text("Traceback")
     expect(page.locator("#download")).to_be_disabled()
     page.get_by_test_id("toast-close").first.click()
     run_and_wait_for_readout(page, page.locator("#generate").click)
     wait_until_playing(page, LIVE_AUDIO)
+
+
+def test_a_retried_request_tells_the_visitor_and_still_plays(open_page, simulator):
+    page = open_page()
+    simulator.enqueue_fault("throttling")
+    page.locator("#text textarea").fill("重试测试。")
+    run_and_wait_for_readout(page, page.locator("#generate").click)
+    expect(toast(page).first).to_contain_text("retrying")
+    expect(toast(page).first).to_contain_text("重试")
+    wait_until_playing(page, LIVE_AUDIO)
+    assert len(simulator.generation_requests()) == 2
 
 
 def test_empty_text_is_refused_with_a_message_and_no_call(open_page, simulator):
