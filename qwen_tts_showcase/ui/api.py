@@ -19,7 +19,7 @@ class ApiHandlers:
         """The public API: a finished 24 kHz mono 16-bit WAV of `text`, spoken by `voice`."""
         region = self.synthesizer.settings.default_region
         with shown_to_visitor(request):
-            result = finish(start_speech(self.synthesizer, text, voice, model, region))
+            result = finish(start_speech(self.synthesizer, request, text, voice, model, region))
             return str(write_download(result.pcm, voice, datetime.now()))
 
 

@@ -80,8 +80,8 @@ class CompareHandlers:
             raise refusal(f"Pick {MIN_VOICES} to {MAX_VOICES} voices to compare.",
                           f"请选择 {MIN_VOICES} 到 {MAX_VOICES} 个音色进行对比。", request)
         with shown_to_visitor(request):  # a bad text or voice is refused before any call
-            speeches = [start_speech(self.synthesizer, text, voice, model, region, api_key,
-                                     streaming) for voice in voices]
+            speeches = [start_speech(self.synthesizer, request, text, voice, model, region,
+                                     api_key, streaming) for voice in voices]
         yield self._layout(voices)
         rows = []
         with ThreadPoolExecutor(max_workers=len(speeches), thread_name_prefix="compare") as pool:

@@ -1,4 +1,9 @@
-"""The blog's samples as cards: hear the official recording, or generate the same line live."""
+"""The blog's samples as cards: hear the official recording, or generate the same line live.
+
+The cards are plain HTML in one component per group, so twenty cards cost the page two
+components and one event, not a hundred: a click on a card's button sends the sample and
+the action, the server fills the editor, then the browser plays or generates.
+"""
 
 from __future__ import annotations
 
@@ -15,26 +20,43 @@ from .studio import Studio, voice_choices
 GROUPS = (("dialect", "ui_gallery_dialects"), ("bilingual", "ui_gallery_bilingual"))
 OUR_LINE = bilingual("Our line for Qwen3-TTS · no official recording",
                      "本演示为 Qwen3-TTS 撰写 · 无官方录音")
+PLAY_OFFICIAL = bilingual("▶ Official recording", "▶ 官方录音")
+GENERATE_LIVE = bilingual("⚡ Generate live", "⚡ 实时生成")
 CARD_TEXT_CHARS = 60
 LANGUAGES = {"zh": ("Chinese", "中文"), "en": ("English", "英文")}
-# Run in the browser after a card fills the editor.
-PLAY_OFFICIAL_JS = "() => window.qwenTts.playOfficial()"
-GENERATE_LIVE_JS = (
-    "() => { window.qwenTts.reveal('#live_audio'); document.querySelector('#generate').click(); }"
-)
+# In the browser: a card's button names its sample and action; after the editor is filled,
+# the page plays the official recording or presses Generate.
+CARD_CLICKS_JS = """
+element.addEventListener('click', (event) => {
+  const button = event.target.closest('button[data-sample]');
+  if (!button) return;
+  window.qwenTts.cardAction = button.dataset.action;
+  trigger('click', {sample: button.dataset.sample});
+});
+"""
+AFTER_CARD_JS = "() => window.qwenTts.afterCard()"
 
 
 def card_html(sample: Sample, catalogue: Catalogue) -> str:
-    """A card's face: voice, dialect or language, and the start of the text."""
+    """A card: voice, dialect or language, the start of the text, and its two actions."""
     voice = catalogue.voices[sample.voice]
     language = bilingual(*LANGUAGES[sample.language])
     badge = dialect_badge(voice) if sample.group == "dialect" else language
     note = "" if sample.has_official_audio else f'<p class="card-note">{OUR_LINE}</p>'
+    sample_id = html.escape(sample.id)
+    official = (
+        f'<button class="card-button secondary" data-sample="{sample_id}" data-action="official">'
+        f"{PLAY_OFFICIAL}</button>" if sample.has_official_audio else ""
+    )
     return (
-        voice_heading(voice, badge)
+        f'<div class="sample-card" id="card-{sample_id}">'
+        + voice_heading(voice, badge)
         + note
         + f'<p class="card-text" lang="{sample.language}" title="{html.escape(sample.text)}">'
         f"{html.escape(preview(sample.text, CARD_TEXT_CHARS))}</p>"
+        f'<div class="card-actions">{official}'
+        f'<button class="card-button primary" data-sample="{sample_id}" data-action="live">'
+        f"{GENERATE_LIVE}</button></div></div>"
     )
 
 
@@ -56,44 +78,25 @@ class GalleryHandlers:
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
 
-    def pick(self, sample_id: str) -> tuple:
-        """Fill the editor with a sample and put its official recording beside the player."""
-        sample = self.catalogue.sample(sample_id)
+    def pick(self, event: gr.EventData) -> tuple:
+        """Fill the editor with the clicked sample and put its official recording beside it."""
+        sample = self.catalogue.sample(str(event._data.get("sample", "")))
         voices = gr.Dropdown(choices=voice_choices(self.catalogue, sample.model), value=sample.voice)
         return sample.text, sample.model, voices, official_player(sample, self.catalogue)
-
-
-def build_card(sample: Sample, catalogue: Catalogue, handlers: GalleryHandlers,
-               studio: Studio) -> None:
-    with gr.Column(variant="panel", min_width=0, elem_id=f"card-{sample.id}",
-                   elem_classes="sample-card"):
-        gr.HTML(card_html(sample, catalogue), elem_classes="card-face")
-        with gr.Row(elem_classes="card-actions"):
-            official = gr.Button(I18N("ui_play_official"), size="sm",
-                                 elem_id=f"official-{sample.id}",
-                                 visible=sample.has_official_audio)
-            live = gr.Button(I18N("ui_generate_live"), size="sm", variant="primary",
-                             elem_id=f"live-{sample.id}")
-    sample_id = gr.State(sample.id)
-    fills = [studio.text, studio.model, studio.voice, studio.official]
-    if sample.has_official_audio:
-        official.click(handlers.pick, sample_id, fills, api_visibility="private").then(
-            None, js=PLAY_OFFICIAL_JS
-        )
-    # Generating goes through the Generate button, so there is one way to synthesize.
-    live.click(handlers.pick, sample_id, fills, api_visibility="private").then(
-        None, js=GENERATE_LIVE_JS
-    )
 
 
 def build_gallery(catalogue: Catalogue, studio: Studio) -> None:
     """Two groups of cards, dialects first: the blog's in its order, then our Qwen3 lines."""
     handlers = GalleryHandlers(catalogue)
     samples = catalogue.samples + catalogue.extra_samples
+    fills = [studio.text, studio.model, studio.voice, studio.official]
     with gr.Column(elem_id="gallery"):
         gr.Markdown(I18N("ui_gallery_title"))
         for group, heading in GROUPS:
             gr.Markdown(I18N(heading), elem_classes="gallery-heading")
-            with gr.Row(equal_height=True, elem_classes="card-grid", elem_id=f"gallery-{group}"):
-                for sample in (s for s in samples if s.group == group):
-                    build_card(sample, catalogue, handlers, studio)
+            cards = "".join(card_html(s, catalogue) for s in samples if s.group == group)
+            grid = gr.HTML(f'<div class="card-grid">{cards}</div>', js_on_load=CARD_CLICKS_JS,
+                           elem_id=f"gallery-{group}", elem_classes="gallery-cards")
+            grid.click(handlers.pick, None, fills, api_visibility="private").then(
+                None, js=AFTER_CARD_JS
+            )

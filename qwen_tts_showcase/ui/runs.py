@@ -21,12 +21,15 @@ def api_event_options(concurrency_limit: int) -> dict:
 
 
 def start_speech(
-    synthesizer: Synthesizer, text: str, voice: str, model: str, region: str, user_key: str = "",
-    streaming: bool = True, on_notice: Notice | None = None,
+    synthesizer: Synthesizer, visitor: gr.Request | None, text: str, voice: str, model: str,
+    region: str, user_key: str = "", streaming: bool = True, on_notice: Notice | None = None,
 ) -> Speech:
-    """A checked request, ready to iterate; an InputError before any call if it is not valid."""
+    """A checked request, ready to iterate; an InputError before any call if it is not valid.
+
+    visitor is the Gradio request: the quotas count what it sends."""
     request = synthesizer.prepare(text, voice, model, region)
-    return synthesizer.speak(request, region, user_key, streaming, on_notice)
+    return synthesizer.speak(request, region, user_key, streaming, on_notice,
+                             visitor=synthesizer.visitor(visitor))
 
 
 def notify(en: str, zh: str) -> None:

@@ -91,20 +91,19 @@ class StudioHandlers:
         """Play the audio as it arrives, then offer the file, the numbers and a history row."""
         skip = gr.skip()
         with shown_to_visitor(request):
-            speech = start_speech(self.synthesizer, text, voice, model, region, api_key, streaming,
-                                  notify)
+            speech = start_speech(self.synthesizer, request, text, voice, model, region, api_key,
+                                  streaming, notify)
             # Results of the previous run must not sit beside the new audio.
-            yield skip, None, "", "", None, skip
+            yield skip, None, "", None, skip
             for pcm in speech:
                 for start in range(0, len(pcm), LIVE_PIECE_BYTES):
-                    yield pcm_to_wav(pcm[start : start + LIVE_PIECE_BYTES]), *[skip] * 5
+                    yield pcm_to_wav(pcm[start : start + LIVE_PIECE_BYTES]), *[skip] * 4
             result = speech.result
             when = datetime.now()
             path = write_download(result.pcm, result.request.voice, when)
         last_audio = {"wav": str(path), "voice": result.request.voice, "when": when.isoformat()}
-        # Plain values for API callers; offer_download then enables the button.
-        yield (skip, str(path), file_caption(path), readout_html(result), last_audio,
-               [history_row(result, when)])
+        # A plain path for API callers; offer_download then enables the button and names the file.
+        yield skip, str(path), readout_html(result), last_audio, [history_row(result, when)]
 
     def offer_download(self, last_audio: dict | None, audio_format: str,
                        request: gr.Request) -> tuple:
@@ -201,9 +200,11 @@ def build_studio(synthesizer: Synthesizer, connection: Connection, api_events: d
     generated = generate.click(
         handlers.generate,
         [text, model, voice, connection.region, connection.api_key, connection.streaming],
-        [live_audio, download, download_info, readout, last_audio, new_rows],
+        [live_audio, download, readout, last_audio, new_rows],
         api_name="generate", api_visibility="undocumented", **api_events,
     )
+    # The caption of the previous file goes at once; the new one comes with offer_download.
+    generate.click(None, js="() => ''", outputs=download_info)
     # After a failure too: last_audio is then empty and the button is disabled.
     for offer in (generated.then, audio_format.change):
         offer(handlers.offer_download, [last_audio, audio_format], [download, download_info],

@@ -73,8 +73,15 @@ def test_the_code_panel_reproduces_the_current_call_and_never_the_key(open_page)
     page.get_by_label("Singapore (International) · 新加坡（国际）").check()
     singapore = CATALOGUE.region("singapore").base_url
     expect(page.locator("#code_curl")).to_contain_text(singapore)
+    # qwen-tts is not offered in Singapore: the model follows the region, the code the model.
+    expect(page.locator("#model input")).not_to_have_value("qwen-tts-latest")
+    model = CATALOGUE.model(page.locator("#model input").input_value())
+    assert model.offered_in("singapore") and "qwen3" in model.id
+    voice = page.locator("#voice input").input_value().split(" · ")[0]
     page.get_by_role("tab", name="Python (dashscope)").click()
-    assert copied(page, "code_python") == python_snippet(text, "Jada", "qwen-tts-latest", singapore)
+    expect(page.locator("#code_python")).to_contain_text("MultiModalConversation")
+    assert copied(page, "code_python") == python_snippet(text, voice, model.id, singapore,
+                                                         sdk=model.sdk)
     assert BEIJING_KEY not in page.content()
 
 

@@ -85,6 +85,13 @@
     });
   }
 
+  // After a card filled the editor: what its button asked for (the gallery sets cardAction).
+  function afterCard() {
+    if (window.qwenTts.cardAction === "official") return playOfficial();
+    reveal("#live_audio");
+    document.querySelector("#generate").click();  // one way to synthesize: the Generate button
+  }
+
   // One voice at a time: starting a player pauses the others (play does not bubble: capture).
   document.addEventListener("play", (event) => {
     for (const audio of document.querySelectorAll("audio")) {
@@ -103,5 +110,5 @@
 
   followChineseBrowser().catch(() => {});  // a Gradio without that module keeps its choice
 
-  window.qwenTts = { cleanText, estimatedTokens, measure, counter, reveal, playOfficial };
+  window.qwenTts = { cleanText, estimatedTokens, measure, counter, reveal, afterCard };
 })();
