@@ -66,7 +66,7 @@ def test_after_the_pack_every_sample_plays_with_no_key_and_no_network(packed, la
                                                 voice=sample.voice)
         assert any(isinstance(out[0], str) for out in seen), "the live player got the audio"
         assert_wav_is(complete, sent[(sample.text, sample.voice)])
-        assert "Cached" in readout
+        assert 'data-cached="true"' in readout
     assert simulator.generation_requests() == []
 
 

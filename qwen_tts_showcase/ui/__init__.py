@@ -31,15 +31,31 @@ from .runs import api_event_options
 from .studio import build_studio
 from .theme import THEME, page_css, page_head
 
-__all__ = ["I18N", "build_demo", "launch_options"]
+__all__ = ["I18N", "build_demo", "launch_options", "worker_threads"]
 
 
-def launch_options() -> dict:
+GRADIO_DEFAULT_THREADS = 40
+SPARE_THREADS = 8  # for the page's other events and Gradio's processing while every slot is busy
+
+
+def launch_options(settings: Settings | None = None) -> dict:
     """What demo.launch() needs besides host and port (tests launch with these too)."""
+    settings = settings or Settings.from_env(load_catalogue())
     # run_history off: Gradio would keep every run's inputs, a visitor's own key included,
     # in the browser's storage.
     return dict(i18n=I18N, theme=THEME, css=page_css(), head=page_head(), run_history=False,
-                show_error=False)
+                show_error=False, max_threads=worker_threads(settings.concurrency_limit))
+
+
+def worker_threads(concurrency_limit: int) -> int:
+    """Gradio's worker threads: one per running synthesis, plus room for everything else.
+
+    A synthesis holds a thread for as long as it waits on DashScope (the SDK is synchronous),
+    and Gradio's pre- and postprocessing of every event draw on the same pool, so the default
+    of 40 would make visitors beyond it wait for a thread, not for DashScope. A comparison runs
+    its voices on threads of its own.
+    """
+    return max(GRADIO_DEFAULT_THREADS, concurrency_limit + SPARE_THREADS)
 
 
 def build_demo(settings: Settings | None = None, catalogue: Catalogue | None = None) -> gr.Blocks:
