@@ -1,4 +1,4 @@
-"""A visitor's generations as plain JSON rows, kept in their own browser (never the key or audio)."""
+"""A visitor's generations as plain JSON rows, kept in their browser (never a key, never audio)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from .speech import SpeechResult
 
 HISTORY_LIMIT = 50  # rows kept per browser, newest first
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S"  # UTC
 TEXT_PREVIEW_CHARS = 48
 # Each field and the type a row from the browser must have; anything else is dropped on read,
 # since the browser's storage is the visitor's to edit.
@@ -23,7 +24,7 @@ def history_row(result: SpeechResult, when: datetime) -> dict:
     """One generation as the browser stores it: what was asked, how it went, where the audio is."""
     request = result.request
     return {
-        "time": when.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
+        "time": when.astimezone(timezone.utc).strftime(TIME_FORMAT),
         "model": request.model, "voice": request.voice, "text": request.text,
         "audio_s": round(result.audio_s, 2), "first_audio_s": round(result.first_audio_s, 3),
         "total_s": round(result.total_s, 3), "billed": result.billed, "billing": result.billing,
@@ -31,14 +32,23 @@ def history_row(result: SpeechResult, when: datetime) -> dict:
     }
 
 
+def row_time(row: dict) -> datetime:
+    """When a row's audio was made, in UTC."""
+    return datetime.strptime(row["time"], TIME_FORMAT).replace(tzinfo=timezone.utc)
+
+
 def _is_row(row: object) -> bool:
     if not isinstance(row, dict):
         return False
-    return all(
+    typed = all(
         isinstance(row.get(name), (int, float) if kind is float else kind)
         and not isinstance(row.get(name), bool)
         for name, kind in ROW_FIELDS.items()
     )
+    try:
+        return typed and bool(row_time(row))
+    except ValueError:
+        return False
 
 
 def valid_rows(rows: object) -> list[dict]:

@@ -27,7 +27,7 @@ def title(metric: str, test_set: str) -> str:
 
 
 def load_scores(path: Path = SEEDTTS_EVAL_FILE) -> pd.DataFrame:
-    """One row per voice in the blog's order, a column per metric and test set (wer_zh … sim_hard)."""
+    """One row per voice in the blog's order, a column per metric and test set (wer_zh…)."""
     scores = pd.read_csv(path, comment="#")
     expected = ["voice"] + [column(m, t) for m in METRICS for t in TEST_SETS]
     if list(scores.columns) != expected or scores.isna().any().any():

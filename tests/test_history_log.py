@@ -6,8 +6,16 @@ from dataclasses import replace
 from datetime import datetime, timezone
 
 from qwen_tts_showcase.dashscope_client import SynthesisRequest
-from qwen_tts_showcase.history_log import (HISTORY_LIMIT, ROW_FIELDS, add_rows, history_row,
-                                           preview, table_rows, valid_rows)
+from qwen_tts_showcase.history_log import (
+    HISTORY_LIMIT,
+    ROW_FIELDS,
+    add_rows,
+    history_row,
+    preview,
+    row_time,
+    table_rows,
+    valid_rows,
+)
 from qwen_tts_showcase.speech import SpeechResult
 
 RESULT = SpeechResult(
@@ -51,3 +59,9 @@ def test_the_table_shows_the_start_of_the_text_on_one_line():
     (shown,) = table_rows([row])
     assert shown[3] == preview(row["text"]) and "\n" not in shown[3] and shown[3].endswith("…")
     assert shown[:3] == ["2025-06-27 15:01:34", "Dylan", "qwen-tts-latest"]
+
+
+def test_a_row_with_a_time_that_is_not_one_is_dropped():
+    good = history_row(RESULT, WHEN)
+    assert valid_rows([good | {"time": "yesterday"}, good]) == [good]
+    assert row_time(good) == WHEN

@@ -37,7 +37,8 @@ def test_the_table_names_each_column_and_bolds_the_best_of_each():
 def test_a_chart_gets_one_value_per_voice():
     data = chart_data(load_scores(), "wer", "hard")
     assert list(data.columns) == ["voice", "value"]
-    assert dict(zip(data["voice"], data["value"])) == {v: s[2] for v, s in BLOG.items()}
+    shown = dict(zip(data["voice"], data["value"], strict=True))
+    assert shown == {voice: scores[2] for voice, scores in BLOG.items()}
 
 
 def test_a_damaged_file_fails_naming_it(tmp_path):

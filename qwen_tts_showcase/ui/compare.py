@@ -11,17 +11,18 @@ from datetime import datetime
 
 import gradio as gr
 
-from ..catalogue import DATA_DIR, Catalogue
 from ..audio import pcm_to_wav
+from ..catalogue import DATA_DIR, Catalogue
 from ..errors import DemoError
 from ..history_log import history_row
 from ..speech import Speech
 from ..synthesis import Synthesizer
 from .alerts import refusal
 from .fragments import dialect_badge, error_html, pending_html, readout_html, voice_heading
+from .header import Connection
 from .i18n import I18N
 from .runs import finish, shown_to_visitor, start_speech
-from .studio import Connection, region_models, voice_choices
+from .studio import region_models, voice_choices
 
 log = logging.getLogger(__name__)
 

@@ -38,7 +38,8 @@ def footer_html(catalogue: Catalogue, model_id: str) -> str:
     return (
         f'<div class="ai-notice"><p lang="en">{NOTICE_EN}</p><p lang="zh">{NOTICE_ZH}</p></div>'
         '<div class="footer-meta">'
-        f'{bilingual("Model in use", "当前模型")} <code id="footer_model">{html.escape(model.id)}</code>'
+        f'{bilingual("Model in use", "当前模型")} '
+        f'<code id="footer_model">{html.escape(model.id)}</code>'
         f' ({bilingual(html.escape(model.en), html.escape(model.zh))}) · '
         + _link(links["blog"], bilingual("Qwen-TTS blog", "Qwen-TTS 博客"))
         + " · "

@@ -11,8 +11,8 @@ from .i18n import bilingual
 
 
 def _item(label: str, value: str, name: str) -> str:
-    return f'<div class="stat stat-{name}"><span class="stat-label">{label}</span>' \
-           f'<span class="stat-value">{value}</span></div>'
+    return (f'<div class="stat stat-{name}"><span class="stat-label">{label}</span>'
+            f'<span class="stat-value">{value}</span></div>')
 
 
 def readout_html(result: SpeechResult) -> str:
@@ -20,8 +20,7 @@ def readout_html(result: SpeechResult) -> str:
 
     The values are also data attributes, so tests read numbers rather than parse prose.
     """
-    unit = bilingual("characters", "字符") if result.billing == "characters" else \
-        bilingual("tokens", "tokens")
+    unit = bilingual("characters", "字符") if result.billing == "characters" else "tokens"
     items = [
         _item(bilingual("First audio", "首个音频"), f"{result.first_audio_s:.2f} s", "first"),
         _item(bilingual("Total time", "总耗时"), f"{result.total_s:.2f} s", "total"),
@@ -33,7 +32,8 @@ def readout_html(result: SpeechResult) -> str:
         items.append(_item(bilingual("Requests", "请求数"), str(result.parts), "parts"))
     if result.cached:
         items.append(_item(bilingual("Source", "来源"),
-                           bilingual("cache · no API call, nothing billed", "缓存 · 未调用 API，不计费"),
+                           bilingual("cache · no API call, nothing billed",
+                                     "缓存 · 未调用 API，不计费"),
                            "cached"))
     attributes = {
         "first-audio-s": f"{result.first_audio_s:.3f}", "total-s": f"{result.total_s:.3f}",
@@ -45,7 +45,8 @@ def readout_html(result: SpeechResult) -> str:
     request_id = html.escape(result.request_id or "—")
     return (
         f'<div class="readout" {data}>{"".join(items)}</div>'
-        f'<div class="request-id">{bilingual("request id", "请求 ID")} <code>{request_id}</code></div>'
+        f'<div class="request-id">{bilingual("request id", "请求 ID")} '
+        f"<code>{request_id}</code></div>"
     )
 
 

@@ -81,7 +81,8 @@ class GalleryHandlers:
     def pick(self, event: gr.EventData) -> tuple:
         """Fill the editor with the clicked sample and put its official recording beside it."""
         sample = self.catalogue.sample(str(event._data.get("sample", "")))
-        voices = gr.Dropdown(choices=voice_choices(self.catalogue, sample.model), value=sample.voice)
+        voices = gr.Dropdown(choices=voice_choices(self.catalogue, sample.model),
+                             value=sample.voice)
         return sample.text, sample.model, voices, official_player(sample, self.catalogue)
 
 

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import gradio as gr
 
 from ..catalogue import Catalogue
 from ..config import Settings
 from .i18n import I18N
-from .studio import Connection
+
+
+@dataclass(frozen=True)
+class Connection:
+    """The settings every synthesis on the page uses: region, streaming, the visitor's own key."""
+
+    region: gr.Radio
+    streaming: gr.Checkbox
+    api_key: gr.Textbox
 
 
 def build_header(catalogue: Catalogue, settings: Settings) -> Connection:

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 import gradio as gr
 import pandas as pd
 
 from ..audio import pcm_to_wav
 from ..downloads import write_download
-from ..history_log import COLUMN_WIDTHS, COLUMNS, add_rows, table_rows, valid_rows
+from ..history_log import COLUMN_WIDTHS, COLUMNS, add_rows, row_time, table_rows, valid_rows
 from ..synthesis import Synthesizer
 from .alerts import refusal
 from .i18n import I18N, bilingual
-from .studio import Studio, voice_choices
+from .runs import shown_to_visitor
+from .studio import Studio, download_button, voice_choices
 
 STORAGE_KEY = "qwen-tts-showcase-history"
 GONE = bilingual(
@@ -57,24 +57,23 @@ class HistoryHandlers:
         return rows, history_table(rows)
 
     def clear(self) -> tuple:
-        return [], history_table([]), None, None, gr.DownloadButton(value=None, interactive=False), ""
+        return [], history_table([]), None, None, download_button(None), ""
 
-    def select(self, rows: object, event: gr.SelectData) -> tuple:
+    def select(self, rows: object, event: gr.SelectData, request: gr.Request) -> tuple:
         """The chosen row: its audio from the cache (no API call), a download, its full text."""
         rows = valid_rows(rows)
         index = event.index[0] if isinstance(event.index, (list, tuple)) else event.index
         if not isinstance(index, int) or not 0 <= index < len(rows):
-            return None, None, gr.DownloadButton(value=None, interactive=False), ""
+            return None, None, download_button(None), ""
         row = rows[index]
-        result = self.synthesizer.cached_result(row["cache_key"])
-        if result is None:
-            return index, None, gr.DownloadButton(value=None, interactive=False), \
-                selection_html(row, replayable=False)
-        when = datetime.strptime(row["time"], "%Y-%m-%d %H:%M:%S").replace(tzinfo=timezone.utc)
-        path = str(write_download(result.pcm, row["voice"], when.astimezone()))
+        with shown_to_visitor(request):
+            result = self.synthesizer.cached_result(row["cache_key"])
+            if result is None:
+                return index, None, download_button(None), selection_html(row, replayable=False)
+            path = write_download(result.pcm, row["voice"], row_time(row).astimezone())
         # WAV bytes for the player: a file path would make Gradio probe it with ffprobe.
-        return index, pcm_to_wav(result.pcm), gr.DownloadButton(value=path, interactive=True), \
-            selection_html(row, replayable=True)
+        return (index, pcm_to_wav(result.pcm), download_button(path),
+                selection_html(row, replayable=True))
 
     def load_into_editor(self, rows: object, index: int | None, request: gr.Request) -> tuple:
         """The row's text, model and voice back in the Studio editor, which comes to the front."""
@@ -88,8 +87,8 @@ class HistoryHandlers:
         model = row["model"] if row["model"] in known_models else self.catalogue.default_model
         voices = voice_choices(self.catalogue, model)
         voice = row["voice"] if row["voice"] in {name for _, name in voices} else voices[0][1]
-        return row["text"], model, gr.Dropdown(choices=voices, value=voice), \
-            gr.Tabs(selected="studio")
+        return (row["text"], model, gr.Dropdown(choices=voices, value=voice),
+                gr.Tabs(selected="studio"))
 
 
 def build_history_storage() -> gr.BrowserState:

@@ -18,36 +18,22 @@ from ..downloads import FORMATS, write_download
 from ..history_log import history_row
 from ..synthesis import Synthesizer
 from .code_panel import build_code_panel
-from .i18n import I18N
 from .fragments import readout_html
+from .header import Connection
+from .i18n import I18N
 from .runs import notify, shown_to_visitor, start_speech
 
 LIVE_PIECE_BYTES = BYTES_PER_SECOND  # the live player gets at most 1 s per yield
 
 
 @dataclass(frozen=True)
-class Connection:
-    """The settings every synthesis on the page uses: region, streaming, the visitor's own key."""
-
-    region: gr.Radio
-    streaming: gr.Checkbox
-    api_key: gr.Textbox
-
-
-@dataclass(frozen=True)
 class Studio:
+    """What the other panels use of the Studio: the editor, the blog's player, the results."""
+
     text: gr.Textbox
     model: gr.Dropdown
     voice: gr.Dropdown
-    counter: gr.HTML
-    generate: gr.Button
-    live_audio: gr.Audio
-    readout: gr.HTML
-    audio_format: gr.Radio
-    download: gr.DownloadButton
-    download_info: gr.HTML
     official: gr.HTML
-    last_audio: gr.State  # {"wav", "voice", "when"} of the latest result, for other formats
     new_rows: gr.State  # history rows of the latest result
     generated: object  # the generate event, for history to chain onto
 
@@ -124,11 +110,14 @@ def file_caption(path: Path) -> str:
     return f'<code class="file-name">{html.escape(path.name)}</code> · {size_kb} KB'
 
 
+def download_button(path: Path | None) -> gr.DownloadButton:
+    """A download of the file; disabled without one."""
+    return gr.DownloadButton(value=str(path) if path else None, interactive=path is not None)
+
+
 def offered(path: Path | None) -> tuple:
-    """The download button and its caption; a disabled button without a result."""
-    if path is None:
-        return gr.DownloadButton(value=None, interactive=False), ""
-    return gr.DownloadButton(value=str(path), interactive=True), file_caption(path)
+    """The download button and its caption (none without a result)."""
+    return download_button(path), file_caption(path) if path else ""
 
 
 def input_limits(catalogue: Catalogue) -> str:
@@ -188,14 +177,17 @@ def build_studio(synthesizer: Synthesizer, connection: Connection, api_events: d
             build_code_panel(catalogue, text, voice, model, connection.region)
         with gr.Column(scale=2, elem_id="player"):
             live_audio, readout, audio_format, download, download_info, official = build_player()
+    # {"wav", "voice", "when"} of the latest result (other formats are made from it), and its
+    # history row.
     last_audio, new_rows = gr.State(None), gr.State([])
 
     connection.region.change(handlers.change_region, [connection.region, model], model,
                              api_visibility="private")
     model.change(handlers.change_model, [model, voice], voice, api_visibility="private")
+    limits, cap = input_limits(catalogue), synthesizer.settings.max_text_chars
     gr.on(  # every change of text or model, and the page's load
         None, None, [text, model], counter,
-        js=f"(text, model) => window.qwenTts.counter(text, {input_limits(catalogue)}[model])",
+        js=f"(text, model) => window.qwenTts.counter(text, {limits}[model], {cap})",
     )
     generated = generate.click(
         handlers.generate,
@@ -209,6 +201,4 @@ def build_studio(synthesizer: Synthesizer, connection: Connection, api_events: d
     for offer in (generated.then, audio_format.change):
         offer(handlers.offer_download, [last_audio, audio_format], [download, download_info],
               api_visibility="private")
-    studio = Studio(text, model, voice, counter, generate, live_audio, readout, audio_format,
-                    download, download_info, official, last_audio, new_rows, generated)
-    return studio
+    return Studio(text, model, voice, official, new_rows, generated)

@@ -68,7 +68,8 @@ def run_and_wait_for_readout(page: Page, action, root: str = "#readout") -> dict
     action()
     page.wait_for_function(
         """([root, before]) => { const element = document.querySelector(root);
-            return element && element.querySelector('.readout') && element.innerHTML !== before; }""",
+            return element && element.querySelector('.readout')
+                   && element.innerHTML !== before; }""",
         arg=[root, before],
     )
     return readout(page, root)

@@ -1,4 +1,4 @@
-"""History in Chromium: kept in the visitor's browser, replayed from the cache, back to the editor."""
+"""History in Chromium: kept in the visitor's browser, replayed from the cache, loaded back."""
 
 from __future__ import annotations
 

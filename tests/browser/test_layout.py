@@ -10,8 +10,14 @@ from playwright.sync_api import expect
 from qwen_tts_showcase.simulator import UpstreamProfile
 
 from .conftest import DESKTOP, PHONE
-from .pages import (AAC_PADDING_S, LIVE_AUDIO, open_tab, run_and_wait_for_readout,
-                    wait_for_duration, wait_until_playing)
+from .pages import (
+    AAC_PADDING_S,
+    LIVE_AUDIO,
+    open_tab,
+    run_and_wait_for_readout,
+    wait_for_duration,
+    wait_until_playing,
+)
 
 # Timings like the real service's, so the readout in the pictures looks like a real one.
 LIFELIKE = UpstreamProfile(first_chunk_delay_s=0.35, realtime_factor=0.2)
@@ -74,13 +80,14 @@ def test_phone_width(open_page, simulator, screenshots):
     cards = page.locator("#gallery-dialect .sample-card")
     lefts = cards.evaluate_all("(cards) => cards.map(c => Math.round(c.getBoundingClientRect().x))")
     assert len(set(lefts)) == 1, "cards stack in one column"
-    generate_and_hold(page, page.locator("#card-sunny-zh-2").get_by_role("button",
-                                                                          name="Generate live"))
+    card = page.locator("#card-sunny-zh-2")
+    generate_and_hold(page, card.get_by_role("button", name="Generate live"))
     expect(page.locator("#live_audio")).to_be_in_viewport()  # the page scrolled to the player
     no_sideways_scroll(page, PHONE["width"])
     top, bottom = page.evaluate(
-        """() => [document.querySelector('#tabs').getBoundingClientRect().top + scrollY,
-                  document.querySelector('#download_info').getBoundingClientRect().bottom + scrollY]"""
+        """() => [document.querySelector('#tabs').getBoundingClientRect().top,
+                  document.querySelector('#download_info').getBoundingClientRect().bottom]
+                 .map(y => y + scrollY)"""
     )
     clip = {"x": 0, "y": top - 8, "width": PHONE["width"], "height": bottom - top + 24}
     page.screenshot(path=screenshots / "phone.png", full_page=True, clip=clip)

@@ -1,4 +1,4 @@
-"""The Studio tab in Chromium: gallery cards, live generation, voices, errors, shortcuts, counter."""
+"""The Studio tab in Chromium: cards, live generation, voices, errors, shortcuts, counter."""
 
 from __future__ import annotations
 
@@ -12,8 +12,15 @@ from qwen_tts_showcase.catalogue import load_catalogue
 from qwen_tts_showcase.text import clean_text, estimated_tokens, input_size
 
 from .conftest import OFFICIAL_AUDIO
-from .pages import (AAC_PADDING_S, LIVE_AUDIO, choose, media_state, run_and_wait_for_readout,
-                    toast, wait_for_duration, wait_until_playing)
+from .pages import (
+    AAC_PADDING_S,
+    LIVE_AUDIO,
+    choose,
+    run_and_wait_for_readout,
+    toast,
+    wait_for_duration,
+    wait_until_playing,
+)
 
 CATALOGUE = load_catalogue()
 
@@ -146,8 +153,14 @@ def test_the_counter_follows_the_text_and_the_models_limit(open_page):
     text.fill("今儿个天儿不错，咱们出去遛遛弯儿吧。Nice weather!")
     expected = estimated_tokens(clean_text(text.input_value()))
     expect(page.locator("#input_counter")).to_contain_text(f"{expected} / 512")
+    text.fill("长" * 600)  # more than one request takes: split, and said so
+    counter = page.locator("#input_counter .input-counter")
+    expect(counter).to_have_class("input-counter split")
+    expect(counter).to_contain_text("split at sentence ends", use_inner_text=True)
+    text.fill("长" * 5_001)  # more than the page accepts at all
+    expect(counter).to_have_class("input-counter over")
+    expect(counter).to_contain_text("at most 5000 characters", use_inner_text=True)
     text.fill("长" * 600)
-    expect(page.locator("#input_counter .input-counter")).to_have_class("input-counter over")
     for model in CATALOGUE.models:
         choose(page, "model", model.id)
         expect(page.locator("#input_counter .input-counter")).to_have_attribute(
@@ -180,5 +193,6 @@ def test_the_browser_measures_text_exactly_as_the_server_does(open_page):
             "([texts, unit]) => texts.map(t => window.qwenTts.measure(t, unit))", [texts, unit]
         )
         on_server = [input_size(clean_text(t), unit) for t in texts]
-        mismatches = [(t, b, s) for t, b, s in zip(texts, in_browser, on_server) if b != s]
+        counts = zip(texts, in_browser, on_server, strict=True)
+        mismatches = [(text, b, s) for text, b, s in counts if b != s]
         assert mismatches == []

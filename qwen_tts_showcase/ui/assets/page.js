@@ -39,7 +39,8 @@
 
   function estimatedTokens(text) {
     const han = (text.match(HAN_CHAR) || []).length;
-    const words = (text.match(WORD) || []).reduce((sum, word) => sum + Math.ceil([...word].length / 4), 0);
+    const words = (text.match(WORD) || [])
+      .reduce((sum, word) => sum + Math.ceil([...word].length / 4), 0);
     return han + words + (text.match(SYMBOL) || []).length;
   }
 
@@ -52,16 +53,25 @@
     return `<span class="lang-en">${en}</span><span class="lang-zh">${zh}</span>`;
   }
 
-  // The counter under the text box; limit is {max, unit} of the selected model.
-  function counter(text, limit) {
+  // The counter under the text box: the text against the selected model's limit per request
+  // ({max, unit}); a longer text is split at sentence ends, up to the page's cap in characters.
+  function counter(text, limit, cap) {
     const size = measure(text, limit.unit);
-    const state = size > limit.max ? "over" : size > 0.9 * limit.max ? "near" : "ok";
+    const chars = measure(text, "characters");
+    const state = chars > cap ? "over" : size > limit.max ? "split"
+      : size > 0.9 * limit.max ? "near" : "ok";
     const unit = limit.unit === "tokens"
       ? bilingual("tokens (estimated)", "个 token（估算）")
       : bilingual("characters", "个字符");
+    const notes = {
+      over: bilingual(`too long: at most ${cap} characters`, `过长：最多 ${cap} 个字符`),
+      split: bilingual("more than one request: split at sentence ends", "超过单次上限：将在句末切分"),
+    };
+    const shortcut = bilingual("Ctrl/⌘ + Enter to generate", "Ctrl/⌘ + Enter 生成");
     return `<div class="input-counter ${state}" data-size="${size}" data-max="${limit.max}">` +
       `<span class="count">${size} / ${limit.max}</span> ${unit}` +
-      `<span class="shortcut">${bilingual("Ctrl/⌘ + Enter to generate", "Ctrl/⌘ + Enter 生成")}</span></div>`;
+      (notes[state] ? ` <span class="note">· ${notes[state]}</span>` : "") +
+      `<span class="shortcut">${shortcut}</span></div>`;
   }
 
   // Bring an element into view when it is off screen (on a phone the player is far above).
