@@ -79,11 +79,14 @@ class StudioHandlers:
         with shown_to_visitor(request):
             speech = start_speech(self.synthesizer, request, text, voice, model, region, api_key,
                                   streaming, notify)
-            # Results of the previous run must not sit beside the new audio.
-            yield skip, None, "", None, skip
+            # Results of the previous run must not sit beside the new audio. While the audio
+            # plays they stay empty: sending the empty values is cheaper than gr.skip(), which
+            # Gradio turns into a rebuild of each output on every piece.
+            empty = (None, "", None, [])
+            yield skip, *empty
             for pcm in speech:
                 for start in range(0, len(pcm), LIVE_PIECE_BYTES):
-                    yield pcm_to_wav(pcm[start : start + LIVE_PIECE_BYTES]), *[skip] * 4
+                    yield pcm_to_wav(pcm[start : start + LIVE_PIECE_BYTES]), *empty
             result = speech.result
             when = datetime.now()
             path = write_download(result.pcm, result.request.voice, when)
