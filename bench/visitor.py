@@ -125,7 +125,19 @@ class App:
 
 
 def _stream_url(outputs: list) -> str | None:
+    """The live player's playlist URL in a message's outputs, sent whole or as a diff.
+
+    Gradio sends a generator's first yield whole and later ones as diff operations against the
+    previous yield, e.g. [["add", ["url"], "…/playlist.m3u8"], ["add", ["is_stream"], True]].
+    """
     for output in outputs:
+        if isinstance(output, list):  # a diff: the fields it adds or replaces
+            output = {
+                (path[0] if path else None): value
+                for _, path, value in output
+                if len(path) <= 1
+            }
+            output = output.get(None) if isinstance(output.get(None), dict) else output
         if isinstance(output, dict) and output.get("is_stream") and output.get("url"):
             return output["url"]
     return None
