@@ -174,8 +174,8 @@ def test_a_hundred_thousand_characters_through_the_api_are_refused_before_any_ca
 
 def test_a_malformed_own_key_is_refused_before_any_call(app, simulator):
     client, _ = app
-    job = client.submit("你好。", "qwen-tts-latest", "Cherry", "beijing", "sk-bad key\nx", True,
-                        api_name="/generate")
+    job = client.submit("你好。", "qwen-tts-latest", "Cherry", "Auto", "", "beijing",
+                        "sk-bad key\nx", True, api_name="/generate")
     with pytest.raises(AppError, match="does not look like a DashScope API key"):
         job.result()
     assert simulator.generation_requests() == []
