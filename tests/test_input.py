@@ -233,9 +233,11 @@ def test_synthesize_answers_anything_with_audio_or_a_human_message(app, simulato
 def test_generate_answers_anything_with_audio_or_a_human_message(app, simulator, catalogue):
     client, _ = app
     keys = st.one_of(st.just(""), st.just(BEIJING_KEY), st.text(max_size=40))
+    instructions = st.one_of(st.just(""), st.text(max_size=60))  # sent only to instruct models
     opening = set(catalogue.model(catalogue.default_model).voices)  # the voice dropdown's choices
     inputs = st.sampled_from(pairs(catalogue, opening)).flatmap(
         lambda pair: st.tuples(endpoint_texts(), usually(pair[0]), usually(pair[1]),
-                               usually("beijing"), keys, st.booleans()))
+                               usually("Auto"), instructions, usually("beijing"), keys,
+                               st.booleans()))
     answers_with_audio_or_a_human_message(
         lambda *args: client.submit(*args, api_name="/generate").result()[1], inputs)
