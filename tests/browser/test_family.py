@@ -58,7 +58,8 @@ def test_the_instructions_box_shows_only_for_instruct_models(open_page):
             expect(box).to_be_hidden()
 
 
-def test_a_preset_fills_instruction_voice_and_line_and_reaches_the_wire(open_page, simulator):
+def test_a_preset_fills_instruction_voice_and_line_and_reaches_the_wire(open_page, simulator,
+                                                                       screenshots):
     page = open_page()
     narrator = CATALOGUE.preset("calm-narrator")
     choose(page, "model", "qwen3-tts-instruct-flash")
@@ -74,6 +75,8 @@ def test_a_preset_fills_instruction_voice_and_line_and_reaches_the_wire(open_pag
     assert sent.body["parameters"] == {"instructions": narrator.instructions_en}
     page.get_by_text("Use it in your app").click()
     expect(page.locator("#code_python")).to_contain_text("instructions=")
+    page.mouse.move(0, 0)
+    page.locator("#studio").screenshot(path=screenshots / "instruct.png")
 
 
 def test_a_preset_keeps_the_visitors_own_text_and_speaks_chinese_on_a_chinese_page(open_page):
