@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from qwen_tts_showcase.catalogue import AUTO_LANGUAGE
+
 from . import browser
 from .services import Service
 from .visitor import App, Visit
@@ -80,7 +82,8 @@ class Lab:
     async def generate(self, streaming: bool, text: str | None = None) -> tuple[Visit, str]:
         """The page's Generate button; raises if the visitor saw an error."""
         text = text or unique_text()
-        visit = await self.app.visit("generate", [text, MODEL, VOICE, REGION, "", streaming])
+        inputs = [text, MODEL, VOICE, AUTO_LANGUAGE, "", REGION, "", streaming]
+        visit = await self.app.visit("generate", inputs)
         if visit.error or visit.first_audio_at is None:
             raise RuntimeError(f"generate failed: {visit.error or 'no audio reached the player'}")
         return visit, text
@@ -177,7 +180,8 @@ class Crowd:
 async def crowd(lab: Lab, visitors: int, concurrency_limit: int) -> Crowd:
     """`visitors` press Generate at once; the ideal runs ceil(N / limit) rounds of the upstream."""
     await lab.set_upstream(CROWD_AUDIO_S, first_chunk_s=CROWD_FIRST_CHUNK_S, realtime_factor=0.0)
-    data = [[unique_text(), MODEL, VOICE, REGION, "", True] for _ in range(visitors)]
+    data = [[unique_text(), MODEL, VOICE, AUTO_LANGUAGE, "", REGION, "", True]
+            for _ in range(visitors)]
     visits = await asyncio.gather(*(lab.app.visit("generate", row) for row in data))
     done = [v for v in visits if v.completed_at and not v.error]
     makespan = max(v.completed_at for v in done) - min(v.joined_at for v in visits) if done else 0

@@ -133,7 +133,7 @@ def _row(number: int, names: list[str], cells: list[str]) -> BatchRow:
     )
 
 
-def read_batch_csv(data: bytes) -> list[BatchRow]:
+def read_batch_csv(data: bytes, max_rows: int = MAX_BATCH_ROWS) -> list[BatchRow]:
     """The rows of an uploaded CSV, or an InputError when the file as a whole cannot be used.
 
     Blank lines are skipped; a line with too many fields becomes a row with a `problem`.
@@ -141,8 +141,8 @@ def read_batch_csv(data: bytes) -> list[BatchRow]:
     if len(data) > MAX_CSV_BYTES:
         raise InputError(
             f"The file is larger than {MAX_CSV_BYTES // 1_000_000} MB. Upload a CSV of at most "
-            f"{MAX_BATCH_ROWS} rows.",
-            f"文件超过 {MAX_CSV_BYTES // 1_000_000} MB。请上传不超过 {MAX_BATCH_ROWS} 行的 CSV。",
+            f"{max_rows} rows.",
+            f"文件超过 {MAX_CSV_BYTES // 1_000_000} MB。请上传不超过 {max_rows} 行的 CSV。",
         )
     records = list(csv.reader(io.StringIO(_decode(data))))
     numbered = [
@@ -158,13 +158,25 @@ def read_batch_csv(data: bytes) -> list[BatchRow]:
     if not body:
         raise InputError("The CSV has a header but no rows to synthesize. Add some rows.",
                          "CSV 只有表头，没有要合成的行。请添加内容。")
-    if len(body) > MAX_BATCH_ROWS:
+    if len(body) > max_rows:
         raise InputError(
-            f"The CSV has {len(body)} rows; a batch takes at most {MAX_BATCH_ROWS}. "
+            f"The CSV has {len(body)} rows; a batch takes at most {max_rows}. "
             "Split it into several files.",
-            f"CSV 共有 {len(body)} 行，每批最多 {MAX_BATCH_ROWS} 行。请拆分成多个文件。",
+            f"CSV 共有 {len(body)} 行，每批最多 {max_rows} 行。请拆分成多个文件。",
         )
     return [_row(number, names, cells) for number, cells in body]
+
+
+def read_batch_table(table: pd.DataFrame, max_rows: int = MAX_BATCH_ROWS) -> list[BatchRow]:
+    """The rows of a table edited on the page, checked exactly as an uploaded CSV is."""
+    return read_batch_csv(table.fillna("").to_csv(index=False).encode("utf-8"), max_rows)
+
+
+def batch_table(rows: Sequence[BatchRow]) -> pd.DataFrame:
+    """Rows as the page's editable table shows them: one column per field a CSV may carry."""
+    columns = list(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)
+    return pd.DataFrame([[getattr(row, name) for name in columns] for row in rows],
+                        columns=columns)
 
 
 # --- Running it ---------------------------------------------------------------------------------

@@ -33,8 +33,10 @@ class CatalogueError(ValueError):
 @dataclass(frozen=True)
 class Region:
     id: str
-    en: str
+    en: str  # "Beijing (China mainland)"
     zh: str
+    short_en: str  # "Beijing", where space is short (the model list's marks)
+    short_zh: str
     base_url: str
     base_url_env: str
     console: str

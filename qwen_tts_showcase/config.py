@@ -33,6 +33,7 @@ class Settings:
     cache_dir: Path = Path.home() / ".cache" / "qwen-tts-showcase"
     cache_max_mb: int = 500  # 0 turns the result cache off
     max_text_chars: int = 5_000  # longer texts are refused; shorter ones are split per request
+    batch_max_rows: int = 50  # lines per batch on the page: a few minutes of one worker
     max_retries: int = 3  # for 429, 5xx and dropped connections, before any audio arrived
     retry_base_s: float = 0.5  # first backoff; doubles each retry, with jitter
     # Quotas (quota.py); 0 turns a limit off. A person trying voices stays far below the first
@@ -67,6 +68,7 @@ class Settings:
             cache_dir=Path(env.get("SHOWCASE_CACHE_DIR", "").strip() or cls.cache_dir),
             cache_max_mb=_int(env, "SHOWCASE_CACHE_MAX_MB", cls.cache_max_mb),
             max_text_chars=_int(env, "SHOWCASE_MAX_TEXT_CHARS", cls.max_text_chars),
+            batch_max_rows=_int(env, "SHOWCASE_BATCH_MAX_ROWS", cls.batch_max_rows),
             max_retries=_int(env, "SHOWCASE_MAX_RETRIES", cls.max_retries),
             retry_base_s=_float(env, "SHOWCASE_RETRY_BASE_S", cls.retry_base_s),
             visitor_requests=_int(env, "SHOWCASE_VISITOR_REQUESTS", cls.visitor_requests),

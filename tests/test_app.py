@@ -22,9 +22,10 @@ TEXT = "今儿个天儿不错，咱们出去遛遛弯儿吧。Nice weather today
 
 
 def generate(client, text=TEXT, model="qwen-tts-latest", voice="Dylan", region="beijing",
-             api_key="", streaming=True) -> tuple[list, tuple]:
+             api_key="", streaming=True, language="Auto", instructions="") -> tuple[list, tuple]:
     """Run the page's Generate event; the outputs seen while streaming, and the last ones."""
-    job = client.submit(text, model, voice, region, api_key, streaming, api_name="/generate")
+    job = client.submit(text, model, voice, language, instructions, region, api_key, streaming,
+                        api_name="/generate")
     seen = list(job)
     return seen, job.result()
 
@@ -55,7 +56,8 @@ def test_synthesize_returns_the_exact_audio_for_every_voice_of_every_model(app, 
 
 def every_model_with_the_first_pages_voices():
     """/generate's voice is a dropdown, and Gradio accepts only the choices the page opened with
-    (the browser widens them when the model changes); /synthesize covers every voice."""
+    (the browser widens them when the model changes); /synthesize covers every voice. The model
+    dropdown lists every model in every region (those a region lacks are marked)."""
     catalogue = load_catalogue()
     opening = set(catalogue.model(catalogue.default_model).voices)
     return [(m, v) for m, v in every_voice_of_every_model() if v in opening]
@@ -157,7 +159,8 @@ def test_synthesize_explains_each_failure_and_the_app_stays_up(app, simulator, f
 def test_a_stream_cut_mid_way_is_never_presented_as_complete(app, simulator, fault):
     client, _ = app
     simulator.enqueue_fault(fault, after_chunks=2, delay_s=5)
-    job = client.submit(TEXT, "qwen-tts-latest", "Dylan", "beijing", "", True, api_name="/generate")
+    job = client.submit(TEXT, "qwen-tts-latest", "Dylan", "Auto", "", "beijing", "", True,
+                        api_name="/generate")
     seen = []
     with pytest.raises(AppError, match="[Tt]ry again"):
         for output in job:
@@ -219,8 +222,9 @@ def test_a_visitors_own_key_is_used_for_their_request(app, simulator):
 
 def test_a_key_of_the_other_region_explains_the_pairing(app, simulator):
     client, _ = app
-    with pytest.raises(AppError, match="region where they were created"):
+    with pytest.raises(AppError, match="region where they were created") as caught:
         generate(client, api_key=SINGAPORE_KEY)
+    assert "This demo's own key" not in str(caught.value), "the visitor's own key was refused"
 
 
 def test_a_model_the_region_lacks_is_refused_before_any_call(app, simulator):
@@ -228,6 +232,83 @@ def test_a_model_the_region_lacks_is_refused_before_any_call(app, simulator):
     with pytest.raises(AppError, match="not offered in the Singapore"):
         generate(client, region="singapore", api_key=SINGAPORE_KEY)
     assert simulator.generation_requests() == []
+
+
+# --- The qwen3 options: language and instructions ------------------------------------------------
+
+@pytest.mark.parametrize("language", ["Chinese", "English", "Japanese"])
+def test_a_qwen3_model_is_sent_the_language_chosen(app, simulator, language):
+    client, _ = app
+    _, (_, complete, _) = generate(client, model="qwen3-tts-flash", voice="Dylan",
+                                   language=language)
+    (sent,) = simulator.generation_requests()
+    assert sent.body["input"] == {"text": TEXT, "voice": "Dylan", "language_type": language}
+    assert_wav_is(complete, sent.pcm)
+
+
+def test_auto_sends_no_language_at_all(app, simulator):
+    client, _ = app
+    generate(client, model="qwen3-tts-flash-2025-09-18", voice="Sunny")
+    (sent,) = simulator.generation_requests()
+    assert sent.body["input"] == {"text": TEXT, "voice": "Sunny"}
+    assert sent.body["parameters"] == {}
+
+
+def test_an_instruct_model_is_sent_the_instructions_cleaned(app, simulator):
+    client, _ = app
+    generate(client, model="qwen3-tts-instruct-flash", voice="Cherry", language="English",
+             instructions="  Whisper\u200b softly.\r\n Keep it low. ")
+    (sent,) = simulator.generation_requests()
+    assert sent.body["input"]["language_type"] == "English"
+    assert sent.body["parameters"] == {"instructions": "Whisper softly.\n Keep it low."}
+
+
+def test_options_the_chosen_model_does_not_show_are_never_sent(app, simulator):
+    """The page hides them and keeps their values; it sends only what is shown."""
+    client, _ = app
+    generate(client, model="qwen-tts-latest", voice="Dylan", language="English",
+             instructions="Whisper.")
+    generate(client, model="qwen3-tts-flash", voice="Dylan", language="Chinese",
+             instructions="Whisper.")
+    old, flash = simulator.generation_requests()
+    assert old.body["input"] == {"text": TEXT, "voice": "Dylan"} and old.body["parameters"] == {}
+    assert flash.body["input"]["language_type"] == "Chinese" and flash.body["parameters"] == {}
+
+
+def test_instructions_over_the_limit_are_refused_before_any_call(app, simulator):
+    client, _ = app
+    with pytest.raises(AppError, match="accepts at most 1600"):
+        generate(client, model="qwen3-tts-instruct-flash", voice="Cherry",
+                 instructions="慢慢地说。" * 400)
+    assert simulator.generation_requests() == []
+
+
+def test_a_language_the_page_does_not_offer_is_refused_before_any_call(app, simulator):
+    client, _ = app
+    with pytest.raises(AppError):
+        generate(client, model="qwen3-tts-flash", voice="Cherry", language="Klingon")
+    assert simulator.generation_requests() == []
+
+
+# --- Regions --------------------------------------------------------------------------------------
+
+def test_the_demos_key_sent_to_the_other_region_explains_where_it_belongs(app, simulator):
+    client, _ = app
+    with pytest.raises(AppError) as caught:
+        generate(client, model="qwen3-tts-flash", voice="Cherry", region="singapore")
+    message = str(caught.value)
+    assert "region where they were created" in message
+    assert "This demo's own key belongs to Beijing" in message and "本演示自带的 Key 属于北京" in message
+    assert simulator.generation_requests()[0].region == "singapore"
+
+
+def test_a_singapore_key_speaks_in_singapore(app, simulator):
+    client, _ = app
+    _, (_, complete, _) = generate(client, model="qwen3-tts-flash", voice="Cherry",
+                                   region="singapore", api_key=SINGAPORE_KEY)
+    (sent,) = simulator.generation_requests()
+    assert sent.region == "singapore" and sent.headers["authorization"] == f"Bearer {SINGAPORE_KEY}"
+    assert_wav_is(complete, sent.pcm)
 
 
 @pytest.fixture(scope="module")
@@ -265,7 +346,8 @@ def test_the_gallery_offers_the_blogs_samples_without_fetching_them(app, simulat
 def test_the_visitor_sees_that_a_transient_failure_is_retried(app, simulator):
     client, _ = app
     simulator.enqueue_fault("throttling")
-    job = client.submit(TEXT, "qwen-tts-latest", "Dylan", "beijing", "", True, api_name="/generate")
+    job = client.submit(TEXT, "qwen-tts-latest", "Dylan", "Auto", "", "beijing", "", True,
+                        api_name="/generate")
 
     async def logs() -> list[str]:
         return [update.log[0] async for update in job

@@ -18,7 +18,9 @@ from qwen_tts_showcase.batch import (
     MAX_BATCH_ROWS,
     MAX_CSV_BYTES,
     BatchRow,
+    batch_table,
     read_batch_csv,
+    read_batch_table,
     run_batch,
 )
 from qwen_tts_showcase.quota import Visitor
@@ -84,6 +86,32 @@ def test_a_file_that_cannot_be_a_batch_is_refused_with_what_to_do(data, words):
     with pytest.raises(errors.InputError, match=words) as caught:
         read_batch_csv(data)
     assert caught.value.zh
+
+
+def test_the_row_cap_can_be_set_lower_and_is_named_in_the_refusal():
+    data = b"text,voice\n" + b"hi,Cherry\n" * 6
+    assert len(read_batch_csv(data, max_rows=6)) == 6
+    with pytest.raises(errors.InputError, match="The CSV has 6 rows; a batch takes at most 5"):
+        read_batch_csv(data, max_rows=5)
+
+
+def test_a_table_edited_on_the_page_is_read_exactly_as_its_csv_would_be():
+    rows = read_batch_csv(CSV.encode("utf-8"))
+    table = batch_table(rows)
+    assert list(table.columns) == ["text", "voice", "model", "language", "instructions"]
+    again = read_batch_table(table)
+    assert [(r.text, r.voice, r.model, r.language) for r in again] == [
+        (r.text, r.voice, r.model, r.language) for r in rows]
+    assert [r.row for r in again] == [2, 3, 4, 5], "numbered as the table's own CSV"
+    edited = table.copy()
+    edited.loc[len(edited)] = [float("nan")] * 5  # a row added and left empty
+    edited.loc[0, "language"] = float("nan")  # a cell cleared
+    assert len(read_batch_table(edited)) == 4 and read_batch_table(edited)[0].language == ""
+
+
+def test_the_page_reports_a_table_with_no_voice_column_like_a_csv():
+    with pytest.raises(errors.InputError, match="text and voice"):
+        read_batch_table(pd.DataFrame({"text": ["hi"]}))
 
 
 # --- Running it ---------------------------------------------------------------------------------

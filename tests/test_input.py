@@ -174,8 +174,8 @@ def test_a_hundred_thousand_characters_through_the_api_are_refused_before_any_ca
 
 def test_a_malformed_own_key_is_refused_before_any_call(app, simulator):
     client, _ = app
-    job = client.submit("你好。", "qwen-tts-latest", "Cherry", "beijing", "sk-bad key\nx", True,
-                        api_name="/generate")
+    job = client.submit("你好。", "qwen-tts-latest", "Cherry", "Auto", "", "beijing",
+                        "sk-bad key\nx", True, api_name="/generate")
     with pytest.raises(AppError, match="does not look like a DashScope API key"):
         job.result()
     assert simulator.generation_requests() == []
@@ -233,9 +233,11 @@ def test_synthesize_answers_anything_with_audio_or_a_human_message(app, simulato
 def test_generate_answers_anything_with_audio_or_a_human_message(app, simulator, catalogue):
     client, _ = app
     keys = st.one_of(st.just(""), st.just(BEIJING_KEY), st.text(max_size=40))
+    instructions = st.one_of(st.just(""), st.text(max_size=60))  # sent only to instruct models
     opening = set(catalogue.model(catalogue.default_model).voices)  # the voice dropdown's choices
     inputs = st.sampled_from(pairs(catalogue, opening)).flatmap(
         lambda pair: st.tuples(endpoint_texts(), usually(pair[0]), usually(pair[1]),
-                               usually("beijing"), keys, st.booleans()))
+                               usually("Auto"), instructions, usually("beijing"), keys,
+                               st.booleans()))
     answers_with_audio_or_a_human_message(
         lambda *args: client.submit(*args, api_name="/generate").result()[1], inputs)

@@ -54,8 +54,8 @@ def visit(url: str, number: int, until: float) -> list[Visit]:
             text = f"第{number}位访客的第{round_}句话。Visitor {number}, line {round_}."
             if number % 2:  # the page's event, streaming, some with their own key
                 key = own_key(number)
-                job = client.submit(text, "qwen-tts-latest", "Cherry", "beijing", key, True,
-                                    api_name="/generate")
+                job = client.submit(text, "qwen-tts-latest", "Cherry", "Auto", "", "beijing", key,
+                                    True, api_name="/generate")
                 live = [str(output[0]) for output in job if isinstance(output[0], str)]
                 _, complete, readout = job.result()
                 visits.append(Visit(number, text, key or BEIJING_KEY, complete, [readout, *live]))

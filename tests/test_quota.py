@@ -258,7 +258,7 @@ def test_the_app_stops_the_owners_key_at_the_daily_budget_but_not_a_visitors_key
     synthesize(client, "一" * 20)
     with pytest.raises(AppError, match="only 10 of today's 30 characters"):
         synthesize(client, "二" * 20)
-    job = client.submit("二" * 20, "qwen-tts-latest", "Cherry", "beijing", BEIJING_KEY, True,
-                        api_name="/generate")
+    job = client.submit("二" * 20, "qwen-tts-latest", "Cherry", "Auto", "", "beijing", BEIJING_KEY,
+                        True, api_name="/generate")
     assert job.result()[1].endswith(".wav")
     assert len(simulator.generation_requests()) == 2

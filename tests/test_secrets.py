@@ -25,7 +25,7 @@ TEXT = "秘密不外泄。Secrets stay secret."
 FAULTS = ["invalid_key", "drop_connection", "bad_gateway_html", "malformed_sse", "missing_output",
           "cut_stream", "drop_midstream", "hang", "data_inspection_midstream", "throttling"]
 PAGES = ["", "config", "gradio_api/info", "gradio_api/info?all_endpoints=true",
-         "gradio_api/openapi.json"]
+         "gradio_api/openapi.json", "gradio_api/mcp/schema"]
 
 
 @pytest.fixture(scope="module")
@@ -49,8 +49,8 @@ def everything_logged(caplog):
 
 
 def generate(client: Client, text: str = TEXT, api_key: str = "", streaming: bool = True):
-    job = client.submit(text, "qwen-tts-latest", "Cherry", "beijing", api_key, streaming,
-                        api_name="/generate")
+    job = client.submit(text, "qwen-tts-latest", "Cherry", "Auto", "", "beijing", api_key,
+                        streaming, api_name="/generate")
     return list(job), job.result()
 
 

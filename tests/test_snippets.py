@@ -15,7 +15,7 @@ import pytest
 from qwen_tts_showcase.audio import wav_to_pcm
 from qwen_tts_showcase.snippets import curl_snippet, python_snippet
 
-from .conftest import BEIJING_KEY
+from .conftest import BEIJING_KEY, SINGAPORE_KEY
 
 TEXTS = [
     "今儿个天儿不错。",
@@ -80,3 +80,45 @@ def test_a_multimodal_model_gets_its_entry_point_and_extra_fields():
     curl = curl_snippet("Hello", "Cherry", "qwen3-tts-flash", "https://x/api/v1",
                         extra={"language_type": "English"})
     assert json.loads(shlex.split(curl)[-1])["input"]["language_type"] == "English"
+
+
+QWEN3_CALLS = [  # (model, voice, extra): what the page adds for the qwen3 models
+    ("qwen3-tts-flash", "Rocky", {"language_type": "Chinese"}),
+    ("qwen3-tts-flash-2025-09-18", "Kiki", {}),
+    ("qwen3-tts-instruct-flash", "Seren",
+     {"language_type": "English", "instructions": 'Whisper "softly",\nlike a secret.'}),
+]
+
+
+@pytest.mark.parametrize(("model", "voice", "extra"), QWEN3_CALLS)
+def test_the_python_snippet_of_a_qwen3_model_sends_its_language_and_instructions(
+    simulator, tmp_path, model, voice, extra
+):
+    text = "喂，老友！It's \"tea\" time."
+    code = python_snippet(text, voice, model, simulator.base_url("singapore"),
+                          sdk="multimodal_conversation", extra=extra)
+    done = run([sys.executable, "-c", code], tmp_path, key=SINGAPORE_KEY)
+    assert done.returncode == 0, done.stderr
+    (sent,) = simulator.generation_requests()
+    assert sent.region == "singapore" and sent.body["model"] == model
+    # MultiModalConversation names language_type; instructions travel in parameters (§1.3).
+    expected_input = {"text": text, "voice": voice}
+    if "language_type" in extra:
+        expected_input["language_type"] = extra["language_type"]
+    assert sent.body["input"] == expected_input
+    assert sent.body["parameters"] == {k: v for k, v in extra.items() if k == "instructions"}
+    assert wav_to_pcm((tmp_path / "qwen-tts.wav").read_bytes()) == sent.pcm
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+@pytest.mark.parametrize(("model", "voice", "extra"), QWEN3_CALLS)
+def test_the_curl_snippet_of_a_qwen3_model_carries_its_options_in_input(
+    simulator, tmp_path, model, voice, extra
+):
+    text = "喂，老友！It's \"tea\" time."
+    code = curl_snippet(text, voice, model, simulator.base_url("beijing"), extra=extra)
+    done = run(["bash", "-c", code], tmp_path)
+    assert done.returncode == 0, done.stderr
+    (sent,) = simulator.generation_requests()
+    assert sent.body == {"model": model, "input": {"text": text, "voice": voice, **extra}}
+    assert json.loads(done.stdout)["output"]["audio"]["url"].startswith(simulator.origin)

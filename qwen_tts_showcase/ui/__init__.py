@@ -2,13 +2,15 @@
 
     header      title, key notice, connection settings (region, streaming, own key)
     studio      editor (text, counter, model, voice) and player (live audio, numbers, download)
+    options     language and instructions for the qwen3 models; regions  models by region
     code_panel  the Python and cURL calls for what is on the editor
     gallery     the blog's samples as cards: official recording, or generate live
     compare     one text by 2 to 4 voices at once
     history     the visitor's generations, kept in their browser
+    batch       a CSV or a table of lines in, a ZIP of WAVs and a manifest out
     benchmarks  the blog's SeedTTS-Eval results
     footer      AI-audio notice, model in use, links
-    api         the public /synthesize endpoint
+    api         the public /synthesize endpoint, also the app's MCP tool
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from ..catalogue import Catalogue, load_catalogue
 from ..config import Settings
 from ..synthesis import Synthesizer
 from .api import build_api
+from .batch import build_batch
 from .benchmarks import build_benchmarks
 from .compare import build_compare
 from .footer import build_footer
@@ -42,9 +45,10 @@ def launch_options(settings: Settings | None = None) -> dict:
     """What demo.launch() needs besides host and port (tests launch with these too)."""
     settings = settings or Settings.from_env(load_catalogue())
     # run_history off: Gradio would keep every run's inputs, a visitor's own key included,
-    # in the browser's storage.
+    # in the browser's storage. The MCP server offers /synthesize to agents (ui/api.py).
     return dict(i18n=I18N, theme=THEME, css=page_css(), head=page_head(), run_history=False,
-                show_error=False, max_threads=worker_threads(settings.concurrency_limit))
+                show_error=False, max_threads=worker_threads(settings.concurrency_limit),
+                mcp_server=True)
 
 
 def worker_threads(concurrency_limit: int) -> int:
@@ -75,6 +79,8 @@ def build_demo(settings: Settings | None = None, catalogue: Catalogue | None = N
                 build_gallery(catalogue, studio)
             with gr.Tab(I18N("ui_tab_compare"), id="compare", elem_id="tab_compare"):
                 compared, compare_rows = build_compare(synthesizer, connection, api_events)
+            with gr.Tab(I18N("ui_tab_batch"), id="batch", elem_id="tab_batch"):
+                build_batch(synthesizer, connection, api_events)
             with gr.Tab(I18N("ui_tab_history"), id="history", elem_id="tab_history"):
                 history = build_history(demo, synthesizer, studio, tabs, history_rows)
             with gr.Tab(I18N("ui_tab_benchmarks"), id="benchmarks", elem_id="tab_benchmarks"):

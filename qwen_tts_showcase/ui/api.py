@@ -1,4 +1,8 @@
-"""The public API endpoint /synthesize(text, voice, model): a finished WAV, no page needed."""
+"""The public API endpoint /synthesize(text, voice, model): a finished WAV, no page needed.
+
+It is also the app's one MCP tool (launch(mcp_server=True)): every other event is private or
+undocumented, so agents see exactly this one, described from the catalogue.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,12 @@ from datetime import datetime
 
 import gradio as gr
 
+from ..catalogue import Catalogue
 from ..downloads import write_download
 from ..synthesis import Synthesizer
 from .runs import finish, shown_to_visitor, start_speech
+
+MANDARIN = "mandarin"
 
 
 class ApiHandlers:
@@ -16,11 +23,42 @@ class ApiHandlers:
         self.synthesizer = synthesizer
 
     def synthesize(self, text: str, voice: str, model: str, request: gr.Request) -> str:
-        """The public API: a finished 24 kHz mono 16-bit WAV of `text`, spoken by `voice`."""
+        """The public API: a finished 24 kHz mono 16-bit WAV of `text`, spoken by `voice`.
+
+        Args:
+            text: What to say, as written: Chinese, English or mixed; long text is split at sentence ends and joined.
+            voice: The voice name, exact and case-sensitive (e.g. Cherry, Dylan, Rocky, "Eldric Sage"); it must be one the model offers.
+            model: The model id, e.g. qwen3-tts-flash (all dialect voices) or qwen-tts-latest.
+        Returns:
+            The URL of the WAV file (24 kHz, mono, 16-bit).
+        """
         region = self.synthesizer.settings.default_region
         with shown_to_visitor(request):
             result = finish(start_speech(self.synthesizer, request, text, voice, model, region))
             return str(write_download(result.pcm, voice, datetime.now()))
+
+
+def tool_description(catalogue: Catalogue, region: str) -> str:
+    """What /synthesize does, as API docs and MCP clients show it: the models this server's
+    region offers and which voice speaks which Chinese dialect."""
+    models = catalogue.models_in(region)
+    dialects: dict[str, list[str]] = {}
+    for model in models:
+        for name in model.voices:
+            voice = catalogue.voices[name]
+            if voice.variety != MANDARIN and name not in dialects.get(voice.variety_en, []):
+                dialects.setdefault(voice.variety_en, []).append(name)
+    spoken = "; ".join(f"{variety}: {', '.join(names)}" for variety, names in dialects.items())
+    listed = ", ".join(f"{m.id} ({len(m.voices)} voices)" for m in models)
+    every_dialect = {name for names in dialects.values() for name in names}
+    widest = ", ".join(m.id for m in models if every_dialect <= set(m.voices))
+    return (
+        "Speak a text aloud with Alibaba's Qwen-TTS (DashScope) and return the finished "
+        "recording as a WAV file (24 kHz, mono, 16-bit): give the text, a voice and a model. "
+        "Voices speak Mandarin and English; some speak a Chinese dialect "
+        f"({spoken}). Models: {listed}. The voice must be one the model offers; every dialect "
+        f"voice is offered by {widest}. Returns the URL of the WAV file."
+    )
 
 
 def build_api(synthesizer: Synthesizer, api_events: dict) -> None:
@@ -29,6 +67,8 @@ def build_api(synthesizer: Synthesizer, api_events: dict) -> None:
     handlers = ApiHandlers(synthesizer)
     text, voice, model = (gr.Textbox(visible=False) for _ in range(3))
     wav = gr.File(visible=False)
+    description = tool_description(synthesizer.catalogue, synthesizer.settings.default_region)
     gr.Button(visible=False).click(
-        handlers.synthesize, [text, voice, model], wav, api_name="synthesize", **api_events,
+        handlers.synthesize, [text, voice, model], wav, api_name="synthesize",
+        api_description=description, **api_events,
     )

@@ -8,26 +8,29 @@ from ..catalogue import Catalogue
 from ..snippets import curl_snippet, python_snippet
 from ..text import clean_text
 from .i18n import I18N
+from .options import snippet_extra
 
 
 class CodeHandlers:
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
 
-    def snippets(self, text: str, voice: str, model: str, region: str) -> tuple[str, str]:
+    def snippets(self, text: str, voice: str, model: str, region: str, language: str,
+                 instructions: str) -> tuple[str, str]:
         """Both snippets; the region's public base URL, never the server's own override."""
         model_info = self.catalogue.model(model)
         base_url = self.catalogue.region(region).base_url
         text = clean_text(text or "")  # what the page itself would send
+        extra = snippet_extra(self.catalogue, model_info.id, language, instructions)
         return (
-            python_snippet(text, voice, model_info.id, base_url, sdk=model_info.sdk),
-            curl_snippet(text, voice, model_info.id, base_url),
+            python_snippet(text, voice, model_info.id, base_url, sdk=model_info.sdk, extra=extra),
+            curl_snippet(text, voice, model_info.id, base_url, extra=extra),
         )
 
 
 def build_code_panel(
     catalogue: Catalogue, text: gr.Textbox, voice: gr.Dropdown, model: gr.Dropdown,
-    region: gr.Radio,
+    region: gr.Radio, language: gr.Dropdown, instructions: gr.Textbox,
 ) -> None:
     """A closed accordion that always shows the current call, with copy buttons."""
     handlers = CodeHandlers(catalogue)
@@ -41,6 +44,7 @@ def build_code_panel(
                 curl = gr.Code(language="shell", interactive=False, buttons=["copy"],
                                show_label=False, elem_id="code_curl")
     gr.on(  # every change of the inputs, and the page's load
-        None, handlers.snippets, [text, voice, model, region], [python, curl],
+        None, handlers.snippets, [text, voice, model, region, language, instructions],
+        [python, curl],
         trigger_mode="always_last", show_progress="hidden", api_visibility="private",
     )

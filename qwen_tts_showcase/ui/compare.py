@@ -21,8 +21,10 @@ from .alerts import refusal
 from .fragments import dialect_badge, error_html, pending_html, readout_html, voice_heading
 from .header import Connection
 from .i18n import I18N
-from .runs import finish, shown_to_visitor, start_speech
-from .studio import region_models, voice_choices
+from .options import OptionHandlers, build_language, sent_options
+from .regions import RegionHandlers, model_choices, preferred_model
+from .runs import finish, key_paired, shown_to_visitor, start_speech
+from .studio import voice_choices
 
 log = logging.getLogger(__name__)
 
@@ -61,10 +63,6 @@ class CompareHandlers:
         self.slots = slots
         self.new_rows = new_rows
 
-    def change_region(self, region: str, model: str) -> gr.Dropdown:
-        choices, value = region_models(self.catalogue, region, model)
-        return gr.Dropdown(choices=choices, value=value)
-
     def change_model(self, model: str, voices: list[str]) -> gr.Dropdown:
         """The model's voices, keeping the chosen ones it has."""
         choices = voice_choices(self.catalogue, model)
@@ -73,7 +71,7 @@ class CompareHandlers:
 
     def compare(
         self, text: str, model: str, voices: list[str], region: str, api_key: str,
-        streaming: bool, request: gr.Request,
+        streaming: bool, language: str, request: gr.Request,
     ) -> Iterator[dict]:
         """Show every chosen voice's slot at once, then fill each as its audio is complete."""
         voices = list(dict.fromkeys(voices or []))
@@ -81,12 +79,13 @@ class CompareHandlers:
             raise refusal(f"Pick {MIN_VOICES} to {MAX_VOICES} voices to compare.",
                           f"请选择 {MIN_VOICES} 到 {MAX_VOICES} 个音色进行对比。", request)
         with shown_to_visitor(request):  # a bad text or voice is refused before any call
+            options = sent_options(self.catalogue, model, language, None)
             speeches = [start_speech(self.synthesizer, request, text, voice, model, region,
-                                     api_key, streaming) for voice in voices]
+                                     api_key, streaming, **options) for voice in voices]
         yield self._layout(voices)
         rows = []
         with ThreadPoolExecutor(max_workers=len(speeches), thread_name_prefix="compare") as pool:
-            running = {pool.submit(self._render, speech): index
+            running = {pool.submit(self._render, speech, region, api_key): index
                        for index, speech in enumerate(speeches)}
             for done in as_completed(running):
                 slot, (result, failure) = self.slots[running[done]], done.result()
@@ -110,10 +109,11 @@ class CompareHandlers:
                 updates[slot.status] = pending_html()
         return updates
 
-    def _render(self, speech: Speech) -> tuple:
+    def _render(self, speech: Speech, region: str, api_key: str) -> tuple:
         """(result, None) or (None, the error); runs in a worker thread."""
         try:
-            return finish(speech), None
+            with key_paired(self.synthesizer, region, api_key):
+                return finish(speech), None
         except DemoError as err:
             return None, err
         except Exception:
@@ -140,10 +140,13 @@ def build_compare(synthesizer: Synthesizer, connection: Connection, api_events: 
         text = gr.Textbox(value=preset["text"], label=I18N("ui_compare_text"), lines=3,
                           max_lines=8, elem_id="compare_text", scale=3)
         with gr.Column(scale=2):
-            models, opening_model = region_models(catalogue, connection.region.value,
-                                                  preset["model"])
-            model = gr.Dropdown(models, value=opening_model, label=I18N("ui_model"),
-                                elem_id="compare_model")
+            region = connection.region
+            opening_model = preferred_model(catalogue, region.value, preset["model"])
+            with gr.Row():
+                model = gr.Dropdown(model_choices(catalogue, region.value), value=opening_model,
+                                    label=I18N("ui_model"), elem_id="compare_model",
+                                    min_width=200)
+                language = build_language(catalogue, opening_model, elem_id="compare_language")
             choices = voice_choices(catalogue, opening_model)
             offered = {name for _, name in choices}
             voices = gr.Dropdown(choices, value=[v for v in preset["voices"] if v in offered],
@@ -154,13 +157,15 @@ def build_compare(synthesizer: Synthesizer, connection: Connection, api_events: 
         slots = [build_slot(index) for index in range(MAX_VOICES)]
     new_rows = gr.State([])
     handlers = CompareHandlers(synthesizer, slots, new_rows)
-    connection.region.change(handlers.change_region, [connection.region, model], model,
-                             api_visibility="private")
+    region.change(RegionHandlers(catalogue).change_region, [region, model], model,
+                  api_visibility="private")
     model.change(handlers.change_model, [model, voices], voices, api_visibility="private")
+    model.change(OptionHandlers(catalogue).show_language, model, language,
+                 api_visibility="private", show_progress="hidden")
     outputs = [part for slot in slots for part in (slot.box, slot.heading, slot.audio, slot.status)]
     compared = run.click(
         handlers.compare,
-        [text, model, voices, connection.region, connection.api_key, connection.streaming],
+        [text, model, voices, region, connection.api_key, connection.streaming, language],
         [*outputs, new_rows], api_visibility="private", **api_events,
     )
     return compared, new_rows

@@ -11,7 +11,7 @@ import html
 
 import gradio as gr
 
-from ..catalogue import Catalogue, Sample
+from ..catalogue import AUTO_LANGUAGE, Catalogue, Sample
 from ..history_log import preview
 from .fragments import dialect_badge, voice_heading
 from .i18n import I18N, bilingual
@@ -78,19 +78,30 @@ class GalleryHandlers:
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
 
-    def pick(self, event: gr.EventData) -> tuple:
-        """Fill the editor with the clicked sample and put its official recording beside it."""
+    def pick(self, region: str, event: gr.EventData) -> tuple:
+        """Fill the editor with the clicked sample and put its official recording beside it.
+
+        The language goes back to Auto. Where the region lacks the sample's model, the line is
+        spoken by the region's first model with the same voice (the dialect voices of qwen-tts
+        live on in qwen3-tts-flash)."""
         sample = self.catalogue.sample(str(event._data.get("sample", "")))
-        voices = gr.Dropdown(choices=voice_choices(self.catalogue, sample.model),
-                             value=sample.voice)
-        return sample.text, sample.model, voices, official_player(sample, self.catalogue)
+        model = self.model_for(sample, region)
+        voices = gr.Dropdown(choices=voice_choices(self.catalogue, model), value=sample.voice)
+        return (sample.text, model, voices, AUTO_LANGUAGE,
+                official_player(sample, self.catalogue))
+
+    def model_for(self, sample: Sample, region: str) -> str:
+        if self.catalogue.model(sample.model).offered_in(region):
+            return sample.model
+        speaking = [m.id for m in self.catalogue.models_in(region) if sample.voice in m.voices]
+        return speaking[0] if speaking else sample.model
 
 
 def build_gallery(catalogue: Catalogue, studio: Studio) -> None:
     """Two groups of cards, dialects first: the blog's in its order, then our Qwen3 lines."""
     handlers = GalleryHandlers(catalogue)
     samples = catalogue.samples + catalogue.extra_samples
-    fills = [studio.text, studio.model, studio.voice, studio.official]
+    fills = [studio.text, studio.model, studio.voice, studio.language, studio.official]
     with gr.Column(elem_id="gallery"):
         gr.Markdown(I18N("ui_gallery_title"))
         for group, heading in GROUPS:
@@ -98,6 +109,6 @@ def build_gallery(catalogue: Catalogue, studio: Studio) -> None:
             cards = "".join(card_html(s, catalogue) for s in samples if s.group == group)
             grid = gr.HTML(f'<div class="card-grid">{cards}</div>', js_on_load=CARD_CLICKS_JS,
                            elem_id=f"gallery-{group}", elem_classes="gallery-cards")
-            grid.click(handlers.pick, None, fills, api_visibility="private").then(
+            grid.click(handlers.pick, studio.region, fills, api_visibility="private").then(
                 None, js=AFTER_CARD_JS
             )

@@ -18,6 +18,9 @@ from .runs import shown_to_visitor
 from .studio import Studio, download_button, voice_choices
 
 STORAGE_KEY = "qwen-tts-showcase-history"
+# Gradio sends BrowserState's secret to the page in its config, so it keeps nothing secret; a
+# fixed one lets the history survive a restart of the app (a random one per start would lose it).
+STORAGE_SECRET = "qwen-tts-showcase-history-v1"
 GONE = bilingual(
     "This recording is no longer in the server's cache, so it cannot be replayed or downloaded. "
     "Load it into the editor and generate it again.",
@@ -93,7 +96,7 @@ class HistoryHandlers:
 
 def build_history_storage() -> gr.BrowserState:
     """The rows in the browser's localStorage; Gradio only keeps it there from outside any tab."""
-    return gr.BrowserState([], storage_key=STORAGE_KEY)
+    return gr.BrowserState([], storage_key=STORAGE_KEY, secret=STORAGE_SECRET)
 
 
 def build_history(demo: gr.Blocks, synthesizer: Synthesizer, studio: Studio, tabs: gr.Tabs,

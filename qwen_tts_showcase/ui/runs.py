@@ -7,10 +7,11 @@ from contextlib import contextmanager
 
 import gradio as gr
 
-from ..errors import DemoError
+from ..errors import DemoError, InvalidKeyError
 from ..speech import Notice, Speech, SpeechResult
 from ..synthesis import Synthesizer
 from .alerts import as_gradio_error, unexpected
+from .regions import key_region_hint
 
 CONCURRENCY_ID = "dashscope"  # every event that calls the API shares these slots
 
@@ -23,11 +24,13 @@ def api_event_options(concurrency_limit: int) -> dict:
 def start_speech(
     synthesizer: Synthesizer, visitor: gr.Request | None, text: str, voice: str, model: str,
     region: str, user_key: str = "", streaming: bool = True, on_notice: Notice | None = None,
+    *, language_type: str | None = None, instructions: str | None = None,
 ) -> Speech:
     """A checked request, ready to iterate; an InputError before any call if it is not valid.
 
     visitor is the Gradio request: the quotas count what it sends."""
-    request = synthesizer.prepare(text, voice, model, region)
+    request = synthesizer.prepare(text, voice, model, region, language_type=language_type,
+                                  instructions=instructions)
     return synthesizer.speak(request, region, user_key, streaming, on_notice,
                              visitor=synthesizer.visitor(visitor))
 
@@ -42,6 +45,18 @@ def finish(speech: Speech) -> SpeechResult:
     for _ in speech:
         pass
     return speech.result
+
+
+@contextmanager
+def key_paired(synthesizer: Synthesizer, region: str, user_key: str) -> Iterator[None]:
+    """A refused key, explained further when the demo's own key went to another region."""
+    try:
+        yield
+    except InvalidKeyError as err:
+        explained = key_region_hint(err, synthesizer, region, user_key)
+        if explained is err:
+            raise
+        raise explained from err
 
 
 @contextmanager

@@ -21,7 +21,20 @@ from .code_panel import build_code_panel
 from .fragments import readout_html
 from .header import Connection
 from .i18n import I18N
-from .runs import notify, shown_to_visitor, start_speech
+from .options import (
+    build_instructions,
+    build_language,
+    sent_options,
+    wire_options,
+)
+from .regions import (
+    RegionHandlers,
+    build_region_note,
+    model_choices,
+    preferred_model,
+    wire_region_note,
+)
+from .runs import key_paired, notify, shown_to_visitor, start_speech
 
 LIVE_PIECE_BYTES = BYTES_PER_SECOND  # the live player gets at most 1 s per yield
 
@@ -33,6 +46,9 @@ class Studio:
     text: gr.Textbox
     model: gr.Dropdown
     voice: gr.Dropdown
+    language: gr.Dropdown
+    instructions: gr.Textbox
+    region: gr.Radio
     official: gr.HTML
     new_rows: gr.State  # history rows of the latest result
     generated: object  # the generate event, for history to chain onto
@@ -43,25 +59,10 @@ def voice_choices(catalogue: Catalogue, model: str) -> list[tuple[str, str]]:
     return [(voice.label, voice.name) for voice in catalogue.voices_of(model)]
 
 
-def model_choices(catalogue: Catalogue, region: str) -> list[str]:
-    return [model.id for model in catalogue.models_in(region)]
-
-
-def region_models(catalogue: Catalogue, region: str, model: str) -> tuple[list[str], str]:
-    """The region's models, and the one to pick: the chosen one when the region offers it."""
-    choices = model_choices(catalogue, region)
-    keep = model if model in choices else catalogue.default_model
-    return choices, keep if keep in choices else choices[0]
-
-
 class StudioHandlers:
     def __init__(self, synthesizer: Synthesizer) -> None:
         self.synthesizer = synthesizer
         self.catalogue = synthesizer.catalogue
-
-    def change_region(self, region: str, model: str) -> gr.Dropdown:
-        choices, value = region_models(self.catalogue, region, model)
-        return gr.Dropdown(choices=choices, value=value)
 
     def change_model(self, model: str, voice: str) -> gr.Dropdown:
         """Offer the model's voices, keeping the current one when the model has it."""
@@ -71,14 +72,15 @@ class StudioHandlers:
         return gr.Dropdown(choices=choices, value=keep if keep in names else names[0])
 
     def generate(
-        self, text: str, model: str, voice: str, region: str, api_key: str, streaming: bool,
-        request: gr.Request,
+        self, text: str, model: str, voice: str, language: str, instructions: str, region: str,
+        api_key: str, streaming: bool, request: gr.Request,
     ) -> Iterator[tuple]:
         """Play the audio as it arrives, then offer the file, the numbers and a history row."""
         skip = gr.skip()
-        with shown_to_visitor(request):
+        with shown_to_visitor(request), key_paired(self.synthesizer, region, api_key):
+            options = sent_options(self.catalogue, model, language, instructions)
             speech = start_speech(self.synthesizer, request, text, voice, model, region, api_key,
-                                  streaming, notify)
+                                  streaming, notify, **options)
             # Results of the previous run must not sit beside the new audio. While the audio
             # plays they stay empty: sending the empty values is cheaper than gr.skip(), which
             # Gradio turns into a rebuild of each output on every piece.
@@ -129,23 +131,26 @@ def input_limits(catalogue: Catalogue) -> str:
 
 
 def build_editor(catalogue: Catalogue, region: str) -> tuple:
-    """The text box with its counter, and the model and voice pickers."""
-    models, opening_model = region_models(catalogue, region, catalogue.default_model)
+    """The text box with its counter; model, voice and language; the instructions box."""
+    opening_model = preferred_model(catalogue, region)
     text = gr.Textbox(
         label=I18N("ui_text"), placeholder=I18N("ui_text_placeholder"),
         lines=5, max_lines=12, elem_id="text",
     )
     counter = gr.HTML(elem_id="input_counter")
-    # A row of its own, so language and instruction controls can join the pickers later.
     with gr.Row(elem_id="pickers"):
         model = gr.Dropdown(
-            models, value=opening_model, label=I18N("ui_model"), elem_id="model", min_width=200,
+            model_choices(catalogue, region), value=opening_model, label=I18N("ui_model"),
+            elem_id="model", min_width=200,
         )
         voice = gr.Dropdown(
             voice_choices(catalogue, opening_model), value=catalogue.default_voice,
             label=I18N("ui_voice"), interactive=True, elem_id="voice", min_width=200,
         )
-    return text, counter, model, voice
+        language = build_language(catalogue, opening_model)
+    note = build_region_note()
+    instructions = build_instructions(catalogue, opening_model)
+    return text, counter, model, voice, language, note, instructions
 
 
 def build_player() -> tuple:
@@ -173,28 +178,29 @@ def build_studio(synthesizer: Synthesizer, connection: Connection, api_events: d
     """Editor on the left, player on the right, wired to DashScope."""
     handlers = StudioHandlers(synthesizer)
     catalogue = synthesizer.catalogue
+    region = connection.region
     with gr.Row(elem_id="studio"):
         with gr.Column(scale=3, elem_id="editor"):
-            text, counter, model, voice = build_editor(catalogue, connection.region.value)
+            text, counter, model, voice, language, note, instructions = build_editor(
+                catalogue, region.value)
             generate = gr.Button(I18N("ui_generate"), variant="primary", elem_id="generate")
-            build_code_panel(catalogue, text, voice, model, connection.region)
+            build_code_panel(catalogue, text, voice, model, region, language, instructions.text)
         with gr.Column(scale=2, elem_id="player"):
             live_audio, readout, audio_format, download, download_info, official = build_player()
     # {"wav", "voice", "when"} of the latest result (other formats are made from it), and its
     # history row.
     last_audio, new_rows = gr.State(None), gr.State([])
 
-    connection.region.change(handlers.change_region, [connection.region, model], model,
-                             api_visibility="private")
+    region.change(RegionHandlers(catalogue, announce=True).change_region, [region, model], model,
+                  api_visibility="private")
     model.change(handlers.change_model, [model, voice], voice, api_visibility="private")
-    limits, cap = input_limits(catalogue), synthesizer.settings.max_text_chars
-    gr.on(  # every change of text or model, and the page's load
-        None, None, [text, model], counter,
-        js=f"(text, model) => window.qwenTts.counter(text, {limits}[model], {cap})",
-    )
+    wire_region_note(catalogue, note, region, model)
+    wire_options(catalogue, model, language, instructions, text, voice)
+    wire_counter(synthesizer, text, model, counter)
     generated = generate.click(
         handlers.generate,
-        [text, model, voice, connection.region, connection.api_key, connection.streaming],
+        [text, model, voice, language, instructions.text, region, connection.api_key,
+         connection.streaming],
         [live_audio, download, readout, last_audio, new_rows],
         api_name="generate", api_visibility="undocumented", **api_events,
     )
@@ -204,4 +210,15 @@ def build_studio(synthesizer: Synthesizer, connection: Connection, api_events: d
     for offer in (generated.then, audio_format.change):
         offer(handlers.offer_download, [last_audio, audio_format], [download, download_info],
               api_visibility="private")
-    return Studio(text, model, voice, official, new_rows, generated)
+    return Studio(text, model, voice, language, instructions.text, region, official, new_rows,
+                  generated)
+
+
+def wire_counter(synthesizer: Synthesizer, text: gr.Textbox, model: gr.Dropdown,
+                 counter: gr.HTML) -> None:
+    """The text measured against the model's limit, in the browser, as the visitor types."""
+    limits, cap = input_limits(synthesizer.catalogue), synthesizer.settings.max_text_chars
+    gr.on(  # every change of text or model, and the page's load
+        None, None, [text, model], counter,
+        js=f"(text, model) => window.qwenTts.counter(text, {limits}[model], {cap})",
+    )

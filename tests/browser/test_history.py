@@ -126,3 +126,19 @@ def test_history_never_holds_the_key_and_can_be_cleared(open_page):
     page.locator("#input_counter .input-counter").wait_for()
     open_tab(page, "History")
     expect(cell(page, 0, 3)).to_have_count(0)
+
+
+def test_history_survives_a_restart_of_the_app(open_page, launch_app, cache_dir):
+    page = open_page()
+    generate(page, FIRST)
+    page.wait_for_function("() => localStorage.getItem('qwen-tts-showcase-history')")
+    stored = page.context.storage_state()
+    _, restarted = launch_app(SHOWCASE_CACHE_MAX_MB="50", SHOWCASE_CACHE_DIR=str(cache_dir))
+    # The same browser storage, now under the restarted app's address (a new port here).
+    origin = restarted.rstrip("/")
+    stored["origins"] = [{**entry, "origin": origin} for entry in stored["origins"]]
+    again = open_page(storage_state=stored)
+    again.goto(restarted)
+    again.locator("#input_counter .input-counter").wait_for()
+    open_tab(again, "History")
+    expect(cell(again, 0, 3)).to_have_text(FIRST)

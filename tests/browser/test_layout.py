@@ -101,6 +101,12 @@ def test_the_other_tabs_at_desktop_width(open_page, simulator, screenshots):
     expect(page.locator("[id^=compare_status_] .readout")).to_have_count(4)
     page.wait_for_function("() => localStorage.getItem('qwen-tts-showcase-history')")  # all done
     page.screenshot(path=screenshots / "compare.png", full_page=True)
+    open_tab(page, "Batch")
+    page.locator("#batch_run").click()  # the sample lines the tab opens with
+    expect(page.locator("#batch_summary .batch-summary")).to_have_attribute("data-ok", "5",
+                                                                       timeout=30_000)
+    page.mouse.move(0, 0)
+    page.screenshot(path=screenshots / "batch.png", full_page=True)
     open_tab(page, "History")
     page.locator("#history_table [data-testid=cell-0-3]").click()
     expect(page.locator("#history_download")).to_be_enabled()

@@ -74,6 +74,18 @@
       `<span class="shortcut">${shortcut}</span></div>`;
   }
 
+  // The length of the instructions against the instruct models' limit, in estimated tokens.
+  function instructionCounter(text, max) {
+    const size = measure(text, "tokens");
+    const state = size > max ? "over" : size > 0.9 * max ? "near" : "ok";
+    const note = state === "over"
+      ? ` <span class="note">· ${bilingual("too long: shorten the instructions", "过长：请缩短指令")}</span>`
+      : "";
+    return `<div class="input-counter ${state}" data-size="${size}" data-max="${max}">` +
+      `<span class="count">${size} / ${max}</span> ` +
+      bilingual("tokens (estimated)", "个 token（估算）") + note + "</div>";
+  }
+
   // Bring an element into view when it is off screen (on a phone the player is far above).
   function reveal(selector) {
     const element = document.querySelector(selector);
@@ -120,5 +132,7 @@
 
   followChineseBrowser().catch(() => {});  // a Gradio without that module keeps its choice
 
-  window.qwenTts = { cleanText, estimatedTokens, measure, counter, reveal, afterCard };
+  window.qwenTts = {
+    cleanText, estimatedTokens, measure, counter, instructionCounter, reveal, afterCard,
+  };
 })();

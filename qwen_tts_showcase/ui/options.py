@@ -1,0 +1,123 @@
+"""The qwen3 options beside the voice: the text's language, and instructions with their presets.
+
+Each control shows only for the models that take it. A hidden control keeps its value, so a
+visitor who tries another model and comes back finds it as they left it, but nothing hidden is
+ever sent: what the page shows is what DashScope receives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import gradio as gr
+
+from ..catalogue import AUTO_LANGUAGE, MAX_INSTRUCTION_TOKENS, Catalogue
+from ..text import clean_text
+from .i18n import I18N
+
+# The preset's instruction and line follow the page's language, which Gradio's Settings may
+# have changed since the page loaded: the browser sends it along.
+PAGE_LANGUAGE_JS = "(preset, text, language) => [preset, text, document.documentElement.lang]"
+
+
+@dataclass(frozen=True)
+class Instructions:
+    """The instruct models' box: a preset list, the instructions and their length."""
+
+    box: gr.Column
+    preset: gr.Dropdown
+    text: gr.Textbox
+
+
+def language_choices(catalogue: Catalogue) -> list[tuple[str, str]]:
+    """(label, id) of every language a model takes, Auto first: e.g. ("English · 英语", "English")."""
+    ids = dict.fromkeys(name for model in catalogue.models for name in model.language_types)
+    return [(catalogue.languages[name].label, name) for name in ids]
+
+
+def sent_options(catalogue: Catalogue, model: str, language: str | None,
+                 instructions: str | None) -> dict:
+    """language_type and instructions as the page sends them: only those the model shows."""
+    info = catalogue.model(model)
+    return dict(language_type=language if info.language_types else None,
+                instructions=instructions if info.instructions else None)
+
+
+def snippet_extra(catalogue: Catalogue, model: str, language: str | None,
+                  instructions: str | None) -> dict[str, str]:
+    """The same options as the code snippets spell them: Auto and blank are not sent."""
+    options = sent_options(catalogue, model, language, instructions)
+    language_type = catalogue.check_language(model, options["language_type"])
+    instructions = clean_text(options["instructions"] or "")
+    return {**({"language_type": language_type} if language_type else {}),
+            **({"instructions": instructions} if instructions else {})}
+
+
+def preset_choices(catalogue: Catalogue) -> list[tuple[str, str]]:
+    return [(f"{preset.en} · {preset.zh}", preset.id) for preset in catalogue.presets]
+
+
+def build_language(catalogue: Catalogue, model: str, elem_id: str = "language") -> gr.Dropdown:
+    """The language of the text, Auto by default; shown for the models that take one."""
+    return gr.Dropdown(
+        language_choices(catalogue), value=AUTO_LANGUAGE, label=I18N("ui_language"),
+        visible=bool(catalogue.model(model).language_types), elem_id=elem_id, min_width=160,
+    )
+
+
+def build_instructions(catalogue: Catalogue, model: str) -> Instructions:
+    """Presets and the instructions box, with a live length hint; for instruct models only."""
+    with gr.Column(visible=catalogue.model(model).instructions, elem_id="instructions_box") as box:
+        with gr.Row(equal_height=False):
+            preset = gr.Dropdown(preset_choices(catalogue), value=None, label=I18N("ui_preset"),
+                                 elem_id="preset", scale=1, min_width=200)
+            text = gr.Textbox(label=I18N("ui_instructions"), lines=2, max_lines=6,
+                              placeholder=I18N("ui_instructions_placeholder"),
+                              elem_id="instructions", scale=3, min_width=240)
+        counter = gr.HTML(elem_id="instructions_counter")
+    gr.on(  # every change of the instructions, and the page's load
+        None, None, text, counter,
+        js=f"(text) => window.qwenTts.instructionCounter(text, {MAX_INSTRUCTION_TOKENS})",
+    )
+    return Instructions(box, preset, text)
+
+
+class OptionHandlers:
+    def __init__(self, catalogue: Catalogue) -> None:
+        self.catalogue = catalogue
+        self.preset_lines = {line for preset in catalogue.presets
+                             for line in (preset.text_en, preset.text_zh)}
+
+    def show_language(self, model: str) -> gr.Dropdown:
+        """The language list, for the models that take a language."""
+        return gr.Dropdown(visible=bool(self.catalogue.model(model).language_types))
+
+    def follow_model(self, model: str) -> tuple[gr.Dropdown, gr.Column]:
+        """The language list and the instructions box, for the models that take them."""
+        return self.show_language(model), gr.Column(visible=self.catalogue.model(model).instructions)
+
+    def apply_preset(self, preset_id: str | None, text: str, page_language: str) -> tuple:
+        """The preset's instruction and suggested voice; its line too, unless the visitor has
+        written their own text."""
+        if not preset_id:
+            return gr.skip(), gr.skip(), gr.skip()
+        preset = self.catalogue.preset(preset_id)
+        chinese = (page_language or "").lower().startswith("zh")
+        instructions = preset.instructions_zh if chinese else preset.instructions_en
+        line = preset.text_zh if chinese else preset.text_en
+        keep_text = bool((text or "").strip()) and text not in self.preset_lines
+        return instructions, gr.skip() if keep_text else line, preset.voice
+
+
+def wire_options(catalogue: Catalogue, model: gr.Dropdown, language: gr.Dropdown,
+                 instructions: Instructions, text: gr.Textbox, voice: gr.Dropdown) -> None:
+    """Options follow the model; a preset fills the instructions, the voice and maybe the text."""
+    handlers = OptionHandlers(catalogue)
+    model.change(handlers.follow_model, model, [language, instructions.box],
+                 api_visibility="private", show_progress="hidden")
+    page_language = gr.Textbox(visible=False)
+    instructions.preset.input(
+        handlers.apply_preset, [instructions.preset, text, page_language],
+        [instructions.text, text, voice], js=PAGE_LANGUAGE_JS, api_visibility="private",
+    )
+
