@@ -13,7 +13,6 @@ from pathlib import Path
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--autoplay-policy=no-user-gesture-required",
                  "--disable-background-networking"]
-SETTINGS_LABEL = "Settings"  # the accordion that holds the streaming switch (strings.json)
 DONE_TIMEOUT_MS = 120_000
 
 FIRST_SOUND_JS = """async (streaming) => {
@@ -55,7 +54,7 @@ async def first_sound(app_url: str, texts: list[tuple[str, bool]]) -> list[float
                 page = await browser.new_page()
                 await page.goto(app_url)
                 await page.locator("#text textarea").fill(text)
-                await page.get_by_text(SETTINGS_LABEL, exact=True).first.click()
+                await page.locator("#connection button").first.click()  # holds the switch
                 await page.wait_for_selector("#streaming input[type=checkbox]")
                 results.append(await page.evaluate(FIRST_SOUND_JS, streaming))
                 # Let the synthesis finish, so it does not overlap the next measurement.
