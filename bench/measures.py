@@ -7,6 +7,7 @@ import itertools
 import math
 import statistics
 import threading
+import uuid
 from dataclasses import dataclass, field
 
 import httpx
@@ -79,11 +80,12 @@ class Lab:
         rows = (await self.http.get(self.simulator.url + "/_sim/requests")).json()["requests"]
         return [r for r in rows if (r.get("body") or {}).get("input", {}).get("text") in texts]
 
-    async def generate(self, streaming: bool, text: str | None = None) -> tuple[Visit, str]:
+    async def generate(self, streaming: bool, text: str | None = None,
+                       session: str | None = None) -> tuple[Visit, str]:
         """The page's Generate button; raises if the visitor saw an error."""
         text = text or unique_text()
         inputs = [text, MODEL, VOICE, AUTO_LANGUAGE, "", REGION, "", streaming]
-        visit = await self.app.visit("generate", inputs)
+        visit = await self.app.visit("generate", inputs, session)
         if visit.error or visit.first_audio_at is None:
             raise RuntimeError(f"generate failed: {visit.error or 'no audio reached the player'}")
         return visit, text
@@ -150,11 +152,14 @@ async def cache_hits(lab: Lab, count: int) -> tuple[list[float], list[float]]:
     """One text asked again and again: first audio on the page, and the finished WAV by API."""
     await lab.set_upstream(CACHED_AUDIO_S)
     _, text = await lab.generate(streaming=True)  # the miss that fills the cache
+    # One visitor on the page pressing Generate again and again, one API client (gradio_client
+    # keeps its session too).
+    on_page, client = await lab.app.open_page(), uuid.uuid4().hex[:11]
     page, api = [], []
     for _ in range(count):
-        visit, _ = await lab.generate(streaming=True, text=text)
+        visit, _ = await lab.generate(streaming=True, text=text, session=on_page)
         page.append(visit.first_audio_s)
-        wav = await lab.app.visit("synthesize", [text, VOICE, MODEL])
+        wav = await lab.app.visit("synthesize", [text, VOICE, MODEL], session=client)
         if wav.error or not wav.completed_at:
             raise RuntimeError(f"synthesize failed: {wav.error}")
         api.append(wav.total_s)
@@ -182,7 +187,11 @@ async def crowd(lab: Lab, visitors: int, concurrency_limit: int) -> Crowd:
     await lab.set_upstream(CROWD_AUDIO_S, first_chunk_s=CROWD_FIRST_CHUNK_S, realtime_factor=0.0)
     data = [[unique_text(), MODEL, VOICE, AUTO_LANGUAGE, "", REGION, "", True]
             for _ in range(visitors)]
-    visits = await asyncio.gather(*(lab.app.visit("generate", row) for row in data))
+    # Each visitor has the page open (its session made by the page's load), then all press
+    # Generate in the same instant.
+    sessions = await asyncio.gather(*(lab.app.open_page() for _ in range(visitors)))
+    visits = await asyncio.gather(*(lab.app.visit("generate", row, session)
+                                    for row, session in zip(data, sessions)))
     done = [v for v in visits if v.completed_at and not v.error]
     makespan = max(v.completed_at for v in done) - min(v.joined_at for v in visits) if done else 0
     ideal = math.ceil(visitors / concurrency_limit) * CROWD_FIRST_CHUNK_S

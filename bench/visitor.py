@@ -49,17 +49,39 @@ class App:
         self.url = url
         self.http = http
         self.fn_index: dict[str, int] = {}
+        self.load_events: list[tuple[int, list]] = []  # (fn_index, the inputs' opening values)
 
     async def connect(self) -> App:
         config = (await self.http.get(self.url + "/config")).json()
-        self.fn_index = {d["api_name"]: d["id"] for d in config["dependencies"] if d.get("api_name")}
+        dependencies = config["dependencies"]
+        self.fn_index = {d["api_name"]: d["id"] for d in dependencies if d.get("api_name")}
+        values = {c["id"]: c.get("props", {}).get("value") for c in config["components"]}
+        self.load_events = [
+            (d["id"], [values.get(i) for i in d["inputs"]]) for d in dependencies
+            if d.get("backend_fn") and any(event == "load" for _, event in d["targets"])
+        ]
         return self
 
-    async def visit(self, api_name: str, data: list) -> Visit:
-        """Run one event to completion, playing any streamed audio as a browser would."""
+    async def open_page(self) -> str:
+        """A visitor's session as a browser makes it: the page's load events run on the server.
+
+        Gradio builds a session's state on its first event; in a browser that is the page's
+        load, before the visitor can press anything."""
         session = uuid.uuid4().hex[:11]
+        for fn_index, data in self.load_events:
+            loaded = await self._run(fn_index, data, session)
+            if loaded.error:
+                raise RuntimeError(f"the page's load event {fn_index} failed: {loaded.error}")
+        return session
+
+    async def visit(self, api_name: str, data: list, session: str | None = None) -> Visit:
+        """Run one event to completion, playing any streamed audio as a browser would; in a new
+        session unless one is given."""
+        return await self._run(self.fn_index[api_name], data, session or uuid.uuid4().hex[:11])
+
+    async def _run(self, fn_index: int, data: list, session: str) -> Visit:
         visit = Visit(joined_at=time.time())
-        body = {"data": data, "fn_index": self.fn_index[api_name], "session_hash": session,
+        body = {"data": data, "fn_index": fn_index, "session_hash": session,
                 "event_data": None, "trigger_id": None}
         joined = await self.http.post(self.url + "/gradio_api/queue/join", json=body)
         if joined.status_code == 503:
