@@ -60,25 +60,37 @@ _CUTS = (
 )
 
 
-def split_text(text: str, max_size: int, unit: str, _level: int = 0) -> list[str]:
+def split_text(text: str, max_size: int, unit: str) -> list[str]:
     """Parts of text in order, each within max_size where a cut allows, as few as possible.
 
     A part can only stay too long if it is one run of letters longer than the limit; the
     caller refuses that.
     """
-    if input_size(text, unit) <= max_size or _level == len(_CUTS):
+    # Parts are trimmed only here: trimming inside would join the words on either side of a cut.
+    return [part.strip() for part in _split(text, max_size, unit, 0) if part.strip()]
+
+
+def _split(text: str, max_size: int, unit: str, level: int) -> list[str]:
+    if input_size(text, unit) <= max_size or level == len(_CUTS):
         return [text]
-    pieces = [piece for piece in _CUTS[_level].split(text) if piece]
-    finer = [part for piece in pieces for part in split_text(piece, max_size, unit, _level + 1)]
-    return _pack(finer, max_size, unit)
+    pieces = [piece for piece in _CUTS[level].split(text) if piece]
+    return _pack([part for piece in pieces for part in _split(piece, max_size, unit, level + 1)],
+                 max_size, unit)
 
 
 def _pack(pieces: list[str], max_size: int, unit: str) -> list[str]:
-    """Join consecutive pieces greedily while they fit."""
+    """Join consecutive pieces greedily while they fit.
+
+    Sizes add up: no cut falls inside a run of letters, so a joined part measures at most the
+    sum of its pieces and measuring each piece once keeps this linear."""
     parts: list[str] = []
+    size = 0
     for piece in pieces:
-        if parts and input_size(parts[-1] + piece, unit) <= max_size:
+        piece_size = input_size(piece, unit)
+        if parts and size + piece_size <= max_size:
             parts[-1] += piece
+            size += piece_size
         else:
             parts.append(piece)
-    return [part.strip() for part in parts if part.strip()]
+            size = piece_size
+    return parts

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import io
+import re
 import wave
 
 import pytest
 
 from qwen_tts_showcase.audio import AudioFormatError, duration_s, pcm_to_wav, wav_to_pcm
-from qwen_tts_showcase.text import billed_characters, clean_text, estimated_tokens, input_size
+from qwen_tts_showcase.text import (
+    billed_characters,
+    clean_text,
+    estimated_tokens,
+    input_size,
+    split_text,
+)
 
 
 def test_clean_text_drops_invisible_and_control_characters_and_trims():
@@ -51,3 +58,11 @@ def test_a_wav_of_another_shape_or_no_wav_is_refused():
         wav_to_pcm(buffer.getvalue())
     with pytest.raises(AudioFormatError, match="not a WAV"):
         wav_to_pcm(b"<Error><Code>AccessDenied</Code></Error>")
+
+
+def test_a_split_never_joins_the_words_on_either_side_of_a_cut():
+    text = "中" * 600 + "abc def" + "中" * 10 + " ghi jkl." * 200
+    parts = split_text(text, 512, "tokens")
+    assert len(parts) > 1 and all(estimated_tokens(part) <= 512 for part in parts)
+    assert re.sub(r"\s", "", "".join(parts)) == re.sub(r"\s", "", text), "nothing lost or moved"
+    assert re.findall("[a-z]+", " ".join(parts)) == re.findall("[a-z]+", text), "words stay apart"
