@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from functools import partial
+from functools import lru_cache, partial
 
 from .cache import AudioCache
 from .catalogue import Catalogue, Model
 from .config import Settings
 from .dashscope_client import Connection, SynthesisRequest
-from .errors import InputError, MissingKeyError
+from .errors import InputError, MissingKeyError, echo
 from .quota import Limits, Quota, Visitor, visitor_of
 from .speech import Notice, RetryPolicy, Speech, SpeechResult
 from .text import clean_text, input_size, split_text
@@ -57,7 +57,7 @@ class Synthesizer:
         # The UI only offers valid choices, but the API endpoint can be called with anything.
         model_info = self.catalogue.model(model)
         region_info = self.catalogue.region(region)
-        if region_info.id not in model_info.regions:
+        if not model_info.offered_in(region_info.id):
             offered = ", ".join(self.catalogue.region(r).en for r in model_info.regions)
             raise InputError(
                 f"{model_info.id} is not offered in the {region_info.en} region. "
@@ -76,14 +76,14 @@ class Synthesizer:
             )
         if len(text) > cap:
             raise _too_long(len(text), cap)
-        for part in split_text(text, model_info.max_input, model_info.input_unit):
+        for part in _pieces(text, model_info.max_input, model_info.input_unit):
             if input_size(part, model_info.input_unit) > model_info.max_input:
                 unit_en = "tokens (estimated)" if model_info.input_unit == "tokens" else "characters"
                 raise InputError(
-                    f"“{part[:40]}…” cannot be split into pieces of at most "
+                    f"{echo(part)} cannot be split into pieces of at most "
                     f"{model_info.max_input} {unit_en}, the most {model_info.id} accepts per "
                     "request. Add spaces or punctuation.",
-                    f"“{part[:40]}…”无法切分成每段不超过 {model_info.max_input} 的片段"
+                    f"{echo(part)} 无法切分成每段不超过 {model_info.max_input} 的片段"
                     f"（{model_info.id} 每次请求的上限）。请加入空格或标点。",
                 )
         return SynthesisRequest(
@@ -165,8 +165,14 @@ class Synthesizer:
     @staticmethod
     def _parts(request: SynthesisRequest, model: Model) -> list[SynthesisRequest]:
         """The request as the model's per-request limit requires: one, or one per piece."""
-        pieces = split_text(request.text, model.max_input, model.input_unit)
+        pieces = _pieces(request.text, model.max_input, model.input_unit)
         return [replace(request, text=piece) for piece in pieces]
+
+
+@lru_cache(maxsize=64)
+def _pieces(text: str, max_size: int, unit: str) -> tuple[str, ...]:
+    """split_text, remembered: prepare() checks the parts that speak() then sends."""
+    return tuple(split_text(text, max_size, unit))
 
 
 def _too_long(length: int, cap: int) -> InputError:
