@@ -131,24 +131,10 @@ class Catalogue:
 
     def model(self, model_id: str) -> Model:
         """The model with this id, or an InputError listing the valid ones."""
-        for model in self.models:
-            if model.id == model_id:
-                return model
-        valid = ", ".join(m.id for m in self.models)
-        raise InputError(
-            f"Unknown model {echo(model_id)}. Choose one of: {valid}.",
-            f"未知模型 {echo(model_id)}。可选：{valid}。",
-        )
+        return _find(self.models, model_id, "model", "模型")
 
     def region(self, region_id: str) -> Region:
-        for region in self.regions:
-            if region.id == region_id:
-                return region
-        valid = ", ".join(r.id for r in self.regions)
-        raise InputError(
-            f"Unknown region {echo(region_id)}. Choose one of: {valid}.",
-            f"未知地域 {echo(region_id)}。可选：{valid}。",
-        )
+        return _find(self.regions, region_id, "region", "地域")
 
     def models_in(self, region_id: str) -> tuple[Model, ...]:
         """The models the region offers, in catalogue order."""
@@ -223,14 +209,22 @@ class Catalogue:
         raise InputError(f"Unknown sample {echo(sample_id)}.", f"未知样例 {echo(sample_id)}。")
 
     def preset(self, preset_id: str) -> InstructionPreset:
-        for preset in self.presets:
-            if preset.id == preset_id:
-                return preset
-        valid = ", ".join(p.id for p in self.presets)
-        raise InputError(
-            f"Unknown instruction preset {echo(preset_id)}. Choose one of: {valid}.",
-            f"未知指令预设 {echo(preset_id)}。可选：{valid}。",
-        )
+        return _find(self.presets, preset_id, "instruction preset", "指令预设")
+
+
+_Item = TypeVar("_Item", Model, Region, InstructionPreset)
+
+
+def _find(items: tuple[_Item, ...], wanted: str, noun_en: str, noun_zh: str) -> _Item:
+    """The item with this id, or an InputError listing the valid ones."""
+    for item in items:
+        if item.id == wanted:
+            return item
+    valid = ", ".join(item.id for item in items)
+    raise InputError(
+        f"Unknown {noun_en} {echo(wanted)}. Choose one of: {valid}.",
+        f"未知{noun_zh} {echo(wanted)}。可选：{valid}。",
+    )
 
 
 # --- Loading and checking the data files --------------------------------------------------------
