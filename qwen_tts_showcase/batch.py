@@ -20,15 +20,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from .audio import duration_s, pcm_to_wav
+from .audio import pcm_to_wav
+from .config import Settings
 from .errors import DemoError, InputError, InvalidKeyError
-from .quota import BATCH_ROW, Visitor
+from .quota import UNMETERED, Visitor
 from .synthesis import Synthesizer
 
 log = logging.getLogger(__name__)
 
-MAX_BATCH_ROWS = 100  # lines per batch; at a few seconds each, a batch stays within minutes
-MAX_CSV_BYTES = 2_000_000  # far above 100 rows of 600 characters plus instructions
+MAX_BATCH_ROWS = Settings.batch_max_rows  # lines per batch unless the settings say otherwise
+MAX_CSV_BYTES = 2_000_000  # far above a batch of rows of 600 characters plus instructions
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")  # Excel in Chinese locales saves CSV as GBK
 REQUIRED_COLUMNS = ("text", "voice")
 OPTIONAL_COLUMNS = ("model", "language", "instructions")
@@ -83,10 +84,6 @@ class BatchResult:
     @property
     def manifest(self) -> pd.DataFrame:
         return manifest_frame(self.outcomes)
-
-    @property
-    def succeeded(self) -> int:
-        return sum(outcome.status == "ok" for outcome in self.outcomes)
 
 
 # --- Reading the CSV ----------------------------------------------------------------------------
@@ -213,12 +210,12 @@ def _synthesize_row(
         raise InputError(row.problem, row.problem_zh)
     request = synthesizer.prepare(row.text, row.voice, model, region,
                                   language_type=row.language, instructions=row.instructions)
-    speech = synthesizer.speak(request, region, api_key, visitor=BATCH_ROW)
+    speech = synthesizer.speak(request, region, api_key, visitor=UNMETERED)  # the batch was admitted as one request
     for _ in speech:
         pass  # the whole row's audio is kept in speech.result
     result = speech.result
     outcome = _outcome(row, model, status="ok", file=_wav_name(row),
-                       audio_s=round(duration_s(result.pcm), 3), billed=result.billed,
+                       audio_s=round(result.audio_s, 3), billed=result.billed,
                        billing_unit=result.billing, cached=result.cached,
                        request_id=result.request_id)
     return outcome, result.pcm

@@ -32,9 +32,9 @@ class Visitor:
     ip: str = ""
 
 
-# The rows of a batch already admitted as one request (Synthesizer.admit_batch): nobody in
-# particular, so only the owner key's daily budget applies to each row.
-BATCH_ROW = Visitor()
+# Nobody in particular: only the owner key's daily budget applies. The rows of a batch already
+# admitted as one request (Synthesizer.admit_batch) speak as it, and so does the showcase pack.
+UNMETERED = Visitor()
 
 
 def client_ip(peer: str, forwarded_for: str, trusted_hops: int) -> str:
@@ -77,8 +77,6 @@ class Limits:
 class Admission:
     """One synthesis let through; refund() returns its characters if it produced nothing."""
 
-    characters: int
-    day: int
     refund: Callable[[], None] = field(repr=False, compare=False)
 
 
@@ -147,7 +145,7 @@ class Quota:
             self._visitors.add(visitor.session, now)
             self._ips.add(visitor.ip, now)
             self._spent += charged
-            return Admission(charged, day, refund=lambda: self._refund(charged, day))
+            return Admission(refund=lambda: self._refund(charged, day))
 
     def spent_today(self) -> int:
         """Characters of the owner's key counted so far today."""

@@ -10,7 +10,6 @@ from pandas.io.formats.style import Styler
 from .catalogue import DATA_DIR
 
 SEEDTTS_EVAL_FILE = DATA_DIR / "seedtts_eval.csv"
-SOURCE_URL = "https://qwenlm.github.io/blog/qwen-tts/"
 TEST_SETS = ("zh", "en", "hard")
 # metric -> (name, arrow): WER (word error rate, %) is better lower, SIM (similarity) higher.
 METRICS = {"wer": ("WER", "↓"), "sim": ("SIM", "↑")}

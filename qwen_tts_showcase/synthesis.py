@@ -36,7 +36,7 @@ class Synthesizer:
         return visitor_of(request, self.settings.trusted_proxy_hops)
 
     def admit_batch(self, visitor: Visitor) -> None:
-        """Count a whole batch as one request of the visitor (its rows then speak as BATCH_ROW,
+        """Count a whole batch as one request of the visitor (its rows then speak as UNMETERED,
         each charged to the owner key's budget), or raise LimitReachedError."""
         self.quota.admit(visitor, 0, owner_key=False)
 
