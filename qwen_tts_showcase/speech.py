@@ -97,6 +97,7 @@ class Speech:
         streaming: bool = True,
         use_cache: bool = True,
         on_notice: Notice | None = None,
+        explain: Callable[[errors.DemoError], errors.DemoError] = lambda err: err,
     ) -> None:
         self.request = request
         self.parts = parts
@@ -104,6 +105,7 @@ class Speech:
         self._cache, self._retry = cache, retry
         self._streaming, self._use_cache = streaming, use_cache
         self._notice = on_notice or (lambda en, zh: None)
+        self._explain = explain  # adds what only the caller knows to a failure's message
         self.result: SpeechResult | None = None
 
     def __iter__(self) -> Iterator[bytes]:
@@ -127,10 +129,13 @@ class Speech:
                     first_audio = time.perf_counter()
                 chunks.append(pcm)
                 yield pcm
-        except BaseException:  # a failure, or the visitor left (GeneratorExit)
+        except BaseException as failure:  # a failure, or the visitor left (GeneratorExit)
             if not chunks:
                 admission.refund()  # nothing was produced, so nothing was billed
-            raise
+            explained = self._explain(failure) if isinstance(failure, errors.DemoError) else failure
+            if explained is failure:
+                raise
+            raise explained from failure
         pcm = b"".join(chunks)
         request_id = ", ".join(request_ids)
         self.result = self._finish(key, pcm, usage, request_id, started, first_audio)

@@ -9,7 +9,7 @@ from .cache import AudioCache
 from .catalogue import Catalogue, Model
 from .config import Settings
 from .dashscope_client import Connection, SynthesisRequest
-from .errors import InputError, MissingKeyError, echo
+from .errors import DemoError, InputError, InvalidKeyError, MissingKeyError, echo
 from .quota import Limits, Quota, Visitor, visitor_of
 from .speech import Notice, RetryPolicy, Speech, SpeechResult
 from .text import clean_text, input_size, split_text
@@ -146,6 +146,7 @@ class Synthesizer:
             streaming=streaming,
             use_cache=use_cache,
             on_notice=on_notice,
+            explain=lambda err: key_region_hint(err, self, region, user_key),
         )
 
     def cached_result(self, cache_key: str) -> SpeechResult | None:
@@ -167,6 +168,23 @@ class Synthesizer:
         """The request as the model's per-request limit requires: one, or one per piece."""
         pieces = _pieces(request.text, model.max_input, model.input_unit)
         return [replace(request, text=piece) for piece in pieces]
+
+
+def key_region_hint(err: DemoError, synthesizer: Synthesizer, region: str,
+                    user_key: str) -> DemoError:
+    """A refused key, explained further when the demo's own key was sent to another region."""
+    settings = synthesizer.settings
+    if not isinstance(err, InvalidKeyError) or (user_key or "").strip() \
+            or region == settings.default_region:
+        return err
+    home, here = (synthesizer.catalogue.region(r) for r in (settings.default_region, region))
+    return InvalidKeyError(
+        f"{err.en} This demo's own key belongs to {home.short_en}: to use {here.short_en}, paste "
+        f"a key from the {here.short_en} console under Connection, or switch back to "
+        f"{home.short_en}.",
+        f"{err.zh} 本演示自带的 Key 属于{home.short_zh}：如需使用{here.short_zh}，请在“连接”中填入"
+        f"{here.short_zh}控制台的 Key，或切换回{home.short_zh}。",
+    )
 
 
 @lru_cache(maxsize=64)

@@ -233,6 +233,15 @@ def test_once_the_key_is_refused_the_remaining_rows_are_not_sent(synthesizer, si
     assert files == {} and len(manifest) == 4
 
 
+def test_the_demos_own_key_sent_to_the_other_region_is_explained_in_the_manifest(
+        synthesizer, simulator, tmp_path):
+    rows = [BatchRow(2, "你好。", "Cherry", "qwen3-tts-flash")]
+    result, _ = run(synthesizer, tmp_path, rows, region="singapore")  # the Beijing key of the demo
+    (outcome,) = result.outcomes
+    assert outcome.status == "failed" and "This demo's own key belongs to Beijing" in outcome.error
+    assert "属于北京" in outcome.error_zh and len(simulator.generation_requests()) == 1
+
+
 def test_a_singapore_batch_refuses_the_models_singapore_lacks(synthesizer, simulator, tmp_path):
     rows = [BatchRow(2, "你好。", "Cherry", "qwen-tts-latest"),
             BatchRow(3, "你好。", "Cherry", "qwen3-tts-flash")]

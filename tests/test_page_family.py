@@ -7,11 +7,11 @@ import pytest
 
 from qwen_tts_showcase.errors import InvalidKeyError
 from qwen_tts_showcase.snippets import curl_snippet, python_snippet
+from qwen_tts_showcase.synthesis import key_region_hint
 from qwen_tts_showcase.ui.api import tool_description
 from qwen_tts_showcase.ui.code_panel import CodeHandlers
 from qwen_tts_showcase.ui.options import OptionHandlers, language_choices, sent_options
 from qwen_tts_showcase.ui.regions import (
-    key_region_hint,
     model_choices,
     preferred_model,
     region_note,

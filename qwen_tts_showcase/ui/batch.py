@@ -27,7 +27,7 @@ from ..synthesis import Synthesizer
 from .header import Connection
 from .i18n import I18N, bilingual
 from .regions import preferred_model
-from .runs import key_paired, shown_to_visitor
+from .runs import shown_to_visitor
 
 SAMPLE_CSV = DATA_DIR / "batch_sample.csv"
 MANIFEST_VIEW = {  # the manifest's columns the page shows, and their headings
@@ -93,7 +93,7 @@ class BatchHandlers:
             en, zh = STATUS_NAMES[outcome.status]
             progress((done, total), desc=f"Row {outcome.row}: {en} · 第 {outcome.row} 行：{zh}")
 
-        with shown_to_visitor(request), key_paired(synthesizer, region, api_key):
+        with shown_to_visitor(request):
             rows = read_batch_table(table, self.max_rows)
             progress((0, len(rows)), desc="Starting · 开始")
             result = run_batch(

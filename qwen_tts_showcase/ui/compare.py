@@ -23,7 +23,7 @@ from .header import Connection
 from .i18n import I18N
 from .options import OptionHandlers, build_language, sent_options
 from .regions import RegionHandlers, model_choices, preferred_model
-from .runs import finish, key_paired, shown_to_visitor, start_speech
+from .runs import finish, shown_to_visitor, start_speech
 from .studio import voice_choices
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ class CompareHandlers:
         yield self._layout(voices)
         rows = []
         with ThreadPoolExecutor(max_workers=len(speeches), thread_name_prefix="compare") as pool:
-            running = {pool.submit(self._render, speech, region, api_key): index
+            running = {pool.submit(self._render, speech): index
                        for index, speech in enumerate(speeches)}
             for done in as_completed(running):
                 slot, (result, failure) = self.slots[running[done]], done.result()
@@ -109,11 +109,10 @@ class CompareHandlers:
                 updates[slot.status] = pending_html()
         return updates
 
-    def _render(self, speech: Speech, region: str, api_key: str) -> tuple:
+    def _render(self, speech: Speech) -> tuple:
         """(result, None) or (None, the error); runs in a worker thread."""
         try:
-            with key_paired(self.synthesizer, region, api_key):
-                return finish(speech), None
+            return finish(speech), None
         except DemoError as err:
             return None, err
         except Exception:

@@ -9,8 +9,6 @@ from dataclasses import dataclass
 import gradio as gr
 
 from ..catalogue import Catalogue, Model
-from ..errors import DemoError, InvalidKeyError
-from ..synthesis import Synthesizer
 from .i18n import bilingual
 
 
@@ -61,23 +59,6 @@ def region_note(catalogue: Catalogue, region: str, model_id: str) -> tuple[str, 
 def switch_label(catalogue: Catalogue, region: str) -> str:
     target = catalogue.region(region)
     return f"Switch to {target.short_en} · 切换到{target.short_zh}"
-
-
-def key_region_hint(err: DemoError, synthesizer: Synthesizer, region: str,
-                    user_key: str) -> DemoError:
-    """A refused key, explained further when the demo's own key was sent to another region."""
-    settings = synthesizer.settings
-    if not isinstance(err, InvalidKeyError) or (user_key or "").strip() \
-            or region == settings.default_region:
-        return err
-    home, here = (synthesizer.catalogue.region(r) for r in (settings.default_region, region))
-    return InvalidKeyError(
-        f"{err.en} This demo's own key belongs to {home.short_en}: to use {here.short_en}, paste "
-        f"a key from the {here.short_en} console under Connection, or switch back to "
-        f"{home.short_en}.",
-        f"{err.zh} 本演示自带的 Key 属于{home.short_zh}：如需使用{here.short_zh}，请在“连接”中填入"
-        f"{here.short_zh}控制台的 Key，或切换回{home.short_zh}。",
-    )
 
 
 @dataclass(frozen=True)

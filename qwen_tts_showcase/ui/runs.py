@@ -7,11 +7,10 @@ from contextlib import contextmanager
 
 import gradio as gr
 
-from ..errors import DemoError, InvalidKeyError
+from ..errors import DemoError
 from ..speech import Notice, Speech, SpeechResult
 from ..synthesis import Synthesizer
 from .alerts import as_gradio_error, unexpected
-from .regions import key_region_hint
 
 CONCURRENCY_ID = "dashscope"  # every event that calls the API shares these slots
 
@@ -45,18 +44,6 @@ def finish(speech: Speech) -> SpeechResult:
     for _ in speech:
         pass
     return speech.result
-
-
-@contextmanager
-def key_paired(synthesizer: Synthesizer, region: str, user_key: str) -> Iterator[None]:
-    """A refused key, explained further when the demo's own key went to another region."""
-    try:
-        yield
-    except InvalidKeyError as err:
-        explained = key_region_hint(err, synthesizer, region, user_key)
-        if explained is err:
-            raise
-        raise explained from err
 
 
 @contextmanager

@@ -34,7 +34,7 @@ from .regions import (
     preferred_model,
     wire_region_note,
 )
-from .runs import key_paired, notify, shown_to_visitor, start_speech
+from .runs import notify, shown_to_visitor, start_speech
 
 LIVE_PIECE_BYTES = BYTES_PER_SECOND  # the live player gets at most 1 s per yield
 
@@ -77,7 +77,7 @@ class StudioHandlers:
     ) -> Iterator[tuple]:
         """Play the audio as it arrives, then offer the file, the numbers and a history row."""
         skip = gr.skip()
-        with shown_to_visitor(request), key_paired(self.synthesizer, region, api_key):
+        with shown_to_visitor(request):
             options = sent_options(self.catalogue, model, language, instructions)
             speech = start_speech(self.synthesizer, request, text, voice, model, region, api_key,
                                   streaming, notify, **options)
