@@ -68,7 +68,6 @@ class RegionNote:
     row: gr.Row
     note: gr.HTML
     switch: gr.Button
-    target: gr.State  # the region the button switches to
 
 
 def build_region_note() -> RegionNote:
@@ -76,7 +75,7 @@ def build_region_note() -> RegionNote:
         note = gr.HTML(elem_id="region_note")
         switch = gr.Button("", size="sm", variant="secondary", elem_id="region_switch",
                            scale=0, min_width=230)
-    return RegionNote(row, note, switch, gr.State(""))
+    return RegionNote(row, note, switch)
 
 
 class RegionHandlers:
@@ -98,13 +97,12 @@ class RegionHandlers:
         """The note and its button when the model is not offered in the region; hidden otherwise."""
         note, target = region_note(self.catalogue, region, model)
         if not note:
-            return gr.Row(visible=False), "", gr.Button(), ""
-        return (gr.Row(visible=True), note,
-                gr.Button(value=switch_label(self.catalogue, target)), target)
+            return gr.Row(visible=False), "", gr.Button()
+        return gr.Row(visible=True), note, gr.Button(value=switch_label(self.catalogue, target))
 
-    @staticmethod
-    def switch(target: str) -> str:
-        return target
+    def switch(self, model: str) -> str:
+        """The first region that offers the model."""
+        return self.catalogue.model(model).regions[0]
 
 
 def wire_region_note(catalogue: Catalogue, parts: RegionNote, region: gr.Radio,
@@ -112,6 +110,6 @@ def wire_region_note(catalogue: Catalogue, parts: RegionNote, region: gr.Radio,
     """Show the note whenever region or model change; its button switches the region."""
     handlers = RegionHandlers(catalogue)
     gr.on([region.change, model.change], handlers.show_note, [region, model],
-          [parts.row, parts.note, parts.switch, parts.target], api_visibility="private",
+          [parts.row, parts.note, parts.switch], api_visibility="private",
           show_progress="hidden")
-    parts.switch.click(handlers.switch, parts.target, region, api_visibility="private")
+    parts.switch.click(handlers.switch, model, region, api_visibility="private")
