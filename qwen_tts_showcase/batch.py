@@ -22,7 +22,7 @@ import pandas as pd
 
 from .audio import pcm_to_wav
 from .config import Settings
-from .errors import DemoError, InputError, InvalidKeyError
+from .errors import DemoError, InputError, InvalidKeyError, unexpected_error
 from .quota import UNMETERED, Visitor
 from .synthesis import Synthesizer
 
@@ -231,8 +231,7 @@ def _attempt(
         return _failed(row, model, err), b"", err
     except Exception:  # a bug in one row must not lose the rows already made
         log.exception("Unexpected failure in batch row %d", row.row)
-        err = DemoError("Something unexpected went wrong on the demo's side; it has been logged.",
-                        "演示程序内部出现意外错误，已记录。")
+        err = unexpected_error()
         return _failed(row, model, err), b"", err
 
 

@@ -48,6 +48,14 @@ class DemoError(Exception):
         return self.message()
 
 
+def unexpected_error() -> DemoError:
+    """What a visitor is told of a bug in the demo; the details go to the log only."""
+    return DemoError(
+        "Something unexpected went wrong on the demo's side; it has been logged. Try again.",
+        "演示程序内部出现意外错误，已记录。请重试。",
+    )
+
+
 class InputError(DemoError):
     """The request was refused before reaching DashScope."""
 

@@ -7,7 +7,7 @@ import logging
 
 import gradio as gr
 
-from ..errors import DemoError, InputError
+from ..errors import DemoError, InputError, unexpected_error
 from .i18n import prefers_chinese
 
 log = logging.getLogger(__name__)
@@ -29,9 +29,4 @@ def refusal(en: str, zh: str, request: gr.Request | None) -> gr.Error:
 def unexpected(exc: Exception) -> gr.Error:
     """A generic message for a bug; the details go to the log only."""
     log.exception("Unexpected failure", exc_info=exc)
-    return gr.Error(
-        "Something unexpected went wrong on the demo's side; it has been logged. Try again.\n"
-        "演示程序内部出现意外错误，已记录。请重试。",
-        duration=None,
-        print_exception=False,
-    )
+    return gr.Error(str(unexpected_error()), duration=None, print_exception=False)

@@ -13,7 +13,7 @@ import gradio as gr
 
 from ..audio import pcm_to_wav
 from ..catalogue import DATA_DIR, Catalogue
-from ..errors import DemoError
+from ..errors import DemoError, unexpected_error
 from ..history_log import history_row
 from ..speech import Speech
 from ..synthesis import Synthesizer
@@ -24,16 +24,12 @@ from .i18n import I18N
 from .options import OptionHandlers, build_language, sent_options
 from .regions import RegionHandlers, model_choices, preferred_model
 from .runs import finish, shown_to_visitor, start_speech
-from .studio import voice_choices
+from .studio import offered_voices, voice_choices
 
 log = logging.getLogger(__name__)
 
 PRESET_FILE = DATA_DIR / "compare.json"
 MIN_VOICES, MAX_VOICES = 2, 4
-UNEXPECTED = DemoError(
-    "Something unexpected went wrong with this voice; it has been logged. Try again.",
-    "此音色出现意外错误，已记录。请重试。",
-)
 
 
 @dataclass(frozen=True)
@@ -65,9 +61,8 @@ class CompareHandlers:
 
     def change_model(self, model: str, voices: list[str]) -> gr.Dropdown:
         """The model's voices, keeping the chosen ones it has."""
-        choices = voice_choices(self.catalogue, model)
-        names = {name for _, name in choices}
-        return gr.Dropdown(choices=choices, value=[v for v in voices or [] if v in names])
+        return gr.Dropdown(choices=voice_choices(self.catalogue, model),
+                           value=offered_voices(self.catalogue, model, voices or []))
 
     def compare(
         self, text: str, model: str, voices: list[str], region: str, api_key: str,
@@ -117,7 +112,7 @@ class CompareHandlers:
             return None, err
         except Exception:
             log.exception("Unexpected failure while comparing voices")
-            return None, UNEXPECTED
+            return None, unexpected_error()
 
 
 def build_slot(index: int) -> Slot:
@@ -146,9 +141,8 @@ def build_compare(synthesizer: Synthesizer, connection: Connection, api_events: 
                                     label=I18N("ui_model"), elem_id="compare_model",
                                     min_width=200)
                 language = build_language(catalogue, opening_model, elem_id="compare_language")
-            choices = voice_choices(catalogue, opening_model)
-            offered = {name for _, name in choices}
-            voices = gr.Dropdown(choices, value=[v for v in preset["voices"] if v in offered],
+            voices = gr.Dropdown(voice_choices(catalogue, opening_model),
+                                 value=offered_voices(catalogue, opening_model, preset["voices"]),
                                  multiselect=True, max_choices=MAX_VOICES,
                                  label=I18N("ui_compare_voices"), elem_id="compare_voices")
     run = gr.Button(I18N("ui_compare_run"), variant="primary", elem_id="compare_run")

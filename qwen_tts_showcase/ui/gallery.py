@@ -15,7 +15,7 @@ from ..catalogue import AUTO_LANGUAGE, Catalogue, Sample
 from ..history_log import preview
 from .fragments import dialect_badge, voice_heading
 from .i18n import I18N, bilingual
-from .studio import Studio, voice_choices
+from .studio import Studio, voice_picker
 
 GROUPS = (("dialect", "ui_gallery_dialects"), ("bilingual", "ui_gallery_bilingual"))
 OUR_LINE = bilingual("Our line for Qwen3-TTS · no official recording",
@@ -86,7 +86,7 @@ class GalleryHandlers:
         live on in qwen3-tts-flash)."""
         sample = self.catalogue.sample(str(event._data.get("sample", "")))
         model = self.model_for(sample, region)
-        voices = gr.Dropdown(choices=voice_choices(self.catalogue, model), value=sample.voice)
+        voices = voice_picker(self.catalogue, model, sample.voice)
         return (sample.text, model, voices, AUTO_LANGUAGE,
                 official_player(sample, self.catalogue))
 

@@ -15,7 +15,7 @@ from ..synthesis import Synthesizer
 from .alerts import refusal
 from .i18n import I18N, bilingual
 from .runs import shown_to_visitor
-from .studio import Studio, download_button, voice_choices
+from .studio import Studio, download_button, voice_picker
 
 STORAGE_KEY = "qwen-tts-showcase-history"
 # Gradio sends BrowserState's secret to the page in its config, so it keeps nothing secret; a
@@ -88,9 +88,7 @@ class HistoryHandlers:
         # The catalogue may have changed since the row was stored.
         known_models = {model.id for model in self.catalogue.models}
         model = row["model"] if row["model"] in known_models else self.catalogue.default_model
-        voices = voice_choices(self.catalogue, model)
-        voice = row["voice"] if row["voice"] in {name for _, name in voices} else voices[0][1]
-        return (row["text"], model, gr.Dropdown(choices=voices, value=voice),
+        return (row["text"], model, voice_picker(self.catalogue, model, row["voice"]),
                 gr.Tabs(selected="studio"))
 
 

@@ -59,6 +59,21 @@ def voice_choices(catalogue: Catalogue, model: str) -> list[tuple[str, str]]:
     return [(voice.label, voice.name) for voice in catalogue.voices_of(model)]
 
 
+def voice_picker(catalogue: Catalogue, model: str, wanted: str) -> gr.Dropdown:
+    """The model's voices with the wanted one chosen, or the default voice (else the first) when
+    the model lacks it."""
+    choices = voice_choices(catalogue, model)
+    names = [name for _, name in choices]
+    chosen = next((name for name in (wanted, catalogue.default_voice) if name in names), names[0])
+    return gr.Dropdown(choices=choices, value=chosen)
+
+
+def offered_voices(catalogue: Catalogue, model: str, wanted: list[str]) -> list[str]:
+    """The wanted voices the model offers, in the order given."""
+    names = set(catalogue.model(model).voices)
+    return [name for name in wanted if name in names]
+
+
 class StudioHandlers:
     def __init__(self, synthesizer: Synthesizer) -> None:
         self.synthesizer = synthesizer
@@ -66,10 +81,7 @@ class StudioHandlers:
 
     def change_model(self, model: str, voice: str) -> gr.Dropdown:
         """Offer the model's voices, keeping the current one when the model has it."""
-        choices = voice_choices(self.catalogue, model)
-        names = [name for _, name in choices]
-        keep = voice if voice in names else self.catalogue.default_voice
-        return gr.Dropdown(choices=choices, value=keep if keep in names else names[0])
+        return voice_picker(self.catalogue, model, voice)
 
     def generate(
         self, text: str, model: str, voice: str, language: str, instructions: str, region: str,
