@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from gradio_client import Client
 
+from qwen_tts_showcase.audio import SAMPLE_RATE_HZ, ensure_ffmpeg
 from qwen_tts_showcase.catalogue import Catalogue, load_catalogue
 from qwen_tts_showcase.config import Settings
 from qwen_tts_showcase.simulator import DashScopeSimulator
@@ -26,6 +28,13 @@ os.environ["TMPDIR"] = str(_RUN_TMP)
 os.environ["GRADIO_TEMP_DIR"] = str(_RUN_TMP / "gradio")
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 tempfile.tempdir = None  # re-read TMPDIR
+
+
+def decode_mp3(data: bytes) -> bytes:
+    """The PCM an MP3 decodes to, at the API's rate, with the same ffmpeg the app uses."""
+    command = [ensure_ffmpeg(), "-hide_banner", "-loglevel", "error", "-i", "pipe:0",
+               "-f", "s16le", "-ar", str(SAMPLE_RATE_HZ), "-ac", "1", "pipe:1"]
+    return subprocess.run(command, input=data, capture_output=True, check=True).stdout
 
 
 def free_port() -> int:

@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 import re
-import subprocess
 from datetime import datetime
 
 import pytest
 
-from qwen_tts_showcase.audio import ensure_ffmpeg, pcm_to_mp3, wav_to_pcm
+from qwen_tts_showcase.audio import pcm_to_mp3, wav_to_pcm
 from qwen_tts_showcase.downloads import download_name, write_download
 from qwen_tts_showcase.simulator import render_speech
 
+from .conftest import decode_mp3
+
 WHEN = datetime(2025, 6, 27, 15, 1, 34)
 PCM = render_speech("qwen-tts-latest", "Dylan", "得嘞，您就瞧好吧！")
-
-
-def decode(data: bytes) -> bytes:
-    command = [ensure_ffmpeg(), "-hide_banner", "-loglevel", "error", "-i", "pipe:0",
-               "-f", "s16le", "-ar", "24000", "-ac", "1", "pipe:1"]
-    return subprocess.run(command, input=data, capture_output=True, check=True).stdout
 
 
 def test_names_carry_the_voice_and_the_time():
@@ -45,7 +40,7 @@ def test_an_mp3_download_is_mp3_of_the_same_length():
     data = path.read_bytes()
     assert path.suffix == ".mp3" and data[:3] == b"ID3"
     assert len(data) < len(PCM) / 4, "MP3 is much smaller than the PCM"
-    assert abs(len(decode(data)) - len(PCM)) / 48_000 < 0.08
+    assert abs(len(decode_mp3(data)) - len(PCM)) / 48_000 < 0.08
 
 
 def test_two_downloads_of_the_same_second_do_not_overwrite_each_other():
@@ -56,4 +51,4 @@ def test_two_downloads_of_the_same_second_do_not_overwrite_each_other():
 
 
 def test_mp3_encoding_handles_a_tiny_clip():
-    assert len(decode(pcm_to_mp3(b"\0\0" * 240))) > 0
+    assert len(decode_mp3(pcm_to_mp3(b"\0\0" * 240))) > 0

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
-import wave
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from gradio_client import Client
+
+from qwen_tts_showcase.audio import wav_to_pcm
 
 from .conftest import BEIJING_KEY
 
@@ -68,8 +69,7 @@ def visit(url: str, number: int, until: float) -> list[Visit]:
 
 
 def pcm_of(path: str) -> bytes:
-    with wave.open(path, "rb") as reader:
-        return reader.readframes(reader.getnframes())
+    return wav_to_pcm(Path(path).read_bytes())  # checks it is 24 kHz mono 16-bit, too
 
 
 def segments_of(playlist: str) -> set[str]:

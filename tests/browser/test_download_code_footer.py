@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 
 from playwright.sync_api import expect
 
-from qwen_tts_showcase.audio import ensure_ffmpeg, wav_to_pcm
+from qwen_tts_showcase.audio import wav_to_pcm
 from qwen_tts_showcase.catalogue import load_catalogue
 from qwen_tts_showcase.snippets import curl_snippet, python_snippet
 
-from ..conftest import BEIJING_KEY
+from ..conftest import BEIJING_KEY, decode_mp3
 from .pages import choose, run_and_wait_for_readout
 
 CATALOGUE = load_catalogue()
@@ -23,12 +22,6 @@ def download(page) -> tuple[str, bytes]:
     with page.expect_download() as caught:
         page.locator("#download").click()
     return caught.value.suggested_filename, Path(caught.value.path()).read_bytes()
-
-
-def decode_mp3(data: bytes) -> bytes:
-    command = [ensure_ffmpeg(), "-hide_banner", "-loglevel", "error", "-i", "pipe:0",
-               "-f", "s16le", "-ar", "24000", "-ac", "1", "pipe:1"]
-    return subprocess.run(command, input=data, capture_output=True, check=True).stdout
 
 
 def test_the_result_downloads_as_a_named_wav_or_mp3(open_page, simulator):
