@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from qwen_tts_showcase.catalogue import AUTO_LANGUAGE
+from qwen_tts_showcase.simulator import most_at_once
 
 from . import browser
 from .services import Service
@@ -197,18 +198,8 @@ async def crowd(lab: Lab, visitors: int, concurrency_limit: int) -> Crowd:
     ideal = math.ceil(visitors / concurrency_limit) * CROWD_FIRST_CHUNK_S
     upstream = await lab.requests_for(*(row[0] for row in data))
     return Crowd(visitors, makespan, ideal, failed=len(visits) - len(done),
-                 busy=sum(v.busy for v in visits), upstream_peak=most_at_once(upstream))
-
-
-def most_at_once(requests: list[dict]) -> int:
-    """The largest number of requests the simulator was serving at the same moment."""
-    edges = sorted([(r["received_at"], 1) for r in requests] +
-                   [(r["first_audio_sent_at"], -1) for r in requests if r["first_audio_sent_at"]])
-    running = peak = 0
-    for _, step in edges:
-        running += step
-        peak = max(peak, running)
-    return peak
+                 busy=sum(v.busy for v in visits), upstream_peak=most_at_once(
+                     (r["received_at"], r["first_audio_sent_at"]) for r in upstream))
 
 
 class MemorySampler:

@@ -20,6 +20,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -111,6 +112,21 @@ class RecordedRequest:
     fault: str | None = None
     received_at: float = field(default_factory=time.time)
     first_audio_sent_at: float | None = None  # time.time() when the first audio left
+
+
+def most_at_once(spans: Iterable[tuple[float, float | None]]) -> int:
+    """The most requests the simulator was working on at one moment, from each request's
+    (received_at, first_audio_sent_at); one that sent no audio never counts as finished."""
+    edges = []
+    for received_at, first_audio_sent_at in spans:
+        edges.append((received_at, 1))
+        if first_audio_sent_at is not None:
+            edges.append((first_audio_sent_at, -1))
+    running = peak = 0
+    for _, step in sorted(edges):
+        running += step
+        peak = max(peak, running)
+    return peak
 
 
 class DashScopeSimulator:

@@ -11,6 +11,7 @@ from gradio_client.utils import QueueError, Status
 
 from qwen_tts_showcase.config import Settings
 from qwen_tts_showcase.simulator import UpstreamProfile
+from qwen_tts_showcase.simulator import most_at_once as simulator_peak
 from qwen_tts_showcase.ui import launch_options
 
 from .test_app import assert_wav_is
@@ -19,14 +20,7 @@ WAIT_LIMIT_S = 60  # a bound on polling, never an assertion about speed
 
 
 def most_at_once(requests) -> int:
-    """The largest number of requests the simulator was working on at the same moment."""
-    edges = sorted([(r.received_at, 1) for r in requests] +
-                   [(r.first_audio_sent_at, -1) for r in requests])
-    running = peak = 0
-    for _, step in edges:
-        running += step
-        peak = max(peak, running)
-    return peak
+    return simulator_peak((r.received_at, r.first_audio_sent_at) for r in requests)
 
 
 def wait_until(condition, what: str) -> None:
