@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import re
+import time
 from datetime import datetime
 
 import pytest
 
 from qwen_tts_showcase.audio import pcm_to_mp3, wav_to_pcm
-from qwen_tts_showcase.downloads import download_name, write_download
+from qwen_tts_showcase.downloads import KEEP_S, download_name, downloads_dir, write_download
 from qwen_tts_showcase.simulator import render_speech
 
 from .conftest import decode_mp3
@@ -52,3 +54,16 @@ def test_two_downloads_of_the_same_second_do_not_overwrite_each_other():
 
 def test_mp3_encoding_handles_a_tiny_clip():
     assert len(decode_mp3(pcm_to_mp3(b"\0\0" * 240))) > 0
+
+
+def test_folders_older_than_the_keep_time_are_swept_as_new_downloads_are_written():
+    kept = write_download(PCM, "Dylan", WHEN).parent
+    old = write_download(PCM, "Dylan", WHEN).parent
+    long_ago = time.time() - KEEP_S - 1
+    os.utime(old, (long_ago, long_ago))
+    os.utime(downloads_dir() / ".swept", (long_ago, long_ago))  # the last sweep was long ago
+    fresh = write_download(PCM, "Dylan", WHEN)
+    assert not old.exists() and kept.exists() and fresh.exists()
+    os.utime(kept, (long_ago, long_ago))
+    write_download(PCM, "Dylan", WHEN)
+    assert kept.exists(), "swept at most once a minute, not on every write"

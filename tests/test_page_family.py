@@ -3,6 +3,7 @@ code panel's calls, the MCP tool's description. The browser tests drive the same
 
 from __future__ import annotations
 
+import gradio as gr
 import pytest
 
 from qwen_tts_showcase.errors import InvalidKeyError
@@ -16,6 +17,7 @@ from qwen_tts_showcase.ui.regions import (
     preferred_model,
     region_note,
 )
+from qwen_tts_showcase.ui.studio import StudioHandlers
 
 
 def test_every_model_is_listed_in_every_region_and_singapore_marks_what_it_lacks(catalogue):
@@ -106,3 +108,9 @@ def test_a_refused_key_is_explained_further_only_when_the_demos_key_changed_regi
     assert "This demo's own key belongs to Beijing" in hinted.en and "属于北京" in hinted.zh
     assert key_region_hint(refused, synthesizer, "singapore", "sk-own") is refused
     assert key_region_hint(refused, synthesizer, "beijing", "") is refused
+
+
+def test_an_mp3_of_a_recording_no_longer_on_the_server_says_so(synthesizer, tmp_path):
+    gone = {"wav": str(tmp_path / "gone.wav"), "voice": "Dylan", "when": "2026-11-26T10:00:00"}
+    with pytest.raises(gr.Error, match="no longer on the server"):
+        StudioHandlers(synthesizer).offer_download(gone, "mp3", None)

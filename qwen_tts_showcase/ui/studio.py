@@ -15,6 +15,7 @@ import gradio as gr
 from ..audio import BYTES_PER_SECOND, pcm_to_wav, wav_to_pcm
 from ..catalogue import Catalogue
 from ..downloads import FORMATS, write_download
+from ..errors import InputError
 from ..history_log import history_row
 from ..synthesis import Synthesizer
 from .code_panel import build_code_panel
@@ -116,8 +117,14 @@ class StudioHandlers:
         if audio_format == "wav":
             return offered(Path(last_audio["wav"]))
         with shown_to_visitor(request):
-            pcm = wav_to_pcm(Path(last_audio["wav"]).read_bytes())
+            wav = Path(last_audio["wav"])
+            if not wav.exists():
+                raise InputError(
+                    "This recording is no longer on the server. Generate it again to download it.",
+                    "服务器上已没有这段录音。请重新生成后再下载。",
+                )
             when = datetime.fromisoformat(last_audio["when"])
+            pcm = wav_to_pcm(wav.read_bytes())
             return offered(write_download(pcm, last_audio["voice"], when, audio_format))
 
 
