@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Locator, Page, TimeoutError, expect
 
 LIVE_AUDIO = "#live_audio audio"
 AAC_PADDING_S = 0.15  # the streamed player's AAC adds priming and padding to the PCM's length
@@ -45,6 +45,29 @@ def played(page: Page) -> list[dict]:
         """() => window.__played.map(a => ({src: a.currentSrc || a.src, time: a.currentTime,
                                            duration: a.duration}))"""
     )
+
+
+STARTED_JS = """(before) => window.__played.length > before
+                           && window.__played.at(-1).currentTime > 0"""
+
+
+def press_play(page: Page, player_id: str, attempts: int = 3) -> dict:
+    """Press a waveform player's Play button; the media element that started, once it has
+    played a bit.
+
+    Gradio's waveform player drops a press that lands while it is still loading its audio (the
+    element stays paused at 0 s and the button says Play again), as a person would see; the
+    test then presses again, as a person would."""
+    before = len(played(page))
+    for attempt in range(attempts):
+        page.locator(f"#{player_id}").get_by_role("button", name="Play", exact=True).click()
+        try:
+            page.wait_for_function(STARTED_JS, arg=before, timeout=5_000)
+            break
+        except TimeoutError:
+            if attempt == attempts - 1:
+                raise
+    return played(page)[-1]
 
 
 def choose(page: Page, dropdown_id: str, option: str) -> None:

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from qwen_tts_showcase.catalogue import load_catalogue
 
-from .pages import open_tab, played, readout, toast
+from .pages import open_tab, press_play, readout, toast
 
 CATALOGUE = load_catalogue()
 PRESET_VOICES = ["Cherry", "Dylan", "Jada", "Sunny"]  # data/compare.json
@@ -18,14 +18,7 @@ def slot_readouts(page) -> int:
 
 
 def play_slot(page, index: int) -> dict:
-    """Press a slot's play button; the media element that started, once it has played a bit."""
-    before = len(played(page))
-    page.locator(f"#compare_audio_{index}").get_by_role("button", name="Play", exact=True).click()
-    page.wait_for_function(
-        "(before) => window.__played.length > before && window.__played.at(-1).currentTime > 0",
-        arg=before,
-    )
-    return played(page)[-1]
+    return press_play(page, f"compare_audio_{index}")
 
 
 def test_four_voices_speak_the_same_text_each_in_its_own_player(open_page, simulator):

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from qwen_tts_showcase.audio import wav_to_pcm
 
 from ..conftest import BEIJING_KEY
-from .pages import choose, open_tab, played, run_and_wait_for_readout
+from .pages import choose, open_tab, press_play, run_and_wait_for_readout
 
 FIRST, SECOND = "第一条：今儿个天儿不错。", "Second line: nice weather today."
 
@@ -72,13 +72,8 @@ def test_a_row_replays_and_downloads_from_the_cache_without_an_api_call(open_pag
     cell(page, 0, 3).click()
     expect(page.locator("#history_info")).to_contain_text(FIRST)
     expect(page.locator("#history_download")).to_be_enabled()
-    before = len(played(page))
-    page.locator("#history_audio").get_by_role("button", name="Play", exact=True).click()
-    page.wait_for_function(
-        "(before) => window.__played.length > before && window.__played.at(-1).currentTime > 0",
-        arg=before,
-    )
-    assert played(page)[-1]["duration"] == pytest.approx(len(sent_pcm) / 48_000, abs=0.01)
+    assert press_play(page, "history_audio")["duration"] == pytest.approx(len(sent_pcm) / 48_000,
+                                                                         abs=0.01)
     with page.expect_download() as caught:
         page.locator("#history_download").click()
     assert re.fullmatch(r"qwen-tts_Jada_\d{8}-\d{6}\.wav", caught.value.suggested_filename)
