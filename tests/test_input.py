@@ -7,7 +7,7 @@ import unicodedata
 
 import pytest
 from gradio_client.exceptions import AppError
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from qwen_tts_showcase.errors import InputError
@@ -197,11 +197,14 @@ def usually(valid: str) -> st.SearchStrategy:
     return st.one_of(st.just(valid), st.just(valid), st.just(valid), anything_or([valid]))
 
 
-def answers_with_audio_or_a_human_message(call, inputs: st.SearchStrategy) -> None:
-    """Run `call` on drawn inputs; each must give a WAV or a human AppError, and both must occur."""
+def answers_with_audio_or_a_human_message(call, inputs: st.SearchStrategy, valid: tuple) -> None:
+    """Run `call` on drawn inputs; each must give a WAV or a human AppError, and both must occur.
+
+    `valid` is always tried too: a draw of mostly junk could otherwise miss the audio path."""
     outcomes = []
 
     @settings(max_examples=ENDPOINT_EXAMPLES, deadline=None, database=None)
+    @example(valid)
     @given(inputs)
     def check(drawn):
         try:
@@ -227,7 +230,8 @@ def test_synthesize_answers_anything_with_audio_or_a_human_message(app, simulato
     inputs = st.sampled_from(pairs(catalogue)).flatmap(
         lambda pair: st.tuples(endpoint_texts(), usually(pair[1]), usually(pair[0])))
     answers_with_audio_or_a_human_message(
-        lambda *args: client.predict(*args, api_name="/synthesize"), inputs)
+        lambda *args: client.predict(*args, api_name="/synthesize"), inputs,
+        ("你好。", "Cherry", "qwen-tts-latest"))
 
 
 def test_generate_answers_anything_with_audio_or_a_human_message(app, simulator, catalogue):
@@ -240,4 +244,5 @@ def test_generate_answers_anything_with_audio_or_a_human_message(app, simulator,
                                usually("Auto"), instructions, usually("beijing"), keys,
                                st.booleans()))
     answers_with_audio_or_a_human_message(
-        lambda *args: client.submit(*args, api_name="/generate").result()[1], inputs)
+        lambda *args: client.submit(*args, api_name="/generate").result()[1], inputs,
+        ("你好。", "qwen-tts-latest", "Cherry", "Auto", "", "beijing", "", True))
