@@ -23,9 +23,14 @@ def most_at_once(requests) -> int:
     return simulator_peak((r.received_at, r.first_audio_sent_at) for r in requests)
 
 
-def wait_until(condition, what: str) -> None:
+def wait_until(condition, what: str, jobs: list[Future] = ()) -> None:
+    """Poll for a condition; a job that ended meanwhile fails the wait with its own error."""
     deadline = time.monotonic() + WAIT_LIMIT_S
     while not condition():
+        for job in jobs:
+            if job.done():
+                job.result()  # raises the job's error; a finished job means the wait is wrong
+                pytest.fail(f"a job finished while waiting for {what}")
         assert time.monotonic() < deadline, f"gave up waiting for {what}"
         time.sleep(0.02)
 
@@ -53,10 +58,18 @@ def test_more_visitors_than_gradios_default_threads_all_run_at_once(launch_app, 
 def test_beyond_the_limit_visitors_queue_and_beyond_the_queue_they_are_told_to_retry(
     launch_app, simulator
 ):
-    client, _ = launch_app(SHOWCASE_CONCURRENCY_LIMIT="2", SHOWCASE_QUEUE_SIZE="1")
-    simulator.profile = UpstreamProfile(first_chunk_delay_s=1.5)
-    running = [synthesize(client, number) for number in range(2)]
-    wait_until(lambda: len(simulator.generation_requests()) == 2, "two syntheses to start")
+    client, _ = launch_app(SHOWCASE_CONCURRENCY_LIMIT="2", SHOWCASE_QUEUE_SIZE="1",
+                           SHOWCASE_READ_TIMEOUT_S="30")
+    # Long enough that the two running syntheses are still running while a slow machine queues
+    # and refuses the next two.
+    simulator.profile = UpstreamProfile(first_chunk_delay_s=4.0)
+    running = []
+    for number in range(2):
+        # One at a time: Gradio counts only waiting jobs against the queue size, and a job joined
+        # while the one before still waits to be picked up would find the queue full.
+        running.append(synthesize(client, number))
+        wait_until(lambda: len(simulator.generation_requests()) == len(running),
+                   f"synthesis {number} to start", running)
     waiting = synthesize(client, 2)
     wait_until(lambda: waiting.status().code == Status.IN_QUEUE, "the third visitor to queue")
     refused = synthesize(client, 3)
