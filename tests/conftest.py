@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from gradio_client import Client
+from gradio_client.client import Job
 
 from qwen_tts_showcase.audio import SAMPLE_RATE_HZ, ensure_ffmpeg
 from qwen_tts_showcase.catalogue import Catalogue, load_catalogue
@@ -90,6 +91,14 @@ def simulator_settings(simulator: DashScopeSimulator, catalogue: Catalogue, **ov
     }
     env.update(overrides)
     return Settings.from_env(catalogue, env)
+
+
+def submit_generate(client: Client, text: str, *, model: str = "qwen-tts-latest",
+                    voice: str = "Cherry", language: str = "Auto", instructions: str = "",
+                    region: str = "beijing", api_key: str = "", streaming: bool = True) -> Job:
+    """Submit the page's Generate event with the eight inputs the page sends."""
+    return client.submit(text, model, voice, language, instructions, region, api_key, streaming,
+                         api_name="/generate")
 
 
 @pytest.fixture

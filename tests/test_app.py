@@ -16,7 +16,7 @@ from qwen_tts_showcase import simulator as simulator_module
 from qwen_tts_showcase.audio import wav_to_pcm
 from qwen_tts_showcase.catalogue import load_catalogue
 
-from .conftest import BEIJING_KEY, RETRIES, SINGAPORE_KEY
+from .conftest import BEIJING_KEY, RETRIES, SINGAPORE_KEY, submit_generate
 
 TEXT = "今儿个天儿不错，咱们出去遛遛弯儿吧。Nice weather today!"
 
@@ -24,8 +24,9 @@ TEXT = "今儿个天儿不错，咱们出去遛遛弯儿吧。Nice weather today
 def generate(client, text=TEXT, model="qwen-tts-latest", voice="Dylan", region="beijing",
              api_key="", streaming=True, language="Auto", instructions="") -> tuple[list, tuple]:
     """Run the page's Generate event; the outputs seen while streaming, and the last ones."""
-    job = client.submit(text, model, voice, language, instructions, region, api_key, streaming,
-                        api_name="/generate")
+    job = submit_generate(client, text, model=model, voice=voice, language=language,
+                          instructions=instructions, region=region, api_key=api_key,
+                          streaming=streaming)
     seen = list(job)
     return seen, job.result()
 
@@ -159,8 +160,7 @@ def test_synthesize_explains_each_failure_and_the_app_stays_up(app, simulator, f
 def test_a_stream_cut_mid_way_is_never_presented_as_complete(app, simulator, fault):
     client, _ = app
     simulator.enqueue_fault(fault, after_chunks=2, delay_s=5)
-    job = client.submit(TEXT, "qwen-tts-latest", "Dylan", "Auto", "", "beijing", "", True,
-                        api_name="/generate")
+    job = submit_generate(client, TEXT, voice="Dylan")
     seen = []
     with pytest.raises(AppError, match="[Tt]ry again"):
         for output in job:
@@ -346,8 +346,7 @@ def test_the_gallery_offers_the_blogs_samples_without_fetching_them(app, simulat
 def test_the_visitor_sees_that_a_transient_failure_is_retried(app, simulator):
     client, _ = app
     simulator.enqueue_fault("throttling")
-    job = client.submit(TEXT, "qwen-tts-latest", "Dylan", "Auto", "", "beijing", "", True,
-                        api_name="/generate")
+    job = submit_generate(client, TEXT, voice="Dylan")
 
     async def logs() -> list[str]:
         return [update.log[0] async for update in job

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from qwen_tts_showcase.errors import InputError
 from qwen_tts_showcase.text import clean_text
 
-from .conftest import BEIJING_KEY
+from .conftest import BEIJING_KEY, submit_generate
 
 HTML = [
     "<script>alert('key')</script>",
@@ -174,8 +174,7 @@ def test_a_hundred_thousand_characters_through_the_api_are_refused_before_any_ca
 
 def test_a_malformed_own_key_is_refused_before_any_call(app, simulator):
     client, _ = app
-    job = client.submit("你好。", "qwen-tts-latest", "Cherry", "Auto", "", "beijing",
-                        "sk-bad key\nx", True, api_name="/generate")
+    job = submit_generate(client, "你好。", api_key="sk-bad key\nx")
     with pytest.raises(AppError, match="does not look like a DashScope API key"):
         job.result()
     assert simulator.generation_requests() == []

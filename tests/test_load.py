@@ -12,7 +12,7 @@ from gradio_client import Client
 
 from qwen_tts_showcase.audio import wav_to_pcm
 
-from .conftest import BEIJING_KEY
+from .conftest import BEIJING_KEY, submit_generate
 
 VISITORS = 50
 LOAD_S = 15  # every visitor keeps asking, one request after another, until then
@@ -55,8 +55,7 @@ def visit(url: str, number: int, until: float) -> list[Visit]:
             text = f"第{number}位访客的第{round_}句话。Visitor {number}, line {round_}."
             if number % 2:  # the page's event, streaming, some with their own key
                 key = own_key(number)
-                job = client.submit(text, "qwen-tts-latest", "Cherry", "Auto", "", "beijing", key,
-                                    True, api_name="/generate")
+                job = submit_generate(client, text, api_key=key)
                 live = [str(output[0]) for output in job if isinstance(output[0], str)]
                 _, complete, readout = job.result()
                 visits.append(Visit(number, text, key or BEIJING_KEY, complete, [readout, *live]))

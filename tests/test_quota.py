@@ -14,7 +14,7 @@ from qwen_tts_showcase.errors import LimitReachedError
 from qwen_tts_showcase.quota import DAY_S, Limits, Quota, Visitor, client_ip, visitor_of
 from qwen_tts_showcase.synthesis import Synthesizer
 
-from .conftest import BEIJING_KEY, simulator_settings
+from .conftest import BEIJING_KEY, simulator_settings, submit_generate
 
 ALICE, BOB = Visitor("alice", "198.51.100.1"), Visitor("bob", "198.51.100.2")
 
@@ -258,7 +258,6 @@ def test_the_app_stops_the_owners_key_at_the_daily_budget_but_not_a_visitors_key
     synthesize(client, "一" * 20)
     with pytest.raises(AppError, match="only 10 of today's 30 characters"):
         synthesize(client, "二" * 20)
-    job = client.submit("二" * 20, "qwen-tts-latest", "Cherry", "Auto", "", "beijing", BEIJING_KEY,
-                        True, api_name="/generate")
+    job = submit_generate(client, "二" * 20, api_key=BEIJING_KEY)
     assert job.result()[1].endswith(".wav")
     assert len(simulator.generation_requests()) == 2

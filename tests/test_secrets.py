@@ -15,7 +15,7 @@ from gradio_client.exceptions import AppError
 from qwen_tts_showcase.config import Settings
 from qwen_tts_showcase.synthesis import Synthesizer
 
-from .conftest import simulator_settings
+from .conftest import simulator_settings, submit_generate
 
 OWNER_KEY = "sk-ownersecret0a1b2c3d4e5f"
 VISITOR_KEY = "sk-visitorsecret9f8e7d6c5b"
@@ -49,8 +49,7 @@ def everything_logged(caplog):
 
 
 def generate(client: Client, text: str = TEXT, api_key: str = "", streaming: bool = True):
-    job = client.submit(text, "qwen-tts-latest", "Cherry", "Auto", "", "beijing", api_key,
-                        streaming, api_name="/generate")
+    job = submit_generate(client, text, api_key=api_key, streaming=streaming)
     return list(job), job.result()
 
 
