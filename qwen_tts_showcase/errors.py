@@ -21,7 +21,6 @@ Messages say what happened and what to do. They never hold the key, the raw body
 
 from __future__ import annotations
 
-
 ECHO_CHARS = 40  # the most of a visitor's value a message repeats
 
 

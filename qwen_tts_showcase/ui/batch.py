@@ -128,6 +128,6 @@ def build_batch(synthesizer: Synthesizer, connection: Connection, api_events: di
                             elem_id="batch_manifest")
     download = gr.DownloadButton(I18N("ui_batch_download"), interactive=False,
                                  elem_id="batch_download")
-    upload.upload(handlers.load, upload, table, api_visibility="private")
+    upload.upload(handlers.load, upload, table, api_visibility="private")  # queued: it warns
     run.click(handlers.run, [table, connection.region, connection.api_key],
               [summary, manifest, download], api_visibility="private", **api_events)

@@ -9,6 +9,7 @@ from ..snippets import curl_snippet, python_snippet
 from ..text import clean_text
 from .i18n import I18N
 from .options import snippet_extra
+from .runs import PAGE_EVENT
 
 
 class CodeHandlers:
@@ -46,5 +47,5 @@ def build_code_panel(
     gr.on(  # every change of the inputs, and the page's load
         None, handlers.snippets, [text, voice, model, region, language, instructions],
         [python, curl],
-        trigger_mode="always_last", show_progress="hidden", api_visibility="private",
+        trigger_mode="always_last", show_progress="hidden", **PAGE_EVENT,
     )

@@ -23,7 +23,7 @@ from .header import Connection
 from .i18n import I18N
 from .options import OptionHandlers, build_language, sent_options
 from .regions import RegionHandlers, model_choices, preferred_model
-from .runs import finish, shown_to_visitor, start_speech
+from .runs import PAGE_EVENT, finish, shown_to_visitor, start_speech
 from .studio import offered_voices, voice_choices
 
 log = logging.getLogger(__name__)
@@ -150,11 +150,10 @@ def build_compare(synthesizer: Synthesizer, connection: Connection, api_events: 
         slots = [build_slot(index) for index in range(MAX_VOICES)]
     new_rows = gr.State([])
     handlers = CompareHandlers(synthesizer, slots, new_rows)
-    region.change(RegionHandlers(catalogue).change_region, [region, model], model,
-                  api_visibility="private")
-    model.change(handlers.change_model, [model, voices], voices, api_visibility="private")
+    region.change(RegionHandlers(catalogue).change_region, [region, model], model, **PAGE_EVENT)
+    model.change(handlers.change_model, [model, voices], voices, **PAGE_EVENT)
     model.change(OptionHandlers(catalogue).show_language, model, language,
-                 api_visibility="private", show_progress="hidden")
+                 show_progress="hidden", **PAGE_EVENT)
     outputs = [part for slot in slots for part in (slot.box, slot.heading, slot.audio, slot.status)]
     compared = run.click(
         handlers.compare,

@@ -10,6 +10,7 @@ import gradio as gr
 
 from ..catalogue import DATA_DIR, Catalogue
 from .i18n import bilingual
+from .runs import PAGE_EVENT
 
 LINKS_FILE = DATA_DIR / "links.json"
 NOTICE_EN = (
@@ -62,4 +63,4 @@ def build_footer(catalogue: Catalogue, model: gr.Dropdown) -> None:
     """The footer, following the Studio's model."""
     handlers = FooterHandlers(catalogue)
     footer = gr.HTML(footer_html(catalogue, catalogue.default_model), elem_id="page_footer")
-    model.change(handlers.footer, model, footer, api_visibility="private", show_progress="hidden")
+    model.change(handlers.footer, model, footer, show_progress="hidden", **PAGE_EVENT)

@@ -15,6 +15,7 @@ from ..catalogue import AUTO_LANGUAGE, Catalogue, Sample
 from ..history_log import preview
 from .fragments import dialect_badge, voice_heading
 from .i18n import I18N, bilingual
+from .runs import PAGE_EVENT
 from .studio import Studio, voice_picker
 
 GROUPS = (("dialect", "ui_gallery_dialects"), ("bilingual", "ui_gallery_bilingual"))
@@ -109,6 +110,6 @@ def build_gallery(catalogue: Catalogue, studio: Studio) -> None:
             cards = "".join(card_html(s, catalogue) for s in samples if s.group == group)
             grid = gr.HTML(f'<div class="card-grid">{cards}</div>', js_on_load=CARD_CLICKS_JS,
                            elem_id=f"gallery-{group}", elem_classes="gallery-cards")
-            grid.click(handlers.pick, studio.region, fills, api_visibility="private").then(
+            grid.click(handlers.pick, studio.region, fills, **PAGE_EVENT).then(
                 None, js=AFTER_CARD_JS
             )

@@ -14,7 +14,7 @@ from ..history_log import COLUMN_WIDTHS, COLUMNS, add_rows, row_time, table_rows
 from ..synthesis import Synthesizer
 from .alerts import refusal
 from .i18n import I18N, bilingual
-from .runs import shown_to_visitor
+from .runs import PAGE_EVENT, shown_to_visitor
 from .studio import Studio, download_button, voice_picker
 
 STORAGE_KEY = "qwen-tts-showcase-history"
@@ -116,17 +116,17 @@ def build_history(demo: gr.Blocks, synthesizer: Synthesizer, studio: Studio, tab
                                          elem_id="history_download")
             clear = gr.Button(I18N("ui_history_clear"), variant="stop", size="sm",
                               elem_id="history_clear")
-    demo.load(handlers.show, rows, [rows, table], api_visibility="private")
-    table.select(handlers.select, rows, [selected, audio, download, info],
-                 api_visibility="private")
+    demo.load(handlers.show, rows, [rows, table], **PAGE_EVENT)
+    table.select(handlers.select, rows, [selected, audio, download, info], **PAGE_EVENT)
     load.click(handlers.load_into_editor, [rows, selected],
-               [studio.text, studio.model, studio.voice, tabs], api_visibility="private")
+               [studio.text, studio.model, studio.voice, tabs],
+               api_visibility="private")  # queued: it may refuse
     clear.click(handlers.clear, None, [rows, table, selected, audio, download, info],
-                api_visibility="private")
+                **PAGE_EVENT)
     return History(rows, table)
 
 
 def record_after(event, history: History, new_rows: gr.State) -> None:
     """Add an event's results to the history once it succeeded."""
     event.success(record, [history.rows, new_rows], [history.rows, history.table],
-                  api_visibility="private")
+                  **PAGE_EVENT)

@@ -14,6 +14,7 @@ import gradio as gr
 from ..catalogue import AUTO_LANGUAGE, MAX_INSTRUCTION_TOKENS, Catalogue
 from ..text import clean_text
 from .i18n import I18N
+from .runs import PAGE_EVENT
 
 # The preset's instruction and line follow the page's language, which Gradio's Settings may
 # have changed since the page loaded: the browser sends it along.
@@ -114,10 +115,10 @@ def wire_options(catalogue: Catalogue, model: gr.Dropdown, language: gr.Dropdown
     """Options follow the model; a preset fills the instructions, the voice and maybe the text."""
     handlers = OptionHandlers(catalogue)
     model.change(handlers.follow_model, model, [language, instructions.box],
-                 api_visibility="private", show_progress="hidden")
+                 show_progress="hidden", **PAGE_EVENT)
     page_language = gr.Textbox(visible=False)
     instructions.preset.input(
         handlers.apply_preset, [instructions.preset, text, page_language],
-        [instructions.text, text, voice], js=PAGE_LANGUAGE_JS, api_visibility="private",
+        [instructions.text, text, voice], js=PAGE_LANGUAGE_JS, **PAGE_EVENT,
     )
 

@@ -10,6 +10,7 @@ import gradio as gr
 
 from ..catalogue import Catalogue, Model
 from .i18n import bilingual
+from .runs import PAGE_EVENT
 
 
 def offered_where(catalogue: Catalogue, model: Model) -> tuple[str, str]:
@@ -110,6 +111,5 @@ def wire_region_note(catalogue: Catalogue, parts: RegionNote, region: gr.Radio,
     """Show the note whenever region or model change; its button switches the region."""
     handlers = RegionHandlers(catalogue)
     gr.on([region.change, model.change], handlers.show_note, [region, model],
-          [parts.row, parts.note, parts.switch], api_visibility="private",
-          show_progress="hidden")
-    parts.switch.click(handlers.switch, model, region, api_visibility="private")
+          [parts.row, parts.note, parts.switch], show_progress="hidden", **PAGE_EVENT)
+    parts.switch.click(handlers.switch, model, region, **PAGE_EVENT)

@@ -13,6 +13,11 @@ from ..synthesis import Synthesizer
 from .alerts import as_gradio_error, unexpected
 
 CONCURRENCY_ID = "dashscope"  # every event that calls the API shares these slots
+# Events that never call DashScope and never show a toast: private to the page, and outside the
+# queue, so a queue full of syntheses never refuses a visitor's page load, model change, or the
+# download of audio already made. (Outside the queue Gradio shows no gr.Info, gr.Warning or
+# gr.Error: events that need one stay queued, and a full queue refuses them in both languages.)
+PAGE_EVENT = dict(api_visibility="private", queue=False)
 
 
 def api_event_options(concurrency_limit: int) -> dict:

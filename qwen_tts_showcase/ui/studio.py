@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,13 +16,13 @@ import gradio as gr
 from ..audio import BYTES_PER_SECOND, pcm_to_wav, wav_to_pcm
 from ..catalogue import Catalogue
 from ..downloads import FORMATS, write_download
-from ..errors import InputError
+from ..errors import DemoError, unexpected_error
 from ..history_log import history_row
 from ..synthesis import Synthesizer
 from .code_panel import build_code_panel
 from .fragments import readout_html
 from .header import Connection
-from .i18n import I18N
+from .i18n import I18N, bilingual
 from .options import (
     build_instructions,
     build_language,
@@ -35,9 +36,15 @@ from .regions import (
     preferred_model,
     wire_region_note,
 )
-from .runs import notify, shown_to_visitor, start_speech
+from .runs import PAGE_EVENT, notify, shown_to_visitor, start_speech
 
 LIVE_PIECE_BYTES = BYTES_PER_SECOND  # the live player gets at most 1 s per yield
+RECORDING_GONE = DemoError(
+    "This recording is no longer on the server. Generate it again to download it.",
+    "服务器上已没有这段录音。请重新生成后再下载。",
+)
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -109,23 +116,26 @@ class StudioHandlers:
         # A plain path for API callers; offer_download then enables the button and names the file.
         yield skip, str(path), readout_html(result), last_audio, [history_row(result, when)]
 
-    def offer_download(self, last_audio: dict | None, audio_format: str,
-                       request: gr.Request) -> tuple:
-        """The latest result as a file of the chosen format (MP3 is encoded on demand)."""
+    def offer_download(self, last_audio: dict | None, audio_format: str) -> tuple:
+        """The latest result as a file of the chosen format (MP3 is encoded on demand).
+
+        It runs outside the queue, where Gradio shows no toast: a problem goes in the caption."""
         if not last_audio:
             return offered(None)
+        wav = Path(last_audio["wav"])
+        if not wav.exists():
+            return not_offered(RECORDING_GONE)
         if audio_format == "wav":
-            return offered(Path(last_audio["wav"]))
-        with shown_to_visitor(request):
-            wav = Path(last_audio["wav"])
-            if not wav.exists():
-                raise InputError(
-                    "This recording is no longer on the server. Generate it again to download it.",
-                    "服务器上已没有这段录音。请重新生成后再下载。",
-                )
+            return offered(wav)
+        try:
             when = datetime.fromisoformat(last_audio["when"])
             pcm = wav_to_pcm(wav.read_bytes())
             return offered(write_download(pcm, last_audio["voice"], when, audio_format))
+        except DemoError as err:
+            return not_offered(err)
+        except Exception:
+            log.exception("Could not make the download")
+            return not_offered(unexpected_error())
 
 
 def file_caption(path: Path) -> str:
@@ -142,6 +152,12 @@ def download_button(path: Path | None) -> gr.DownloadButton:
 def offered(path: Path | None) -> tuple:
     """The download button and its caption (none without a result)."""
     return download_button(path), file_caption(path) if path else ""
+
+
+def not_offered(problem: DemoError) -> tuple:
+    """A disabled download button, and why in its caption."""
+    caption = bilingual(html.escape(problem.en), html.escape(problem.zh))
+    return download_button(None), f'<span class="download-problem">{caption}</span>'
 
 
 def input_limits(catalogue: Catalogue) -> str:
@@ -211,8 +227,8 @@ def build_studio(synthesizer: Synthesizer, connection: Connection, api_events: d
     last_audio, new_rows = gr.State(None), gr.State([])
 
     region.change(RegionHandlers(catalogue, announce=True).change_region, [region, model], model,
-                  api_visibility="private")
-    model.change(handlers.change_model, [model, voice], voice, api_visibility="private")
+                  api_visibility="private")  # queued: it may announce a model switch
+    model.change(handlers.change_model, [model, voice], voice, **PAGE_EVENT)
     wire_region_note(catalogue, note, region, model)
     wire_options(catalogue, model, language, instructions, text, voice)
     wire_counter(synthesizer, text, model, counter)
@@ -228,7 +244,7 @@ def build_studio(synthesizer: Synthesizer, connection: Connection, api_events: d
     # After a failure too: last_audio is then empty and the button is disabled.
     for offer in (generated.then, audio_format.change):
         offer(handlers.offer_download, [last_audio, audio_format], [download, download_info],
-              api_visibility="private")
+              **PAGE_EVENT)
     return Studio(text, model, voice, language, instructions.text, region, official, new_rows,
                   generated)
 
