@@ -49,7 +49,8 @@ class App:
         self.url = url
         self.http = http
         self.fn_index: dict[str, int] = {}
-        self.load_events: list[tuple[int, list]] = []  # (fn_index, the inputs' opening values)
+        # (fn_index, the inputs' opening values, whether the event goes through the queue)
+        self.load_events: list[tuple[int, list, bool]] = []
 
     async def connect(self) -> App:
         config = (await self.http.get(self.url + "/config")).json()
@@ -57,7 +58,8 @@ class App:
         self.fn_index = {d["api_name"]: d["id"] for d in dependencies if d.get("api_name")}
         values = {c["id"]: c.get("props", {}).get("value") for c in config["components"]}
         self.load_events = [
-            (d["id"], [values.get(i) for i in d["inputs"]]) for d in dependencies
+            (d["id"], [values.get(i) for i in d["inputs"]], d.get("queue") is not False)
+            for d in dependencies
             if d.get("backend_fn") and any(event == "load" for _, event in d["targets"])
         ]
         return self
@@ -68,8 +70,9 @@ class App:
         Gradio builds a session's state on its first event; in a browser that is the page's
         load, before the visitor can press anything."""
         session = uuid.uuid4().hex[:11]
-        for fn_index, data in self.load_events:
-            loaded = await self._run(fn_index, data, session)
+        for fn_index, data, queued in self.load_events:
+            run = self._run if queued else self._post
+            loaded = await run(fn_index, data, session)
             if loaded.error:
                 raise RuntimeError(f"the page's load event {fn_index} failed: {loaded.error}")
         return session
@@ -79,11 +82,25 @@ class App:
         session unless one is given."""
         return await self._run(self.fn_index[api_name], data, session or uuid.uuid4().hex[:11])
 
+    @staticmethod
+    def _body(fn_index: int, data: list, session: str) -> dict:
+        return {"data": data, "fn_index": fn_index, "session_hash": session,
+                "event_data": None, "trigger_id": None}
+
+    async def _post(self, fn_index: int, data: list, session: str) -> Visit:
+        """An event outside the queue, as the page sends it: one POST, its outputs the answer."""
+        visit = Visit(joined_at=time.time())
+        answer = await self.http.post(self.url + "/gradio_api/run/predict",
+                                      json=self._body(fn_index, data, session))
+        visit.completed_at = time.time()
+        if answer.status_code != 200:
+            visit.error = answer.text
+        return visit
+
     async def _run(self, fn_index: int, data: list, session: str) -> Visit:
         visit = Visit(joined_at=time.time())
-        body = {"data": data, "fn_index": fn_index, "session_hash": session,
-                "event_data": None, "trigger_id": None}
-        joined = await self.http.post(self.url + "/gradio_api/queue/join", json=body)
+        joined = await self.http.post(self.url + "/gradio_api/queue/join",
+                                      json=self._body(fn_index, data, session))
         if joined.status_code == 503:
             visit.busy, visit.error = True, joined.json().get("detail", "")
             return visit
