@@ -126,7 +126,10 @@ def test_history_never_holds_the_key_and_can_be_cleared(open_page):
 def test_history_survives_a_restart_of_the_app(open_page, launch_app, cache_dir):
     page = open_page()
     generate(page, FIRST)
-    page.wait_for_function("() => localStorage.getItem('qwen-tts-showcase-history')")
+    # The row is recorded by an event after the readout; once the table shows it, the browser
+    # has stored it (the stored value is encrypted, and holds an empty list before).
+    open_tab(page, "History")
+    expect(cell(page, 0, 3)).to_have_text(FIRST)
     stored = page.context.storage_state()
     _, restarted = launch_app(SHOWCASE_CACHE_MAX_MB="50", SHOWCASE_CACHE_DIR=str(cache_dir))
     # The same browser storage, now under the restarted app's address (a new port here).
