@@ -14,12 +14,15 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, Route, sync_playwright
+from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 
 from qwen_tts_showcase.audio import pcm_to_wav
 from qwen_tts_showcase.simulator import render_speech
 
 CHROMIUM = Path("/usr/bin/chromium")
+# expect() polls; its 5 s default is short for a server round trip on a busy 2-core CI machine.
+# A bound on waiting, never an assertion about speed.
+expect.set_options(timeout=15_000)
 CJK_FONTS = Path("/usr/share/fonts/opentype/noto")
 CHROMIUM_ARGS = [
     "--no-sandbox", "--autoplay-policy=no-user-gesture-required",
