@@ -133,24 +133,25 @@
   // Gradio's client says a full queue in English only, with words of its own; say it in both
   // languages, the browser's first, as the server's messages do.
   const GRADIO_BUSY = "This application is currently busy";
+  const TOAST_TEXT = '[data-testid="toast-text"]';
   const BUSY = {
     en: "Every place in the queue is taken: the demo is busy. Please try again in a minute.",
     zh: "排队名额已满，演示正忙。请过一分钟再试。",
   };
 
-  function translateBusyToasts(root) {
-    for (const text of root.querySelectorAll('[data-testid="toast-text"]')) {
-      if (!text.textContent.includes(GRADIO_BUSY)) continue;
-      const chineseFirst = navigator.language.toLowerCase().startsWith("zh");
-      const lines = chineseFirst ? [BUSY.zh, BUSY.en] : [BUSY.en, BUSY.zh];
-      text.textContent = lines.join("\n");
-    }
+  function translateBusyToast(text) {
+    if (!text.textContent.includes(GRADIO_BUSY)) return;
+    const chineseFirst = navigator.language.toLowerCase().startsWith("zh");
+    text.textContent = (chineseFirst ? [BUSY.zh, BUSY.en] : [BUSY.en, BUSY.zh]).join("\n");
   }
 
+  // Only what was added is looked at (the live player changes the page many times a second).
   new MutationObserver((mutations) => {
-    for (const mutation of mutations) {
-      for (const node of mutation.addedNodes) {
-        if (node.nodeType === Node.ELEMENT_NODE) translateBusyToasts(node.parentElement || node);
+    for (const { addedNodes } of mutations) {
+      for (const node of addedNodes) {
+        const element = node.nodeType === Node.ELEMENT_NODE ? node : node.parentElement;
+        if (element?.matches(TOAST_TEXT)) translateBusyToast(element);
+        else if (element === node) element.querySelectorAll(TOAST_TEXT).forEach(translateBusyToast);
       }
     }
   }).observe(document.documentElement, { childList: true, subtree: true });
