@@ -6,7 +6,9 @@ import os
 import socket
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
@@ -22,6 +24,7 @@ from qwen_tts_showcase.synthesis import Synthesizer
 BEIJING_KEY = "sk-sim-beijing"
 SINGAPORE_KEY = "sk-sim-singapore"
 RETRIES = 2  # the apps under test retry twice, quickly
+WAIT_LIMIT_S = 60  # a bound on polling, never an assertion about speed
 
 # Files the app and gradio_client write stay under one folder of this run, not in /tmp.
 _RUN_TMP = Path(tempfile.mkdtemp(prefix="qwen-tts-tests-"))
@@ -36,6 +39,18 @@ def decode_mp3(data: bytes) -> bytes:
     command = [ensure_ffmpeg(), "-hide_banner", "-loglevel", "error", "-i", "pipe:0",
                "-f", "s16le", "-ar", str(SAMPLE_RATE_HZ), "-ac", "1", "pipe:1"]
     return subprocess.run(command, input=data, capture_output=True, check=True).stdout
+
+
+def wait_until(condition, what: str, jobs: list[Future] = ()) -> None:
+    """Poll for a condition; a job that ended meanwhile fails the wait with its own error."""
+    deadline = time.monotonic() + WAIT_LIMIT_S
+    while not condition():
+        for job in jobs:
+            if job.done():
+                job.result()  # raises the job's error; a finished job means the wait is wrong
+                pytest.fail(f"a job finished while waiting for {what}")
+        assert time.monotonic() < deadline, f"gave up waiting for {what}"
+        time.sleep(0.02)
 
 
 def free_port() -> int:

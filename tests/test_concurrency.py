@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from concurrent.futures import Future
 
 import pytest
@@ -14,25 +13,12 @@ from qwen_tts_showcase.simulator import UpstreamProfile
 from qwen_tts_showcase.simulator import most_at_once as simulator_peak
 from qwen_tts_showcase.ui import launch_options
 
+from .conftest import WAIT_LIMIT_S, wait_until
 from .test_app import assert_wav_is
-
-WAIT_LIMIT_S = 60  # a bound on polling, never an assertion about speed
 
 
 def most_at_once(requests) -> int:
     return simulator_peak((r.received_at, r.first_audio_sent_at) for r in requests)
-
-
-def wait_until(condition, what: str, jobs: list[Future] = ()) -> None:
-    """Poll for a condition; a job that ended meanwhile fails the wait with its own error."""
-    deadline = time.monotonic() + WAIT_LIMIT_S
-    while not condition():
-        for job in jobs:
-            if job.done():
-                job.result()  # raises the job's error; a finished job means the wait is wrong
-                pytest.fail(f"a job finished while waiting for {what}")
-        assert time.monotonic() < deadline, f"gave up waiting for {what}"
-        time.sleep(0.02)
 
 
 def synthesize(client: Client, number: int) -> Future:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
+from gradio_client.utils import Status
 from playwright.sync_api import expect
 
 from qwen_tts_showcase.simulator import UpstreamProfile
 
+from ..conftest import WAIT_LIMIT_S, wait_until
 from .pages import choose, run_and_wait_for_readout, toast
-
-WAIT_LIMIT_S = 60  # a bound on polling, never an assertion about speed
 
 
 @pytest.fixture(scope="module")
@@ -28,11 +26,8 @@ def fill_the_queue(client, simulator) -> list:
     for number in range(2):  # one at a time: a second join before the first ran finds it full
         jobs.append(client.submit(f"Holding the queue, {number}.", "Cherry", "qwen-tts-latest",
                                   api_name="/synthesize"))
-        deadline = time.monotonic() + WAIT_LIMIT_S
-        while not (len(simulator.generation_requests()) == 1 and jobs[-1].status().code.name
-                   in ("PROCESSING", "IN_QUEUE")):
-            assert time.monotonic() < deadline, "the queue did not fill"
-            time.sleep(0.05)
+        wait_until(lambda: len(simulator.generation_requests()) == 1 and jobs[-1].status().code
+                   in (Status.PROCESSING, Status.IN_QUEUE), f"job {number} to hold the queue", jobs)
     return jobs
 
 
