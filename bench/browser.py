@@ -11,8 +11,11 @@ import shutil
 from pathlib import Path
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--autoplay-policy=no-user-gesture-required",
-                 "--disable-background-networking"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--autoplay-policy=no-user-gesture-required",
+    "--disable-background-networking",
+]
 DONE_TIMEOUT_MS = 120_000
 
 FIRST_SOUND_JS = """async (streaming) => {
@@ -48,7 +51,8 @@ async def first_sound(app_url: str, texts: list[tuple[str, bool]]) -> list[float
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
             executable_path=str(CHROMIUM) if CHROMIUM.exists() else shutil.which("chromium"),
-            args=CHROMIUM_ARGS)
+            args=CHROMIUM_ARGS,
+        )
         try:
             for text, streaming in texts:
                 page = await browser.new_page()

@@ -57,8 +57,12 @@ class Lab:
         self.app = await App(self.app_service.url, self.http).connect()
         return self
 
-    async def set_upstream(self, audio_s: float, first_chunk_s: float | None = None,
-                           realtime_factor: float | None = None) -> None:
+    async def set_upstream(
+        self,
+        audio_s: float,
+        first_chunk_s: float | None = None,
+        realtime_factor: float | None = None,
+    ) -> None:
         up = self.upstream
         profile = {
             "first_chunk_delay_s": up.first_chunk_s if first_chunk_s is None else first_chunk_s,
@@ -81,8 +85,9 @@ class Lab:
         rows = (await self.http.get(self.simulator.url + "/_sim/requests")).json()["requests"]
         return [r for r in rows if (r.get("body") or {}).get("input", {}).get("text") in texts]
 
-    async def generate(self, streaming: bool, text: str | None = None,
-                       session: str | None = None) -> tuple[Visit, str]:
+    async def generate(
+        self, streaming: bool, text: str | None = None, session: str | None = None
+    ) -> tuple[Visit, str]:
         """The page's Generate button; raises if the visitor saw an error."""
         text = text or unique_text()
         inputs = [text, MODEL, VOICE, AUTO_LANGUAGE, "", REGION, "", streaming]
@@ -125,8 +130,9 @@ async def first_audio(lab: Lab, lengths: list[float], repetitions: int) -> list[
     return results
 
 
-async def browser_first_sound(lab: Lab, audio_s: float,
-                              repetitions: int) -> tuple[list[float], list[float]]:
+async def browser_first_sound(
+    lab: Lab, audio_s: float, repetitions: int
+) -> tuple[list[float], list[float]]:
     """First sound in Chromium, streaming and the blog's way, interleaved."""
     await lab.set_upstream(audio_s)
     plan = []
@@ -134,8 +140,8 @@ async def browser_first_sound(lab: Lab, audio_s: float,
         pair = [(unique_text(), True), (unique_text(), False)]
         plan += pair if repetition % 2 == 0 else pair[::-1]
     sounds = await browser.first_sound(lab.app_service.url, plan)
-    streaming = [s for (_, is_streaming), s in zip(plan, sounds) if is_streaming]
-    baseline = [s for (_, is_streaming), s in zip(plan, sounds) if not is_streaming]
+    streaming = [s for (_, is_streaming), s in zip(plan, sounds, strict=True) if is_streaming]
+    baseline = [s for (_, is_streaming), s in zip(plan, sounds, strict=True) if not is_streaming]
     return streaming, baseline
 
 
@@ -186,20 +192,30 @@ class Crowd:
 async def crowd(lab: Lab, visitors: int, concurrency_limit: int) -> Crowd:
     """`visitors` press Generate at once; the ideal runs ceil(N / limit) rounds of the upstream."""
     await lab.set_upstream(CROWD_AUDIO_S, first_chunk_s=CROWD_FIRST_CHUNK_S, realtime_factor=0.0)
-    data = [[unique_text(), MODEL, VOICE, AUTO_LANGUAGE, "", REGION, "", True]
-            for _ in range(visitors)]
+    data = [
+        [unique_text(), MODEL, VOICE, AUTO_LANGUAGE, "", REGION, "", True] for _ in range(visitors)
+    ]
     # Each visitor has the page open (its session made by the page's load), then all press
     # Generate in the same instant.
     sessions = await asyncio.gather(*(lab.app.open_page() for _ in range(visitors)))
-    visits = await asyncio.gather(*(lab.app.visit("generate", row, session)
-                                    for row, session in zip(data, sessions)))
+    visits = await asyncio.gather(
+        *(
+            lab.app.visit("generate", row, session)
+            for row, session in zip(data, sessions, strict=True)
+        )
+    )
     done = [v for v in visits if v.completed_at and not v.error]
     makespan = max(v.completed_at for v in done) - min(v.joined_at for v in visits) if done else 0
     ideal = math.ceil(visitors / concurrency_limit) * CROWD_FIRST_CHUNK_S
     upstream = await lab.requests_for(*(row[0] for row in data))
-    return Crowd(visitors, makespan, ideal, failed=len(visits) - len(done),
-                 busy=sum(v.busy for v in visits), upstream_peak=most_at_once(
-                     (r["received_at"], r["first_audio_sent_at"]) for r in upstream))
+    return Crowd(
+        visitors,
+        makespan,
+        ideal,
+        failed=len(visits) - len(done),
+        busy=sum(v.busy for v in visits),
+        upstream_peak=most_at_once((r["received_at"], r["first_audio_sent_at"]) for r in upstream),
+    )
 
 
 class MemorySampler:

@@ -49,8 +49,10 @@ def machine() -> dict[str, str]:
     meminfo = Path("/proc/meminfo").read_text().splitlines()
     total_kib = int(next(line for line in meminfo if line.startswith("MemTotal")).split()[1])
     cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
-    model = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")),
-                 platform.machine())
+    model = next(
+        (line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")),
+        platform.machine(),
+    )
     return {
         "date": time.strftime("%Y-%m-%d %H:%M %Z"),
         "cores (nproc)": str(os.cpu_count()),
@@ -67,21 +69,28 @@ def machine() -> dict[str, str]:
 def table(rows: list[Row]) -> str:
     """A plain-text table for the terminal."""
     header = Row("Metric", "Measured", "Target", None)
-    widths = [max(len(r.metric) for r in rows + [header]),
-              max(len(r.measured) for r in rows + [header]),
-              max(len(r.target) for r in rows + [header])]
+    widths = [
+        max(len(r.metric) for r in rows + [header]),
+        max(len(r.measured) for r in rows + [header]),
+        max(len(r.target) for r in rows + [header]),
+    ]
     lines = []
     for row in [header] + rows:
         verdict = "Verdict" if row is header else row.verdict
-        cells = (row.metric.ljust(widths[0]), row.measured.ljust(widths[1]),
-                 row.target.ljust(widths[2]), verdict)
+        cells = (
+            row.metric.ljust(widths[0]),
+            row.measured.ljust(widths[1]),
+            row.target.ljust(widths[2]),
+            verdict,
+        )
         lines.append("  ".join(cells).rstrip())
     lines.insert(1, "-" * len(lines[0]))
     return "\n".join(lines)
 
 
-def markdown(rows: list[Row], facts: dict[str, str], settings: dict[str, str],
-             details: list[str]) -> str:
+def markdown(
+    rows: list[Row], facts: dict[str, str], settings: dict[str, str], details: list[str]
+) -> str:
     """The generated part of docs/performance.md."""
     out = [BEGIN_MARK, "", "### Machine", "", "| | |", "|---|---|"]
     out += [f"| {key} | {value} |" for key, value in facts.items()]

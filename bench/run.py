@@ -39,41 +39,78 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
     parser.add_argument("--write", type=Path, help="put the results into this Markdown file")
-    parser.add_argument("--first-chunk", type=float, default=0.3,
-                        help="upstream seconds before the first audio (default 0.3)")
-    parser.add_argument("--realtime-factor", type=float, default=0.3,
-                        help="upstream wall seconds per second of audio after that (default 0.3)")
-    parser.add_argument("--chunk-seconds", type=float, default=0.72,
-                        help="audio per upstream frame (default 0.72, as DashScope sends)")
-    parser.add_argument("--concurrency-limit", type=int, default=64,
-                        help="SHOWCASE_CONCURRENCY_LIMIT of the app under test (default 64)")
+    parser.add_argument(
+        "--first-chunk",
+        type=float,
+        default=0.3,
+        help="upstream seconds before the first audio (default 0.3)",
+    )
+    parser.add_argument(
+        "--realtime-factor",
+        type=float,
+        default=0.3,
+        help="upstream wall seconds per second of audio after that (default 0.3)",
+    )
+    parser.add_argument(
+        "--chunk-seconds",
+        type=float,
+        default=0.72,
+        help="audio per upstream frame (default 0.72, as DashScope sends)",
+    )
+    parser.add_argument(
+        "--concurrency-limit",
+        type=int,
+        default=64,
+        help="SHOWCASE_CONCURRENCY_LIMIT of the app under test (default 64)",
+    )
     parser.add_argument("--queue-size", type=int, default=64, help="SHOWCASE_QUEUE_SIZE")
-    parser.add_argument("--repetitions", type=int, default=3,
-                        help="runs of each length in the first-audio comparison")
-    parser.add_argument("--no-browser", action="store_true",
-                        help="skip first sound in Chromium (skipped anyway without Playwright)")
+    parser.add_argument(
+        "--repetitions",
+        type=int,
+        default=3,
+        help="runs of each length in the first-audio comparison",
+    )
+    parser.add_argument(
+        "--no-browser",
+        action="store_true",
+        help="skip first sound in Chromium (skipped anyway without Playwright)",
+    )
     return parser.parse_args(argv)
 
 
 def plan(args: argparse.Namespace) -> dict:
     """How much of each measurement to run."""
     if args.quick:
-        return dict(lengths=[10.0, 30.0], repetitions=1, overhead=5, cache=5, crowds=[1, 8],
-                    cold=1, realtime_factor=args.realtime_factor)
-    return dict(lengths=[10.0, 30.0, 60.0], repetitions=args.repetitions, overhead=40, cache=20,
-                crowds=[1, 8, 32, 64], cold=3, realtime_factor=args.realtime_factor,
-                browser=not args.no_browser and browser.available())
+        return dict(
+            lengths=[10.0, 30.0],
+            repetitions=1,
+            overhead=5,
+            cache=5,
+            crowds=[1, 8],
+            cold=1,
+            realtime_factor=args.realtime_factor,
+        )
+    return dict(
+        lengths=[10.0, 30.0, 60.0],
+        repetitions=args.repetitions,
+        overhead=40,
+        cache=20,
+        crowds=[1, 8, 32, 64],
+        cold=3,
+        realtime_factor=args.realtime_factor,
+        browser=not args.no_browser and browser.available(),
+    )
 
 
 async def measure_running_app(lab: measures.Lab, scope: dict, limit: int) -> dict:
     """Everything measured against one running app, in an order that keeps them apart."""
     results = {"idle_rss": lab.app_service.rss_bytes()}
     await lab.generate(streaming=True)  # warm-up: imports and first-use costs out of the samples
-    results["first_audio"] = await measures.first_audio(lab, scope["lengths"],
-                                                        scope["repetitions"])
+    results["first_audio"] = await measures.first_audio(lab, scope["lengths"], scope["repetitions"])
     if scope.get("browser"):
-        results["browser"] = await measures.browser_first_sound(lab, TARGET_LENGTH_S,
-                                                                scope["repetitions"])
+        results["browser"] = await measures.browser_first_sound(
+            lab, TARGET_LENGTH_S, scope["repetitions"]
+        )
     results["overhead"] = await measures.overhead(lab, scope["overhead"])
     results["cache_page"], results["cache_api"] = await measures.cache_hits(lab, scope["cache"])
     with measures.MemorySampler(lab.app_service) as memory:
@@ -86,46 +123,78 @@ async def measure_running_app(lab: measures.Lab, scope: dict, limit: int) -> dic
 
 
 def rows_for(results: dict) -> list[Row]:
-    return (first_audio_rows(results) + overhead_rows(results) + cache_rows(results)
-            + crowd_rows(results) + footprint_rows(results))
+    return (
+        first_audio_rows(results)
+        + overhead_rows(results)
+        + cache_rows(results)
+        + crowd_rows(results)
+        + footprint_rows(results)
+    )
 
 
 def first_audio_rows(results: dict) -> list[Row]:
     rows = []
     for fa in results["first_audio"]:
         target = f"≤ {TARGET_FIRST_AUDIO_RATIO:g}×" if fa.audio_s == TARGET_LENGTH_S else ""
-        rows.append(Row(f"First audio, {fa.audio_s:g} s of speech: streaming / blog's way",
-                        f"{seconds(median(fa.streaming_s))} / {seconds(median(fa.baseline_s))}"
-                        f" = {fa.ratio:.3f}×", target,
-                        fa.ratio <= TARGET_FIRST_AUDIO_RATIO if target else None))
+        rows.append(
+            Row(
+                f"First audio, {fa.audio_s:g} s of speech: streaming / blog's way",
+                f"{seconds(median(fa.streaming_s))} / {seconds(median(fa.baseline_s))}"
+                f" = {fa.ratio:.3f}×",
+                target,
+                fa.ratio <= TARGET_FIRST_AUDIO_RATIO if target else None,
+            )
+        )
     if "browser" in results:
         streaming, baseline = results["browser"]
-        rows.append(Row(f"First sound in Chromium, {TARGET_LENGTH_S:g} s of speech: streaming / "
-                        "blog's way", f"{seconds(median(streaming))} / {seconds(median(baseline))}"
-                        f" = {median(streaming) / median(baseline):.3f}×"))
+        rows.append(
+            Row(
+                f"First sound in Chromium, {TARGET_LENGTH_S:g} s of speech: streaming / blog's way",
+                f"{seconds(median(streaming))} / {seconds(median(baseline))}"
+                f" = {median(streaming) / median(baseline):.3f}×",
+            )
+        )
     costs = [(fa.audio_s, median(fa.cpu_per_audio_s)) for fa in results["first_audio"]]
     growth = costs[-1][1] / costs[0][1]
-    rows.append(Row("Streaming path CPU per audio second, " +
-                    " / ".join(f"{s:g} s" for s, _ in costs),
-                    " / ".join(f"{c * 1000:.1f} ms" for _, c in costs) + f" ({growth:.2f}×)",
-                    f"flat: ≤ {TARGET_COST_GROWTH:g}×", growth <= TARGET_COST_GROWTH))
+    rows.append(
+        Row(
+            "Streaming path CPU per audio second, " + " / ".join(f"{s:g} s" for s, _ in costs),
+            " / ".join(f"{c * 1000:.1f} ms" for _, c in costs) + f" ({growth:.2f}×)",
+            f"flat: ≤ {TARGET_COST_GROWTH:g}×",
+            growth <= TARGET_COST_GROWTH,
+        )
+    )
     return rows
 
 
 def overhead_rows(results: dict) -> list[Row]:
     samples = results["overhead"]
     p95 = percentile(samples, 0.95)
-    return [Row("App overhead on first audio, p50", seconds(percentile(samples, 0.5))),
-            Row("App overhead on first audio, p95", seconds(p95),
-                f"≤ {seconds(TARGET_OVERHEAD_P95_S)}", p95 <= TARGET_OVERHEAD_P95_S)]
+    return [
+        Row("App overhead on first audio, p50", seconds(percentile(samples, 0.5))),
+        Row(
+            "App overhead on first audio, p95",
+            seconds(p95),
+            f"≤ {seconds(TARGET_OVERHEAD_P95_S)}",
+            p95 <= TARGET_OVERHEAD_P95_S,
+        ),
+    ]
 
 
 def cache_rows(results: dict) -> list[Row]:
     page_p50 = percentile(results["cache_page"], 0.5)
-    return [Row("Cache hit, first audio on the page, p50", seconds(page_p50),
-                f"≤ {seconds(TARGET_CACHE_HIT_P50_S)}", page_p50 <= TARGET_CACHE_HIT_P50_S),
-            Row("Cache hit, finished WAV from /synthesize, p50",
-                seconds(percentile(results["cache_api"], 0.5)))]
+    return [
+        Row(
+            "Cache hit, first audio on the page, p50",
+            seconds(page_p50),
+            f"≤ {seconds(TARGET_CACHE_HIT_P50_S)}",
+            page_p50 <= TARGET_CACHE_HIT_P50_S,
+        ),
+        Row(
+            "Cache hit, finished WAV from /synthesize, p50",
+            seconds(percentile(results["cache_api"], 0.5)),
+        ),
+    ]
 
 
 def crowd_rows(results: dict) -> list[Row]:
@@ -133,58 +202,81 @@ def crowd_rows(results: dict) -> list[Row]:
     for crowd in results["crowds"]:
         target = f"≤ {TARGET_CROWD_RATIO:g}×" if crowd.visitors == TARGET_CROWD else ""
         failed = f", {crowd.failed} failed ({crowd.busy} told busy)" if crowd.failed else ""
-        rows.append(Row(f"{crowd.visitors} visitors at once: makespan / ideal",
-                        f"{seconds(crowd.makespan_s)} / {seconds(crowd.ideal_s)}"
-                        f" = {crowd.ratio:.2f}×{failed}; upstream had {crowd.upstream_peak} at once",
-                        target,
-                        (crowd.ratio <= TARGET_CROWD_RATIO and not crowd.failed)
-                        if target else None))
+        rows.append(
+            Row(
+                f"{crowd.visitors} visitors at once: makespan / ideal",
+                f"{seconds(crowd.makespan_s)} / {seconds(crowd.ideal_s)}"
+                f" = {crowd.ratio:.2f}×{failed}; upstream had {crowd.upstream_peak} at once",
+                target,
+                (crowd.ratio <= TARGET_CROWD_RATIO and not crowd.failed) if target else None,
+            )
+        )
     return rows
 
 
 def footprint_rows(results: dict) -> list[Row]:
     app_s, hello_s = results["cold_app"], results["cold_hello"]
     ratio = median(app_s) / median(hello_s)
-    return [Row("Memory, idle / under the largest crowd (app + ffmpeg)",
-                f"{megabytes(results['idle_rss'])} / {megabytes(results['loaded_rss'])}"),
-            Row("Cold start, command to first HTTP 200: app / bare Gradio",
-                f"{seconds(median(app_s))} / {seconds(median(hello_s))} = {ratio:.2f}×",
-                f"≤ {TARGET_COLD_START_RATIO:g}×", ratio <= TARGET_COLD_START_RATIO)]
+    return [
+        Row(
+            "Memory, idle / under the largest crowd (app + ffmpeg)",
+            f"{megabytes(results['idle_rss'])} / {megabytes(results['loaded_rss'])}",
+        ),
+        Row(
+            "Cold start, command to first HTTP 200: app / bare Gradio",
+            f"{seconds(median(app_s))} / {seconds(median(hello_s))} = {ratio:.2f}×",
+            f"≤ {TARGET_COLD_START_RATIO:g}×",
+            ratio <= TARGET_COLD_START_RATIO,
+        ),
+    ]
 
 
 def details_for(results: dict) -> list[str]:
     """Every sample behind the medians, for the record."""
+
     def listing(values: list[float]) -> str:
         return ", ".join(f"{v:.3f}" for v in values)
 
     lines = []
     for fa in results["first_audio"]:
-        lines.append(f"{fa.audio_s:g} s of speech, first audio (s): streaming "
-                     f"{listing(fa.streaming_s)}; blog's way {listing(fa.baseline_s)}; "
-                     f"streaming CPU per audio s (s) {listing(fa.cpu_per_audio_s)}")
+        lines.append(
+            f"{fa.audio_s:g} s of speech, first audio (s): streaming "
+            f"{listing(fa.streaming_s)}; blog's way {listing(fa.baseline_s)}; "
+            f"streaming CPU per audio s (s) {listing(fa.cpu_per_audio_s)}"
+        )
     if "browser" in results:
         streaming, baseline = results["browser"]
-        lines.append(f"First sound in Chromium (s): streaming {listing(streaming)}; "
-                     f"blog's way {listing(baseline)}")
-    lines.append(f"Overhead (s), {len(results['overhead'])} requests: "
-                 f"{listing(sorted(results['overhead']))}")
-    lines.append(f"Cache hits (s): first audio on the page {listing(sorted(results['cache_page']))};"
-                 f" /synthesize {listing(sorted(results['cache_api']))}")
-    lines.append(f"Cold start (s): app {listing(results['cold_app'])}; "
-                 f"bare Gradio {listing(results['cold_hello'])}")
+        lines.append(
+            f"First sound in Chromium (s): streaming {listing(streaming)}; "
+            f"blog's way {listing(baseline)}"
+        )
+    lines.append(
+        f"Overhead (s), {len(results['overhead'])} requests: {listing(sorted(results['overhead']))}"
+    )
+    lines.append(
+        f"Cache hits (s): first audio on the page {listing(sorted(results['cache_page']))};"
+        f" /synthesize {listing(sorted(results['cache_api']))}"
+    )
+    lines.append(
+        f"Cold start (s): app {listing(results['cold_app'])}; "
+        f"bare Gradio {listing(results['cold_hello'])}"
+    )
     return lines
 
 
 async def run_bench(args: argparse.Namespace, scope: dict, work: Path) -> dict:
     upstream = measures.Upstream(args.first_chunk, scope["realtime_factor"], args.chunk_seconds)
-    simulator = services.simulator(work, upstream.first_chunk_s, upstream.realtime_factor,
-                                   upstream.chunk_s)
-    app_env = {"SHOWCASE_CONCURRENCY_LIMIT": str(args.concurrency_limit),
-               "SHOWCASE_QUEUE_SIZE": str(args.queue_size),
-               "SHOWCASE_CACHE_DIR": str(work / "cache"),
-               # Every benchmark visitor comes from 127.0.0.1: the per-visitor and per-address
-               # quotas (and the owner's daily budget) would refuse most of them.
-               **dict.fromkeys(QUOTA_SETTINGS, "0")}
+    simulator = services.simulator(
+        work, upstream.first_chunk_s, upstream.realtime_factor, upstream.chunk_s
+    )
+    app_env = {
+        "SHOWCASE_CONCURRENCY_LIMIT": str(args.concurrency_limit),
+        "SHOWCASE_QUEUE_SIZE": str(args.queue_size),
+        "SHOWCASE_CACHE_DIR": str(work / "cache"),
+        # Every benchmark visitor comes from 127.0.0.1: the per-visitor and per-address
+        # quotas (and the owner's daily budget) would refuse most of them.
+        **dict.fromkeys(QUOTA_SETTINGS, "0"),
+    }
     simulator.start("/_sim/requests")
     try:
         app = services.app(work, simulator, app_env)
@@ -196,7 +288,8 @@ async def run_bench(args: argparse.Namespace, scope: dict, work: Path) -> dict:
         finally:
             app.stop()
         results["cold_app"], results["cold_hello"] = measures.cold_starts(
-            services.app(work, simulator, app_env), services.bare_gradio(work), scope["cold"])
+            services.app(work, simulator, app_env), services.bare_gradio(work), scope["cold"]
+        )
     finally:
         simulator.stop()
     return results
@@ -214,14 +307,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.write:
         settings = {
             "upstream": f"first audio after {args.first_chunk:g} s, real-time factor "
-                        f"{scope['realtime_factor']:g}, {args.chunk_seconds:g} s per frame",
+            f"{scope['realtime_factor']:g}, {args.chunk_seconds:g} s per frame",
             "app": f"SHOWCASE_CONCURRENCY_LIMIT={args.concurrency_limit}, "
-                   f"SHOWCASE_QUEUE_SIZE={args.queue_size}, quotas off (every visitor is "
-                   "127.0.0.1)",
+            f"SHOWCASE_QUEUE_SIZE={args.queue_size}, quotas off (every visitor is "
+            "127.0.0.1)",
             "command": "python bench/run.py" + (" --quick" if args.quick else ""),
         }
-        report.write_between_marks(args.write, report.markdown(rows, facts, settings,
-                                                                details_for(results)))
+        report.write_between_marks(
+            args.write, report.markdown(rows, facts, settings, details_for(results))
+        )
         print(f"Results written to {args.write}")
     return 0 if all(row.passed is not False for row in rows) else 1
 

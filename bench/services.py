@@ -42,8 +42,9 @@ class Service:
         """Start the process; the seconds from the command to its first HTTP 200 on ready_path."""
         started = time.perf_counter()
         with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(self.argv, cwd=ROOT, env=self.env, stdout=log,
-                                            stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                self.argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
         while time.perf_counter() - started < START_TIMEOUT_S:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited at start; see {self.log_path}")
@@ -105,13 +106,26 @@ def _tree(pid: int) -> list[int]:
     return [pid] + [grandchild for child in children for grandchild in _tree(child)]
 
 
-def simulator(log_dir: Path, first_chunk_s: float, realtime_factor: float,
-              chunk_s: float) -> Service:
+def simulator(
+    log_dir: Path, first_chunk_s: float, realtime_factor: float, chunk_s: float
+) -> Service:
     """The DashScope simulator in its own process, so its work does not share the app's GIL."""
-    service = Service("simulator", [sys.executable, "-m", "qwen_tts_showcase.simulator"],
-                      dict(os.environ), log_dir)
-    service.argv += ["--port", str(service.port), "--first-chunk-delay", str(first_chunk_s),
-                     "--realtime-factor", str(realtime_factor), "--chunk-seconds", str(chunk_s)]
+    service = Service(
+        "simulator",
+        [sys.executable, "-m", "qwen_tts_showcase.simulator"],
+        dict(os.environ),
+        log_dir,
+    )
+    service.argv += [
+        "--port",
+        str(service.port),
+        "--first-chunk-delay",
+        str(first_chunk_s),
+        "--realtime-factor",
+        str(realtime_factor),
+        "--chunk-seconds",
+        str(chunk_s),
+    ]
     return service
 
 
@@ -131,7 +145,9 @@ def app(log_dir: Path, simulator_service: Service, extra_env: dict[str, str]) ->
 
 def bare_gradio(log_dir: Path) -> Service:
     """A Gradio hello-world: the floor for cold start."""
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False",
-           "GRADIO_TEMP_DIR": str(log_dir / "gradio-hello")}
-    return Service("hello", [sys.executable, str(ROOT / "bench" / "hello_gradio.py")], env,
-                   log_dir)
+    env = {
+        **os.environ,
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "GRADIO_TEMP_DIR": str(log_dir / "gradio-hello"),
+    }
+    return Service("hello", [sys.executable, str(ROOT / "bench" / "hello_gradio.py")], env, log_dir)

@@ -84,14 +84,20 @@ class App:
 
     @staticmethod
     def _body(fn_index: int, data: list, session: str) -> dict:
-        return {"data": data, "fn_index": fn_index, "session_hash": session,
-                "event_data": None, "trigger_id": None}
+        return {
+            "data": data,
+            "fn_index": fn_index,
+            "session_hash": session,
+            "event_data": None,
+            "trigger_id": None,
+        }
 
     async def _post(self, fn_index: int, data: list, session: str) -> Visit:
         """An event outside the queue, as the page sends it: one POST, its outputs the answer."""
         visit = Visit(joined_at=time.time())
-        answer = await self.http.post(self.url + "/gradio_api/run/predict",
-                                      json=self._body(fn_index, data, session))
+        answer = await self.http.post(
+            self.url + "/gradio_api/run/predict", json=self._body(fn_index, data, session)
+        )
         visit.completed_at = time.time()
         if answer.status_code != 200:
             visit.error = answer.text
@@ -99,8 +105,9 @@ class App:
 
     async def _run(self, fn_index: int, data: list, session: str) -> Visit:
         visit = Visit(joined_at=time.time())
-        joined = await self.http.post(self.url + "/gradio_api/queue/join",
-                                      json=self._body(fn_index, data, session))
+        joined = await self.http.post(
+            self.url + "/gradio_api/queue/join", json=self._body(fn_index, data, session)
+        )
         if joined.status_code == 503:
             visit.busy, visit.error = True, joined.json().get("detail", "")
             return visit
@@ -113,11 +120,13 @@ class App:
             await asyncio.gather(*players)
         return visit
 
-    async def _follow(self, session: str, visit: Visit, players: list[asyncio.Task],
-                      news: asyncio.Event) -> None:
+    async def _follow(
+        self, session: str, visit: Visit, players: list[asyncio.Task], news: asyncio.Event
+    ) -> None:
         params = {"session_hash": session}
-        async with self.http.stream("GET", self.url + "/gradio_api/queue/data",
-                                    params=params) as events:
+        async with self.http.stream(
+            "GET", self.url + "/gradio_api/queue/data", params=params
+        ) as events:
             async for line in events.aiter_lines():
                 if not line.startswith("data:"):
                     continue
@@ -172,9 +181,7 @@ def _stream_url(outputs: list) -> str | None:
     for output in outputs:
         if isinstance(output, list):  # a diff: the fields it adds or replaces
             output = {
-                (path[0] if path else None): value
-                for _, path, value in output
-                if len(path) <= 1
+                (path[0] if path else None): value for _, path, value in output if len(path) <= 1
             }
             output = output.get(None) if isinstance(output.get(None), dict) else output
         if isinstance(output, dict) and output.get("is_stream") and output.get("url"):

@@ -54,9 +54,25 @@ def wav_to_pcm(data: bytes) -> bytes:
 def pcm_to_mp3(pcm: bytes) -> bytes:
     """An MP3 of raw 24 kHz mono 16-bit PCM, encoded by ffmpeg's libmp3lame."""
     command = [
-        ensure_ffmpeg(), "-hide_banner", "-loglevel", "error",
-        "-f", "s16le", "-ar", str(SAMPLE_RATE_HZ), "-ac", str(CHANNELS), "-i", "pipe:0",
-        "-c:a", "libmp3lame", "-b:a", MP3_BITRATE, "-f", "mp3", "pipe:1",
+        ensure_ffmpeg(),
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-f",
+        "s16le",
+        "-ar",
+        str(SAMPLE_RATE_HZ),
+        "-ac",
+        str(CHANNELS),
+        "-i",
+        "pipe:0",
+        "-c:a",
+        "libmp3lame",
+        "-b:a",
+        MP3_BITRATE,
+        "-f",
+        "mp3",
+        "pipe:1",
     ]
     done = subprocess.run(command, input=pcm, capture_output=True, timeout=ENCODE_TIMEOUT_S)
     if done.returncode != 0 or not done.stdout:
@@ -92,7 +108,6 @@ def ensure_ffmpeg() -> str:
             pass
     os.environ["PATH"] = f"{link_dir}{os.pathsep}{os.environ.get('PATH', '')}"
     return str(link)
-
 
 
 FADE_BYTES = SAMPLE_RATE_HZ // 100 * SAMPLE_WIDTH_BYTES  # 10 ms: long enough to avoid a click

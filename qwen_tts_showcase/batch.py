@@ -116,7 +116,7 @@ def _columns(header: list[str]) -> list[str]:
 
 
 def _row(number: int, names: list[str], cells: list[str]) -> BatchRow:
-    values = dict(zip(names, (cell.strip() for cell in cells)))
+    values = dict(zip(names, (cell.strip() for cell in cells), strict=False))
     known = {name: values.get(name, "") for name in REQUIRED_COLUMNS + OPTIONAL_COLUMNS}
     if len(cells) <= len(names):
         return BatchRow(row=number, **known)
@@ -148,13 +148,17 @@ def read_batch_csv(data: bytes, max_rows: int = MAX_BATCH_ROWS) -> list[BatchRow
         if any(cell.strip() for cell in cells)
     ]
     if not numbered:
-        raise InputError("The CSV is empty. Add a header row (text,voice) and one line per row.",
-                         "CSV 文件为空。请添加表头（text,voice），每行一条。")
+        raise InputError(
+            "The CSV is empty. Add a header row (text,voice) and one line per row.",
+            "CSV 文件为空。请添加表头（text,voice），每行一条。",
+        )
     (_, header), body = numbered[0], numbered[1:]
     names = _columns(header)
     if not body:
-        raise InputError("The CSV has a header but no rows to synthesize. Add some rows.",
-                         "CSV 只有表头，没有要合成的行。请添加内容。")
+        raise InputError(
+            "The CSV has a header but no rows to synthesize. Add some rows.",
+            "CSV 只有表头，没有要合成的行。请添加内容。",
+        )
     if len(body) > max_rows:
         raise InputError(
             f"The CSV has {len(body)} rows; a batch takes at most {max_rows}. "
@@ -172,30 +176,54 @@ def read_batch_table(table: pd.DataFrame, max_rows: int = MAX_BATCH_ROWS) -> lis
 def batch_table(rows: Sequence[BatchRow]) -> pd.DataFrame:
     """Rows as the page's editable table shows them: one column per field a CSV may carry."""
     columns = list(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)
-    return pd.DataFrame([[getattr(row, name) for name in columns] for row in rows],
-                        columns=columns)
+    return pd.DataFrame([[getattr(row, name) for name in columns] for row in rows], columns=columns)
 
 
 # --- Running it ---------------------------------------------------------------------------------
 
 
 def _outcome(row: BatchRow, model: str, **details) -> RowOutcome:
-    base = dict(file="", audio_s=0.0, billed=0, billing_unit="", cached=False, request_id="",
-                error="", error_zh="")
-    return RowOutcome(row=row.row, text=row.text, voice=row.voice, model=model,
-                      language=row.language, instructions=row.instructions, **{**base, **details})
+    base = dict(
+        file="",
+        audio_s=0.0,
+        billed=0,
+        billing_unit="",
+        cached=False,
+        request_id="",
+        error="",
+        error_zh="",
+    )
+    return RowOutcome(
+        row=row.row,
+        text=row.text,
+        voice=row.voice,
+        model=model,
+        language=row.language,
+        instructions=row.instructions,
+        **{**base, **details},
+    )
 
 
 def _failed(row: BatchRow, model: str, err: DemoError) -> RowOutcome:
-    return _outcome(row, model, status="failed", error=err.en, error_zh=err.zh,
-                    request_id=getattr(err, "request_id", None) or "")
+    return _outcome(
+        row,
+        model,
+        status="failed",
+        error=err.en,
+        error_zh=err.zh,
+        request_id=getattr(err, "request_id", None) or "",
+    )
 
 
 def _skipped(row: BatchRow, model: str) -> RowOutcome:
-    return _outcome(row, model, status="skipped",
-                    error="Not sent: DashScope refused the API key on an earlier row. Fix the key "
-                    "or the region, then run the batch again.",
-                    error_zh="未发送：DashScope 在前面的行中拒绝了 API Key。请修正 Key 或地域后重新运行。")
+    return _outcome(
+        row,
+        model,
+        status="skipped",
+        error="Not sent: DashScope refused the API key on an earlier row. Fix the key "
+        "or the region, then run the batch again.",
+        error_zh="未发送：DashScope 在前面的行中拒绝了 API Key。请修正 Key 或地域后重新运行。",
+    )
 
 
 def _wav_name(row: BatchRow) -> str:
@@ -208,16 +236,31 @@ def _synthesize_row(
     """The row's outcome and its audio (b"" unless it succeeded)."""
     if row.problem:
         raise InputError(row.problem, row.problem_zh)
-    request = synthesizer.prepare(row.text, row.voice, model, region,
-                                  language_type=row.language, instructions=row.instructions)
-    speech = synthesizer.speak(request, region, api_key, visitor=UNMETERED)  # the batch was admitted as one request
+    request = synthesizer.prepare(
+        row.text,
+        row.voice,
+        model,
+        region,
+        language_type=row.language,
+        instructions=row.instructions,
+    )
+    speech = synthesizer.speak(
+        request, region, api_key, visitor=UNMETERED
+    )  # the batch was admitted as one request
     for _ in speech:
         pass  # the whole row's audio is kept in speech.result
     result = speech.result
-    outcome = _outcome(row, model, status="ok", file=_wav_name(row),
-                       audio_s=round(result.audio_s, 3), billed=result.billed,
-                       billing_unit=result.billing, cached=result.cached,
-                       request_id=result.request_id)
+    outcome = _outcome(
+        row,
+        model,
+        status="ok",
+        file=_wav_name(row),
+        audio_s=round(result.audio_s, 3),
+        billed=result.billed,
+        billing_unit=result.billing,
+        cached=result.cached,
+        request_id=result.request_id,
+    )
     return outcome, result.pcm
 
 

@@ -26,7 +26,9 @@ ORPHAN_AGE_S = 3600  # a file without its JSON this old was left by a crash
 
 def cache_key(fields: dict) -> str:
     """sha256 over exactly the fields that change the audio."""
-    return hashlib.sha256(json.dumps(fields, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    return hashlib.sha256(
+        json.dumps(fields, sort_keys=True, ensure_ascii=False).encode()
+    ).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -79,8 +81,13 @@ class AudioCache:
             os.utime(meta_path)  # the JSON's mtime is the entry's last use
         except OSError:
             pass
-        return CachedAudio(pcm, meta.get("usage", {}), meta.get("billing", ""),
-                           meta.get("request_id", ""), meta.get("request", {}))
+        return CachedAudio(
+            pcm,
+            meta.get("usage", {}),
+            meta.get("billing", ""),
+            meta.get("request_id", ""),
+            meta.get("request", {}),
+        )
 
     def put(self, key: str, audio: CachedAudio) -> None:
         """Store an entry atomically, then evict the least recently used beyond the limit."""

@@ -237,10 +237,10 @@ def _read_json(path: Path) -> dict:
         return json.load(handle)
 
 
-def _checked(path: Path, what: str, make: Callable[[], _Row]) -> _Row:
-    """make() or a CatalogueError naming the file and the row, whatever was wrong with it."""
+def _checked(path: Path, what: str, make: Callable[..., _Row], *args: object) -> _Row:
+    """make(*args) or a CatalogueError naming the file and the row, whatever was wrong with it."""
     try:
-        return make()
+        return make(*args)
     except CatalogueError:
         raise
     except (KeyError, TypeError, ValueError) as exc:
@@ -254,31 +254,53 @@ def _require(condition: bool, problem: str) -> None:
 
 def _voice(name: str, row: dict, varieties: dict) -> Voice:
     variety = varieties[row["variety"]]
-    return Voice(name=name, zh_name=row["zh_name"], gender=row["gender"], variety=row["variety"],
-                 variety_en=variety["en"], variety_zh=variety["zh"])
+    return Voice(
+        name=name,
+        zh_name=row["zh_name"],
+        gender=row["gender"],
+        variety=row["variety"],
+        variety_en=variety["en"],
+        variety_zh=variety["zh"],
+    )
 
 
 def _model(row: dict, voices: dict, region_ids: set, languages: dict) -> Model:
-    model = Model(**{**row, "regions": tuple(row["regions"]), "voices": tuple(row["voices"]),
-                     "language_types": tuple(row.get("language_types", ()))})
-    unknown = ([v for v in model.voices if v not in voices]
-               + [r for r in model.regions if r not in region_ids]
-               + [lang for lang in model.language_types if lang not in languages])
+    model = Model(
+        **{
+            **row,
+            "regions": tuple(row["regions"]),
+            "voices": tuple(row["voices"]),
+            "language_types": tuple(row.get("language_types", ())),
+        }
+    )
+    unknown = (
+        [v for v in model.voices if v not in voices]
+        + [r for r in model.regions if r not in region_ids]
+        + [lang for lang in model.language_types if lang not in languages]
+    )
     _require(not unknown, f"names unknown {unknown}")
-    _require(model.sdk in SDKS and model.billing in UNITS and model.input_unit in UNITS,
-             f"sdk must be one of {SDKS}, billing and input_unit one of {UNITS}")
-    _require(not model.language_types or model.language_types[0] == AUTO_LANGUAGE,
-             f"language_types must start with {AUTO_LANGUAGE}")
+    _require(
+        model.sdk in SDKS and model.billing in UNITS and model.input_unit in UNITS,
+        f"sdk must be one of {SDKS}, billing and input_unit one of {UNITS}",
+    )
+    _require(
+        not model.language_types or model.language_types[0] == AUTO_LANGUAGE,
+        f"language_types must start with {AUTO_LANGUAGE}",
+    )
     return model
 
 
 def _sample(row: dict, source: str, models: dict, voices: dict) -> Sample:
     sample = Sample(**row, source=source)
     _require(sample.model in models, f"unknown model {sample.model!r}")
-    _require(sample.voice in models[sample.model].voices,
-             f"voice {sample.voice!r} is not offered by {sample.model}")
-    _require(sample.variety == voices[sample.voice].variety,
-             f"variety {sample.variety!r} is not {sample.voice}'s")
+    _require(
+        sample.voice in models[sample.model].voices,
+        f"voice {sample.voice!r} is not offered by {sample.model}",
+    )
+    _require(
+        sample.variety == voices[sample.voice].variety,
+        f"variety {sample.variety!r} is not {sample.voice}'s",
+    )
     _require(bool(sample.text.strip()), "empty text")
     return sample
 
@@ -290,7 +312,7 @@ def _samples(paths: tuple[Path, ...], models: dict, voices: dict) -> tuple[Sampl
         source = data["source"]
         for number, row in enumerate(data["samples"], start=1):
             what = f"sample {row.get('id', number)!r}"
-            samples.append(_checked(path, what, lambda: _sample(row, source, models, voices)))
+            samples.append(_checked(path, what, _sample, row, source, models, voices))
     return tuple(samples)
 
 
@@ -299,8 +321,10 @@ def _preset(row: dict, instruct_models: list[Model]) -> InstructionPreset:
     lacking = [m.id for m in instruct_models if preset.voice not in m.voices]
     _require(not lacking, f"voice {preset.voice!r} is not offered by {lacking}")
     for text in (preset.instructions_en, preset.instructions_zh):
-        _require(0 < estimated_tokens(clean_text(text)) <= MAX_INSTRUCTION_TOKENS,
-                 f"instructions must be 1 to {MAX_INSTRUCTION_TOKENS} tokens")
+        _require(
+            0 < estimated_tokens(clean_text(text)) <= MAX_INSTRUCTION_TOKENS,
+            f"instructions must be 1 to {MAX_INSTRUCTION_TOKENS} tokens",
+        )
     return preset
 
 
@@ -312,15 +336,22 @@ def _build(
 ) -> Catalogue:
     varieties = raw["varieties"]
     voices = {
-        name: _checked(CATALOGUE_FILE, f"voice {name!r}", lambda: _voice(name, row, varieties))
+        name: _checked(CATALOGUE_FILE, f"voice {name!r}", _voice, name, row, varieties)
         for name, row in raw["voices"].items()
     }
     languages = {name: Language(id=name, **row) for name, row in raw["languages"].items()}
     regions = tuple(Region(**row) for row in raw["regions"])
     region_ids = {region.id for region in regions}
     models = {
-        row.get("id"): _checked(CATALOGUE_FILE, f"model {row.get('id')}",
-                                lambda: _model(row, voices, region_ids, languages))
+        row.get("id"): _checked(
+            CATALOGUE_FILE,
+            f"model {row.get('id')}",
+            _model,
+            row,
+            voices,
+            region_ids,
+            languages,
+        )
         for row in raw["models"]
     }
     blog = _samples(blog_sample_files, models, voices)
@@ -340,7 +371,7 @@ def _build(
         languages=languages,
         extra_samples=extra,
         presets=tuple(
-            _checked(PRESETS_FILE, f"preset {row.get('id')!r}", lambda: _preset(row, instruct))
+            _checked(PRESETS_FILE, f"preset {row.get('id')!r}", _preset, row, instruct)
             for row in (presets or {}).get("presets", ())
         ),
     )
@@ -349,5 +380,6 @@ def _build(
 @cache
 def load_catalogue() -> Catalogue:
     """The catalogue from the data files; a bad row fails here, naming file and row."""
-    return _build(_read_json(CATALOGUE_FILE), BLOG_SAMPLE_FILES, EXTRA_SAMPLE_FILES,
-                  _read_json(PRESETS_FILE))
+    return _build(
+        _read_json(CATALOGUE_FILE), BLOG_SAMPLE_FILES, EXTRA_SAMPLE_FILES, _read_json(PRESETS_FILE)
+    )

@@ -76,6 +76,9 @@ class Settings:
             ip_requests=_int(env, "SHOWCASE_IP_REQUESTS", cls.ip_requests),
             ip_window_s=_float(env, "SHOWCASE_IP_WINDOW_S", cls.ip_window_s),
             daily_char_budget=_int(env, "SHOWCASE_DAILY_CHAR_BUDGET", cls.daily_char_budget),
-            trusted_proxy_hops=_int(env, "SHOWCASE_TRUSTED_PROXY_HOPS",
-                                    1 if env.get("SPACE_ID") else cls.trusted_proxy_hops),
+            trusted_proxy_hops=_int(
+                env,
+                "SHOWCASE_TRUSTED_PROXY_HOPS",
+                1 if env.get("SPACE_ID") else cls.trusted_proxy_hops,
+            ),
         )

@@ -12,11 +12,26 @@ TEXT_PREVIEW_CHARS = 48
 # Each field and the type a row from the browser must have; anything else is dropped on read,
 # since the browser's storage is the visitor's to edit.
 ROW_FIELDS = {
-    "time": str, "model": str, "voice": str, "text": str, "audio_s": float,
-    "first_audio_s": float, "total_s": float, "billed": int, "billing": str, "cache_key": str,
+    "time": str,
+    "model": str,
+    "voice": str,
+    "text": str,
+    "audio_s": float,
+    "first_audio_s": float,
+    "total_s": float,
+    "billed": int,
+    "billing": str,
+    "cache_key": str,
 }
-COLUMNS = ["Time 时间 (UTC)", "Voice 音色", "Model 模型", "Text 文本", "Audio 时长 s",
-           "First 首音 s", "Total 总耗时 s"]
+COLUMNS = [
+    "Time 时间 (UTC)",
+    "Voice 音色",
+    "Model 模型",
+    "Text 文本",
+    "Audio 时长 s",
+    "First 首音 s",
+    "Total 总耗时 s",
+]
 COLUMN_WIDTHS = ["16%", "10%", "15%", "32%", "9%", "9%", "9%"]
 
 
@@ -25,9 +40,14 @@ def history_row(result: SpeechResult, when: datetime) -> dict:
     request = result.request
     return {
         "time": when.astimezone(timezone.utc).strftime(TIME_FORMAT),
-        "model": request.model, "voice": request.voice, "text": request.text,
-        "audio_s": round(result.audio_s, 2), "first_audio_s": round(result.first_audio_s, 3),
-        "total_s": round(result.total_s, 3), "billed": result.billed, "billing": result.billing,
+        "model": request.model,
+        "voice": request.voice,
+        "text": request.text,
+        "audio_s": round(result.audio_s, 2),
+        "first_audio_s": round(result.first_audio_s, 3),
+        "total_s": round(result.total_s, 3),
+        "billed": result.billed,
+        "billing": result.billing,
         "cache_key": result.cache_key,
     }
 
@@ -74,7 +94,14 @@ def preview(text: str, limit: int = TEXT_PREVIEW_CHARS) -> str:
 def table_rows(rows: list[dict]) -> list[list]:
     """What the history table shows, one list per row, in COLUMNS order."""
     return [
-        [row["time"], row["voice"], row["model"], preview(row["text"]),
-         row["audio_s"], row["first_audio_s"], row["total_s"]]
+        [
+            row["time"],
+            row["voice"],
+            row["model"],
+            preview(row["text"]),
+            row["audio_s"],
+            row["first_audio_s"],
+            row["total_s"],
+        ]
         for row in rows
     ]

@@ -44,24 +44,35 @@ class Outcome:
 
 def gallery_items(catalogue: Catalogue) -> list[Item]:
     """Every sample the page's gallery offers, as the page would ask for it."""
-    return [Item(f"gallery {s.id} ({s.voice})", s.text, s.voice, s.model) for s in catalogue.samples]
+    return [
+        Item(f"gallery {s.id} ({s.voice})", s.text, s.voice, s.model) for s in catalogue.samples
+    ]
 
 
 def text_items(texts: Iterable[str], voices: list[str], model: str) -> list[Item]:
     """Each non-blank text in each of the voices."""
     lines = [line.strip() for line in texts if line.strip()]
-    return [Item(f"text {number} ({voice})", text, voice, model)
-            for number, text in enumerate(lines, start=1) for voice in voices]
+    return [
+        Item(f"text {number} ({voice})", text, voice, model)
+        for number, text in enumerate(lines, start=1)
+        for voice in voices
+    ]
 
 
-def render(synthesizer: Synthesizer, items: list[Item], region: str,
-           progress: Callable[[list[Item]], Iterable[Item]] = iter) -> Outcome:
+def render(
+    synthesizer: Synthesizer,
+    items: list[Item],
+    region: str,
+    progress: Callable[[list[Item]], Iterable[Item]] = iter,
+) -> Outcome:
     """Synthesize what the cache lacks; a cached item costs one read and no API call."""
     outcome = Outcome()
     for item in progress(items):
         try:
             request = synthesizer.prepare(item.text, item.voice, item.model, region)
-            speech = synthesizer.speak(request, region, visitor=UNMETERED)  # the pack runs for the Space's owner
+            speech = synthesizer.speak(
+                request, region, visitor=UNMETERED
+            )  # the pack runs for the Space's owner
             for _ in speech:
                 pass
         except DemoError as err:
@@ -77,10 +88,14 @@ def render(synthesizer: Synthesizer, items: list[Item], region: str,
 def parse_args(argv: list[str] | None, catalogue: Catalogue) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--texts", type=Path, help="a UTF-8 file with one text per line")
-    parser.add_argument("--voices", default=catalogue.default_voice,
-                        help="comma-separated voices for --texts (default %(default)s)")
-    parser.add_argument("--model", default=catalogue.default_model,
-                        help="model for --texts (default %(default)s)")
+    parser.add_argument(
+        "--voices",
+        default=catalogue.default_voice,
+        help="comma-separated voices for --texts (default %(default)s)",
+    )
+    parser.add_argument(
+        "--model", default=catalogue.default_model, help="model for --texts (default %(default)s)"
+    )
     parser.add_argument("--region", help="DashScope region (default: DASHSCOPE_REGION)")
     parser.add_argument("--no-gallery", action="store_true", help="only the --texts")
     return parser.parse_args(argv)
@@ -91,17 +106,26 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv, catalogue)
     settings = Settings.from_env(catalogue)
     if settings.cache_max_mb <= 0:
-        print("The result cache is off (SHOWCASE_CACHE_MAX_MB=0); there is nowhere to put the "
-              "pack. Set SHOWCASE_CACHE_MAX_MB to a size in MB.", file=sys.stderr)
+        print(
+            "The result cache is off (SHOWCASE_CACHE_MAX_MB=0); there is nowhere to put the "
+            "pack. Set SHOWCASE_CACHE_MAX_MB to a size in MB.",
+            file=sys.stderr,
+        )
         return 2
     items = [] if args.no_gallery else gallery_items(catalogue)
     if args.texts:
         texts = args.texts.read_text(encoding="utf-8").splitlines()
         items += text_items(texts, [v.strip() for v in args.voices.split(",")], args.model)
-    outcome = render(Synthesizer(catalogue, settings), items, args.region or settings.default_region,
-                     progress=lambda todo: tqdm(todo, desc="Showcase pack", unit="clip"))
-    print(f"{outcome.rendered} rendered, {outcome.already_cached} already cached, "
-          f"{len(outcome.failed)} failed; cache: {settings.cache_dir}")
+    outcome = render(
+        Synthesizer(catalogue, settings),
+        items,
+        args.region or settings.default_region,
+        progress=lambda todo: tqdm(todo, desc="Showcase pack", unit="clip"),
+    )
+    print(
+        f"{outcome.rendered} rendered, {outcome.already_cached} already cached, "
+        f"{len(outcome.failed)} failed; cache: {settings.cache_dir}"
+    )
     for label, message in outcome.failed:
         print(f"FAILED {label}: {message}", file=sys.stderr)
     return 1 if outcome.failed else 0

@@ -140,8 +140,9 @@ class Quota:
                 self._day, self._spent = day, 0
             charged = characters if owner_key and self.limits.daily_characters else 0
             if charged and self._spent + charged > self.limits.daily_characters:
-                raise _budget_spent(self.limits.daily_characters, self._spent, charged,
-                                    DAY_S - wall % DAY_S)
+                raise _budget_spent(
+                    self.limits.daily_characters, self._spent, charged, DAY_S - wall % DAY_S
+                )
             self._visitors.add(visitor.session, now)
             self._ips.add(visitor.ip, now)
             self._spent += charged
@@ -160,8 +161,9 @@ class Quota:
 
 # --- What a visitor reads --------------------------------------------------------------------
 
-_OWN_KEY_EN = ("paste your own DashScope API key under Settings → API key; it is used only for "
-               "your requests")
+_OWN_KEY_EN = (
+    "paste your own DashScope API key under Settings → API key; it is used only for your requests"
+)
 _OWN_KEY_ZH = "在“设置”中填入你自己的 DashScope API Key（只用于你自己的请求）"
 
 
@@ -216,10 +218,14 @@ def _budget_spent(budget: int, spent: int, wanted: int, reset_s: float) -> Limit
         en = f"The demo's own API key has used up today's budget of {budget:,} characters."
         zh = f"本演示自带的 API Key 已用完今天 {budget:,} 个字符的额度。"
     else:
-        en = (f"This text is {wanted:,} characters, but only {left:,} of today's {budget:,} "
-              "characters for the demo's own API key are left. Shorten the text, or")
-        zh = (f"这段文本有 {wanted:,} 个字符，但本演示自带 API Key 今天 {budget:,} 个字符的额度"
-              f"只剩 {left:,} 个。请缩短文本，或")
+        en = (
+            f"This text is {wanted:,} characters, but only {left:,} of today's {budget:,} "
+            "characters for the demo's own API key are left. Shorten the text, or"
+        )
+        zh = (
+            f"这段文本有 {wanted:,} 个字符，但本演示自带 API Key 今天 {budget:,} 个字符的额度"
+            f"只剩 {left:,} 个。请缩短文本，或"
+        )
     return LimitReachedError(
         f"{en} {'To keep going now, ' if not left else ''}{_OWN_KEY_EN}. The budget resets at "
         f"00:00 UTC, in {reset}.",

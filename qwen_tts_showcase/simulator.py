@@ -40,28 +40,84 @@ FAULTS = {
     "invalid_key": (401, "InvalidApiKey", "Invalid API-key provided."),
     "invalid_key_snake_case": (401, "invalid_api_key", "Invalid API-key provided."),
     "access_denied": (403, "AccessDenied", "Access denied."),
-    "access_denied_unpurchased": (403, "AccessDenied.Unpurchased", "Access to model denied. Please make sure you are eligible for using the model."),
+    "access_denied_unpurchased": (
+        403,
+        "AccessDenied.Unpurchased",
+        "Access to model denied. Please make sure you are eligible for using the model.",
+    ),
     "model_access_denied": (403, "Model.AccessDenied", "Model access denied."),
-    "free_tier_only": (403, "AllocationQuota.FreeTierOnly", "The free tier of the model has been exhausted."),
-    "arrearage": (400, "Arrearage", "Access denied, please make sure your account is in good standing."),
-    "data_inspection": (400, "DataInspectionFailed", "Input data may contain inappropriate content."),
-    "data_inspection_snake_case": (400, "data_inspection_failed", "Input or output data may contain inappropriate content."),
-    "throttling": (429, "Throttling.RateQuota", "Requests rate limit exceeded, please try again later."),
+    "free_tier_only": (
+        403,
+        "AllocationQuota.FreeTierOnly",
+        "The free tier of the model has been exhausted.",
+    ),
+    "arrearage": (
+        400,
+        "Arrearage",
+        "Access denied, please make sure your account is in good standing.",
+    ),
+    "data_inspection": (
+        400,
+        "DataInspectionFailed",
+        "Input data may contain inappropriate content.",
+    ),
+    "data_inspection_snake_case": (
+        400,
+        "data_inspection_failed",
+        "Input or output data may contain inappropriate content.",
+    ),
+    "throttling": (
+        429,
+        "Throttling.RateQuota",
+        "Requests rate limit exceeded, please try again later.",
+    ),
     "throttling_plain": (429, "Throttling", "Requests throttling triggered."),
-    "burst_rate": (429, "Throttling.BurstRate", "Request rate increased too quickly. To ensure system stability, please adjust your client logic to scale requests more smoothly over time."),
-    "quota_exceeded": (429, "Throttling.AllocationQuota", "Allocated quota exceeded, please increase your quota limit."),
+    "burst_rate": (
+        429,
+        "Throttling.BurstRate",
+        "Request rate increased too quickly. To ensure system stability, please adjust your client logic to scale requests more smoothly over time.",
+    ),
+    "quota_exceeded": (
+        429,
+        "Throttling.AllocationQuota",
+        "Allocated quota exceeded, please increase your quota limit.",
+    ),
     "insufficient_quota": (429, "insufficient_quota", "Free allocated quota exceeded."),
-    "internal_error": (500, "InternalError", "An internal error has occured, please try again later or contact service support."),
+    "internal_error": (
+        500,
+        "InternalError",
+        "An internal error has occured, please try again later or contact service support.",
+    ),
     "unavailable": (503, "ModelUnavailable", "Model is unavailable, please try again later."),
-    "overloaded": (503, "ModelServingError", "Too many requests. Your requests are being throttled due to system capacity limits. Please try again later."),
+    "overloaded": (
+        503,
+        "ModelServingError",
+        "Too many requests. Your requests are being throttled due to system capacity limits. Please try again later.",
+    ),
     "invalid_parameter": (400, "InvalidParameter", "Range of input length should be [1, 512]"),
     "model_not_exist": (400, "InvalidParameter", "Model not exist."),
-    "voice_not_supported": (400, "InvalidParameter", "Input should be 'Cherry', 'Serena', 'Ethan' or 'Chelsie': parameters.audio.voice"),
-    "invalid_body": (400, "InvalidParameter", "Required body invalid, please check the request body format."),
+    "voice_not_supported": (
+        400,
+        "InvalidParameter",
+        "Input should be 'Cherry', 'Serena', 'Ethan' or 'Chelsie': parameters.audio.voice",
+    ),
+    "invalid_body": (
+        400,
+        "InvalidParameter",
+        "Required body invalid, please check the request body format.",
+    ),
     "empty_input": (400, "BadRequest.EmptyInput", "Required input parameter missing from request."),
-    "empty_model": (400, "BadRequest.EmptyModel", 'Required parameter "model" missing from request.'),
+    "empty_model": (
+        400,
+        "BadRequest.EmptyModel",
+        'Required parameter "model" missing from request.',
+    ),
     "model_not_found": (404, "ModelNotFound", "Model can not be found."),
-    "model_not_found_snake_case": (404, "model_not_found", "The model qwen-tts-latest does not exist or you do not have access to it."),
+    "model_not_found_snake_case": (
+        404,
+        "model_not_found",
+        "The model qwen-tts-latest does not exist or you do not have access to it.",
+    ),
 }
 # Faults with a behaviour of their own (see _serve_generation and _serve_file).
 SPECIAL_FAULTS = (
@@ -294,8 +350,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._serve_file(parts.path[len("/files/") : -len(".wav")], parts.query)
         if parts.path == "/_sim/requests":
             rows = [
-                {**asdict(r), "pcm": None, "pcm_bytes": len(r.pcm)}
-                for r in self.simulator.requests
+                {**asdict(r), "pcm": None, "pcm_bytes": len(r.pcm)} for r in self.simulator.requests
             ]
             return self._send_json(200, {"requests": rows})
         self._send_json(404, {"code": "NotFound", "message": f"No route {parts.path}."})
@@ -347,8 +402,9 @@ class _Handler(BaseHTTPRequestHandler):
 
         model, inputs = rules.model_named(sim.catalogue, body["model"]), body["input"]
         style = rules.style(inputs, body.get("parameters") or {})
-        pcm = render_speech(model.id, inputs["voice"], inputs["text"],
-                            sim.profile.fixed_audio_seconds, style)
+        pcm = render_speech(
+            model.id, inputs["voice"], inputs["text"], sim.profile.fixed_audio_seconds, style
+        )
         record.pcm, record.status = pcm, 200
         if streamed:
             self._stream(record, model, inputs["text"], pcm, request_id, fault)
@@ -367,8 +423,9 @@ class _Handler(BaseHTTPRequestHandler):
         url = f"{origin}/files/{audio_id}.wav?Expires={expires_at}&OSSAccessKeyId=SIM&Signature=sim"
         return {"expires_at": expires_at, "data": "", "id": audio_id, "url": url}
 
-    def _answer_whole(self, record, model: Model, text: str, pcm: bytes, request_id: str,
-                      fault) -> None:
+    def _answer_whole(
+        self, record, model: Model, text: str, pcm: bytes, request_id: str, fault
+    ) -> None:
         profile = self.simulator.profile
         seconds = len(pcm) / (2 * SAMPLE_RATE_HZ)
         due = profile.first_chunk_delay_s + profile.realtime_factor * seconds
@@ -404,8 +461,11 @@ class _Handler(BaseHTTPRequestHandler):
             frame = {
                 "output": {
                     "finish_reason": "null",
-                    "audio": {"data": base64.b64encode(chunk).decode(), "expires_at": int(time.time()),
-                              "id": f"audio_{request_id}"},
+                    "audio": {
+                        "data": base64.b64encode(chunk).decode(),
+                        "expires_at": int(time.time()),
+                        "id": f"audio_{request_id}",
+                    },
                 },
                 "usage": rules.usage(model, text, sent_seconds, final=False),
                 "request_id": request_id,
@@ -414,8 +474,13 @@ class _Handler(BaseHTTPRequestHandler):
                 del frame["output"]
             self._write_event(number, "result", 200, frame)
             record.first_audio_sent_at = record.first_audio_sent_at or time.time()
-        if fault and fault.kind in ("cut_stream", "drop_midstream", "stall_midstream",
-                                    "data_inspection_midstream", "malformed_sse"):
+        if fault and fault.kind in (
+            "cut_stream",
+            "drop_midstream",
+            "stall_midstream",
+            "data_inspection_midstream",
+            "malformed_sse",
+        ):
             if self._stream_fault(fault, len(chunks) + 1, request_id):
                 return
         final = {
@@ -430,9 +495,11 @@ class _Handler(BaseHTTPRequestHandler):
         """Apply a mid-stream fault; True when the stream is over."""
         kind = fault.kind
         if kind == "data_inspection_midstream":
-            error = {"code": "DataInspectionFailed",
-                     "message": "Output data may contain inappropriate content.",
-                     "request_id": request_id}
+            error = {
+                "code": "DataInspectionFailed",
+                "message": "Output data may contain inappropriate content.",
+                "request_id": request_id,
+            }
             self._write_event(number, "error", 400, error)
             self._write_chunk(b"")
             return True
@@ -445,7 +512,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.simulator._sleep(fault.delay_s)
             raise _ClientGone
         if kind == "malformed_sse":
-            self._write_chunk(f"id:{number}\nevent:result\n:HTTP_STATUS/200\ndata:{{not json\n\n".encode())
+            self._write_chunk(
+                f"id:{number}\nevent:result\n:HTTP_STATUS/200\ndata:{{not json\n\n".encode()
+            )
             self._write_chunk(b"")
             return True
         return False
@@ -482,8 +551,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_json(status, {"code": code, "message": message, "request_id": request_id})
 
     def _send_oss_error(self, status: int, code: str, message: str) -> None:
-        xml = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code>'
-               f"<Message>{message}</Message></Error>").encode()
+        xml = (
+            f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code>'
+            f"<Message>{message}</Message></Error>"
+        ).encode()
         self._send_bytes(status, "application/xml", xml)
 
     def _write_chunk(self, data: bytes) -> None:
@@ -492,21 +563,29 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _write_event(self, number: int, event: str, status: int, payload: dict) -> None:
         data = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-        self._write_chunk(f"id:{number}\nevent:{event}\n:HTTP_STATUS/{status}\ndata:{data}\n\n".encode())
+        self._write_chunk(
+            f"id:{number}\nevent:{event}\n:HTTP_STATUS/{status}\ndata:{data}\n\n".encode()
+        )
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--first-chunk-delay", type=float, default=0.3, help="seconds")
-    parser.add_argument("--realtime-factor", type=float, default=0.3,
-                        help="wall seconds per second of audio")
+    parser.add_argument(
+        "--realtime-factor", type=float, default=0.3, help="wall seconds per second of audio"
+    )
     parser.add_argument("--chunk-seconds", type=float, default=0.72)
-    parser.add_argument("--fixed-audio-seconds", type=float, default=None,
-                        help="speak this long whatever the text (default: from the text)")
+    parser.add_argument(
+        "--fixed-audio-seconds",
+        type=float,
+        default=None,
+        help="speak this long whatever the text (default: from the text)",
+    )
     args = parser.parse_args(argv)
-    profile = UpstreamProfile(args.first_chunk_delay, args.realtime_factor, args.chunk_seconds,
-                              args.fixed_audio_seconds)
+    profile = UpstreamProfile(
+        args.first_chunk_delay, args.realtime_factor, args.chunk_seconds, args.fixed_audio_seconds
+    )
     simulator = DashScopeSimulator(port=args.port, profile=profile).start()
     print(f"DashScope simulator listening on {simulator.origin}. Point the app at it with:")
     print(f"  export DASHSCOPE_HTTP_BASE_URL={simulator.base_url('beijing')}")

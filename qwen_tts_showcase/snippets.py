@@ -19,43 +19,56 @@ SDK_CALLS = {
 
 
 def python_snippet(
-    text: str, voice: str, model: str, base_url: str, sdk: str = "speech_synthesizer",
+    text: str,
+    voice: str,
+    model: str,
+    base_url: str,
+    sdk: str = "speech_synthesizer",
     extra: dict[str, str] | None = None,
 ) -> str:
     """A runnable script that synthesizes `text` and saves the WAV, like the blog's example."""
     arguments = {"model": model, "text": text, "voice": voice, **(extra or {})}
-    lines = [f"    {name}={json.dumps(value, ensure_ascii=False)}," for name, value in
-             arguments.items()]
-    return "\n".join([
-        "import os",
-        "",
-        "import dashscope",
-        "import requests",
-        "",
-        f"dashscope.base_http_api_url = {json.dumps(base_url)}",
-        "",
-        f"response = {SDK_CALLS[sdk]}(",
-        f'    api_key=os.getenv("{KEY_ENV_VAR}"),',
-        *lines,
-        ")",
-        "if response.status_code != 200:",
-        '    raise RuntimeError(f"{response.code}: {response.message}")',
-        "",
-        'audio_url = response.output.audio["url"]  # a WAV, valid for 24 hours',
-        'with open("qwen-tts.wav", "wb") as file:',
-        "    file.write(requests.get(audio_url, timeout=30).content)",
-    ])
+    lines = [
+        f"    {name}={json.dumps(value, ensure_ascii=False)}," for name, value in arguments.items()
+    ]
+    return "\n".join(
+        [
+            "import os",
+            "",
+            "import dashscope",
+            "import requests",
+            "",
+            f"dashscope.base_http_api_url = {json.dumps(base_url)}",
+            "",
+            f"response = {SDK_CALLS[sdk]}(",
+            f'    api_key=os.getenv("{KEY_ENV_VAR}"),',
+            *lines,
+            ")",
+            "if response.status_code != 200:",
+            '    raise RuntimeError(f"{response.code}: {response.message}")',
+            "",
+            'audio_url = response.output.audio["url"]  # a WAV, valid for 24 hours',
+            'with open("qwen-tts.wav", "wb") as file:',
+            "    file.write(requests.get(audio_url, timeout=30).content)",
+        ]
+    )
 
 
 def curl_snippet(
-    text: str, voice: str, model: str, base_url: str, extra: dict[str, str] | None = None,
+    text: str,
+    voice: str,
+    model: str,
+    base_url: str,
+    extra: dict[str, str] | None = None,
 ) -> str:
     """A cURL call of the HTTP API; the answer's output.audio.url is the WAV."""
     body = {"model": model, "input": {"text": text, "voice": voice, **(extra or {})}}
     url = base_url.rstrip("/") + GENERATION_PATH
-    return " \\\n".join([
-        f"curl -X POST {shlex.quote(url)}",
-        f'  -H "Authorization: Bearer ${KEY_ENV_VAR}"',
-        "  -H 'Content-Type: application/json'",
-        f"  -d {shlex.quote(json.dumps(body, ensure_ascii=False))}",
-    ])
+    return " \\\n".join(
+        [
+            f"curl -X POST {shlex.quote(url)}",
+            f'  -H "Authorization: Bearer ${KEY_ENV_VAR}"',
+            "  -H 'Content-Type: application/json'",
+            f"  -d {shlex.quote(json.dumps(body, ensure_ascii=False))}",
+        ]
+    )

@@ -51,8 +51,9 @@ class SpeechResult:
         """What DashScope counted for the bill: characters (qwen3) or tokens (qwen-tts)."""
         if self.cached:
             return 0
-        return int(self.usage.get("characters" if self.billing == "characters" else "total_tokens")
-                   or 0)
+        return int(
+            self.usage.get("characters" if self.billing == "characters" else "total_tokens") or 0
+        )
 
 
 @dataclass(frozen=True)
@@ -114,8 +115,9 @@ class Speech:
         hit = self._cache.get(key) if self._use_cache else None
         if hit:
             yield hit.pcm
-            self.result = self._finish(key, hit.pcm, hit.usage, hit.request_id, started, started,
-                                       cached=True)
+            self.result = self._finish(
+                key, hit.pcm, hit.usage, hit.request_id, started, started, cached=True
+            )
             return
         connection = self._connect()
         admission = self._admit()
@@ -139,19 +141,36 @@ class Speech:
         pcm = b"".join(chunks)
         request_id = ", ".join(request_ids)
         self.result = self._finish(key, pcm, usage, request_id, started, first_audio)
-        self._cache.put(key, CachedAudio(pcm, usage, self._billing, request_id,
-                                         asdict(self.request)))
+        self._cache.put(
+            key, CachedAudio(pcm, usage, self._billing, request_id, asdict(self.request))
+        )
 
-    def _finish(self, key: str, pcm: bytes, usage: dict, request_id: str, started: float,
-                first_audio: float, cached: bool = False) -> SpeechResult:
+    def _finish(
+        self,
+        key: str,
+        pcm: bytes,
+        usage: dict,
+        request_id: str,
+        started: float,
+        first_audio: float,
+        cached: bool = False,
+    ) -> SpeechResult:
         return SpeechResult(
-            request=self.request, pcm=pcm, usage=usage, billing=self._billing,
-            request_id=request_id, first_audio_s=first_audio - started,
-            total_s=time.perf_counter() - started, cache_key=key, cached=cached,
+            request=self.request,
+            pcm=pcm,
+            usage=usage,
+            billing=self._billing,
+            request_id=request_id,
+            first_audio_s=first_audio - started,
+            total_s=time.perf_counter() - started,
+            cache_key=key,
+            cached=cached,
             parts=len(self.parts),
         )
 
-    def _joined(self, connection: Connection, usage: dict, request_ids: list[str]) -> Iterator[bytes]:
+    def _joined(
+        self, connection: Connection, usage: dict, request_ids: list[str]
+    ) -> Iterator[bytes]:
         """The parts' audio in order. A single part passes through untouched, so its samples are
         exactly DashScope's; between parts the edges fade over 10 ms around a short pause."""
         count = len(self.parts)
@@ -165,8 +184,9 @@ class Speech:
             if number < count:
                 yield PART_GAP
 
-    def _with_retries(self, part: SynthesisRequest, connection: Connection, usage: dict,
-                      request_ids: list[str]) -> Iterator[bytes]:
+    def _with_retries(
+        self, part: SynthesisRequest, connection: Connection, usage: dict, request_ids: list[str]
+    ) -> Iterator[bytes]:
         """One part's chunks; retryable failures are retried while none of its audio has played."""
         deadline = time.monotonic() + self._retry.deadline_s
         for retry in range(self._retry.max_retries + 1):
@@ -178,8 +198,12 @@ class Speech:
                     yield pcm
             except errors.DashScopeError as err:
                 delay = self._retry.delay_s(retry)
-                if (played or not err.retryable or retry == self._retry.max_retries
-                        or time.monotonic() + delay > deadline):
+                if (
+                    played
+                    or not err.retryable
+                    or retry == self._retry.max_retries
+                    or time.monotonic() + delay > deadline
+                ):
                     raise
                 self._announce_retry(err, delay, retry + 2)
                 time.sleep(delay)
@@ -189,11 +213,15 @@ class Speech:
             return
 
     def _announce_retry(self, err: errors.DashScopeError, delay: float, attempt: int) -> None:
-        en, zh = next((reason for cls, reason in _RETRY_REASONS.items() if isinstance(err, cls)),
-                      ("DashScope failed", "DashScope 出错"))
+        en, zh = next(
+            (reason for cls, reason in _RETRY_REASONS.items() if isinstance(err, cls)),
+            ("DashScope failed", "DashScope 出错"),
+        )
         total = self._retry.max_retries + 1
-        self._notice(f"{en}; retrying in {delay:.1f} s (attempt {attempt} of {total})…",
-                     f"{zh}，{delay:.1f} 秒后重试（第 {attempt}/{total} 次）…")
+        self._notice(
+            f"{en}; retrying in {delay:.1f} s (attempt {attempt} of {total})…",
+            f"{zh}，{delay:.1f} 秒后重试（第 {attempt}/{total} 次）…",
+        )
 
 
 def _faded(chunks: Iterator[bytes], fade_in: bool, fade_out: bool) -> Iterator[bytes]:

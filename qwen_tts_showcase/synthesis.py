@@ -27,9 +27,15 @@ class Synthesizer:
         self.catalogue = catalogue
         self.settings = settings
         self.cache = AudioCache(settings.cache_dir, settings.cache_max_mb * 1024 * 1024)
-        self.quota = Quota(Limits(settings.visitor_requests, settings.visitor_window_s,
-                                  settings.ip_requests, settings.ip_window_s,
-                                  settings.daily_char_budget))
+        self.quota = Quota(
+            Limits(
+                settings.visitor_requests,
+                settings.visitor_window_s,
+                settings.ip_requests,
+                settings.ip_window_s,
+                settings.daily_char_budget,
+            )
+        )
 
     def visitor(self, request: object) -> Visitor:
         """Who sent a gr.Request, as far as the quotas are concerned."""
@@ -78,7 +84,9 @@ class Synthesizer:
             raise _too_long(len(text), cap)
         for part in _pieces(text, model_info.max_input, model_info.input_unit):
             if input_size(part, model_info.input_unit) > model_info.max_input:
-                unit_en = "tokens (estimated)" if model_info.input_unit == "tokens" else "characters"
+                unit_en = (
+                    "tokens (estimated)" if model_info.input_unit == "tokens" else "characters"
+                )
                 raise InputError(
                     f"{echo(part)} cannot be split into pieces of at most "
                     f"{model_info.max_input} {unit_en}, the most {model_info.id} accepts per "
@@ -141,8 +149,9 @@ class Synthesizer:
             connect=partial(self.connection, region, user_key),
             admit=partial(self.quota.admit, visitor, len(request.text), owner_key),
             cache=self.cache,
-            retry=RetryPolicy(settings.max_retries, settings.retry_base_s,
-                              deadline_s=settings.total_timeout_s),
+            retry=RetryPolicy(
+                settings.max_retries, settings.retry_base_s, deadline_s=settings.total_timeout_s
+            ),
             streaming=streaming,
             use_cache=use_cache,
             on_notice=on_notice,
@@ -158,9 +167,15 @@ class Synthesizer:
         if hit is None:
             return None
         return SpeechResult(
-            request=SynthesisRequest(**hit.request), pcm=hit.pcm, usage=hit.usage,
-            billing=hit.billing, request_id=hit.request_id, first_audio_s=0.0, total_s=0.0,
-            cache_key=cache_key, cached=True,
+            request=SynthesisRequest(**hit.request),
+            pcm=hit.pcm,
+            usage=hit.usage,
+            billing=hit.billing,
+            request_id=hit.request_id,
+            first_audio_s=0.0,
+            total_s=0.0,
+            cache_key=cache_key,
+            cached=True,
         )
 
     @staticmethod
@@ -170,12 +185,16 @@ class Synthesizer:
         return [replace(request, text=piece) for piece in pieces]
 
 
-def key_region_hint(err: DemoError, synthesizer: Synthesizer, region: str,
-                    user_key: str) -> DemoError:
+def key_region_hint(
+    err: DemoError, synthesizer: Synthesizer, region: str, user_key: str
+) -> DemoError:
     """A refused key, explained further when the demo's own key was sent to another region."""
     settings = synthesizer.settings
-    if not isinstance(err, InvalidKeyError) or (user_key or "").strip() \
-            or region == settings.default_region:
+    if (
+        not isinstance(err, InvalidKeyError)
+        or (user_key or "").strip()
+        or region == settings.default_region
+    ):
         return err
     home, here = (synthesizer.catalogue.region(r) for r in (settings.default_region, region))
     return InvalidKeyError(
@@ -207,7 +226,7 @@ def _own_key(user_key: str | None) -> str:
     key = (user_key or "").strip()
     if key and (len(key) > MAX_KEY_CHARS or not set(key) <= _KEY_CHARACTERS):
         raise InputError(
-            "That does not look like a DashScope API key: keys start with \"sk-\" and contain only "
+            'That does not look like a DashScope API key: keys start with "sk-" and contain only '
             "letters, digits and dashes. Copy it again from the Model Studio console, or clear "
             "the field to use the demo's own key.",
             "这看起来不是 DashScope API Key：Key 以“sk-”开头，只包含字母、数字和短横线。请从百炼控制台"

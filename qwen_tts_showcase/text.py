@@ -21,8 +21,7 @@ def clean_text(text: str) -> str:
     """NFC-normalised text without control or invisible characters, line breaks unified, trimmed."""
     text = _LINE_BREAKS.sub("\n", unicodedata.normalize("NFC", text))
     text = "".join(
-        ch for ch in text
-        if ch in "\n\t" or unicodedata.category(ch) not in _INVISIBLE_CATEGORIES
+        ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in _INVISIBLE_CATEGORIES
     )
     return text.strip()
 
@@ -46,7 +45,6 @@ def billed_characters(text: str) -> int:
 def input_size(text: str, unit: str) -> int:
     """The size of text in the unit a model's limit counts ("tokens" or "characters")."""
     return estimated_tokens(text) if unit == "tokens" else len(text)
-
 
 
 # Where a long text may be cut, best first: after a sentence, after a clause, at a space, and
@@ -74,8 +72,11 @@ def _split(text: str, max_size: int, unit: str, level: int) -> list[str]:
     if input_size(text, unit) <= max_size or level == len(_CUTS):
         return [text]
     pieces = [piece for piece in _CUTS[level].split(text) if piece]
-    return _pack([part for piece in pieces for part in _split(piece, max_size, unit, level + 1)],
-                 max_size, unit)
+    return _pack(
+        [part for piece in pieces for part in _split(piece, max_size, unit, level + 1)],
+        max_size,
+        unit,
+    )
 
 
 def _pack(pieces: list[str], max_size: int, unit: str) -> list[str]:

@@ -36,8 +36,21 @@ tempfile.tempdir = None  # re-read TMPDIR
 
 def decode_mp3(data: bytes) -> bytes:
     """The PCM an MP3 decodes to, at the API's rate, with the same ffmpeg the app uses."""
-    command = [ensure_ffmpeg(), "-hide_banner", "-loglevel", "error", "-i", "pipe:0",
-               "-f", "s16le", "-ar", str(SAMPLE_RATE_HZ), "-ac", "1", "pipe:1"]
+    command = [
+        ensure_ffmpeg(),
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-i",
+        "pipe:0",
+        "-f",
+        "s16le",
+        "-ar",
+        str(SAMPLE_RATE_HZ),
+        "-ac",
+        "1",
+        "pipe:1",
+    ]
     return subprocess.run(command, input=data, capture_output=True, check=True).stdout
 
 
@@ -62,8 +75,12 @@ def free_port() -> int:
 @pytest.fixture(autouse=True)
 def no_real_key(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test may use a real key or reach the real DashScope."""
-    for name in ("DASHSCOPE_API_KEY", "DASHSCOPE_HTTP_BASE_URL", "DASHSCOPE_INTL_HTTP_BASE_URL",
-                 "DASHSCOPE_REGION"):
+    for name in (
+        "DASHSCOPE_API_KEY",
+        "DASHSCOPE_HTTP_BASE_URL",
+        "DASHSCOPE_INTL_HTTP_BASE_URL",
+        "DASHSCOPE_REGION",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -86,7 +103,9 @@ def simulator(simulator_server: DashScopeSimulator) -> Iterator[DashScopeSimulat
     simulator_server.check_handler_errors()
 
 
-def simulator_settings(simulator: DashScopeSimulator, catalogue: Catalogue, **overrides) -> Settings:
+def simulator_settings(
+    simulator: DashScopeSimulator, catalogue: Catalogue, **overrides
+) -> Settings:
     """Settings that send both regions to the simulator, with the Beijing key by default."""
     env = {
         "DASHSCOPE_API_KEY": BEIJING_KEY,
@@ -108,12 +127,22 @@ def simulator_settings(simulator: DashScopeSimulator, catalogue: Catalogue, **ov
     return Settings.from_env(catalogue, env)
 
 
-def submit_generate(client: Client, text: str, *, model: str = "qwen-tts-latest",
-                    voice: str = "Cherry", language: str = "Auto", instructions: str = "",
-                    region: str = "beijing", api_key: str = "", streaming: bool = True) -> Job:
+def submit_generate(
+    client: Client,
+    text: str,
+    *,
+    model: str = "qwen-tts-latest",
+    voice: str = "Cherry",
+    language: str = "Auto",
+    instructions: str = "",
+    region: str = "beijing",
+    api_key: str = "",
+    streaming: bool = True,
+) -> Job:
     """Submit the page's Generate event with the eight inputs the page sends."""
-    return client.submit(text, model, voice, language, instructions, region, api_key, streaming,
-                         api_name="/generate")
+    return client.submit(
+        text, model, voice, language, instructions, region, api_key, streaming, api_name="/generate"
+    )
 
 
 @pytest.fixture
@@ -133,8 +162,11 @@ def launch_app(simulator_server: DashScopeSimulator, catalogue: Catalogue):
         settings = simulator_settings(simulator_server, catalogue, **overrides)
         demo = build_demo(settings, catalogue)
         _, url, _ = demo.launch(
-            server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True,
-            quiet=True, **launch_options(settings),
+            server_name="127.0.0.1",
+            server_port=free_port(),
+            prevent_thread_lock=True,
+            quiet=True,
+            **launch_options(settings),
         )
         demos.append(demo)
         return Client(url, verbose=False), url

@@ -21,19 +21,40 @@ from .conftest import BEIJING_KEY, RETRIES, SINGAPORE_KEY, submit_generate
 TEXT = "今儿个天儿不错，咱们出去遛遛弯儿吧。Nice weather today!"
 
 
-def generate(client, text=TEXT, model="qwen-tts-latest", voice="Dylan", region="beijing",
-             api_key="", streaming=True, language="Auto", instructions="") -> tuple[list, tuple]:
+def generate(
+    client,
+    text=TEXT,
+    model="qwen-tts-latest",
+    voice="Dylan",
+    region="beijing",
+    api_key="",
+    streaming=True,
+    language="Auto",
+    instructions="",
+) -> tuple[list, tuple]:
     """Run the page's Generate event; the outputs seen while streaming, and the last ones."""
-    job = submit_generate(client, text, model=model, voice=voice, language=language,
-                          instructions=instructions, region=region, api_key=api_key,
-                          streaming=streaming)
+    job = submit_generate(
+        client,
+        text,
+        model=model,
+        voice=voice,
+        language=language,
+        instructions=instructions,
+        region=region,
+        api_key=api_key,
+        streaming=streaming,
+    )
     seen = list(job)
     return seen, job.result()
 
 
 def assert_wav_is(path: str, pcm: bytes) -> None:
     with wave.open(path, "rb") as reader:
-        assert (reader.getframerate(), reader.getnchannels(), reader.getsampwidth()) == (24_000, 1, 2)
+        assert (reader.getframerate(), reader.getnchannels(), reader.getsampwidth()) == (
+            24_000,
+            1,
+            2,
+        )
         assert reader.readframes(reader.getnframes()) == pcm
 
 
@@ -43,8 +64,9 @@ def every_voice_of_every_model():
 
 
 @pytest.mark.parametrize(("model", "voice"), every_voice_of_every_model())
-def test_synthesize_returns_the_exact_audio_for_every_voice_of_every_model(app, simulator, model,
-                                                                           voice):
+def test_synthesize_returns_the_exact_audio_for_every_voice_of_every_model(
+    app, simulator, model, voice
+):
     client, _ = app
     path = client.predict(TEXT, voice, model, api_name="/synthesize")
     (sent,) = simulator.generation_requests()
@@ -68,7 +90,9 @@ def every_model_with_the_first_pages_voices():
 @pytest.mark.parametrize(("model", "voice"), every_model_with_the_first_pages_voices())
 def test_generate_plays_then_keeps_the_complete_recording(app, simulator, model, voice, streaming):
     client, _ = app
-    seen, (live, complete, readout) = generate(client, model=model, voice=voice, streaming=streaming)
+    seen, (live, complete, readout) = generate(
+        client, model=model, voice=voice, streaming=streaming
+    )
     (sent,) = simulator.generation_requests()
     assert sent.streamed is streaming
     seconds = len(sent.pcm) / 48_000
@@ -132,8 +156,13 @@ NON_STREAMING_FAULTS = [  # through /generate with streaming off: the answer is 
     ("missing_output", EVERY_ATTEMPT, "could not read"),
     ("hang", 1, "stopped answering"),
 ]
-MID_STREAM_FAULTS = ["data_inspection_midstream", "cut_stream", "drop_midstream", "stall_midstream",
-                     "malformed_sse"]
+MID_STREAM_FAULTS = [
+    "data_inspection_midstream",
+    "cut_stream",
+    "drop_midstream",
+    "stall_midstream",
+    "malformed_sse",
+]
 WITHIN_THE_TIMEOUTS_S = 15  # read timeout 2 s, download timeout 2 s, quick retries
 
 
@@ -201,9 +230,11 @@ def test_text_over_the_overall_cap_is_refused_with_the_cap_stated(app, simulator
 
 @pytest.mark.parametrize(
     ("voice", "model", "words"),
-    [("Rocky", "qwen-tts-latest", "Choose one of: Cherry, Serena"),
-     ("Dylan", "qwen-tts", "not available for qwen-tts"),
-     ("Cherry", "gpt-4o-tts", "Unknown model")],
+    [
+        ("Rocky", "qwen-tts-latest", "Choose one of: Cherry, Serena"),
+        ("Dylan", "qwen-tts", "not available for qwen-tts"),
+        ("Cherry", "gpt-4o-tts", "Unknown model"),
+    ],
 )
 def test_unknown_voices_and_models_sent_to_the_api_are_refused_with_the_choices(
     app, simulator, voice, model, words
@@ -236,11 +267,13 @@ def test_a_model_the_region_lacks_is_refused_before_any_call(app, simulator):
 
 # --- The qwen3 options: language and instructions ------------------------------------------------
 
+
 @pytest.mark.parametrize("language", ["Chinese", "English", "Japanese"])
 def test_a_qwen3_model_is_sent_the_language_chosen(app, simulator, language):
     client, _ = app
-    _, (_, complete, _) = generate(client, model="qwen3-tts-flash", voice="Dylan",
-                                   language=language)
+    _, (_, complete, _) = generate(
+        client, model="qwen3-tts-flash", voice="Dylan", language=language
+    )
     (sent,) = simulator.generation_requests()
     assert sent.body["input"] == {"text": TEXT, "voice": "Dylan", "language_type": language}
     assert_wav_is(complete, sent.pcm)
@@ -256,8 +289,13 @@ def test_auto_sends_no_language_at_all(app, simulator):
 
 def test_an_instruct_model_is_sent_the_instructions_cleaned(app, simulator):
     client, _ = app
-    generate(client, model="qwen3-tts-instruct-flash", voice="Cherry", language="English",
-             instructions="  Whisper\u200b softly.\r\n Keep it low. ")
+    generate(
+        client,
+        model="qwen3-tts-instruct-flash",
+        voice="Cherry",
+        language="English",
+        instructions="  Whisper\u200b softly.\r\n Keep it low. ",
+    )
     (sent,) = simulator.generation_requests()
     assert sent.body["input"]["language_type"] == "English"
     assert sent.body["parameters"] == {"instructions": "Whisper softly.\n Keep it low."}
@@ -266,10 +304,12 @@ def test_an_instruct_model_is_sent_the_instructions_cleaned(app, simulator):
 def test_options_the_chosen_model_does_not_show_are_never_sent(app, simulator):
     """The page hides them and keeps their values; it sends only what is shown."""
     client, _ = app
-    generate(client, model="qwen-tts-latest", voice="Dylan", language="English",
-             instructions="Whisper.")
-    generate(client, model="qwen3-tts-flash", voice="Dylan", language="Chinese",
-             instructions="Whisper.")
+    generate(
+        client, model="qwen-tts-latest", voice="Dylan", language="English", instructions="Whisper."
+    )
+    generate(
+        client, model="qwen3-tts-flash", voice="Dylan", language="Chinese", instructions="Whisper."
+    )
     old, flash = simulator.generation_requests()
     assert old.body["input"] == {"text": TEXT, "voice": "Dylan"} and old.body["parameters"] == {}
     assert flash.body["input"]["language_type"] == "Chinese" and flash.body["parameters"] == {}
@@ -278,8 +318,12 @@ def test_options_the_chosen_model_does_not_show_are_never_sent(app, simulator):
 def test_instructions_over_the_limit_are_refused_before_any_call(app, simulator):
     client, _ = app
     with pytest.raises(AppError, match="accepts at most 1600"):
-        generate(client, model="qwen3-tts-instruct-flash", voice="Cherry",
-                 instructions="慢慢地说。" * 400)
+        generate(
+            client,
+            model="qwen3-tts-instruct-flash",
+            voice="Cherry",
+            instructions="慢慢地说。" * 400,
+        )
     assert simulator.generation_requests() == []
 
 
@@ -292,20 +336,25 @@ def test_a_language_the_page_does_not_offer_is_refused_before_any_call(app, simu
 
 # --- Regions --------------------------------------------------------------------------------------
 
+
 def test_the_demos_key_sent_to_the_other_region_explains_where_it_belongs(app, simulator):
     client, _ = app
     with pytest.raises(AppError) as caught:
         generate(client, model="qwen3-tts-flash", voice="Cherry", region="singapore")
     message = str(caught.value)
     assert "region where they were created" in message
-    assert "This demo's own key belongs to Beijing" in message and "本演示自带的 Key 属于北京" in message
+    assert (
+        "This demo's own key belongs to Beijing" in message
+        and "本演示自带的 Key 属于北京" in message
+    )
     assert simulator.generation_requests()[0].region == "singapore"
 
 
 def test_a_singapore_key_speaks_in_singapore(app, simulator):
     client, _ = app
-    _, (_, complete, _) = generate(client, model="qwen3-tts-flash", voice="Cherry",
-                                   region="singapore", api_key=SINGAPORE_KEY)
+    _, (_, complete, _) = generate(
+        client, model="qwen3-tts-flash", voice="Cherry", region="singapore", api_key=SINGAPORE_KEY
+    )
     (sent,) = simulator.generation_requests()
     assert sent.region == "singapore" and sent.headers["authorization"] == f"Bearer {SINGAPORE_KEY}"
     assert_wav_is(complete, sent.pcm)
@@ -349,8 +398,7 @@ def test_the_visitor_sees_that_a_transient_failure_is_retried(app, simulator):
     job = submit_generate(client, TEXT, voice="Dylan")
 
     async def logs() -> list[str]:
-        return [update.log[0] async for update in job
-                if getattr(update, "log", None)]
+        return [update.log[0] async for update in job if getattr(update, "log", None)]
 
     messages = asyncio.run(logs())
     assert any("retrying in" in message and "限流" in message for message in messages)
@@ -371,8 +419,9 @@ def test_long_text_is_spoken_in_parts_with_progress(app, simulator):
 
 @pytest.fixture(scope="module")
 def cached_app(launch_app, tmp_path_factory):
-    return launch_app(SHOWCASE_CACHE_MAX_MB="50",
-                      SHOWCASE_CACHE_DIR=str(tmp_path_factory.mktemp("cache")))
+    return launch_app(
+        SHOWCASE_CACHE_MAX_MB="50", SHOWCASE_CACHE_DIR=str(tmp_path_factory.mktemp("cache"))
+    )
 
 
 def test_a_repeated_generation_is_served_from_the_cache_and_marked(cached_app, simulator):

@@ -42,17 +42,24 @@ Too,many,fields,here,for,this,header
 
 def run(synthesizer, tmp_path, rows, **kwargs):
     calls = []
-    result = run_batch(rows, synthesizer, tmp_path, kwargs.pop("region", "beijing"),
-                       progress=lambda done, total, outcome: calls.append((done, total, outcome)),
-                       visitor=Visitor("session", "198.51.100.1"), **kwargs)
+    result = run_batch(
+        rows,
+        synthesizer,
+        tmp_path,
+        kwargs.pop("region", "beijing"),
+        progress=lambda done, total, outcome: calls.append((done, total, outcome)),
+        visitor=Visitor("session", "198.51.100.1"),
+        **kwargs,
+    )
     return result, calls
 
 
 def zipped(result) -> tuple[dict[str, bytes], pd.DataFrame]:
     with zipfile.ZipFile(result.zip_path) as archive:
         files = {name: archive.read(name) for name in archive.namelist()}
-    manifest = pd.read_csv(io.BytesIO(files.pop(MANIFEST_NAME)), encoding="utf-8-sig",
-                           keep_default_na=False)
+    manifest = pd.read_csv(
+        io.BytesIO(files.pop(MANIFEST_NAME)), encoding="utf-8-sig", keep_default_na=False
+    )
     return files, manifest
 
 
@@ -75,12 +82,16 @@ def test_a_csv_saved_by_a_chinese_excel_in_gbk_is_read():
 
 @pytest.mark.parametrize(
     ("data", "words"),
-    [(b"", "empty"), (b" \n\n", "empty"), (b"text,voice\n", "no rows"),
-     (b"words,speaker\nhi,Cherry\n", "Found: words, speaker"),
-     (b"text\nhi\n", "text and voice"),
-     (b"text,voice\n" + b"hi,Cherry\n" * (MAX_BATCH_ROWS + 1), f"at most {MAX_BATCH_ROWS}"),
-     (b"\xff\xfe\xff text", "Save the spreadsheet as CSV"),
-     (b"x" * (MAX_CSV_BYTES + 1), "larger than")],
+    [
+        (b"", "empty"),
+        (b" \n\n", "empty"),
+        (b"text,voice\n", "no rows"),
+        (b"words,speaker\nhi,Cherry\n", "Found: words, speaker"),
+        (b"text\nhi\n", "text and voice"),
+        (b"text,voice\n" + b"hi,Cherry\n" * (MAX_BATCH_ROWS + 1), f"at most {MAX_BATCH_ROWS}"),
+        (b"\xff\xfe\xff text", "Save the spreadsheet as CSV"),
+        (b"x" * (MAX_CSV_BYTES + 1), "larger than"),
+    ],
 )
 def test_a_file_that_cannot_be_a_batch_is_refused_with_what_to_do(data, words):
     with pytest.raises(errors.InputError, match=words) as caught:
@@ -101,7 +112,8 @@ def test_a_table_edited_on_the_page_is_read_exactly_as_its_csv_would_be():
     assert list(table.columns) == ["text", "voice", "model", "language", "instructions"]
     again = read_batch_table(table)
     assert [(r.text, r.voice, r.model, r.language) for r in again] == [
-        (r.text, r.voice, r.model, r.language) for r in rows]
+        (r.text, r.voice, r.model, r.language) for r in rows
+    ]
     assert [r.row for r in again] == [2, 3, 4, 5], "numbered as the table's own CSV"
     edited = table.copy()
     edited.loc[len(edited)] = [float("nan")] * 5  # a row added and left empty
@@ -122,22 +134,30 @@ def test_each_row_is_synthesized_or_reported_and_the_zip_holds_exactly_the_audio
 ):
     rows = read_batch_csv(
         "text,voice,model,language,instructions\n"
-        "先来一句普通话。,Cherry,,,\n"                                     # 2: ok, default model
-        ",Cherry,qwen3-tts-flash,,\n"                                        # 3: empty text
-        "Who am I?,Nobody,qwen3-tts-flash,,\n"                               # 4: unknown voice
-        "Vivian is newer.,Vivian,qwen3-tts-flash-2025-09-18,,\n"             # 5: not in snapshot
-        "Hello there.,Cherry,qwen-tts-latest,English,\n"                     # 6: no language
+        "先来一句普通话。,Cherry,,,\n"  # 2: ok, default model
+        ",Cherry,qwen3-tts-flash,,\n"  # 3: empty text
+        "Who am I?,Nobody,qwen3-tts-flash,,\n"  # 4: unknown voice
+        "Vivian is newer.,Vivian,qwen3-tts-flash-2025-09-18,,\n"  # 5: not in snapshot
+        "Hello there.,Cherry,qwen-tts-latest,English,\n"  # 6: no language
         "Once upon a time.,Eldric Sage,qwen3-tts-instruct-flash,English,Speak slowly.\n"  # 7
-        "靓仔，饮茶未呀？,Rocky,qwen3-tts-flash,Chinese,\n"                   # 8: ok
-        "Whisper.,Cherry,qwen3-tts-flash,,Whisper this.\n"                   # 9: no instructions
-        "a,b,c,d,e,f\n"                                                      # 10: malformed
-        .encode()
+        "靓仔，饮茶未呀？,Rocky,qwen3-tts-flash,Chinese,\n"  # 8: ok
+        "Whisper.,Cherry,qwen3-tts-flash,,Whisper this.\n"  # 9: no instructions
+        "a,b,c,d,e,f\n".encode()  # 10: malformed
     )
     result, calls = run(synthesizer, tmp_path, rows)
 
     statuses = {o.row: o.status for o in result.outcomes}
-    assert statuses == {2: "ok", 3: "failed", 4: "failed", 5: "failed", 6: "failed", 7: "ok",
-                        8: "ok", 9: "failed", 10: "failed"}
+    assert statuses == {
+        2: "ok",
+        3: "failed",
+        4: "failed",
+        5: "failed",
+        6: "failed",
+        7: "ok",
+        8: "ok",
+        9: "failed",
+        10: "failed",
+    }
     errors_by_row = {o.row: o.error for o in result.outcomes}
     assert "no text to speak" in errors_by_row[3]
     assert "Voice 'Nobody' is not available" in errors_by_row[4]
@@ -154,9 +174,12 @@ def test_each_row_is_synthesized_or_reported_and_the_zip_holds_exactly_the_audio
     assert sent[1].body["parameters"] == {"instructions": "Speak slowly."}
     files, manifest = zipped(result)
     ok = [o for o in result.outcomes if o.status == "ok"]
-    assert list(files) == [o.file for o in ok] == [
-        "0002_Cherry.wav", "0007_Eldric-Sage.wav", "0008_Rocky.wav"]
-    for outcome, request in zip(ok, sent):
+    assert (
+        list(files)
+        == [o.file for o in ok]
+        == ["0002_Cherry.wav", "0007_Eldric-Sage.wav", "0008_Rocky.wav"]
+    )
+    for outcome, request in zip(ok, sent, strict=True):
         assert wav_to_pcm(files[outcome.file]) == request.pcm
         assert outcome.audio_s == pytest.approx(len(request.pcm) / 48_000, abs=1e-3)
         assert outcome.request_id and outcome.error == ""
@@ -165,8 +188,10 @@ def test_each_row_is_synthesized_or_reported_and_the_zip_holds_exactly_the_audio
     assert manifest["status"].tolist() == [statuses[r] for r in manifest["row"]]
     assert manifest.to_dict("records") == result.manifest.to_dict("records")
     rocky = manifest[manifest["row"] == 8].iloc[0]
-    assert (rocky["billing_unit"], rocky["billed"]) == ("characters",
-                                                        billed_characters("靓仔，饮茶未呀？"))
+    assert (rocky["billing_unit"], rocky["billed"]) == (
+        "characters",
+        billed_characters("靓仔，饮茶未呀？"),
+    )
     cherry = manifest[manifest["row"] == 2].iloc[0]
     assert cherry["model"] == "qwen-tts-latest" and cherry["billing_unit"] == "tokens"
     assert cherry["billed"] >= 50
@@ -175,19 +200,23 @@ def test_each_row_is_synthesized_or_reported_and_the_zip_holds_exactly_the_audio
 
 @pytest.mark.parametrize(
     ("fault", "times", "words"),
-    [("internal_error", RETRIES + 1, "internal error"),
-     ("throttling", RETRIES + 1, "Wait a minute"),
-     ("bad_gateway_html", RETRIES + 1, "unreadable error"),
-     ("data_inspection", 1, "content safety"),
-     ("cut_stream", 1, "ended before it was complete")],
+    [
+        ("internal_error", RETRIES + 1, "internal error"),
+        ("throttling", RETRIES + 1, "Wait a minute"),
+        ("bad_gateway_html", RETRIES + 1, "unreadable error"),
+        ("data_inspection", 1, "content safety"),
+        ("cut_stream", 1, "ended before it was complete"),
+    ],
 )
 def test_a_row_that_dashscope_fails_is_reported_and_the_batch_goes_on(
     synthesizer, simulator, tmp_path, fault, times, words
 ):
     simulator.enqueue_fault(fault, times=times, after_chunks=1)  # every try of the first row
-    rows = [BatchRow(2, "第一行。", "Kiki", "qwen3-tts-flash"),
-            BatchRow(3, "第二行。", "Kiki", "qwen3-tts-flash"),
-            BatchRow(4, "第三行。", "Peter", "qwen3-tts-flash")]
+    rows = [
+        BatchRow(2, "第一行。", "Kiki", "qwen3-tts-flash"),
+        BatchRow(3, "第二行。", "Kiki", "qwen3-tts-flash"),
+        BatchRow(4, "第三行。", "Peter", "qwen3-tts-flash"),
+    ]
     result, calls = run(synthesizer, tmp_path, rows)
     first, *rest = result.outcomes
     assert first.status == "failed" and words in first.error and first.file == ""
@@ -206,23 +235,28 @@ def test_a_row_that_fails_once_is_retried_and_succeeds(synthesizer, simulator, t
     assert [r.status for r in simulator.generation_requests()] == [429, 200]
 
 
-def test_a_row_already_made_is_served_from_the_cache_and_billed_nothing(simulator, catalogue,
-                                                                        tmp_path):
-    cached = Synthesizer(catalogue, simulator_settings(simulator, catalogue,
-                                                       SHOWCASE_CACHE_MAX_MB="50",
-                                                       SHOWCASE_CACHE_DIR=str(tmp_path / "c")))
+def test_a_row_already_made_is_served_from_the_cache_and_billed_nothing(
+    simulator, catalogue, tmp_path
+):
+    cached = Synthesizer(
+        catalogue,
+        simulator_settings(
+            simulator, catalogue, SHOWCASE_CACHE_MAX_MB="50", SHOWCASE_CACHE_DIR=str(tmp_path / "c")
+        ),
+    )
     rows = [BatchRow(number, "你好。", "Cherry", "qwen3-tts-flash") for number in (2, 3)]
     result, _ = run(cached, tmp_path / "out", rows)
     assert [(o.status, o.cached, o.billed) for o in result.outcomes] == [
-        ("ok", False, billed_characters("你好。")), ("ok", True, 0)]
+        ("ok", False, billed_characters("你好。")),
+        ("ok", True, 0),
+    ]
     files, manifest = zipped(result)
     assert files["0002_Cherry.wav"] == files["0003_Cherry.wav"]
     assert len(simulator.generation_requests()) == 1
     assert manifest["cached"].tolist() == [False, True]
 
 
-def test_once_the_key_is_refused_the_remaining_rows_are_not_sent(synthesizer, simulator,
-                                                                 tmp_path):
+def test_once_the_key_is_refused_the_remaining_rows_are_not_sent(synthesizer, simulator, tmp_path):
     rows = [BatchRow(n, f"第{n}行。", "Cherry", "qwen3-tts-flash") for n in range(2, 6)]
     result, _ = run(synthesizer, tmp_path, rows, api_key=SINGAPORE_KEY)  # a key of the other region
     assert [o.status for o in result.outcomes] == ["failed", "skipped", "skipped", "skipped"]
@@ -234,7 +268,8 @@ def test_once_the_key_is_refused_the_remaining_rows_are_not_sent(synthesizer, si
 
 
 def test_the_demos_own_key_sent_to_the_other_region_is_explained_in_the_manifest(
-        synthesizer, simulator, tmp_path):
+    synthesizer, simulator, tmp_path
+):
     rows = [BatchRow(2, "你好。", "Cherry", "qwen3-tts-flash")]
     result, _ = run(synthesizer, tmp_path, rows, region="singapore")  # the Beijing key of the demo
     (outcome,) = result.outcomes
@@ -243,8 +278,10 @@ def test_the_demos_own_key_sent_to_the_other_region_is_explained_in_the_manifest
 
 
 def test_a_singapore_batch_refuses_the_models_singapore_lacks(synthesizer, simulator, tmp_path):
-    rows = [BatchRow(2, "你好。", "Cherry", "qwen-tts-latest"),
-            BatchRow(3, "你好。", "Cherry", "qwen3-tts-flash")]
+    rows = [
+        BatchRow(2, "你好。", "Cherry", "qwen-tts-latest"),
+        BatchRow(3, "你好。", "Cherry", "qwen3-tts-flash"),
+    ]
     result, _ = run(synthesizer, tmp_path, rows, region="singapore", api_key=SINGAPORE_KEY)
     assert [o.status for o in result.outcomes] == ["failed", "ok"]
     assert "not offered in the Singapore" in result.outcomes[0].error
@@ -254,8 +291,9 @@ def test_a_singapore_batch_refuses_the_models_singapore_lacks(synthesizer, simul
 def test_without_any_key_the_batch_is_refused_before_any_row(simulator, catalogue, tmp_path):
     keyless = Synthesizer(catalogue, simulator_settings(simulator, catalogue, DASHSCOPE_API_KEY=""))
     with pytest.raises(errors.MissingKeyError):
-        run_batch([BatchRow(2, "你好。", "Cherry")], keyless, tmp_path, "beijing",
-                  visitor=Visitor())
+        run_batch(
+            [BatchRow(2, "你好。", "Cherry")], keyless, tmp_path, "beijing", visitor=Visitor()
+        )
     assert simulator.generation_requests() == [] and list(tmp_path.iterdir()) == []
 
 

@@ -15,8 +15,12 @@ DIALECTS = ("Dylan", "Jada", "Sunny")
 
 @pytest.mark.parametrize(
     ("model", "voices"),
-    [("qwen-tts-latest", LEGACY + DIALECTS), ("qwen-tts-2025-05-22", LEGACY + DIALECTS),
-     ("qwen-tts", LEGACY), ("qwen-tts-2025-04-10", LEGACY)],
+    [
+        ("qwen-tts-latest", LEGACY + DIALECTS),
+        ("qwen-tts-2025-05-22", LEGACY + DIALECTS),
+        ("qwen-tts", LEGACY),
+        ("qwen-tts-2025-04-10", LEGACY),
+    ],
 )
 def test_each_qwen_tts_model_has_its_exact_voice_set(model, voices):
     assert set(load_catalogue().model(model).voices) == set(voices)
@@ -29,8 +33,12 @@ def test_the_default_is_qwen_tts_latest_with_cherry():
 
 @pytest.mark.parametrize(
     ("voice", "label"),
-    [("Dylan", "Dylan · 北京话 Beijing"), ("Jada", "Jada · 上海话 Shanghainese"),
-     ("Sunny", "Sunny · 四川话 Sichuanese"), ("Cherry", "Cherry · 普通话 Mandarin")],
+    [
+        ("Dylan", "Dylan · 北京话 Beijing"),
+        ("Jada", "Jada · 上海话 Shanghainese"),
+        ("Sunny", "Sunny · 四川话 Sichuanese"),
+        ("Cherry", "Cherry · 普通话 Mandarin"),
+    ],
 )
 def test_voice_labels_show_the_dialect(voice, label):
     assert load_catalogue().voices[voice].label == label
@@ -43,13 +51,19 @@ def test_the_gallery_holds_the_blogs_14_samples():
     bilingual = [s for s in samples if s.group == "bilingual"]
     assert sorted(s.voice for s in dialect) == sorted(DIALECTS * 2)
     assert sorted((s.voice, s.language) for s in bilingual) == sorted(
-        (v, lang) for v in LEGACY for lang in ("zh", "en"))
-    assert all(s.official_audio.startswith("https://qianwen-res.oss-cn-beijing.aliyuncs.com/Qwen-TTS/sample/")
-               for s in samples)
+        (v, lang) for v in LEGACY for lang in ("zh", "en")
+    )
+    assert all(
+        s.official_audio.startswith(
+            "https://qianwen-res.oss-cn-beijing.aliyuncs.com/Qwen-TTS/sample/"
+        )
+        for s in samples
+    )
     assert len({s.id for s in samples}) == 14
     assert samples[0].text.startswith("我们家那边后面有一个后山")
     assert next(s for s in samples if s.id == "cherry-en").text == (
-        "Take a look at http://www.granite.ab.ca/access/email.")
+        "Take a look at http://www.granite.ab.ca/access/email."
+    )
 
 
 def test_unknown_names_are_refused_with_the_valid_choices():

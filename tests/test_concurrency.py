@@ -22,8 +22,9 @@ def most_at_once(requests) -> int:
 
 
 def synthesize(client: Client, number: int) -> Future:
-    return client.submit(f"Visitor number {number} says hello.", "Cherry", "qwen-tts-latest",
-                         api_name="/synthesize")
+    return client.submit(
+        f"Visitor number {number} says hello.", "Cherry", "qwen-tts-latest", api_name="/synthesize"
+    )
 
 
 def test_more_visitors_than_gradios_default_threads_all_run_at_once(launch_app, simulator):
@@ -44,8 +45,9 @@ def test_more_visitors_than_gradios_default_threads_all_run_at_once(launch_app, 
 def test_beyond_the_limit_visitors_queue_and_beyond_the_queue_they_are_told_to_retry(
     launch_app, simulator
 ):
-    client, _ = launch_app(SHOWCASE_CONCURRENCY_LIMIT="2", SHOWCASE_QUEUE_SIZE="1",
-                           SHOWCASE_READ_TIMEOUT_S="30")
+    client, _ = launch_app(
+        SHOWCASE_CONCURRENCY_LIMIT="2", SHOWCASE_QUEUE_SIZE="1", SHOWCASE_READ_TIMEOUT_S="30"
+    )
     # Long enough that the two running syntheses are still running while a slow machine queues
     # and refuses the next two.
     simulator.profile = UpstreamProfile(first_chunk_delay_s=4.0)
@@ -54,8 +56,11 @@ def test_beyond_the_limit_visitors_queue_and_beyond_the_queue_they_are_told_to_r
         # One at a time: Gradio counts only waiting jobs against the queue size, and a job joined
         # while the one before still waits to be picked up would find the queue full.
         running.append(synthesize(client, number))
-        wait_until(lambda: len(simulator.generation_requests()) == len(running),
-                   f"synthesis {number} to start", running)
+        wait_until(
+            lambda: len(simulator.generation_requests()) == len(running),
+            f"synthesis {number} to start",
+            running,
+        )
     waiting = synthesize(client, 2)
     wait_until(lambda: waiting.status().code == Status.IN_QUEUE, "the third visitor to queue")
     refused = synthesize(client, 3)

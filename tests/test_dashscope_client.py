@@ -14,7 +14,9 @@ from qwen_tts_showcase.dashscope_client import (
     error_for_response,
 )
 
-REQUEST = SynthesisRequest(text="今儿个天儿不错，咱们出去遛遛弯儿吧。", voice="Dylan", model="qwen-tts-latest")
+REQUEST = SynthesisRequest(
+    text="今儿个天儿不错，咱们出去遛遛弯儿吧。", voice="Dylan", model="qwen-tts-latest"
+)
 KEY = "sk-sim-beijing"
 
 
@@ -35,8 +37,11 @@ def test_the_audio_is_exactly_the_pcm_the_service_sent(simulator, streaming):
     assert stream.request_id and stream.audio_url.startswith(simulator.origin)
     assert stream.usage["output_tokens_details"]["audio_tokens"] >= 50
     assert sent.streamed is streaming
-    assert sent.body == {"model": "qwen-tts-latest", "parameters": {},
-                         "input": {"text": REQUEST.text, "voice": "Dylan"}}
+    assert sent.body == {
+        "model": "qwen-tts-latest",
+        "parameters": {},
+        "input": {"text": REQUEST.text, "voice": "Dylan"},
+    }
     assert sent.headers["authorization"] == f"Bearer {KEY}"
 
 
@@ -66,8 +71,9 @@ FAULTS = [
 
 
 @pytest.mark.parametrize(("fault", "times", "error", "words"), FAULTS)
-def test_each_failure_becomes_a_typed_error_with_a_human_message(simulator, fault, times, error,
-                                                                 words):
+def test_each_failure_becomes_a_typed_error_with_a_human_message(
+    simulator, fault, times, error, words
+):
     simulator.enqueue_fault(fault, times=times, after_chunks=0)
     started = time.monotonic()
     with pytest.raises(error) as caught:
@@ -98,8 +104,12 @@ def test_a_stream_that_fails_after_audio_says_the_audio_was_incomplete(simulator
 
 @pytest.mark.parametrize(
     ("fault", "words"),
-    [("expired_url", "expired"), ("unreachable_url", "could not be downloaded"),
-     ("slow_url", "could not be downloaded"), ("malformed_json", "could not read")],
+    [
+        ("expired_url", "expired"),
+        ("unreachable_url", "could not be downloaded"),
+        ("slow_url", "could not be downloaded"),
+        ("malformed_json", "could not read"),
+    ],
 )
 def test_non_streaming_download_failures_are_explained(simulator, fault, words):
     simulator.enqueue_fault(fault, delay_s=5)

@@ -27,25 +27,119 @@ from qwen_tts_showcase.text import billed_characters
 from .conftest import BEIJING_KEY, SINGAPORE_KEY
 from .test_dashscope_client import FAULTS
 
-TABLE_A = ("Cherry", "Ethan", "Nofish", "Jennifer", "Ryan", "Katerina", "Elias", "Jada", "Dylan",
-           "Sunny", "Li", "Marcus", "Roy", "Peter", "Rocky", "Kiki", "Eric")
-TABLE_B = ("Serena", "Chelsie", "Momo", "Vivian", "Moon", "Maia", "Kai", "Bella", "Aiden",
-           "Eldric Sage", "Mia", "Mochi", "Bellona", "Vincent", "Bunny", "Neil", "Arthur", "Nini",
-           "Ebona", "Seren", "Pip", "Stella", "Bodega", "Sonrisa", "Alek", "Dolce", "Sohee",
-           "Ono Anna", "Lenn", "Emilien", "Andre", "Radio Gol")
-TABLE_C = ("Cherry", "Serena", "Ethan", "Chelsie", "Momo", "Vivian", "Moon", "Maia", "Kai",
-           "Nofish", "Bella", "Eldric Sage", "Mia", "Mochi", "Bellona", "Vincent", "Bunny", "Neil",
-           "Elias", "Arthur", "Nini", "Seren", "Pip", "Stella")
-QWEN3 = ("qwen3-tts-flash", "qwen3-tts-flash-2025-11-27", "qwen3-tts-flash-2025-09-18",
-         "qwen3-tts-instruct-flash", "qwen3-tts-instruct-flash-2026-01-26")
+TABLE_A = (
+    "Cherry",
+    "Ethan",
+    "Nofish",
+    "Jennifer",
+    "Ryan",
+    "Katerina",
+    "Elias",
+    "Jada",
+    "Dylan",
+    "Sunny",
+    "Li",
+    "Marcus",
+    "Roy",
+    "Peter",
+    "Rocky",
+    "Kiki",
+    "Eric",
+)
+TABLE_B = (
+    "Serena",
+    "Chelsie",
+    "Momo",
+    "Vivian",
+    "Moon",
+    "Maia",
+    "Kai",
+    "Bella",
+    "Aiden",
+    "Eldric Sage",
+    "Mia",
+    "Mochi",
+    "Bellona",
+    "Vincent",
+    "Bunny",
+    "Neil",
+    "Arthur",
+    "Nini",
+    "Ebona",
+    "Seren",
+    "Pip",
+    "Stella",
+    "Bodega",
+    "Sonrisa",
+    "Alek",
+    "Dolce",
+    "Sohee",
+    "Ono Anna",
+    "Lenn",
+    "Emilien",
+    "Andre",
+    "Radio Gol",
+)
+TABLE_C = (
+    "Cherry",
+    "Serena",
+    "Ethan",
+    "Chelsie",
+    "Momo",
+    "Vivian",
+    "Moon",
+    "Maia",
+    "Kai",
+    "Nofish",
+    "Bella",
+    "Eldric Sage",
+    "Mia",
+    "Mochi",
+    "Bellona",
+    "Vincent",
+    "Bunny",
+    "Neil",
+    "Elias",
+    "Arthur",
+    "Nini",
+    "Seren",
+    "Pip",
+    "Stella",
+)
+QWEN3 = (
+    "qwen3-tts-flash",
+    "qwen3-tts-flash-2025-11-27",
+    "qwen3-tts-flash-2025-09-18",
+    "qwen3-tts-instruct-flash",
+    "qwen3-tts-instruct-flash-2026-01-26",
+)
 INSTRUCT = QWEN3[3:]
-LANGUAGES = ("Auto", "Chinese", "English", "German", "Italian", "Portuguese", "Spanish",
-             "Japanese", "Korean", "French", "Russian")
+LANGUAGES = (
+    "Auto",
+    "Chinese",
+    "English",
+    "German",
+    "Italian",
+    "Portuguese",
+    "Spanish",
+    "Japanese",
+    "Korean",
+    "French",
+    "Russian",
+)
 TEXT = "今天天气不错，我们出去走走吧。Let's go!"
 
 
-def speak(synthesizer, text=TEXT, voice="Cherry", model="qwen3-tts-flash", region="beijing",
-          streaming=True, key="", **options):
+def speak(
+    synthesizer,
+    text=TEXT,
+    voice="Cherry",
+    model="qwen3-tts-flash",
+    region="beijing",
+    streaming=True,
+    key="",
+    **options,
+):
     request = synthesizer.prepare(text, voice, model, region, **options)
     speech = synthesizer.speak(request, region, key, streaming=streaming, visitor=Visitor())
     pcm = b"".join(speech)
@@ -57,9 +151,13 @@ def speak(synthesizer, text=TEXT, voice="Cherry", model="qwen3-tts-flash", regio
 
 @pytest.mark.parametrize(
     ("model", "voices"),
-    [("qwen3-tts-flash", TABLE_A + TABLE_B), ("qwen3-tts-flash-2025-11-27", TABLE_A + TABLE_B),
-     ("qwen3-tts-flash-2025-09-18", TABLE_A), ("qwen3-tts-instruct-flash", TABLE_C),
-     ("qwen3-tts-instruct-flash-2026-01-26", TABLE_C)],
+    [
+        ("qwen3-tts-flash", TABLE_A + TABLE_B),
+        ("qwen3-tts-flash-2025-11-27", TABLE_A + TABLE_B),
+        ("qwen3-tts-flash-2025-09-18", TABLE_A),
+        ("qwen3-tts-instruct-flash", TABLE_C),
+        ("qwen3-tts-instruct-flash-2026-01-26", TABLE_C),
+    ],
 )
 def test_each_qwen3_model_has_its_exact_voice_table(catalogue, model, voices):
     offered = catalogue.model(model).voices
@@ -70,7 +168,11 @@ def test_qwen3_models_are_character_billed_multimodal_models_in_both_regions(cat
     for model_id in QWEN3:
         model = catalogue.model(model_id)
         assert (model.sdk, model.billing, model.max_input, model.input_unit) == (
-            "multimodal_conversation", "characters", 600, "characters")
+            "multimodal_conversation",
+            "characters",
+            600,
+            "characters",
+        )
         assert model.regions == ("beijing", "singapore")
         assert model.language_types == LANGUAGES
         assert model.instructions is (model_id in INSTRUCT)
@@ -85,23 +187,31 @@ def test_singapore_offers_only_the_qwen3_models_and_beijing_all(catalogue):
 
 @pytest.mark.parametrize(
     ("voice", "label", "zh_name", "gender"),
-    [("Li", "Li · 南京话 Nanjing", "老李", "M"), ("Marcus", "Marcus · 陕西话 Shaanxi", "秦川", "M"),
-     ("Roy", "Roy · 闽南语 Minnan (Hokkien)", "阿杰", "M"),
-     ("Peter", "Peter · 天津话 Tianjin", "李彼得", "M"),
-     ("Rocky", "Rocky · 粤语 Cantonese", "阿强", "M"), ("Kiki", "Kiki · 粤语 Cantonese", "阿清", "F"),
-     ("Eric", "Eric · 四川话 Sichuanese", "程川", "M"),
-     ("Eldric Sage", "Eldric Sage · 普通话 Mandarin", "沧明子", "M"),
-     ("Elias", "Elias · 普通话 Mandarin", "墨讲师", "F")],
+    [
+        ("Li", "Li · 南京话 Nanjing", "老李", "M"),
+        ("Marcus", "Marcus · 陕西话 Shaanxi", "秦川", "M"),
+        ("Roy", "Roy · 闽南语 Minnan (Hokkien)", "阿杰", "M"),
+        ("Peter", "Peter · 天津话 Tianjin", "李彼得", "M"),
+        ("Rocky", "Rocky · 粤语 Cantonese", "阿强", "M"),
+        ("Kiki", "Kiki · 粤语 Cantonese", "阿清", "F"),
+        ("Eric", "Eric · 四川话 Sichuanese", "程川", "M"),
+        ("Eldric Sage", "Eldric Sage · 普通话 Mandarin", "沧明子", "M"),
+        ("Elias", "Elias · 普通话 Mandarin", "墨讲师", "F"),
+    ],
 )
-def test_dialect_voices_carry_their_variety_and_chinese_name(catalogue, voice, label, zh_name,
-                                                             gender):
+def test_dialect_voices_carry_their_variety_and_chinese_name(
+    catalogue, voice, label, zh_name, gender
+):
     found = catalogue.voices[voice]
     assert (found.label, found.zh_name, found.gender) == (label, zh_name, gender)
 
 
 def test_languages_have_labels_and_only_qwen3_models_take_them(catalogue):
     assert [lang.label for lang in catalogue.languages_of("qwen3-tts-flash")][:3] == [
-        "Auto-detect · 自动识别", "Chinese · 中文", "English · 英语"]
+        "Auto-detect · 自动识别",
+        "Chinese · 中文",
+        "English · 英语",
+    ]
     assert catalogue.languages_of("qwen-tts-latest") == []
 
 
@@ -124,8 +234,10 @@ def test_our_dialect_samples_are_kept_apart_from_the_blogs(catalogue):
     assert {s.variety for s in ours} >= {"cantonese", "minnan", "nanjing", "shaanxi", "tianjin"}
     assert all(not s.has_official_audio and s.official_audio == "" for s in ours)
     assert all("not from the Qwen-TTS blog" in s.source for s in ours)
-    assert all(s.has_official_audio and s.source.startswith("https://qwenlm.github.io")
-               for s in catalogue.samples)
+    assert all(
+        s.has_official_audio and s.source.startswith("https://qwenlm.github.io")
+        for s in catalogue.samples
+    )
     assert {s.id for s in ours}.isdisjoint(s.id for s in catalogue.samples)
     for sample in ours:
         assert catalogue.voices[sample.voice].variety == sample.variety
@@ -139,11 +251,15 @@ def _raw():
 
 @pytest.mark.parametrize(
     ("change", "words"),
-    [(lambda raw: raw["models"][-1]["language_types"].append("Klingon"),
-      "model qwen3-tts-instruct-flash-2026-01-26.*Klingon"),
-     (lambda raw: raw["models"][-1].update(sdk="websocket"), "instruct-flash-2026-01-26.*sdk"),
-     (lambda raw: raw["voices"]["Roy"].update(variety="taiwanese"), "voice 'Roy'.*taiwanese"),
-     (lambda raw: raw["models"][4].update(stream=True), "model qwen3-tts-flash.*stream")],
+    [
+        (
+            lambda raw: raw["models"][-1]["language_types"].append("Klingon"),
+            "model qwen3-tts-instruct-flash-2026-01-26.*Klingon",
+        ),
+        (lambda raw: raw["models"][-1].update(sdk="websocket"), "instruct-flash-2026-01-26.*sdk"),
+        (lambda raw: raw["voices"]["Roy"].update(variety="taiwanese"), "voice 'Roy'.*taiwanese"),
+        (lambda raw: raw["models"][4].update(stream=True), "model qwen3-tts-flash.*stream"),
+    ],
 )
 def test_a_bad_catalogue_row_fails_at_load_naming_file_and_row(change, words):
     raw = _raw()
@@ -169,31 +285,64 @@ def test_a_bad_preset_or_sample_fails_at_load_naming_file_and_row(tmp_path):
 # --- Validation before any request --------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("given", "sent"), [(None, None), ("", None), ("Auto", None),
-                                             ("auto", None), ("English", "English"),
-                                             (" japanese ", "Japanese")])
-def test_language_auto_is_not_sent_and_others_are_spelled_as_the_api_expects(synthesizer, given,
-                                                                             sent):
+@pytest.mark.parametrize(
+    ("given", "sent"),
+    [
+        (None, None),
+        ("", None),
+        ("Auto", None),
+        ("auto", None),
+        ("English", "English"),
+        (" japanese ", "Japanese"),
+    ],
+)
+def test_language_auto_is_not_sent_and_others_are_spelled_as_the_api_expects(
+    synthesizer, given, sent
+):
     request = synthesizer.prepare("hi", "Cherry", "qwen3-tts-flash", "beijing", language_type=given)
     assert request.language_type == sent
 
 
 @pytest.mark.parametrize(
     ("model", "voice", "region", "options", "words"),
-    [("qwen-tts-latest", "Dylan", "beijing", {"language_type": "English"}, "takes no language"),
-     ("qwen3-tts-flash", "Cherry", "beijing", {"language_type": "Klingon"},
-      "Choose one of: Auto, Chinese, English"),
-     ("qwen3-tts-flash", "Cherry", "beijing", {"instructions": "Whisper."},
-      "does not follow instructions.*qwen3-tts-instruct-flash"),
-     ("qwen-tts-latest", "Cherry", "beijing", {"instructions": "Whisper."}, "does not follow"),
-     ("qwen3-tts-instruct-flash", "Cherry", "beijing",
-      {"instructions": "慢" * (MAX_INSTRUCTION_TOKENS + 1)}, f"at most {MAX_INSTRUCTION_TOKENS}"),
-     ("qwen3-tts-flash-2025-09-18", "Vivian", "beijing", {}, "not available for qwen3-tts-flash-"),
-     ("qwen3-tts-instruct-flash", "Rocky", "beijing", {}, "not available"),
-     ("qwen-tts-latest", "Cherry", "singapore", {}, "not offered in the Singapore")],
+    [
+        ("qwen-tts-latest", "Dylan", "beijing", {"language_type": "English"}, "takes no language"),
+        (
+            "qwen3-tts-flash",
+            "Cherry",
+            "beijing",
+            {"language_type": "Klingon"},
+            "Choose one of: Auto, Chinese, English",
+        ),
+        (
+            "qwen3-tts-flash",
+            "Cherry",
+            "beijing",
+            {"instructions": "Whisper."},
+            "does not follow instructions.*qwen3-tts-instruct-flash",
+        ),
+        ("qwen-tts-latest", "Cherry", "beijing", {"instructions": "Whisper."}, "does not follow"),
+        (
+            "qwen3-tts-instruct-flash",
+            "Cherry",
+            "beijing",
+            {"instructions": "慢" * (MAX_INSTRUCTION_TOKENS + 1)},
+            f"at most {MAX_INSTRUCTION_TOKENS}",
+        ),
+        (
+            "qwen3-tts-flash-2025-09-18",
+            "Vivian",
+            "beijing",
+            {},
+            "not available for qwen3-tts-flash-",
+        ),
+        ("qwen3-tts-instruct-flash", "Rocky", "beijing", {}, "not available"),
+        ("qwen-tts-latest", "Cherry", "singapore", {}, "not offered in the Singapore"),
+    ],
 )
-def test_what_a_model_or_region_lacks_is_refused_in_both_languages(synthesizer, simulator, model,
-                                                                  voice, region, options, words):
+def test_what_a_model_or_region_lacks_is_refused_in_both_languages(
+    synthesizer, simulator, model, voice, region, options, words
+):
     with pytest.raises(errors.InputError, match=words) as caught:
         synthesizer.prepare("你好", voice, model, region, **options)
     assert caught.value.zh and caught.value.zh != caught.value.en
@@ -201,12 +350,21 @@ def test_what_a_model_or_region_lacks_is_refused_in_both_languages(synthesizer, 
 
 
 def test_instructions_are_cleaned_and_blank_ones_are_not_sent(synthesizer):
-    request = synthesizer.prepare("hi", "Cherry", "qwen3-tts-instruct-flash", "beijing",
-                                  instructions="\u200b  Speak slowly.\u200b \n")
+    request = synthesizer.prepare(
+        "hi",
+        "Cherry",
+        "qwen3-tts-instruct-flash",
+        "beijing",
+        instructions="\u200b  Speak slowly.\u200b \n",
+    )
     assert request.instructions == "Speak slowly."
     for model in ("qwen3-tts-flash", "qwen-tts-latest"):  # blank is fine for any model
-        assert synthesizer.prepare("hi", "Cherry", model, "beijing",
-                                   instructions=" \u200b ").instructions is None
+        assert (
+            synthesizer.prepare(
+                "hi", "Cherry", model, "beijing", instructions=" \u200b "
+            ).instructions
+            is None
+        )
 
 
 # --- Through the real SDK -----------------------------------------------------------------------
@@ -239,21 +397,36 @@ def test_non_streaming_qwen3_downloads_the_exact_audio(synthesizer, simulator, m
 
 @pytest.mark.parametrize("streaming", [True, False])
 def test_language_type_travels_in_input(synthesizer, simulator, streaming):
-    speak(synthesizer, text="こんにちは", model="qwen3-tts-flash", language_type="japanese",
-          streaming=streaming)
+    speak(
+        synthesizer,
+        text="こんにちは",
+        model="qwen3-tts-flash",
+        language_type="japanese",
+        streaming=streaming,
+    )
     (sent, *_) = simulator.generation_requests()
-    assert sent.body["input"] == {"text": "こんにちは", "voice": "Cherry", "language_type": "Japanese"}
+    assert sent.body["input"] == {
+        "text": "こんにちは",
+        "voice": "Cherry",
+        "language_type": "Japanese",
+    }
     assert sent.body["parameters"] == {}
 
 
 @pytest.mark.parametrize("model", INSTRUCT)
 def test_instructions_travel_in_parameters_and_change_the_delivery(synthesizer, simulator, model):
     plain, _ = speak(synthesizer, voice="Eldric Sage", model=model)
-    calm, result = speak(synthesizer, voice="Eldric Sage", model=model, language_type="Chinese",
-                         instructions=load_catalogue().preset("calm-narrator").instructions_zh)
+    calm, result = speak(
+        synthesizer,
+        voice="Eldric Sage",
+        model=model,
+        language_type="Chinese",
+        instructions=load_catalogue().preset("calm-narrator").instructions_zh,
+    )
     _, sent = simulator.generation_requests()
-    assert sent.body["parameters"] == {"instructions": load_catalogue().preset(
-        "calm-narrator").instructions_zh}
+    assert sent.body["parameters"] == {
+        "instructions": load_catalogue().preset("calm-narrator").instructions_zh
+    }
     assert sent.body["input"] == {"text": TEXT, "voice": "Eldric Sage", "language_type": "Chinese"}
     assert calm == sent.pcm != plain
     assert result.billed == billed_characters(TEXT), "instructions are not billed as text"
@@ -279,23 +452,39 @@ def test_qwen3_models_answer_in_singapore_with_a_singapore_key(synthesizer, simu
 # --- What the simulator accepts, on the raw wire ------------------------------------------------
 
 
-def post(simulator, model="qwen3-tts-instruct-flash", inputs=None, parameters=None,
-         key=BEIJING_KEY, region="beijing"):
+def post(
+    simulator,
+    model="qwen3-tts-instruct-flash",
+    inputs=None,
+    parameters=None,
+    key=BEIJING_KEY,
+    region="beijing",
+):
     body = {"model": model, "input": {"text": "你好", "voice": "Cherry", **(inputs or {})}}
     if parameters is not None:
         body["parameters"] = parameters
-    return requests.post(simulator.base_url(region) + GENERATION_PATH, json=body,
-                         headers={"Authorization": f"Bearer {key}"}, timeout=5)
+    return requests.post(
+        simulator.base_url(region) + GENERATION_PATH,
+        json=body,
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=5,
+    )
 
 
 @pytest.mark.parametrize(
     ("model", "inputs", "parameters"),
-    [("qwen3-tts-instruct-flash", {"instructions": "Whisper."}, None),
-     ("qwen3-tts-instruct-flash", {}, {"instructions": "Whisper.", "optimize_instructions": True}),
-     ("qwen3-tts-instruct-flash-2026-01-26", {"optimize_instructions": False}, {}),
-     ("qwen3-tts-flash", {"language_type": "English"}, None),
-     ("qwen3-tts-flash", {}, {"language_type": "Korean"}),
-     ("qwen3-tts-flash-2025-09-18", {"language_type": "Auto"}, {})],
+    [
+        ("qwen3-tts-instruct-flash", {"instructions": "Whisper."}, None),
+        (
+            "qwen3-tts-instruct-flash",
+            {},
+            {"instructions": "Whisper.", "optimize_instructions": True},
+        ),
+        ("qwen3-tts-instruct-flash-2026-01-26", {"optimize_instructions": False}, {}),
+        ("qwen3-tts-flash", {"language_type": "English"}, None),
+        ("qwen3-tts-flash", {}, {"language_type": "Korean"}),
+        ("qwen3-tts-flash-2025-09-18", {"language_type": "Auto"}, {}),
+    ],
 )
 def test_the_simulator_accepts_options_in_input_or_parameters_where_the_api_does(
     simulator, model, inputs, parameters
@@ -307,17 +496,19 @@ def test_the_simulator_accepts_options_in_input_or_parameters_where_the_api_does
 
 @pytest.mark.parametrize(
     ("model", "inputs", "parameters", "message"),
-    [("qwen3-tts-flash", {"instructions": "Whisper."}, None, "instructions is not supported"),
-     ("qwen3-tts-flash-2025-11-27", {}, {"instructions": "Whisper."}, "instructions is not"),
-     ("qwen3-tts-flash", {}, {"optimize_instructions": True}, "optimize_instructions is not"),
-     ("qwen-tts-latest", {}, {"instructions": "Whisper."}, "instructions is not supported"),
-     ("qwen-tts-latest", {}, {"language_type": "Chinese"}, "language_type 'Chinese'"),
-     ("qwen3-tts-flash", {"language_type": "Klingon"}, None, "language_type 'Klingon'"),
-     ("qwen3-tts-instruct-flash", {"instructions": "  "}, None, "non-empty"),
-     ("qwen3-tts-instruct-flash", {}, {"optimize_instructions": "yes"}, "boolean"),
-     ("qwen3-tts-flash-2025-09-18", {"voice": "Vivian"}, None, "Voice 'Vivian'"),
-     ("qwen3-tts-instruct-flash", {"voice": "Rocky"}, None, "Voice 'Rocky'"),
-     ("qwen3-tts-flash", {"text": "字" * 601}, None, "[1, 600]")],
+    [
+        ("qwen3-tts-flash", {"instructions": "Whisper."}, None, "instructions is not supported"),
+        ("qwen3-tts-flash-2025-11-27", {}, {"instructions": "Whisper."}, "instructions is not"),
+        ("qwen3-tts-flash", {}, {"optimize_instructions": True}, "optimize_instructions is not"),
+        ("qwen-tts-latest", {}, {"instructions": "Whisper."}, "instructions is not supported"),
+        ("qwen-tts-latest", {}, {"language_type": "Chinese"}, "language_type 'Chinese'"),
+        ("qwen3-tts-flash", {"language_type": "Klingon"}, None, "language_type 'Klingon'"),
+        ("qwen3-tts-instruct-flash", {"instructions": "  "}, None, "non-empty"),
+        ("qwen3-tts-instruct-flash", {}, {"optimize_instructions": "yes"}, "boolean"),
+        ("qwen3-tts-flash-2025-09-18", {"voice": "Vivian"}, None, "Voice 'Vivian'"),
+        ("qwen3-tts-instruct-flash", {"voice": "Rocky"}, None, "Voice 'Rocky'"),
+        ("qwen3-tts-flash", {"text": "字" * 601}, None, "[1, 600]"),
+    ],
 )
 def test_the_simulator_refuses_what_the_api_refuses_with_400_invalid_parameter(
     simulator, model, inputs, parameters, message
@@ -342,11 +533,17 @@ def raw_stream(simulator, request, streaming=True):
 
 @pytest.mark.parametrize(
     ("request_", "words"),
-    [(SynthesisRequest("hi", "Cherry", "qwen3-tts-flash", instructions="Whisper."),
-      "does not take them"),
-     (SynthesisRequest("hi", "Cherry", "qwen3-tts-flash", language_type="Klingon"),
-      "does not accept this language"),
-     (SynthesisRequest("hi", "Vivian", "qwen3-tts-flash-2025-09-18"), "dated snapshot")],
+    [
+        (
+            SynthesisRequest("hi", "Cherry", "qwen3-tts-flash", instructions="Whisper."),
+            "does not take them",
+        ),
+        (
+            SynthesisRequest("hi", "Cherry", "qwen3-tts-flash", language_type="Klingon"),
+            "does not accept this language",
+        ),
+        (SynthesisRequest("hi", "Vivian", "qwen3-tts-flash-2025-09-18"), "dated snapshot"),
+    ],
 )
 def test_dashscope_refusals_of_options_are_explained(simulator, request_, words):
     with pytest.raises(errors.BadRequestError) as caught:
@@ -356,8 +553,9 @@ def test_dashscope_refusals_of_options_are_explained(simulator, request_, words)
 
 
 @pytest.mark.parametrize(("fault", "times", "error", "words"), FAULTS)
-def test_qwen3_failures_become_the_same_typed_errors_as_qwen_tts(simulator, fault, times, error,
-                                                                 words):
+def test_qwen3_failures_become_the_same_typed_errors_as_qwen_tts(
+    simulator, fault, times, error, words
+):
     simulator.enqueue_fault(fault, times=times, after_chunks=0)
     with pytest.raises(error) as caught:
         raw_stream(simulator, SynthesisRequest(TEXT, "Rocky", "qwen3-tts-flash"))
@@ -366,9 +564,11 @@ def test_qwen3_failures_become_the_same_typed_errors_as_qwen_tts(simulator, faul
 
 @pytest.mark.parametrize(
     ("fault", "error"),
-    [("data_inspection_midstream", errors.ContentRejectedError),
-     ("cut_stream", errors.IncompleteAudioError),
-     ("drop_midstream", errors.ConnectionFailedError)],
+    [
+        ("data_inspection_midstream", errors.ContentRejectedError),
+        ("cut_stream", errors.IncompleteAudioError),
+        ("drop_midstream", errors.ConnectionFailedError),
+    ],
 )
 def test_a_qwen3_stream_that_fails_after_audio_says_it_was_incomplete(simulator, fault, error):
     simulator.enqueue_fault(fault, after_chunks=2)
@@ -381,8 +581,9 @@ def test_a_qwen3_stream_that_fails_after_audio_says_it_was_incomplete(simulator,
     assert len(received) == 2
 
 
-@pytest.mark.parametrize(("fault", "words"), [("expired_url", "expired"),
-                                              ("malformed_json", "could not read")])
+@pytest.mark.parametrize(
+    ("fault", "words"), [("expired_url", "expired"), ("malformed_json", "could not read")]
+)
 def test_qwen3_non_streaming_failures_are_explained(simulator, fault, words):
     simulator.enqueue_fault(fault)
     with pytest.raises(errors.DashScopeError, match=words):

@@ -27,6 +27,7 @@ GENERIC = ("has raised an exception", "Something unexpected went wrong")
 
 # --- normalisation --------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("raw", "clean"),
     [
@@ -35,7 +36,10 @@ GENERIC = ("has raised an exception", "Something unexpected went wrong")
         ("\u202eevil\u202c \u2066isolate\u2069 soft\u00adhyphen", "evil isolate softhyphen"),
         ("tag\U000e0041s and private\ue000 use", "tags and private use"),
         ("e\u0301", "é"),  # NFC: the same text always makes the same request and cache key
-        ("😀 Hello 你好 こんにちは 안녕 Привет مرحبا", "😀 Hello 你好 こんにちは 안녕 Привет مرحبا"),
+        (
+            "😀 Hello 你好 こんにちは 안녕 Привет مرحبا",
+            "😀 Hello 你好 こんにちは 안녕 Привет مرحبا",
+        ),
         (HTML[0], HTML[0]),  # spoken as typed: escaping is the renderer's job, not the speaker's
     ],
 )
@@ -57,14 +61,20 @@ def test_clean_text_is_idempotent_and_leaves_nothing_invisible(raw):
 
 # --- Synthesizer.prepare: the entry point every caller goes through -------------------------------
 
+
 def names(catalogue) -> tuple[list[str], list[str]]:
     return [m.id for m in catalogue.models], sorted(catalogue.voices)
 
 
 def anything_or(choices: list[str]) -> st.SearchStrategy:
     """Mostly real choices, so requests get through; sometimes anything at all."""
-    return st.one_of(st.sampled_from(choices), st.sampled_from(choices), st.text(max_size=60),
-                     st.none(), st.sampled_from(HTML))
+    return st.one_of(
+        st.sampled_from(choices),
+        st.sampled_from(choices),
+        st.text(max_size=60),
+        st.none(),
+        st.sampled_from(HTML),
+    )
 
 
 def texts() -> st.SearchStrategy:
@@ -83,13 +93,19 @@ def test_prepare_never_fails_with_anything_but_an_input_error(synthesizer, catal
     languages = sorted({name for m in catalogue.models for name in m.language_types})
 
     @settings(max_examples=400, deadline=None)
-    @given(texts(), anything_or(voices), anything_or(models),
-           anything_or([r.id for r in catalogue.regions]), anything_or(languages),
-           st.one_of(st.none(), texts()))
+    @given(
+        texts(),
+        anything_or(voices),
+        anything_or(models),
+        anything_or([r.id for r in catalogue.regions]),
+        anything_or(languages),
+        st.one_of(st.none(), texts()),
+    )
     def check(text, voice, model, region, language_type, instructions):
         try:
-            request = synthesizer.prepare(text, voice, model, region, language_type=language_type,
-                                          instructions=instructions)
+            request = synthesizer.prepare(
+                text, voice, model, region, language_type=language_type, instructions=instructions
+            )
         except InputError as err:
             assert err.en and err.zh and len(str(err)) < 1_000
             return
@@ -113,8 +129,9 @@ def test_a_long_hostile_value_is_echoed_short(synthesizer):
     assert len(str(caught.value)) < 500
 
 
-@pytest.mark.parametrize("key", ["sk-abc\ndef", "sk-密钥", "sk-" + "a" * 300, "Bearer sk-abc",
-                                 "sk-abc\x00"])
+@pytest.mark.parametrize(
+    "key", ["sk-abc\ndef", "sk-密钥", "sk-" + "a" * 300, "Bearer sk-abc", "sk-abc\x00"]
+)
 def test_a_key_that_cannot_be_a_dashscope_key_is_refused_without_echoing_it(synthesizer, key):
     with pytest.raises(InputError, match="does not look like a DashScope API key") as caught:
         synthesizer.connection("beijing", key)
@@ -122,6 +139,7 @@ def test_a_key_that_cannot_be_a_dashscope_key_is_refused_without_echoing_it(synt
 
 
 # --- through the app ------------------------------------------------------------------------------
+
 
 def synthesize(client, text="你好。", voice="Cherry", model="qwen-tts-latest"):
     return client.predict(text, voice, model, api_name="/synthesize")
@@ -156,8 +174,9 @@ def test_markup_in_the_text_is_spoken_as_typed_and_echoed_escaped(app, simulator
         ("🎉🎉🎉", "🎉🎉🎉"),
     ],
 )
-def test_emoji_mixed_scripts_and_invisible_characters_reach_dashscope_normalised(app, simulator,
-                                                                              text, sent):
+def test_emoji_mixed_scripts_and_invisible_characters_reach_dashscope_normalised(
+    app, simulator, text, sent
+):
     client, _ = app
     path = synthesize(client, text=text)
     request = simulator.generation_requests()[0]
@@ -187,8 +206,11 @@ ENDPOINT_EXAMPLES = 30  # each is a real round trip through Gradio; enough to fi
 
 def endpoint_texts() -> st.SearchStrategy:
     # JSON carries no lone surrogates, so the API cannot receive them (prepare's test covers them)
-    return st.one_of(st.text(alphabet=st.characters(codec="utf-8"), max_size=200),
-                     st.sampled_from(HTML), st.integers(4_990, 20_000).map(lambda n: "長" * n))
+    return st.one_of(
+        st.text(alphabet=st.characters(codec="utf-8"), max_size=200),
+        st.sampled_from(HTML),
+        st.integers(4_990, 20_000).map(lambda n: "長" * n),
+    )
 
 
 def usually(valid: str) -> st.SearchStrategy:
@@ -220,17 +242,24 @@ def answers_with_audio_or_a_human_message(call, inputs: st.SearchStrategy, valid
 
 
 def pairs(catalogue, voices_offered: set[str] | None = None) -> list[tuple[str, str]]:
-    return [(m.id, v) for m in catalogue.models for v in m.voices
-            if voices_offered is None or v in voices_offered]
+    return [
+        (m.id, v)
+        for m in catalogue.models
+        for v in m.voices
+        if voices_offered is None or v in voices_offered
+    ]
 
 
 def test_synthesize_answers_anything_with_audio_or_a_human_message(app, simulator, catalogue):
     client, _ = app
     inputs = st.sampled_from(pairs(catalogue)).flatmap(
-        lambda pair: st.tuples(endpoint_texts(), usually(pair[1]), usually(pair[0])))
+        lambda pair: st.tuples(endpoint_texts(), usually(pair[1]), usually(pair[0]))
+    )
     answers_with_audio_or_a_human_message(
-        lambda *args: client.predict(*args, api_name="/synthesize"), inputs,
-        ("你好。", "Cherry", "qwen-tts-latest"))
+        lambda *args: client.predict(*args, api_name="/synthesize"),
+        inputs,
+        ("你好。", "Cherry", "qwen-tts-latest"),
+    )
 
 
 def test_generate_answers_anything_with_audio_or_a_human_message(app, simulator, catalogue):
@@ -239,9 +268,19 @@ def test_generate_answers_anything_with_audio_or_a_human_message(app, simulator,
     instructions = st.one_of(st.just(""), st.text(max_size=60))  # sent only to instruct models
     opening = set(catalogue.model(catalogue.default_model).voices)  # the voice dropdown's choices
     inputs = st.sampled_from(pairs(catalogue, opening)).flatmap(
-        lambda pair: st.tuples(endpoint_texts(), usually(pair[0]), usually(pair[1]),
-                               usually("Auto"), instructions, usually("beijing"), keys,
-                               st.booleans()))
+        lambda pair: st.tuples(
+            endpoint_texts(),
+            usually(pair[0]),
+            usually(pair[1]),
+            usually("Auto"),
+            instructions,
+            usually("beijing"),
+            keys,
+            st.booleans(),
+        )
+    )
     answers_with_audio_or_a_human_message(
-        lambda *args: client.submit(*args, api_name="/generate").result()[1], inputs,
-        ("你好。", "qwen-tts-latest", "Cherry", "Auto", "", "beijing", "", True))
+        lambda *args: client.submit(*args, api_name="/generate").result()[1],
+        inputs,
+        ("你好。", "qwen-tts-latest", "Cherry", "Auto", "", "beijing", "", True),
+    )

@@ -17,7 +17,9 @@ from .conftest import BEIJING_KEY, submit_generate
 VISITORS = 50
 LOAD_S = 15  # every visitor keeps asking, one request after another, until then
 ROUNDS = 2  # and asks at least this often, however slow the machine
-CLIENT_TIMEOUT_S = 60  # gradio_client's 5 s for /config and /info is short for 50 at once on 2 cores
+CLIENT_TIMEOUT_S = (
+    60  # gradio_client's 5 s for /config and /info is short for 50 at once on 2 cores
+)
 OWN_KEY_EVERY = 4  # visitors 1, 5, 9, ... bring their own key (through /generate)
 
 
@@ -100,5 +102,6 @@ def test_fifty_concurrent_visitors_each_get_exactly_their_own_audio(crowd_app, s
     # segment yet land on one path: compare the segments they list instead.
     streams = [set().union(*map(segments_of, v.shown[1:])) for v in visits]
     assert any(streams), "the live players got audio segments"
-    assert all(not a & b for i, a in enumerate(streams) for b in streams[i + 1:]), \
+    assert all(not a & b for i, a in enumerate(streams) for b in streams[i + 1 :]), (
         "no two visits share a live stream"
+    )

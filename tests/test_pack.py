@@ -25,8 +25,14 @@ def run_pack(simulator, cache_dir: Path, *args: str) -> subprocess.CompletedProc
         "SHOWCASE_CACHE_DIR": str(cache_dir),
         "SHOWCASE_CACHE_MAX_MB": "100",
     }
-    return subprocess.run([sys.executable, "-m", "qwen_tts_showcase.pack", *args], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "qwen_tts_showcase.pack", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +42,10 @@ def packed(simulator_server, catalogue, tmp_path_factory):
     cache_dir = tmp_path_factory.mktemp("pack-cache")
     first = run_pack(simulator_server, cache_dir)
     assert first.returncode == 0, first.stderr
-    sent = {(r.body["input"]["text"], r.body["input"]["voice"]): r.pcm
-            for r in simulator_server.generation_requests()}
+    sent = {
+        (r.body["input"]["text"], r.body["input"]["voice"]): r.pcm
+        for r in simulator_server.generation_requests()
+    }
     return cache_dir, sent, first.stdout
 
 
@@ -55,39 +63,59 @@ def test_a_second_pack_skips_what_is_cached_without_calling_the_api(packed, simu
     assert simulator.generation_requests() == []
 
 
-def test_after_the_pack_every_sample_plays_with_no_key_and_no_network(packed, launch_app,
-                                                                      simulator, catalogue):
+def test_after_the_pack_every_sample_plays_with_no_key_and_no_network(
+    packed, launch_app, simulator, catalogue
+):
     cache_dir, sent, _ = packed
-    client, _ = launch_app(DASHSCOPE_API_KEY="", DASHSCOPE_HTTP_BASE_URL=DEAD_URL,
-                           DASHSCOPE_INTL_HTTP_BASE_URL=DEAD_URL, SHOWCASE_CACHE_DIR=str(cache_dir),
-                           SHOWCASE_CACHE_MAX_MB="100")
+    client, _ = launch_app(
+        DASHSCOPE_API_KEY="",
+        DASHSCOPE_HTTP_BASE_URL=DEAD_URL,
+        DASHSCOPE_INTL_HTTP_BASE_URL=DEAD_URL,
+        SHOWCASE_CACHE_DIR=str(cache_dir),
+        SHOWCASE_CACHE_MAX_MB="100",
+    )
     for sample in catalogue.samples:
-        seen, (_, complete, readout) = generate(client, text=sample.text, model=sample.model,
-                                                voice=sample.voice)
+        seen, (_, complete, readout) = generate(
+            client, text=sample.text, model=sample.model, voice=sample.voice
+        )
         assert any(isinstance(out[0], str) for out in seen), "the live player got the audio"
         assert_wav_is(complete, sent[(sample.text, sample.voice)])
         assert 'data-cached="true"' in readout
     assert simulator.generation_requests() == []
 
 
-def test_given_texts_are_packed_in_each_voice_and_a_failure_does_not_stop_the_rest(simulator,
-                                                                                  tmp_path):
+def test_given_texts_are_packed_in_each_voice_and_a_failure_does_not_stop_the_rest(
+    simulator, tmp_path
+):
     texts = tmp_path / "talk.txt"
     texts.write_text("Welcome to the talk.\n\n欢迎来到今天的分享。\n", encoding="utf-8")
-    result = run_pack(simulator, tmp_path / "cache", "--no-gallery", "--texts", str(texts),
-                      "--voices", "Cherry,Nobody")
+    result = run_pack(
+        simulator,
+        tmp_path / "cache",
+        "--no-gallery",
+        "--texts",
+        str(texts),
+        "--voices",
+        "Cherry,Nobody",
+    )
     assert result.returncode == 1
     assert "2 rendered, 0 already cached, 2 failed" in result.stdout
     assert "FAILED text 1 (Nobody)" in result.stderr and "FAILED text 2 (Nobody)" in result.stderr
-    spoken = {(r.body["input"]["text"], r.body["input"]["voice"])
-              for r in simulator.generation_requests()}
+    spoken = {
+        (r.body["input"]["text"], r.body["input"]["voice"]) for r in simulator.generation_requests()
+    }
     assert spoken == {("Welcome to the talk.", "Cherry"), ("欢迎来到今天的分享。", "Cherry")}
 
 
 def test_the_pack_refuses_to_run_with_the_cache_off(simulator, tmp_path):
     env_off = {"SHOWCASE_CACHE_MAX_MB": "0"}
-    result = subprocess.run([sys.executable, "-m", "qwen_tts_showcase.pack"], cwd=ROOT,
-                            env={**os.environ, **env_off}, capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "qwen_tts_showcase.pack"],
+        cwd=ROOT,
+        env={**os.environ, **env_off},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2 and "cache is off" in result.stderr
     assert simulator.generation_requests() == []

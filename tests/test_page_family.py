@@ -28,12 +28,15 @@ def test_every_model_is_listed_in_every_region_and_singapore_marks_what_it_lacks
     assert marked["qwen-tts-latest"] == "qwen-tts-latest · Beijing only · 仅北京"
 
 
-@pytest.mark.parametrize(("region", "wanted", "chosen"), [
-    ("beijing", "qwen-tts", "qwen-tts"),
-    ("beijing", "", "qwen-tts-latest"),
-    ("singapore", "qwen-tts-latest", "qwen3-tts-flash"),
-    ("singapore", "qwen3-tts-instruct-flash", "qwen3-tts-instruct-flash"),
-])
+@pytest.mark.parametrize(
+    ("region", "wanted", "chosen"),
+    [
+        ("beijing", "qwen-tts", "qwen-tts"),
+        ("beijing", "", "qwen-tts-latest"),
+        ("singapore", "qwen-tts-latest", "qwen3-tts-flash"),
+        ("singapore", "qwen3-tts-instruct-flash", "qwen3-tts-instruct-flash"),
+    ],
+)
 def test_the_model_kept_is_one_the_region_offers(catalogue, region, wanted, chosen):
     assert preferred_model(catalogue, region, wanted) == chosen
 
@@ -53,25 +56,38 @@ def test_the_language_list_is_auto_then_the_ten_languages_in_both_scripts(catalo
 
 def test_only_the_options_a_model_shows_are_sent(catalogue):
     assert sent_options(catalogue, "qwen-tts-latest", "English", "Whisper.") == {
-        "language_type": None, "instructions": None}
+        "language_type": None,
+        "instructions": None,
+    }
     assert sent_options(catalogue, "qwen3-tts-flash", "English", "Whisper.") == {
-        "language_type": "English", "instructions": None}
+        "language_type": "English",
+        "instructions": None,
+    }
     assert sent_options(catalogue, "qwen3-tts-instruct-flash", "Auto", "Whisper.") == {
-        "language_type": "Auto", "instructions": "Whisper."}
+        "language_type": "Auto",
+        "instructions": "Whisper.",
+    }
 
 
 def test_the_code_panel_shows_the_options_the_page_sends(catalogue):
     handlers = CodeHandlers(catalogue)
     singapore = catalogue.region("singapore").base_url
-    python, curl = handlers.snippets("你好", "Seren", "qwen3-tts-instruct-flash", "singapore",
-                                     "Chinese", " Whisper\u200b. ")
+    python, curl = handlers.snippets(
+        "你好", "Seren", "qwen3-tts-instruct-flash", "singapore", "Chinese", " Whisper\u200b. "
+    )
     extra = {"language_type": "Chinese", "instructions": "Whisper."}
-    assert python == python_snippet("你好", "Seren", "qwen3-tts-instruct-flash", singapore,
-                                    sdk="multimodal_conversation", extra=extra)
-    assert curl == curl_snippet("你好", "Seren", "qwen3-tts-instruct-flash", singapore,
-                                extra=extra)
-    python, curl = handlers.snippets("你好", "Dylan", "qwen3-tts-flash", "beijing", "Auto",
-                                     "Whisper.")
+    assert python == python_snippet(
+        "你好",
+        "Seren",
+        "qwen3-tts-instruct-flash",
+        singapore,
+        sdk="multimodal_conversation",
+        extra=extra,
+    )
+    assert curl == curl_snippet("你好", "Seren", "qwen3-tts-instruct-flash", singapore, extra=extra)
+    python, curl = handlers.snippets(
+        "你好", "Dylan", "qwen3-tts-flash", "beijing", "Auto", "Whisper."
+    )
     assert "language_type" not in python + curl and "instructions" not in python + curl
 
 

@@ -36,6 +36,7 @@ def quota(**limits) -> tuple[Quota, Clock]:
 
 # --- the limits themselves ------------------------------------------------------------------------
 
+
 def test_a_visitor_is_limited_within_the_window_and_told_when_to_come_back():
     limits, clock = quota(visitor_requests=3, visitor_window_s=60)
     for _ in range(3):
@@ -136,6 +137,7 @@ def test_concurrent_visitors_never_get_more_than_the_limit():
 
 # --- who the visitor is ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("forwarded", "hops", "expected"),
     [
@@ -168,11 +170,16 @@ def test_a_second_forwarded_header_cannot_hide_the_proxys_entry():
 
 # --- in the synthesis: only real API calls count --------------------------------------------------
 
+
 @pytest.fixture
 def limited(simulator, catalogue, tmp_path) -> Synthesizer:
     settings = simulator_settings(
-        simulator, catalogue, SHOWCASE_CACHE_MAX_MB="50", SHOWCASE_CACHE_DIR=str(tmp_path),
-        SHOWCASE_VISITOR_REQUESTS="2", SHOWCASE_DAILY_CHAR_BUDGET="1000",
+        simulator,
+        catalogue,
+        SHOWCASE_CACHE_MAX_MB="50",
+        SHOWCASE_CACHE_DIR=str(tmp_path),
+        SHOWCASE_VISITOR_REQUESTS="2",
+        SHOWCASE_DAILY_CHAR_BUDGET="1000",
     )
     return Synthesizer(catalogue, settings)
 
@@ -190,7 +197,10 @@ def test_cache_hits_cost_nothing_and_count_against_nothing(limited, simulator):
     speak(limited, "第二句。")
     with pytest.raises(LimitReachedError):
         speak(limited, "第三句。")
-    assert [r.body["input"]["text"] for r in simulator.generation_requests()] == ["第一句。", "第二句。"]
+    assert [r.body["input"]["text"] for r in simulator.generation_requests()] == [
+        "第一句。",
+        "第二句。",
+    ]
 
 
 def test_a_synthesis_that_failed_before_any_audio_is_refunded(limited, simulator):
@@ -206,13 +216,18 @@ def test_a_visitors_own_key_is_not_charged_to_the_owners_budget(limited, simulat
     assert simulator.generation_requests()[0].headers["authorization"] == f"Bearer {BEIJING_KEY}"
 
 
-def test_a_batch_counts_as_one_request_and_each_row_against_the_budget(simulator, catalogue,
-                                                                      tmp_path):
-    settings = simulator_settings(simulator, catalogue, SHOWCASE_VISITOR_REQUESTS="1",
-                                  SHOWCASE_DAILY_CHAR_BUDGET="8")
+def test_a_batch_counts_as_one_request_and_each_row_against_the_budget(
+    simulator, catalogue, tmp_path
+):
+    settings = simulator_settings(
+        simulator, catalogue, SHOWCASE_VISITOR_REQUESTS="1", SHOWCASE_DAILY_CHAR_BUDGET="8"
+    )
     synthesizer = Synthesizer(catalogue, settings)
-    rows = [BatchRow(2, "一二三。", "Cherry"), BatchRow(3, "四五六。", "Cherry"),
-            BatchRow(4, "七八九。", "Cherry")]
+    rows = [
+        BatchRow(2, "一二三。", "Cherry"),
+        BatchRow(3, "四五六。", "Cherry"),
+        BatchRow(4, "七八九。", "Cherry"),
+    ]
     result = run_batch(rows, synthesizer, tmp_path, "beijing", visitor=ALICE)
     assert [o.status for o in result.outcomes] == ["ok", "ok", "failed"]
     assert "used up today's budget of 8 characters" in result.outcomes[2].error
@@ -222,6 +237,7 @@ def test_a_batch_counts_as_one_request_and_each_row_against_the_budget(simulator
 
 
 # --- through the app ------------------------------------------------------------------------------
+
 
 def synthesize(client: Client, text: str):
     return client.predict(text, "Cherry", "qwen-tts-latest", api_name="/synthesize")
@@ -252,8 +268,9 @@ def test_the_app_limits_an_address_and_ignores_a_forged_forwarded_entry(launch_a
     synthesize(visitor("1.1.1.1, 203.0.113.8"), "三。")
 
 
-def test_the_app_stops_the_owners_key_at_the_daily_budget_but_not_a_visitors_key(launch_app,
-                                                                                 simulator):
+def test_the_app_stops_the_owners_key_at_the_daily_budget_but_not_a_visitors_key(
+    launch_app, simulator
+):
     client, _ = launch_app(SHOWCASE_DAILY_CHAR_BUDGET="30")
     synthesize(client, "一" * 20)
     with pytest.raises(AppError, match="only 10 of today's 30 characters"):

@@ -22,10 +22,26 @@ VISITOR_KEY = "sk-visitorsecret9f8e7d6c5b"
 KEYS = (OWNER_KEY, VISITOR_KEY)
 TEXT = "秘密不外泄。Secrets stay secret."
 # Failures that exercise every error path of the client: refused, dropped, cut, unreadable, slow.
-FAULTS = ["invalid_key", "drop_connection", "bad_gateway_html", "malformed_sse", "missing_output",
-          "cut_stream", "drop_midstream", "hang", "data_inspection_midstream", "throttling"]
-PAGES = ["", "config", "gradio_api/info", "gradio_api/info?all_endpoints=true",
-         "gradio_api/openapi.json", "gradio_api/mcp/schema"]
+FAULTS = [
+    "invalid_key",
+    "drop_connection",
+    "bad_gateway_html",
+    "malformed_sse",
+    "missing_output",
+    "cut_stream",
+    "drop_midstream",
+    "hang",
+    "data_inspection_midstream",
+    "throttling",
+]
+PAGES = [
+    "",
+    "config",
+    "gradio_api/info",
+    "gradio_api/info?all_endpoints=true",
+    "gradio_api/openapi.json",
+    "gradio_api/mcp/schema",
+]
 
 
 @pytest.fixture(scope="module")
@@ -33,8 +49,9 @@ def secret_app(simulator_server, launch_app, tmp_path_factory):
     """The app with the owner's key and a cache, both keys accepted by the simulator."""
     simulator_server.keys.update({OWNER_KEY: "beijing", VISITOR_KEY: "beijing"})
     cache = tmp_path_factory.mktemp("secret-cache")
-    client, url = launch_app(DASHSCOPE_API_KEY=OWNER_KEY, SHOWCASE_CACHE_MAX_MB="50",
-                             SHOWCASE_CACHE_DIR=str(cache))
+    client, url = launch_app(
+        DASHSCOPE_API_KEY=OWNER_KEY, SHOWCASE_CACHE_MAX_MB="50", SHOWCASE_CACHE_DIR=str(cache)
+    )
     yield client, url, cache
     for key in KEYS:
         simulator_server.keys.pop(key, None)
@@ -59,8 +76,12 @@ def run_everything(client: Client, simulator) -> list[str]:
     for number, key in enumerate(KEYS):
         generate(client, f"{TEXT} {number}", api_key=key if key == VISITOR_KEY else "")
         generate(client, f"{TEXT} {number}", api_key=key if key == VISITOR_KEY else "")  # cached
-        generate(client, f"{TEXT} {number} off", api_key=key if key == VISITOR_KEY else "",
-                 streaming=False)
+        generate(
+            client,
+            f"{TEXT} {number} off",
+            api_key=key if key == VISITOR_KEY else "",
+            streaming=False,
+        )
         for fault in FAULTS:
             simulator.enqueue_fault(fault, after_chunks=1, delay_s=5, times=6)  # outlasts retries
             try:
@@ -95,8 +116,12 @@ def test_no_key_appears_in_messages_logs_or_files_after_successes_and_failures(
     out, err = capfd.readouterr()
     assert_no_key_in(out + err, "stdout/stderr")
 
-    files = [path for root in (cache, Path(os.environ["TMPDIR"])) for path in root.rglob("*")
-             if path.is_file()]
+    files = [
+        path
+        for root in (cache, Path(os.environ["TMPDIR"]))
+        for path in root.rglob("*")
+        if path.is_file()
+    ]
     assert any(path.suffix == ".wav" for path in cache.rglob("*")), "the cache was written"
     assert any("gradio" in path.parts for path in files), "Gradio's temp files were searched"
     for path in files:
@@ -112,8 +137,7 @@ def test_no_key_appears_in_the_page_its_config_or_the_api_description(secret_app
         assert_no_key_in(response.text, f"/{path}")
 
 
-def test_a_visitors_own_key_is_used_for_that_visitor_only_and_not_remembered(secret_app,
-                                                                          simulator):
+def test_a_visitors_own_key_is_used_for_that_visitor_only_and_not_remembered(secret_app, simulator):
     client, url, _ = secret_app
     generate(client, TEXT + " mine", api_key=VISITOR_KEY)
     generate(Client(url, verbose=False), TEXT + " theirs")

@@ -23,8 +23,15 @@ def test_the_scores_are_the_blogs_in_the_blogs_order():
 
 def test_the_table_names_each_column_and_bolds_the_best_of_each():
     styled = score_table(load_scores())
-    assert list(styled.data.columns) == ["Voice", "WER zh ↓", "WER en ↓", "WER hard ↓",
-                                         "SIM zh ↑", "SIM en ↑", "SIM hard ↑"]
+    assert list(styled.data.columns) == [
+        "Voice",
+        "WER zh ↓",
+        "WER en ↓",
+        "WER hard ↓",
+        "SIM zh ↑",
+        "SIM en ↑",
+        "SIM hard ↑",
+    ]
     html = styled.to_html()
     bold_cells = html.split("{\n  font-weight: bold;")[0]
     # Cherry (row 3) has the lowest WER everywhere and the best English SIM; Serena (row 1) the

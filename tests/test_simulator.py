@@ -20,8 +20,13 @@ def post(simulator, body=BODY, key="sk-sim-beijing", stream=False, region="beiji
         headers["Authorization"] = f"Bearer {key}"
     if stream:
         headers["X-DashScope-SSE"] = "enable"
-    return requests.post(simulator.base_url(region) + GENERATION_PATH, data=json.dumps(body),
-                         headers=headers, stream=stream, timeout=5)
+    return requests.post(
+        simulator.base_url(region) + GENERATION_PATH,
+        data=json.dumps(body),
+        headers=headers,
+        stream=stream,
+        timeout=5,
+    )
 
 
 def sse_frames(response) -> list[dict]:
@@ -34,8 +39,14 @@ def sse_frames(response) -> list[dict]:
         assert lines[0].startswith("id:") and lines[1].startswith("event:"), block
         assert lines[2].startswith(":HTTP_STATUS/") and lines[3].startswith("data:"), block
         assert len(lines) == 4, "a payload must fit on one data: line"
-        frames.append({"id": int(lines[0][3:]), "event": lines[1][6:],
-                       "status": lines[2], "data": json.loads(lines[3][5:])})
+        frames.append(
+            {
+                "id": int(lines[0][3:]),
+                "event": lines[1][6:],
+                "status": lines[2],
+                "data": json.loads(lines[3][5:]),
+            }
+        )
     return frames
 
 
@@ -92,11 +103,17 @@ def test_bad_keys_get_401_invalid_api_key(simulator, key, region, message):
     [
         ({**BODY, "model": "qwen-nope"}, "InvalidParameter", "Model not exist."),
         ({**BODY, "input": {"text": "hi", "voice": "Rocky"}}, "InvalidParameter", "Voice"),
-        ({"model": "qwen-tts", "input": {"text": "hi", "voice": "Dylan"}}, "InvalidParameter",
-         "Voice"),  # dialect voices arrived with 2025-05-22
+        (
+            {"model": "qwen-tts", "input": {"text": "hi", "voice": "Dylan"}},
+            "InvalidParameter",
+            "Voice",
+        ),  # dialect voices arrived with 2025-05-22
         ({**BODY, "input": {"voice": "Dylan"}}, "BadRequest.EmptyInput", "missing"),
-        ({**BODY, "input": {"text": "字" * 600, "voice": "Dylan"}}, "InvalidParameter",
-         "Range of input length should be [1, 512]"),
+        (
+            {**BODY, "input": {"text": "字" * 600, "voice": "Dylan"}},
+            "InvalidParameter",
+            "Range of input length should be [1, 512]",
+        ),
     ],
 )
 def test_invalid_requests_get_400_with_dashscope_codes(simulator, body, code, message):
@@ -137,7 +154,8 @@ def test_the_log_records_headers_body_and_the_audio_sent(simulator):
 
 
 def test_faults_can_be_queued_over_http_for_a_simulator_in_another_process(simulator):
-    assert requests.post(simulator.origin + "/_sim/faults", json={"kind": "throttling"},
-                         timeout=5).ok
+    assert requests.post(
+        simulator.origin + "/_sim/faults", json={"kind": "throttling"}, timeout=5
+    ).ok
     assert post(simulator).status_code == 429
     assert post(simulator).status_code == 200

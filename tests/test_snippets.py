@@ -59,7 +59,9 @@ def test_the_curl_snippet_sends_exactly_the_text_with_the_key_from_the_environme
 
 
 def test_snippets_name_the_region_and_read_the_key_never_hold_it():
-    code = python_snippet("你好", "Cherry", "qwen-tts", "https://dashscope-intl.aliyuncs.com/api/v1")
+    code = python_snippet(
+        "你好", "Cherry", "qwen-tts", "https://dashscope-intl.aliyuncs.com/api/v1"
+    )
     assert 'dashscope.base_http_api_url = "https://dashscope-intl.aliyuncs.com/api/v1"' in code
     assert 'api_key=os.getenv("DASHSCOPE_API_KEY")' in code
     curl = curl_snippet("你好", "Cherry", "qwen-tts", "https://dashscope-intl.aliyuncs.com/api/v1")
@@ -70,23 +72,36 @@ def test_snippets_name_the_region_and_read_the_key_never_hold_it():
 
 
 def test_a_multimodal_model_gets_its_entry_point_and_extra_fields():
-    code = python_snippet("Hello", "Cherry", "qwen3-tts-flash", "https://x/api/v1",
-                          sdk="multimodal_conversation", extra={"language_type": "English"})
+    code = python_snippet(
+        "Hello",
+        "Cherry",
+        "qwen3-tts-flash",
+        "https://x/api/v1",
+        sdk="multimodal_conversation",
+        extra={"language_type": "English"},
+    )
     call = ast.parse(code).body[4].value
     assert ast.unparse(call.func) == "dashscope.MultiModalConversation.call"
     assert {k.arg: ast.literal_eval(k.value) for k in call.keywords if k.arg != "api_key"} == {
-        "model": "qwen3-tts-flash", "text": "Hello", "voice": "Cherry", "language_type": "English"
+        "model": "qwen3-tts-flash",
+        "text": "Hello",
+        "voice": "Cherry",
+        "language_type": "English",
     }
-    curl = curl_snippet("Hello", "Cherry", "qwen3-tts-flash", "https://x/api/v1",
-                        extra={"language_type": "English"})
+    curl = curl_snippet(
+        "Hello", "Cherry", "qwen3-tts-flash", "https://x/api/v1", extra={"language_type": "English"}
+    )
     assert json.loads(shlex.split(curl)[-1])["input"]["language_type"] == "English"
 
 
 QWEN3_CALLS = [  # (model, voice, extra): what the page adds for the qwen3 models
     ("qwen3-tts-flash", "Rocky", {"language_type": "Chinese"}),
     ("qwen3-tts-flash-2025-09-18", "Kiki", {}),
-    ("qwen3-tts-instruct-flash", "Seren",
-     {"language_type": "English", "instructions": 'Whisper "softly",\nlike a secret.'}),
+    (
+        "qwen3-tts-instruct-flash",
+        "Seren",
+        {"language_type": "English", "instructions": 'Whisper "softly",\nlike a secret.'},
+    ),
 ]
 
 
@@ -94,9 +109,15 @@ QWEN3_CALLS = [  # (model, voice, extra): what the page adds for the qwen3 model
 def test_the_python_snippet_of_a_qwen3_model_sends_its_language_and_instructions(
     simulator, tmp_path, model, voice, extra
 ):
-    text = "喂，老友！It's \"tea\" time."
-    code = python_snippet(text, voice, model, simulator.base_url("singapore"),
-                          sdk="multimodal_conversation", extra=extra)
+    text = '喂，老友！It\'s "tea" time.'
+    code = python_snippet(
+        text,
+        voice,
+        model,
+        simulator.base_url("singapore"),
+        sdk="multimodal_conversation",
+        extra=extra,
+    )
     done = run([sys.executable, "-c", code], tmp_path, key=SINGAPORE_KEY)
     assert done.returncode == 0, done.stderr
     (sent,) = simulator.generation_requests()
@@ -115,7 +136,7 @@ def test_the_python_snippet_of_a_qwen3_model_sends_its_language_and_instructions
 def test_the_curl_snippet_of_a_qwen3_model_carries_its_options_in_input(
     simulator, tmp_path, model, voice, extra
 ):
-    text = "喂，老友！It's \"tea\" time."
+    text = '喂，老友！It\'s "tea" time.'
     code = curl_snippet(text, voice, model, simulator.base_url("beijing"), extra=extra)
     done = run(["bash", "-c", code], tmp_path)
     assert done.returncode == 0, done.stderr

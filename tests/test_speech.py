@@ -22,23 +22,33 @@ TEXT = "今儿个天儿不错，咱们出去遛遛弯儿吧。"
 
 @pytest.fixture
 def synthesizer(simulator, catalogue, tmp_path) -> Synthesizer:
-    settings = simulator_settings(simulator, catalogue, SHOWCASE_CACHE_MAX_MB="50",
-                                  SHOWCASE_CACHE_DIR=str(tmp_path / "cache"))
+    settings = simulator_settings(
+        simulator, catalogue, SHOWCASE_CACHE_MAX_MB="50", SHOWCASE_CACHE_DIR=str(tmp_path / "cache")
+    )
     return Synthesizer(catalogue, settings)
 
 
 def speak(synthesizer, text=TEXT, voice="Dylan", model="qwen-tts-latest", user_key="", **kwargs):
     notices = []
     request = synthesizer.prepare(text, voice, model, "beijing")
-    speech = synthesizer.speak(request, "beijing", user_key, visitor=Visitor("session", "ip"),
-                               on_notice=lambda en, zh: notices.append(en), **kwargs)
+    speech = synthesizer.speak(
+        request,
+        "beijing",
+        user_key,
+        visitor=Visitor("session", "ip"),
+        on_notice=lambda en, zh: notices.append(en),
+        **kwargs,
+    )
     pcm = b"".join(speech)
     return pcm, speech.result, notices
 
 
 # --- retries --------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("fault", ["throttling", "internal_error", "unavailable", "bad_gateway_html"])
+
+@pytest.mark.parametrize(
+    "fault", ["throttling", "internal_error", "unavailable", "bad_gateway_html"]
+)
 def test_a_transient_failure_is_retried_and_the_visitor_is_told(synthesizer, simulator, fault):
     simulator.enqueue_fault(fault)
     pcm, result, notices = speak(synthesizer)
@@ -62,8 +72,9 @@ def test_retries_are_bounded(synthesizer, simulator):
     assert len(simulator.generation_requests()) == RETRIES + 1
 
 
-@pytest.mark.parametrize("fault", ["invalid_key", "data_inspection", "access_denied", "arrearage",
-                                   "invalid_parameter"])
+@pytest.mark.parametrize(
+    "fault", ["invalid_key", "data_inspection", "access_denied", "arrearage", "invalid_parameter"]
+)
 def test_other_client_errors_are_never_retried(synthesizer, simulator, fault):
     simulator.enqueue_fault(fault)
     with pytest.raises(errors.DashScopeError):
@@ -79,8 +90,13 @@ def test_a_failure_after_audio_played_is_not_retried(synthesizer, simulator):
 
 
 def test_retries_stop_at_the_deadline(simulator, catalogue, tmp_path):
-    settings = simulator_settings(simulator, catalogue, SHOWCASE_RETRY_BASE_S="5",
-                                  SHOWCASE_TOTAL_TIMEOUT_S="1", SHOWCASE_CACHE_DIR=str(tmp_path))
+    settings = simulator_settings(
+        simulator,
+        catalogue,
+        SHOWCASE_RETRY_BASE_S="5",
+        SHOWCASE_TOTAL_TIMEOUT_S="1",
+        SHOWCASE_CACHE_DIR=str(tmp_path),
+    )
     simulator.enqueue_fault("throttling", times=5)
     with pytest.raises(errors.RateLimitError):
         speak(Synthesizer(catalogue, settings))
@@ -89,7 +105,9 @@ def test_retries_stop_at_the_deadline(simulator, catalogue, tmp_path):
 
 # --- long text ------------------------------------------------------------------------------------
 
-LONG = "".join(f"这是第{n}句话，它讲了一个很长很长的故事，故事里有山有水也有人。" for n in range(40))
+LONG = "".join(
+    f"这是第{n}句话，它讲了一个很长很长的故事，故事里有山有水也有人。" for n in range(40)
+)
 
 
 def test_long_text_is_split_at_sentence_ends_and_spoken_in_order(synthesizer, simulator):
@@ -99,8 +117,9 @@ def test_long_text_is_split_at_sentence_ends_and_spoken_in_order(synthesizer, si
     assert len(sent) == result.parts > 1
     assert "".join(texts) == LONG, "nothing lost, nothing reordered"
     assert all(t.endswith("。") for t in texts), "cut only at sentence ends"
-    assert notices[: len(sent)] == [f"Speaking part {n} of {len(sent)}…" for n in
-                                    range(1, len(sent) + 1)]
+    assert notices[: len(sent)] == [
+        f"Speaking part {n} of {len(sent)}…" for n in range(1, len(sent) + 1)
+    ]
     expected = b""
     for number, request in enumerate(sent):
         part = request.pcm
@@ -110,8 +129,10 @@ def test_long_text_is_split_at_sentence_ends_and_spoken_in_order(synthesizer, si
             part = part[:-FADE_BYTES] + fade(part[-FADE_BYTES:], fade_in=False) + PART_GAP
         expected += part
     assert pcm == expected
-    billed_per_part = [estimated_tokens(r.body["input"]["text"]) + max(50, math.ceil(len(r.pcm) / 48_000) * 50)
-                       for r in sent]
+    billed_per_part = [
+        estimated_tokens(r.body["input"]["text"]) + max(50, math.ceil(len(r.pcm) / 48_000) * 50)
+        for r in sent
+    ]
     assert result.billed == sum(billed_per_part), "usage is summed over the parts"
 
 
@@ -137,17 +158,20 @@ def test_an_unsplittable_word_over_the_limit_is_refused(synthesizer, simulator):
 
 # --- cache ----------------------------------------------------------------------------------------
 
+
 def test_an_identical_request_is_served_from_the_cache_without_a_key(synthesizer, simulator):
     first, _, _ = speak(synthesizer)
-    synthesizer.settings = simulator_settings(simulator, synthesizer.catalogue,
-                                              DASHSCOPE_API_KEY="")  # no key any more
+    synthesizer.settings = simulator_settings(
+        simulator, synthesizer.catalogue, DASHSCOPE_API_KEY=""
+    )  # no key any more
     again, result, _ = speak(synthesizer)
     assert again == first and result.cached and result.billed == 0
     assert len(simulator.generation_requests()) == 1
 
 
-@pytest.mark.parametrize("change", [{"voice": "Cherry"}, {"text": TEXT + "！"},
-                                    {"model": "qwen-tts-2025-05-22"}])
+@pytest.mark.parametrize(
+    "change", [{"voice": "Cherry"}, {"text": TEXT + "！"}, {"model": "qwen-tts-2025-05-22"}]
+)
 def test_anything_that_changes_the_audio_misses_the_cache(synthesizer, simulator, change):
     speak(synthesizer)
     speak(synthesizer, **change)
@@ -205,8 +229,10 @@ def test_the_least_recently_used_entries_are_evicted_beyond_the_limit(tmp_path):
 
 def test_concurrent_writers_leave_valid_entries(tmp_path):
     cache = AudioCache(tmp_path, 10**8)
-    threads = [threading.Thread(target=cache.put, args=(key(tag % 3), entry(0.5, tag % 3)))
-               for tag in range(12)]
+    threads = [
+        threading.Thread(target=cache.put, args=(key(tag % 3), entry(0.5, tag % 3)))
+        for tag in range(12)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

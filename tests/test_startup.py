@@ -55,8 +55,14 @@ def test_app_py_starts_offline_without_key_or_ffmpeg_on_the_port_from_the_enviro
     }
     if any(Path(d, "ffmpeg").exists() for d in env["PATH"].split(os.pathsep)):
         pytest.skip("a system ffmpeg is on the minimal PATH")
-    result = subprocess.run(["unshare", "-n", sys.executable, "-c", OFFLINE_START], cwd=ROOT,
-                            env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        ["unshare", "-n", sys.executable, "-c", OFFLINE_START],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     if "Operation not permitted" in result.stderr:
         pytest.skip("network namespaces are not permitted here")
     reply = json.loads(result.stdout.strip().splitlines()[-1])

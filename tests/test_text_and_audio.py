@@ -42,7 +42,11 @@ def test_wav_round_trip_keeps_every_sample():
     pcm = bytes(range(256)) * 100
     wav = pcm_to_wav(pcm)
     with wave.open(io.BytesIO(wav)) as reader:
-        assert (reader.getframerate(), reader.getnchannels(), reader.getsampwidth()) == (24_000, 1, 2)
+        assert (reader.getframerate(), reader.getnchannels(), reader.getsampwidth()) == (
+            24_000,
+            1,
+            2,
+        )
     assert wav_to_pcm(wav) == pcm
     assert duration_s(pcm) == pytest.approx(len(pcm) / 48_000)
 

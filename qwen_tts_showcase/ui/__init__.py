@@ -1,16 +1,16 @@
 """The Gradio page: the only package that imports gradio, one module per panel.
 
-    header      title, key notice, connection settings (region, streaming, own key)
-    studio      editor (text, counter, model, voice) and player (live audio, numbers, download)
-    options     language and instructions for the qwen3 models; regions  models by region
-    code_panel  the Python and cURL calls for what is on the editor
-    gallery     the blog's samples as cards: official recording, or generate live
-    compare     one text by 2 to 4 voices at once
-    history     the visitor's generations, kept in their browser
-    batch       a CSV or a table of lines in, a ZIP of WAVs and a manifest out
-    benchmarks  the blog's SeedTTS-Eval results
-    footer      AI-audio notice, model in use, links
-    api         the public /synthesize endpoint, also the app's MCP tool
+header      title, key notice, connection settings (region, streaming, own key)
+studio      editor (text, counter, model, voice) and player (live audio, numbers, download)
+options     language and instructions for the qwen3 models; regions  models by region
+code_panel  the Python and cURL calls for what is on the editor
+gallery     the blog's samples as cards: official recording, or generate live
+compare     one text by 2 to 4 voices at once
+history     the visitor's generations, kept in their browser
+batch       a CSV or a table of lines in, a ZIP of WAVs and a manifest out
+benchmarks  the blog's SeedTTS-Eval results
+footer      AI-audio notice, model in use, links
+api         the public /synthesize endpoint, also the app's MCP tool
 """
 
 from __future__ import annotations
@@ -46,9 +46,16 @@ def launch_options(settings: Settings | None = None) -> dict:
     settings = settings or Settings.from_env(load_catalogue())
     # run_history off: Gradio would keep every run's inputs, a visitor's own key included,
     # in the browser's storage. The MCP server offers /synthesize to agents (ui/api.py).
-    return dict(i18n=I18N, theme=THEME, css=page_css(), head=page_head(), run_history=False,
-                show_error=False, max_threads=worker_threads(settings.concurrency_limit),
-                mcp_server=True)
+    return dict(
+        i18n=I18N,
+        theme=THEME,
+        css=page_css(),
+        head=page_head(),
+        run_history=False,
+        show_error=False,
+        max_threads=worker_threads(settings.concurrency_limit),
+        mcp_server=True,
+    )
 
 
 def worker_threads(concurrency_limit: int) -> int:

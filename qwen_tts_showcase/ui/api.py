@@ -69,6 +69,10 @@ def build_api(synthesizer: Synthesizer, api_events: dict) -> None:
     wav = gr.File(visible=False)
     description = tool_description(synthesizer.catalogue, synthesizer.settings.default_region)
     gr.Button(visible=False).click(
-        handlers.synthesize, [text, voice, model], wav, api_name="synthesize",
-        api_description=description, **api_events,
+        handlers.synthesize,
+        [text, voice, model],
+        wav,
+        api_name="synthesize",
+        api_description=description,
+        **api_events,
     )

@@ -31,12 +31,21 @@ from .runs import shown_to_visitor
 
 SAMPLE_CSV = DATA_DIR / "batch_sample.csv"
 MANIFEST_VIEW = {  # the manifest's columns the page shows, and their headings
-    "row": "Row 行", "status": "Status 状态", "file": "File 文件", "voice": "Voice 音色",
-    "model": "Model 模型", "language": "Language 语言", "audio_s": "Audio 时长 s",
-    "billed": "Billed 计费", "error": "Error 错误",
+    "row": "Row 行",
+    "status": "Status 状态",
+    "file": "File 文件",
+    "voice": "Voice 音色",
+    "model": "Model 模型",
+    "language": "Language 语言",
+    "audio_s": "Audio 时长 s",
+    "billed": "Billed 计费",
+    "error": "Error 错误",
 }
-STATUS_NAMES = {"ok": ("synthesized", "已合成"), "failed": ("failed", "失败"),
-                "skipped": ("skipped", "已跳过")}
+STATUS_NAMES = {
+    "ok": ("synthesized", "已合成"),
+    "failed": ("failed", "失败"),
+    "skipped": ("skipped", "已跳过"),
+}
 
 
 def manifest_view(outcomes: tuple[RowOutcome, ...]) -> pd.DataFrame:
@@ -44,7 +53,9 @@ def manifest_view(outcomes: tuple[RowOutcome, ...]) -> pd.DataFrame:
     lines = []
     for outcome in outcomes:
         line = {name: getattr(outcome, name) for name in MANIFEST_VIEW}
-        line["billed"] = f"{outcome.billed} {outcome.billing_unit}" if outcome.status == "ok" else ""
+        line["billed"] = (
+            f"{outcome.billed} {outcome.billing_unit}" if outcome.status == "ok" else ""
+        )
         line["error"] = f"{outcome.error}\n{outcome.error_zh}".strip()
         lines.append(line)
     return pd.DataFrame(lines, columns=list(MANIFEST_VIEW)).rename(columns=MANIFEST_VIEW)
@@ -84,8 +95,14 @@ class BatchHandlers:
                 gr.Warning(f"{row.problem}\n{row.problem_zh}", duration=None)
         return batch_table(rows)
 
-    def run(self, table: pd.DataFrame, region: str, api_key: str, request: gr.Request,
-            progress: gr.Progress = gr.Progress()) -> tuple:
+    def run(
+        self,
+        table: pd.DataFrame,
+        region: str,
+        api_key: str,
+        request: gr.Request,
+        progress: gr.Progress = gr.Progress(),
+    ) -> tuple:
         """Every row, one after another, with progress; then the summary, manifest and ZIP."""
         synthesizer = self.synthesizer
 
@@ -97,12 +114,20 @@ class BatchHandlers:
             rows = read_batch_table(table, self.max_rows)
             progress((0, len(rows)), desc="Starting · 开始")
             result = run_batch(
-                rows, synthesizer, Path(tempfile.mkdtemp(prefix="qwen-tts-batch-")), region,
-                api_key, preferred_model(self.catalogue, region), report,
+                rows,
+                synthesizer,
+                Path(tempfile.mkdtemp(prefix="qwen-tts-batch-")),
+                region,
+                api_key,
+                preferred_model(self.catalogue, region),
+                report,
                 visitor=synthesizer.visitor(request),
             )
-        return (summary_html(result), manifest_view(result.outcomes),
-                gr.DownloadButton(value=str(result.zip_path), interactive=True))
+        return (
+            summary_html(result),
+            manifest_view(result.outcomes),
+            gr.DownloadButton(value=str(result.zip_path), interactive=True),
+        )
 
 
 def build_batch(synthesizer: Synthesizer, connection: Connection, api_events: dict) -> None:
@@ -112,22 +137,49 @@ def build_batch(synthesizer: Synthesizer, connection: Connection, api_events: di
     gr.Markdown(I18N("ui_batch_intro"))
     gr.HTML(f'<p class="batch-limit">{batch_limit(handlers.max_rows)}</p>')
     with gr.Row(elem_id="batch_inputs", equal_height=True):
-        upload = gr.File(label=I18N("ui_batch_upload"), file_types=[".csv"], type="binary",
-                         elem_id="batch_upload", scale=3, height=120)
-        gr.DownloadButton(I18N("ui_batch_sample"), value=str(SAMPLE_CSV), elem_id="batch_sample",
-                          variant="secondary", scale=1, min_width=200)
+        upload = gr.File(
+            label=I18N("ui_batch_upload"),
+            file_types=[".csv"],
+            type="binary",
+            elem_id="batch_upload",
+            scale=3,
+            height=120,
+        )
+        gr.DownloadButton(
+            I18N("ui_batch_sample"),
+            value=str(SAMPLE_CSV),
+            elem_id="batch_sample",
+            variant="secondary",
+            scale=1,
+            min_width=200,
+        )
     table = gr.Dataframe(
-        batch_table(sample), label=I18N("ui_batch_table"), interactive=True, wrap=True,
-        row_count=len(sample), column_count=5, elem_id="batch_table",
+        batch_table(sample),
+        label=I18N("ui_batch_table"),
+        interactive=True,
+        wrap=True,
+        row_count=len(sample),
+        column_count=5,
+        elem_id="batch_table",
         column_widths=["40%", "12%", "20%", "10%", "18%"],
     )
     run = gr.Button(I18N("ui_batch_run"), variant="primary", elem_id="batch_run")
     summary = gr.HTML(elem_id="batch_summary")
-    manifest = gr.Dataframe(pd.DataFrame(columns=list(MANIFEST_VIEW.values())),
-                            label=I18N("ui_batch_manifest"), interactive=False, wrap=True,
-                            elem_id="batch_manifest")
-    download = gr.DownloadButton(I18N("ui_batch_download"), interactive=False,
-                                 elem_id="batch_download")
+    manifest = gr.Dataframe(
+        pd.DataFrame(columns=list(MANIFEST_VIEW.values())),
+        label=I18N("ui_batch_manifest"),
+        interactive=False,
+        wrap=True,
+        elem_id="batch_manifest",
+    )
+    download = gr.DownloadButton(
+        I18N("ui_batch_download"), interactive=False, elem_id="batch_download"
+    )
     upload.upload(handlers.load, upload, table, api_visibility="private")  # queued: it warns
-    run.click(handlers.run, [table, connection.region, connection.api_key],
-              [summary, manifest, download], api_visibility="private", **api_events)
+    run.click(
+        handlers.run,
+        [table, connection.region, connection.api_key],
+        [summary, manifest, download],
+        api_visibility="private",
+        **api_events,
+    )

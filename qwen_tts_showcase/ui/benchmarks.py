@@ -13,16 +13,24 @@ CHART_HEIGHT_PX = 220
 def build_benchmarks() -> None:
     scores = load_scores()
     gr.Markdown(I18N("ui_bench_intro"))
-    gr.Dataframe(score_table(scores), label=I18N("ui_bench_table"), interactive=False,
-                 elem_id="bench_table")
+    gr.Dataframe(
+        score_table(scores), label=I18N("ui_bench_table"), interactive=False, elem_id="bench_table"
+    )
     for metric in METRICS:
         gr.Markdown(I18N(f"ui_bench_{metric}"), elem_classes="bench-heading")
         with gr.Row(elem_id=f"bench_{metric}", elem_classes="bench-row"):
             for test_set in TEST_SETS:
                 gr.BarPlot(
-                    chart_data(scores, metric, test_set), x="voice", y="value",
-                    title=title(metric, test_set), x_title=" ", y_title=METRICS[metric][0],
+                    chart_data(scores, metric, test_set),
+                    x="voice",
+                    y="value",
+                    title=title(metric, test_set),
+                    x_title=" ",
+                    y_title=METRICS[metric][0],
                     y_lim=[0, None],  # bars from zero, so small differences look small
-                    show_label=False, height=CHART_HEIGHT_PX, min_width=220,
-                    elem_id=f"bench_{metric}_{test_set}", buttons=[],
+                    show_label=False,
+                    height=CHART_HEIGHT_PX,
+                    min_width=220,
+                    elem_id=f"bench_{metric}_{test_set}",
+                    buttons=[],
                 )

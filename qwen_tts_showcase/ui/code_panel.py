@@ -16,8 +16,9 @@ class CodeHandlers:
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
 
-    def snippets(self, text: str, voice: str, model: str, region: str, language: str,
-                 instructions: str) -> tuple[str, str]:
+    def snippets(
+        self, text: str, voice: str, model: str, region: str, language: str, instructions: str
+    ) -> tuple[str, str]:
         """Both snippets; the region's public base URL, never the server's own override."""
         model_info = self.catalogue.model(model)
         base_url = self.catalogue.region(region).base_url
@@ -30,8 +31,13 @@ class CodeHandlers:
 
 
 def build_code_panel(
-    catalogue: Catalogue, text: gr.Textbox, voice: gr.Dropdown, model: gr.Dropdown,
-    region: gr.Radio, language: gr.Dropdown, instructions: gr.Textbox,
+    catalogue: Catalogue,
+    text: gr.Textbox,
+    voice: gr.Dropdown,
+    model: gr.Dropdown,
+    region: gr.Radio,
+    language: gr.Dropdown,
+    instructions: gr.Textbox,
 ) -> None:
     """A closed accordion that always shows the current call, with copy buttons."""
     handlers = CodeHandlers(catalogue)
@@ -39,13 +45,27 @@ def build_code_panel(
         gr.Markdown(I18N("ui_code_note"))
         with gr.Tabs():
             with gr.Tab(I18N("ui_code_python"), elem_id="code_tab_python"):
-                python = gr.Code(language="python", interactive=False, buttons=["copy"],
-                                 show_label=False, elem_id="code_python")
+                python = gr.Code(
+                    language="python",
+                    interactive=False,
+                    buttons=["copy"],
+                    show_label=False,
+                    elem_id="code_python",
+                )
             with gr.Tab(I18N("ui_code_curl"), elem_id="code_tab_curl"):
-                curl = gr.Code(language="shell", interactive=False, buttons=["copy"],
-                               show_label=False, elem_id="code_curl")
+                curl = gr.Code(
+                    language="shell",
+                    interactive=False,
+                    buttons=["copy"],
+                    show_label=False,
+                    elem_id="code_curl",
+                )
     gr.on(  # every change of the inputs, and the page's load
-        None, handlers.snippets, [text, voice, model, region, language, instructions],
+        None,
+        handlers.snippets,
+        [text, voice, model, region, language, instructions],
         [python, curl],
-        trigger_mode="always_last", show_progress="hidden", **PAGE_EVENT,
+        trigger_mode="always_last",
+        show_progress="hidden",
+        **PAGE_EVENT,
     )

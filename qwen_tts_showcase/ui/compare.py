@@ -61,27 +61,52 @@ class CompareHandlers:
 
     def change_model(self, model: str, voices: list[str]) -> gr.Dropdown:
         """The model's voices, keeping the chosen ones it has."""
-        return gr.Dropdown(choices=voice_choices(self.catalogue, model),
-                           value=offered_voices(self.catalogue, model, voices or []))
+        return gr.Dropdown(
+            choices=voice_choices(self.catalogue, model),
+            value=offered_voices(self.catalogue, model, voices or []),
+        )
 
     def compare(
-        self, text: str, model: str, voices: list[str], region: str, api_key: str,
-        streaming: bool, language: str, request: gr.Request,
+        self,
+        text: str,
+        model: str,
+        voices: list[str],
+        region: str,
+        api_key: str,
+        streaming: bool,
+        language: str,
+        request: gr.Request,
     ) -> Iterator[dict]:
         """Show every chosen voice's slot at once, then fill each as its audio is complete."""
         voices = list(dict.fromkeys(voices or []))
         if not MIN_VOICES <= len(voices) <= MAX_VOICES:
-            raise refusal(f"Pick {MIN_VOICES} to {MAX_VOICES} voices to compare.",
-                          f"请选择 {MIN_VOICES} 到 {MAX_VOICES} 个音色进行对比。", request)
+            raise refusal(
+                f"Pick {MIN_VOICES} to {MAX_VOICES} voices to compare.",
+                f"请选择 {MIN_VOICES} 到 {MAX_VOICES} 个音色进行对比。",
+                request,
+            )
         with shown_to_visitor(request):  # a bad text or voice is refused before any call
             options = sent_options(self.catalogue, model, language, None)
-            speeches = [start_speech(self.synthesizer, request, text, voice, model, region,
-                                     api_key, streaming, **options) for voice in voices]
+            speeches = [
+                start_speech(
+                    self.synthesizer,
+                    request,
+                    text,
+                    voice,
+                    model,
+                    region,
+                    api_key,
+                    streaming,
+                    **options,
+                )
+                for voice in voices
+            ]
         yield self._layout(voices)
         rows = []
         with ThreadPoolExecutor(max_workers=len(speeches), thread_name_prefix="compare") as pool:
-            running = {pool.submit(self._render, speech): index
-                       for index, speech in enumerate(speeches)}
+            running = {
+                pool.submit(self._render, speech): index for index, speech in enumerate(speeches)
+            }
             for done in as_completed(running):
                 slot, (result, failure) = self.slots[running[done]], done.result()
                 if failure:
@@ -116,11 +141,17 @@ class CompareHandlers:
 
 
 def build_slot(index: int) -> Slot:
-    with gr.Column(visible=False, variant="panel", min_width=0, elem_id=f"compare_slot_{index}",
-                   elem_classes="compare-slot") as box:
+    with gr.Column(
+        visible=False,
+        variant="panel",
+        min_width=0,
+        elem_id=f"compare_slot_{index}",
+        elem_classes="compare-slot",
+    ) as box:
         heading = gr.HTML(elem_id=f"compare_heading_{index}")
-        audio = gr.Audio(interactive=False, show_label=False, buttons=[],
-                         elem_id=f"compare_audio_{index}")
+        audio = gr.Audio(
+            interactive=False, show_label=False, buttons=[], elem_id=f"compare_audio_{index}"
+        )
         status = gr.HTML(elem_id=f"compare_status_{index}")
     return Slot(box, heading, audio, status)
 
@@ -131,20 +162,34 @@ def build_compare(synthesizer: Synthesizer, connection: Connection, api_events: 
     preset = load_preset(catalogue)
     gr.Markdown(I18N("ui_compare_intro"))
     with gr.Row(elem_id="compare_inputs"):
-        text = gr.Textbox(value=preset["text"], label=I18N("ui_compare_text"), lines=3,
-                          max_lines=8, elem_id="compare_text", scale=3)
+        text = gr.Textbox(
+            value=preset["text"],
+            label=I18N("ui_compare_text"),
+            lines=3,
+            max_lines=8,
+            elem_id="compare_text",
+            scale=3,
+        )
         with gr.Column(scale=2):
             region = connection.region
             opening_model = preferred_model(catalogue, region.value, preset["model"])
             with gr.Row():
-                model = gr.Dropdown(model_choices(catalogue, region.value), value=opening_model,
-                                    label=I18N("ui_model"), elem_id="compare_model",
-                                    min_width=200)
+                model = gr.Dropdown(
+                    model_choices(catalogue, region.value),
+                    value=opening_model,
+                    label=I18N("ui_model"),
+                    elem_id="compare_model",
+                    min_width=200,
+                )
                 language = build_language(catalogue, opening_model, elem_id="compare_language")
-            voices = gr.Dropdown(voice_choices(catalogue, opening_model),
-                                 value=offered_voices(catalogue, opening_model, preset["voices"]),
-                                 multiselect=True, max_choices=MAX_VOICES,
-                                 label=I18N("ui_compare_voices"), elem_id="compare_voices")
+            voices = gr.Dropdown(
+                voice_choices(catalogue, opening_model),
+                value=offered_voices(catalogue, opening_model, preset["voices"]),
+                multiselect=True,
+                max_choices=MAX_VOICES,
+                label=I18N("ui_compare_voices"),
+                elem_id="compare_voices",
+            )
     run = gr.Button(I18N("ui_compare_run"), variant="primary", elem_id="compare_run")
     with gr.Row(elem_id="compare_slots", elem_classes="card-grid"):
         slots = [build_slot(index) for index in range(MAX_VOICES)]
@@ -152,12 +197,19 @@ def build_compare(synthesizer: Synthesizer, connection: Connection, api_events: 
     handlers = CompareHandlers(synthesizer, slots, new_rows)
     region.change(RegionHandlers(catalogue).change_region, [region, model], model, **PAGE_EVENT)
     model.change(handlers.change_model, [model, voices], voices, **PAGE_EVENT)
-    model.change(OptionHandlers(catalogue).show_language, model, language,
-                 show_progress="hidden", **PAGE_EVENT)
+    model.change(
+        OptionHandlers(catalogue).show_language,
+        model,
+        language,
+        show_progress="hidden",
+        **PAGE_EVENT,
+    )
     outputs = [part for slot in slots for part in (slot.box, slot.heading, slot.audio, slot.status)]
     compared = run.click(
         handlers.compare,
         [text, model, voices, region, connection.api_key, connection.streaming, language],
-        [*outputs, new_rows], api_visibility="private", **api_events,
+        [*outputs, new_rows],
+        api_visibility="private",
+        **api_events,
     )
     return compared, new_rows

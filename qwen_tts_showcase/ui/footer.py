@@ -39,9 +39,9 @@ def footer_html(catalogue: Catalogue, model_id: str) -> str:
     return (
         f'<div class="ai-notice"><p lang="en">{NOTICE_EN}</p><p lang="zh">{NOTICE_ZH}</p></div>'
         '<div class="footer-meta">'
-        f'{bilingual("Model in use", "当前模型")} '
+        f"{bilingual('Model in use', '当前模型')} "
         f'<code id="footer_model">{html.escape(model.id)}</code>'
-        f' ({bilingual(html.escape(model.en), html.escape(model.zh))}) · '
+        f" ({bilingual(html.escape(model.en), html.escape(model.zh))}) · "
         + _link(links["blog"], bilingual("Qwen-TTS blog", "Qwen-TTS 博客"))
         + " · "
         + _link(links["api_docs"], bilingual("API docs (English)", "API 文档（英文）"))

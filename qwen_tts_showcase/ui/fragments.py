@@ -11,8 +11,10 @@ from .i18n import bilingual
 
 
 def _item(label: str, value: str, name: str) -> str:
-    return (f'<div class="stat stat-{name}"><span class="stat-label">{label}</span>'
-            f'<span class="stat-value">{value}</span></div>')
+    return (
+        f'<div class="stat stat-{name}"><span class="stat-label">{label}</span>'
+        f'<span class="stat-value">{value}</span></div>'
+    )
 
 
 def readout_html(result: SpeechResult) -> str:
@@ -31,15 +33,22 @@ def readout_html(result: SpeechResult) -> str:
     if result.parts > 1:
         items.append(_item(bilingual("Requests", "请求数"), str(result.parts), "parts"))
     if result.cached:
-        items.append(_item(bilingual("Source", "来源"),
-                           bilingual("cache · no API call, nothing billed",
-                                     "缓存 · 未调用 API，不计费"),
-                           "cached"))
+        items.append(
+            _item(
+                bilingual("Source", "来源"),
+                bilingual("cache · no API call, nothing billed", "缓存 · 未调用 API，不计费"),
+                "cached",
+            )
+        )
     attributes = {
-        "first-audio-s": f"{result.first_audio_s:.3f}", "total-s": f"{result.total_s:.3f}",
-        "audio-s": f"{result.audio_s:.3f}", "rtf": f"{result.realtime_factor:.3f}",
-        "billed": str(result.billed), "billing": result.billing,
-        "parts": str(result.parts), "cached": "true" if result.cached else "false",
+        "first-audio-s": f"{result.first_audio_s:.3f}",
+        "total-s": f"{result.total_s:.3f}",
+        "audio-s": f"{result.audio_s:.3f}",
+        "rtf": f"{result.realtime_factor:.3f}",
+        "billed": str(result.billed),
+        "billing": result.billing,
+        "parts": str(result.parts),
+        "cached": "true" if result.cached else "false",
     }
     data = " ".join(f'data-{name}="{value}"' for name, value in attributes.items())
     request_id = html.escape(result.request_id or "—")

@@ -19,8 +19,9 @@ from .runs import PAGE_EVENT
 from .studio import Studio, voice_picker
 
 GROUPS = (("dialect", "ui_gallery_dialects"), ("bilingual", "ui_gallery_bilingual"))
-OUR_LINE = bilingual("Our line for Qwen3-TTS · no official recording",
-                     "本演示为 Qwen3-TTS 撰写 · 无官方录音")
+OUR_LINE = bilingual(
+    "Our line for Qwen3-TTS · no official recording", "本演示为 Qwen3-TTS 撰写 · 无官方录音"
+)
 PLAY_OFFICIAL = bilingual("▶ Official recording", "▶ 官方录音")
 GENERATE_LIVE = bilingual("⚡ Generate live", "⚡ 实时生成")
 CARD_TEXT_CHARS = 60
@@ -47,7 +48,9 @@ def card_html(sample: Sample, catalogue: Catalogue) -> str:
     sample_id = html.escape(sample.id)
     official = (
         f'<button class="card-button secondary" data-sample="{sample_id}" data-action="official">'
-        f"{PLAY_OFFICIAL}</button>" if sample.has_official_audio else ""
+        f"{PLAY_OFFICIAL}</button>"
+        if sample.has_official_audio
+        else ""
     )
     return (
         f'<div class="sample-card" id="card-{sample_id}">'
@@ -88,8 +91,7 @@ class GalleryHandlers:
         sample = self.catalogue.sample(str(event._data.get("sample", "")))
         model = self.model_for(sample, region)
         voices = voice_picker(self.catalogue, model, sample.voice)
-        return (sample.text, model, voices, AUTO_LANGUAGE,
-                official_player(sample, self.catalogue))
+        return (sample.text, model, voices, AUTO_LANGUAGE, official_player(sample, self.catalogue))
 
     def model_for(self, sample: Sample, region: str) -> str:
         if self.catalogue.model(sample.model).offered_in(region):
@@ -108,8 +110,12 @@ def build_gallery(catalogue: Catalogue, studio: Studio) -> None:
         for group, heading in GROUPS:
             gr.Markdown(I18N(heading), elem_classes="gallery-heading")
             cards = "".join(card_html(s, catalogue) for s in samples if s.group == group)
-            grid = gr.HTML(f'<div class="card-grid">{cards}</div>', js_on_load=CARD_CLICKS_JS,
-                           elem_id=f"gallery-{group}", elem_classes="gallery-cards")
+            grid = gr.HTML(
+                f'<div class="card-grid">{cards}</div>',
+                js_on_load=CARD_CLICKS_JS,
+                elem_id=f"gallery-{group}",
+                elem_classes="gallery-cards",
+            )
             grid.click(handlers.pick, studio.region, fills, **PAGE_EVENT).then(
                 None, js=AFTER_CARD_JS
             )

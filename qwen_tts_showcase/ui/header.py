@@ -28,14 +28,17 @@ def build_header(catalogue: Catalogue, settings: Settings) -> Connection:
         with gr.Row():
             region = gr.Radio(
                 [(f"{r.en} · {r.zh}", r.id) for r in catalogue.regions],
-                value=settings.default_region, label=I18N("ui_region"),
-                info=I18N("ui_region_info"), elem_id="region",
+                value=settings.default_region,
+                label=I18N("ui_region"),
+                info=I18N("ui_region_info"),
+                elem_id="region",
             )
             with gr.Column():
                 api_key = gr.Textbox(
-                    label=I18N("ui_api_key"), info=I18N("ui_api_key_info"), type="password",
+                    label=I18N("ui_api_key"),
+                    info=I18N("ui_api_key_info"),
+                    type="password",
                     elem_id="api_key",
                 )
-                streaming = gr.Checkbox(value=True, label=I18N("ui_streaming"),
-                                        elem_id="streaming")
+                streaming = gr.Checkbox(value=True, label=I18N("ui_streaming"), elem_id="streaming")
     return Connection(region=region, streaming=streaming, api_key=api_key)

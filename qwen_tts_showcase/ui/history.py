@@ -75,21 +75,30 @@ class HistoryHandlers:
                 return index, None, download_button(None), selection_html(row, replayable=False)
             path = write_download(result.pcm, row["voice"], row_time(row).astimezone())
         # WAV bytes for the player: a file path would make Gradio probe it with ffprobe.
-        return (index, pcm_to_wav(result.pcm), download_button(path),
-                selection_html(row, replayable=True))
+        return (
+            index,
+            pcm_to_wav(result.pcm),
+            download_button(path),
+            selection_html(row, replayable=True),
+        )
 
     def load_into_editor(self, rows: object, index: int | None, request: gr.Request) -> tuple:
         """The row's text, model and voice back in the Studio editor, which comes to the front."""
         rows = valid_rows(rows)
         if index is None or not 0 <= index < len(rows):
-            raise refusal("Select a row of the history first.", "请先在历史记录中选择一行。",
-                          request)
+            raise refusal(
+                "Select a row of the history first.", "请先在历史记录中选择一行。", request
+            )
         row = rows[index]
         # The catalogue may have changed since the row was stored.
         known_models = {model.id for model in self.catalogue.models}
         model = row["model"] if row["model"] in known_models else self.catalogue.default_model
-        return (row["text"], model, voice_picker(self.catalogue, model, row["voice"]),
-                gr.Tabs(selected="studio"))
+        return (
+            row["text"],
+            model,
+            voice_picker(self.catalogue, model, row["voice"]),
+            gr.Tabs(selected="studio"),
+        )
 
 
 def build_history_storage() -> gr.BrowserState:
@@ -97,36 +106,50 @@ def build_history_storage() -> gr.BrowserState:
     return gr.BrowserState([], storage_key=STORAGE_KEY, secret=STORAGE_SECRET)
 
 
-def build_history(demo: gr.Blocks, synthesizer: Synthesizer, studio: Studio, tabs: gr.Tabs,
-                  rows: gr.BrowserState) -> History:
+def build_history(
+    demo: gr.Blocks, synthesizer: Synthesizer, studio: Studio, tabs: gr.Tabs, rows: gr.BrowserState
+) -> History:
     """The table, the selected row's player and actions, and their events."""
     handlers = HistoryHandlers(synthesizer)
     selected = gr.State(None)
     gr.Markdown(I18N("ui_history_intro"))
-    table = gr.Dataframe(history_table([]), label=I18N("ui_history_table"), interactive=False,
-                         wrap=True, column_widths=COLUMN_WIDTHS, elem_id="history_table")
+    table = gr.Dataframe(
+        history_table([]),
+        label=I18N("ui_history_table"),
+        interactive=False,
+        wrap=True,
+        column_widths=COLUMN_WIDTHS,
+        elem_id="history_table",
+    )
     with gr.Row(elem_id="history_selection"):
         with gr.Column(scale=3):
-            audio = gr.Audio(interactive=False, label=I18N("ui_history_audio"), buttons=[],
-                             elem_id="history_audio")
+            audio = gr.Audio(
+                interactive=False,
+                label=I18N("ui_history_audio"),
+                buttons=[],
+                elem_id="history_audio",
+            )
             info = gr.HTML(elem_id="history_info")
         with gr.Column(scale=2):
             load = gr.Button(I18N("ui_history_load"), variant="primary", elem_id="history_load")
-            download = gr.DownloadButton(I18N("ui_history_download"), interactive=False,
-                                         elem_id="history_download")
-            clear = gr.Button(I18N("ui_history_clear"), variant="stop", size="sm",
-                              elem_id="history_clear")
+            download = gr.DownloadButton(
+                I18N("ui_history_download"), interactive=False, elem_id="history_download"
+            )
+            clear = gr.Button(
+                I18N("ui_history_clear"), variant="stop", size="sm", elem_id="history_clear"
+            )
     demo.load(handlers.show, rows, [rows, table], **PAGE_EVENT)
     table.select(handlers.select, rows, [selected, audio, download, info], **PAGE_EVENT)
-    load.click(handlers.load_into_editor, [rows, selected],
-               [studio.text, studio.model, studio.voice, tabs],
-               api_visibility="private")  # queued: it may refuse
-    clear.click(handlers.clear, None, [rows, table, selected, audio, download, info],
-                **PAGE_EVENT)
+    load.click(
+        handlers.load_into_editor,
+        [rows, selected],
+        [studio.text, studio.model, studio.voice, tabs],
+        api_visibility="private",
+    )  # queued: it may refuse
+    clear.click(handlers.clear, None, [rows, table, selected, audio, download, info], **PAGE_EVENT)
     return History(rows, table)
 
 
 def record_after(event, history: History, new_rows: gr.State) -> None:
     """Add an event's results to the history once it succeeded."""
-    event.success(record, [history.rows, new_rows], [history.rows, history.table],
-                  **PAGE_EVENT)
+    event.success(record, [history.rows, new_rows], [history.rows, history.table], **PAGE_EVENT)

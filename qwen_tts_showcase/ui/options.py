@@ -36,22 +36,28 @@ def language_choices(catalogue: Catalogue) -> list[tuple[str, str]]:
     return [(catalogue.languages[name].label, name) for name in ids]
 
 
-def sent_options(catalogue: Catalogue, model: str, language: str | None,
-                 instructions: str | None) -> dict:
+def sent_options(
+    catalogue: Catalogue, model: str, language: str | None, instructions: str | None
+) -> dict:
     """language_type and instructions as the page sends them: only those the model shows."""
     info = catalogue.model(model)
-    return dict(language_type=language if info.language_types else None,
-                instructions=instructions if info.instructions else None)
+    return dict(
+        language_type=language if info.language_types else None,
+        instructions=instructions if info.instructions else None,
+    )
 
 
-def snippet_extra(catalogue: Catalogue, model: str, language: str | None,
-                  instructions: str | None) -> dict[str, str]:
+def snippet_extra(
+    catalogue: Catalogue, model: str, language: str | None, instructions: str | None
+) -> dict[str, str]:
     """The same options as the code snippets spell them: Auto and blank are not sent."""
     options = sent_options(catalogue, model, language, instructions)
     language_type = catalogue.check_language(model, options["language_type"])
     instructions = clean_text(options["instructions"] or "")
-    return {**({"language_type": language_type} if language_type else {}),
-            **({"instructions": instructions} if instructions else {})}
+    return {
+        **({"language_type": language_type} if language_type else {}),
+        **({"instructions": instructions} if instructions else {}),
+    }
 
 
 def preset_choices(catalogue: Catalogue) -> list[tuple[str, str]]:
@@ -61,8 +67,12 @@ def preset_choices(catalogue: Catalogue) -> list[tuple[str, str]]:
 def build_language(catalogue: Catalogue, model: str, elem_id: str = "language") -> gr.Dropdown:
     """The language of the text, Auto by default; shown for the models that take one."""
     return gr.Dropdown(
-        language_choices(catalogue), value=AUTO_LANGUAGE, label=I18N("ui_language"),
-        visible=bool(catalogue.model(model).language_types), elem_id=elem_id, min_width=160,
+        language_choices(catalogue),
+        value=AUTO_LANGUAGE,
+        label=I18N("ui_language"),
+        visible=bool(catalogue.model(model).language_types),
+        elem_id=elem_id,
+        min_width=160,
     )
 
 
@@ -70,14 +80,29 @@ def build_instructions(catalogue: Catalogue, model: str) -> Instructions:
     """Presets and the instructions box, with a live length hint; for instruct models only."""
     with gr.Column(visible=catalogue.model(model).instructions, elem_id="instructions_box") as box:
         with gr.Row(equal_height=False):
-            preset = gr.Dropdown(preset_choices(catalogue), value=None, label=I18N("ui_preset"),
-                                 elem_id="preset", scale=1, min_width=200)
-            text = gr.Textbox(label=I18N("ui_instructions"), lines=2, max_lines=6,
-                              placeholder=I18N("ui_instructions_placeholder"),
-                              elem_id="instructions", scale=3, min_width=240)
+            preset = gr.Dropdown(
+                preset_choices(catalogue),
+                value=None,
+                label=I18N("ui_preset"),
+                elem_id="preset",
+                scale=1,
+                min_width=200,
+            )
+            text = gr.Textbox(
+                label=I18N("ui_instructions"),
+                lines=2,
+                max_lines=6,
+                placeholder=I18N("ui_instructions_placeholder"),
+                elem_id="instructions",
+                scale=3,
+                min_width=240,
+            )
         counter = gr.HTML(elem_id="instructions_counter")
     gr.on(  # every change of the instructions, and the page's load
-        None, None, text, counter,
+        None,
+        None,
+        text,
+        counter,
         js=f"(text) => window.qwenTts.instructionCounter(text, {MAX_INSTRUCTION_TOKENS})",
     )
     return Instructions(box, preset, text)
@@ -86,8 +111,9 @@ def build_instructions(catalogue: Catalogue, model: str) -> Instructions:
 class OptionHandlers:
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
-        self.preset_lines = {line for preset in catalogue.presets
-                             for line in (preset.text_en, preset.text_zh)}
+        self.preset_lines = {
+            line for preset in catalogue.presets for line in (preset.text_en, preset.text_zh)
+        }
 
     def show_language(self, model: str) -> gr.Dropdown:
         """The language list, for the models that take a language."""
@@ -95,7 +121,9 @@ class OptionHandlers:
 
     def follow_model(self, model: str) -> tuple[gr.Dropdown, gr.Column]:
         """The language list and the instructions box, for the models that take them."""
-        return self.show_language(model), gr.Column(visible=self.catalogue.model(model).instructions)
+        return self.show_language(model), gr.Column(
+            visible=self.catalogue.model(model).instructions
+        )
 
     def apply_preset(self, preset_id: str | None, text: str, page_language: str) -> tuple:
         """The preset's instruction and suggested voice; its line too, unless the visitor has
@@ -110,15 +138,28 @@ class OptionHandlers:
         return instructions, gr.skip() if keep_text else line, preset.voice
 
 
-def wire_options(catalogue: Catalogue, model: gr.Dropdown, language: gr.Dropdown,
-                 instructions: Instructions, text: gr.Textbox, voice: gr.Dropdown) -> None:
+def wire_options(
+    catalogue: Catalogue,
+    model: gr.Dropdown,
+    language: gr.Dropdown,
+    instructions: Instructions,
+    text: gr.Textbox,
+    voice: gr.Dropdown,
+) -> None:
     """Options follow the model; a preset fills the instructions, the voice and maybe the text."""
     handlers = OptionHandlers(catalogue)
-    model.change(handlers.follow_model, model, [language, instructions.box],
-                 show_progress="hidden", **PAGE_EVENT)
+    model.change(
+        handlers.follow_model,
+        model,
+        [language, instructions.box],
+        show_progress="hidden",
+        **PAGE_EVENT,
+    )
     page_language = gr.Textbox(visible=False)
     instructions.preset.input(
-        handlers.apply_preset, [instructions.preset, text, page_language],
-        [instructions.text, text, voice], js=PAGE_LANGUAGE_JS, **PAGE_EVENT,
+        handlers.apply_preset,
+        [instructions.preset, text, page_language],
+        [instructions.text, text, voice],
+        js=PAGE_LANGUAGE_JS,
+        **PAGE_EVENT,
     )
-

@@ -50,10 +50,14 @@ def region_note(catalogue: Catalogue, region: str, model_id: str) -> tuple[str, 
     here = catalogue.region(region)
     where_en, where_zh = (html.escape(name) for name in offered_where(catalogue, model))
     code = f"<code>{html.escape(model.id)}</code>"
-    en = (f"{code} is offered in {where_en} only, not in {html.escape(here.short_en)}. Switch the "
-          "region (and use a key from its console), or pick another model.")
-    zh = (f"{code} 仅在{where_zh}提供，{html.escape(here.short_zh)}地域没有。请切换地域（并使用该地域"
-          "控制台的 Key），或选择其他模型。")
+    en = (
+        f"{code} is offered in {where_en} only, not in {html.escape(here.short_en)}. Switch the "
+        "region (and use a key from its console), or pick another model."
+    )
+    zh = (
+        f"{code} 仅在{where_zh}提供，{html.escape(here.short_zh)}地域没有。请切换地域（并使用该地域"
+        "控制台的 Key），或选择其他模型。"
+    )
     return f'<div class="region-note">{bilingual(en, zh)}</div>', model.regions[0]
 
 
@@ -74,8 +78,9 @@ class RegionNote:
 def build_region_note() -> RegionNote:
     with gr.Row(visible=False, elem_id="region_note_row", equal_height=True) as row:
         note = gr.HTML(elem_id="region_note")
-        switch = gr.Button("", size="sm", variant="secondary", elem_id="region_switch",
-                           scale=0, min_width=230)
+        switch = gr.Button(
+            "", size="sm", variant="secondary", elem_id="region_switch", scale=0, min_width=230
+        )
     return RegionNote(row, note, switch)
 
 
@@ -88,10 +93,12 @@ class RegionHandlers:
         """Every model, marked for the new region; the chosen one stays if the region offers it."""
         value = preferred_model(self.catalogue, region, model)
         if self.announce and model and value != model:
-            gr.Info(f"{model} is not offered in {self.catalogue.region(region).short_en}: "
-                    f"switched to {value}.\n"
-                    f"{self.catalogue.region(region).short_zh}地域不提供 {model}，已切换到 {value}。",
-                    duration=6)
+            gr.Info(
+                f"{model} is not offered in {self.catalogue.region(region).short_en}: "
+                f"switched to {value}.\n"
+                f"{self.catalogue.region(region).short_zh}地域不提供 {model}，已切换到 {value}。",
+                duration=6,
+            )
         return gr.Dropdown(choices=model_choices(self.catalogue, region), value=value)
 
     def show_note(self, region: str, model: str) -> tuple:
@@ -106,10 +113,17 @@ class RegionHandlers:
         return self.catalogue.model(model).regions[0]
 
 
-def wire_region_note(catalogue: Catalogue, parts: RegionNote, region: gr.Radio,
-                     model: gr.Dropdown) -> None:
+def wire_region_note(
+    catalogue: Catalogue, parts: RegionNote, region: gr.Radio, model: gr.Dropdown
+) -> None:
     """Show the note whenever region or model change; its button switches the region."""
     handlers = RegionHandlers(catalogue)
-    gr.on([region.change, model.change], handlers.show_note, [region, model],
-          [parts.row, parts.note, parts.switch], show_progress="hidden", **PAGE_EVENT)
+    gr.on(
+        [region.change, model.change],
+        handlers.show_note,
+        [region, model],
+        [parts.row, parts.note, parts.switch],
+        show_progress="hidden",
+        **PAGE_EVENT,
+    )
     parts.switch.click(handlers.switch, model, region, **PAGE_EVENT)

@@ -26,17 +26,28 @@ def api_event_options(concurrency_limit: int) -> dict:
 
 
 def start_speech(
-    synthesizer: Synthesizer, visitor: gr.Request | None, text: str, voice: str, model: str,
-    region: str, user_key: str = "", streaming: bool = True, on_notice: Notice | None = None,
-    *, language_type: str | None = None, instructions: str | None = None,
+    synthesizer: Synthesizer,
+    visitor: gr.Request | None,
+    text: str,
+    voice: str,
+    model: str,
+    region: str,
+    user_key: str = "",
+    streaming: bool = True,
+    on_notice: Notice | None = None,
+    *,
+    language_type: str | None = None,
+    instructions: str | None = None,
 ) -> Speech:
     """A checked request, ready to iterate; an InputError before any call if it is not valid.
 
     visitor is the Gradio request: the quotas count what it sends."""
-    request = synthesizer.prepare(text, voice, model, region, language_type=language_type,
-                                  instructions=instructions)
-    return synthesizer.speak(request, region, user_key, streaming, on_notice,
-                             visitor=synthesizer.visitor(visitor))
+    request = synthesizer.prepare(
+        text, voice, model, region, language_type=language_type, instructions=instructions
+    )
+    return synthesizer.speak(
+        request, region, user_key, streaming, on_notice, visitor=synthesizer.visitor(visitor)
+    )
 
 
 def notify(en: str, zh: str) -> None:

@@ -92,15 +92,33 @@ class StudioHandlers:
         return voice_picker(self.catalogue, model, voice)
 
     def generate(
-        self, text: str, model: str, voice: str, language: str, instructions: str, region: str,
-        api_key: str, streaming: bool, request: gr.Request,
+        self,
+        text: str,
+        model: str,
+        voice: str,
+        language: str,
+        instructions: str,
+        region: str,
+        api_key: str,
+        streaming: bool,
+        request: gr.Request,
     ) -> Iterator[tuple]:
         """Play the audio as it arrives, then offer the file, the numbers and a history row."""
         skip = gr.skip()
         with shown_to_visitor(request):
             options = sent_options(self.catalogue, model, language, instructions)
-            speech = start_speech(self.synthesizer, request, text, voice, model, region, api_key,
-                                  streaming, notify, **options)
+            speech = start_speech(
+                self.synthesizer,
+                request,
+                text,
+                voice,
+                model,
+                region,
+                api_key,
+                streaming,
+                notify,
+                **options,
+            )
             # Results of the previous run must not sit beside the new audio. While the audio
             # plays they stay empty: sending the empty values is cheaper than gr.skip(), which
             # Gradio turns into a rebuild of each output on every piece.
@@ -169,18 +187,28 @@ def build_editor(catalogue: Catalogue, region: str) -> tuple:
     """The text box with its counter; model, voice and language; the instructions box."""
     opening_model = preferred_model(catalogue, region)
     text = gr.Textbox(
-        label=I18N("ui_text"), placeholder=I18N("ui_text_placeholder"),
-        lines=5, max_lines=12, elem_id="text",
+        label=I18N("ui_text"),
+        placeholder=I18N("ui_text_placeholder"),
+        lines=5,
+        max_lines=12,
+        elem_id="text",
     )
     counter = gr.HTML(elem_id="input_counter")
     with gr.Row(elem_id="pickers"):
         model = gr.Dropdown(
-            model_choices(catalogue, region), value=opening_model, label=I18N("ui_model"),
-            elem_id="model", min_width=200,
+            model_choices(catalogue, region),
+            value=opening_model,
+            label=I18N("ui_model"),
+            elem_id="model",
+            min_width=200,
         )
         voice = gr.Dropdown(
-            voice_choices(catalogue, opening_model), value=catalogue.default_voice,
-            label=I18N("ui_voice"), interactive=True, elem_id="voice", min_width=200,
+            voice_choices(catalogue, opening_model),
+            value=catalogue.default_voice,
+            label=I18N("ui_voice"),
+            interactive=True,
+            elem_id="voice",
+            min_width=200,
         )
         language = build_language(catalogue, opening_model)
     note = build_region_note()
@@ -191,17 +219,29 @@ def build_editor(catalogue: Catalogue, region: str) -> tuple:
 def build_player() -> tuple:
     """The live player, the numbers under it, the download and the blog's recording."""
     live_audio = gr.Audio(
-        label=I18N("ui_live_audio"), streaming=True, autoplay=True, interactive=False,
-        buttons=[], elem_id="live_audio",  # the Download button below names the file well
+        label=I18N("ui_live_audio"),
+        streaming=True,
+        autoplay=True,
+        interactive=False,
+        buttons=[],
+        elem_id="live_audio",  # the Download button below names the file well
     )
     readout = gr.HTML(elem_id="readout")
     with gr.Row(elem_id="download_row", equal_height=True):
         audio_format = gr.Radio(
-            [(name.upper(), name) for name in FORMATS], value="wav", label=I18N("ui_format"),
-            elem_id="audio_format", scale=1, min_width=220,
+            [(name.upper(), name) for name in FORMATS],
+            value="wav",
+            label=I18N("ui_format"),
+            elem_id="audio_format",
+            scale=1,
+            min_width=220,
         )
         download = gr.DownloadButton(
-            I18N("ui_download"), elem_id="download", interactive=False, scale=1, min_width=220,
+            I18N("ui_download"),
+            elem_id="download",
+            interactive=False,
+            scale=1,
+            min_width=220,
             variant="secondary",
         )
     download_info = gr.HTML(elem_id="download_info")
@@ -217,7 +257,8 @@ def build_studio(synthesizer: Synthesizer, connection: Connection, api_events: d
     with gr.Row(elem_id="studio"):
         with gr.Column(scale=3, elem_id="editor"):
             text, counter, model, voice, language, note, instructions = build_editor(
-                catalogue, region.value)
+                catalogue, region.value
+            )
             generate = gr.Button(I18N("ui_generate"), variant="primary", elem_id="generate")
             build_code_panel(catalogue, text, voice, model, region, language, instructions.text)
         with gr.Column(scale=2, elem_id="player"):
@@ -226,34 +267,57 @@ def build_studio(synthesizer: Synthesizer, connection: Connection, api_events: d
     # history row.
     last_audio, new_rows = gr.State(None), gr.State([])
 
-    region.change(RegionHandlers(catalogue, announce=True).change_region, [region, model], model,
-                  api_visibility="private")  # queued: it may announce a model switch
+    region.change(
+        RegionHandlers(catalogue, announce=True).change_region,
+        [region, model],
+        model,
+        api_visibility="private",
+    )  # queued: it may announce a model switch
     model.change(handlers.change_model, [model, voice], voice, **PAGE_EVENT)
     wire_region_note(catalogue, note, region, model)
     wire_options(catalogue, model, language, instructions, text, voice)
     wire_counter(synthesizer, text, model, counter)
     generated = generate.click(
         handlers.generate,
-        [text, model, voice, language, instructions.text, region, connection.api_key,
-         connection.streaming],
+        [
+            text,
+            model,
+            voice,
+            language,
+            instructions.text,
+            region,
+            connection.api_key,
+            connection.streaming,
+        ],
         [live_audio, download, readout, last_audio, new_rows],
-        api_name="generate", api_visibility="undocumented", **api_events,
+        api_name="generate",
+        api_visibility="undocumented",
+        **api_events,
     )
     # The caption of the previous file goes at once; the new one comes with offer_download.
     generate.click(None, js="() => ''", outputs=download_info)
     # After a failure too: last_audio is then empty and the button is disabled.
     for offer in (generated.then, audio_format.change):
-        offer(handlers.offer_download, [last_audio, audio_format], [download, download_info],
-              **PAGE_EVENT)
-    return Studio(text, model, voice, language, instructions.text, region, official, new_rows,
-                  generated)
+        offer(
+            handlers.offer_download,
+            [last_audio, audio_format],
+            [download, download_info],
+            **PAGE_EVENT,
+        )
+    return Studio(
+        text, model, voice, language, instructions.text, region, official, new_rows, generated
+    )
 
 
-def wire_counter(synthesizer: Synthesizer, text: gr.Textbox, model: gr.Dropdown,
-                 counter: gr.HTML) -> None:
+def wire_counter(
+    synthesizer: Synthesizer, text: gr.Textbox, model: gr.Dropdown, counter: gr.HTML
+) -> None:
     """The text measured against the model's limit, in the browser, as the visitor types."""
     limits, cap = input_limits(synthesizer.catalogue), synthesizer.settings.max_text_chars
     gr.on(  # every change of text or model, and the page's load
-        None, None, [text, model], counter,
+        None,
+        None,
+        [text, model],
+        counter,
         js=f"(text, model) => window.qwenTts.counter(text, {limits}[model], {cap})",
     )

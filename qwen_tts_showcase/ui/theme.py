@@ -8,8 +8,19 @@ import gradio as gr
 
 ASSETS_DIR = Path(__file__).parent / "assets"
 # System fonts first: nothing is fetched from a font CDN, and Chinese gets a CJK face.
-FONTS = ("ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Roboto", "Noto Sans",
-         "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "Noto Sans CJK SC", "sans-serif")
+FONTS = (
+    "ui-sans-serif",
+    "system-ui",
+    "-apple-system",
+    "Segoe UI",
+    "Roboto",
+    "Noto Sans",
+    "PingFang SC",
+    "Hiragino Sans GB",
+    "Microsoft YaHei",
+    "Noto Sans CJK SC",
+    "sans-serif",
+)
 THEME = gr.themes.Soft(primary_hue="indigo", secondary_hue="pink", font=FONTS)
 
 

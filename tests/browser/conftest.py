@@ -25,8 +25,11 @@ CHROMIUM = Path("/usr/bin/chromium")
 expect.set_options(timeout=15_000)
 CJK_FONTS = Path("/usr/share/fonts/opentype/noto")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--autoplay-policy=no-user-gesture-required",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--autoplay-policy=no-user-gesture-required",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
     "--no-first-run",
 ]
 OFFICIAL_AUDIO_HOST = "qianwen-res.oss-cn-beijing.aliyuncs.com"
@@ -58,10 +61,16 @@ def _install(packages: list[str]) -> str:
     """apt-get install the packages; an empty string on success, else why it failed."""
     if os.geteuid() != 0:
         return "installing them needs root"
-    for command in (["apt-get", "update"],
-                    ["apt-get", "install", "-y", "--no-install-recommends", *packages]):
-        done = subprocess.run(command, capture_output=True, text=True,
-                              env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+    for command in (
+        ["apt-get", "update"],
+        ["apt-get", "install", "-y", "--no-install-recommends", *packages],
+    ):
+        done = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        )
         if done.returncode != 0:
             return f"{' '.join(command)} failed: {done.stderr.strip()[-300:]}"
     return ""
@@ -83,8 +92,9 @@ def browser(chromium: Path) -> Iterator[Browser]:
     """One Chromium for the browser tests; closed before the other tests run, since Playwright's
     event loop in the main thread would be in the way of theirs."""
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium), headless=True,
-                                             args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS
+        )
         yield browser
         browser.close()
 

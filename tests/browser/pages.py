@@ -102,8 +102,13 @@ def toast(page: Page) -> Locator:
     return page.get_by_test_id("toast-body")
 
 
-TABS = {"Studio": "合成 Studio", "Compare voices": "音色对比 Compare", "Batch": "批量 Batch",
-        "History": "历史 History", "Benchmarks": "评测 Benchmarks"}  # the same in both languages
+TABS = {
+    "Studio": "合成 Studio",
+    "Compare voices": "音色对比 Compare",
+    "Batch": "批量 Batch",
+    "History": "历史 History",
+    "Benchmarks": "评测 Benchmarks",
+}  # the same in both languages
 
 
 def open_tab(page: Page, name: str) -> None:

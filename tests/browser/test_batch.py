@@ -35,7 +35,8 @@ def app(launch_app):
 
 def upload(page, data: bytes, name: str = "lines.csv") -> None:
     page.locator("#batch_upload input[type=file]").set_input_files(
-        {"name": name, "mimeType": "text/csv", "buffer": data})
+        {"name": name, "mimeType": "text/csv", "buffer": data}
+    )
 
 
 def downloaded(page, button: str) -> tuple[str, bytes]:
@@ -49,8 +50,7 @@ def body_rows(page, table: str):
     return page.locator(f"{table} [role=row]:not(:has(th))")
 
 
-def test_a_csv_with_a_bad_row_runs_with_progress_and_the_zip_holds_the_rest(open_page,
-                                                                           simulator):
+def test_a_csv_with_a_bad_row_runs_with_progress_and_the_zip_holds_the_rest(open_page, simulator):
     page = open_page()
     open_tab(page, "Batch")
     upload(page, CSV)
@@ -58,8 +58,9 @@ def test_a_csv_with_a_bad_row_runs_with_progress_and_the_zip_holds_the_rest(open
     expect(page.locator("#batch_table")).to_contain_text("Nobody")
     simulator.profile = STEADY
     page.locator("#batch_run").click()
-    progress = page.locator("#batch_manifest .progress-level-inner, #batch_summary "
-                            ".progress-level-inner")
+    progress = page.locator(
+        "#batch_manifest .progress-level-inner, #batch_summary .progress-level-inner"
+    )
     expect(progress.first).to_contain_text("Starting")
     # The bar names each row as it is done; the failed one is reported and the batch goes on.
     expect(progress.first).to_contain_text("Row 3: failed · 第 3 行：失败")
@@ -73,14 +74,20 @@ def test_a_csv_with_a_bad_row_runs_with_progress_and_the_zip_holds_the_rest(open
     assert name.startswith("qwen-tts-batch_") and name.endswith(".zip")
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         files = {member: archive.read(member) for member in archive.namelist()}
-    manifest = pd.read_csv(io.BytesIO(files.pop(MANIFEST_NAME)), encoding="utf-8-sig",
-                           keep_default_na=False)
+    manifest = pd.read_csv(
+        io.BytesIO(files.pop(MANIFEST_NAME)), encoding="utf-8-sig", keep_default_na=False
+    )
     rocky, dylan = simulator.generation_requests()
-    assert rocky.body["input"] == {"text": "喂，老友！今日去饮茶啦。", "voice": "Rocky",
-                                   "language_type": "Chinese"}
+    assert rocky.body["input"] == {
+        "text": "喂，老友！今日去饮茶啦。",
+        "voice": "Rocky",
+        "language_type": "Chinese",
+    }
     assert dylan.body["model"] == "qwen-tts-latest", "a row without a model: the region's default"
     assert {n: wav_to_pcm(w) for n, w in files.items()} == {
-        "0002_Rocky.wav": rocky.pcm, "0004_Dylan.wav": dylan.pcm}
+        "0002_Rocky.wav": rocky.pcm,
+        "0004_Dylan.wav": dylan.pcm,
+    }
     assert manifest["status"].tolist() == ["ok", "failed", "ok"]
 
 
@@ -99,8 +106,7 @@ def test_the_sample_csv_downloads_and_an_edited_table_is_what_runs(open_page, si
     expect(cell).to_contain_text("Jada")
     page.locator("#batch_run").click()
     expect(page.locator("#batch_summary .batch-summary")).to_have_attribute("data-ok", "2")
-    assert [r.body["input"]["voice"] for r in simulator.generation_requests()] == ["Cherry",
-                                                                                   "Jada"]
+    assert [r.body["input"]["voice"] for r in simulator.generation_requests()] == ["Cherry", "Jada"]
 
 
 def test_a_csv_over_the_row_cap_is_refused_naming_the_cap(open_page, simulator):
@@ -108,8 +114,9 @@ def test_a_csv_over_the_row_cap_is_refused_naming_the_cap(open_page, simulator):
     open_tab(page, "Batch")
     expect(page.locator("#tab_batch")).to_contain_text(f"At most {MAX_ROWS} rows per batch.")
     upload(page, b"text,voice\n" + b"hi,Cherry\n" * (MAX_ROWS + 1))
-    expect(toast(page)).to_contain_text(f"The CSV has {MAX_ROWS + 1} rows; a batch takes at "
-                                        f"most {MAX_ROWS}")
+    expect(toast(page)).to_contain_text(
+        f"The CSV has {MAX_ROWS + 1} rows; a batch takes at most {MAX_ROWS}"
+    )
     expect(toast(page)).to_contain_text(f"每批最多 {MAX_ROWS} 行")
     assert simulator.generation_requests() == []
 

@@ -15,8 +15,9 @@ from .pages import choose, run_and_wait_for_readout, toast
 @pytest.fixture(scope="module")
 def app(launch_app):
     """One synthesis at a time and one place in the queue."""
-    return launch_app(SHOWCASE_CONCURRENCY_LIMIT="1", SHOWCASE_QUEUE_SIZE="1",
-                      SHOWCASE_READ_TIMEOUT_S="120")
+    return launch_app(
+        SHOWCASE_CONCURRENCY_LIMIT="1", SHOWCASE_QUEUE_SIZE="1", SHOWCASE_READ_TIMEOUT_S="120"
+    )
 
 
 def fill_the_queue(client, simulator) -> list:
@@ -24,10 +25,19 @@ def fill_the_queue(client, simulator) -> list:
     simulator.profile = UpstreamProfile(first_chunk_delay_s=100)  # until simulator.clear()
     jobs = []
     for number in range(2):  # one at a time: a second join before the first ran finds it full
-        jobs.append(client.submit(f"Holding the queue, {number}.", "Cherry", "qwen-tts-latest",
-                                  api_name="/synthesize"))
-        wait_until(lambda: len(simulator.generation_requests()) == 1 and jobs[-1].status().code
-                   in (Status.PROCESSING, Status.IN_QUEUE), f"job {number} to hold the queue", jobs)
+        jobs.append(
+            client.submit(
+                f"Holding the queue, {number}.", "Cherry", "qwen-tts-latest", api_name="/synthesize"
+            )
+        )
+        wait_until(
+            lambda: (
+                len(simulator.generation_requests()) == 1
+                and jobs[-1].status().code in (Status.PROCESSING, Status.IN_QUEUE)
+            ),
+            f"job {number} to hold the queue",
+            jobs,
+        )
     return jobs
 
 
@@ -45,9 +55,11 @@ def test_with_the_queue_full_the_page_works_and_generate_says_busy_in_both_langu
     page.locator("#text textarea").fill("喂，老友！")
     page.locator("#generate").click()
     busy = toast(page).get_by_test_id("toast-text")
-    expect(busy).to_have_text("排队名额已满，演示正忙。请过一分钟再试。\n"
-                              "Every place in the queue is taken: the demo is busy. "
-                              "Please try again in a minute.")
+    expect(busy).to_have_text(
+        "排队名额已满，演示正忙。请过一分钟再试。\n"
+        "Every place in the queue is taken: the demo is busy. "
+        "Please try again in a minute."
+    )
     assert len(simulator.generation_requests()) == 1, "the refused visitor reached no API"
 
     simulator.clear()  # the held synthesis is dropped, retried at once, and the queue drains

@@ -59,8 +59,7 @@ def test_voices_run_at_once_and_one_failing_leaves_the_others_playing(open_page,
     hung = next(r for r in simulator.generation_requests() if r.fault == "hang")
     failed_slot = failed.locator("xpath=ancestor::*[starts-with(@id, 'compare_slot_')]")
     expect(failed_slot).to_contain_text(hung.body["input"]["voice"])
-    working = next(i for i in range(4)
-                   if page.locator(f"#compare_status_{i} .readout").count())
+    working = next(i for i in range(4) if page.locator(f"#compare_status_{i} .readout").count())
     play_slot(page, working)
 
 

@@ -73,8 +73,9 @@ def test_the_code_panel_reproduces_the_current_call_and_never_the_key(open_page)
     voice = page.locator("#voice input").input_value().split(" · ")[0]
     page.get_by_role("tab", name="Python (dashscope)").click()
     expect(page.locator("#code_python")).to_contain_text("MultiModalConversation")
-    assert copied(page, "code_python") == python_snippet(text, voice, model.id, singapore,
-                                                         sdk=model.sdk)
+    assert copied(page, "code_python") == python_snippet(
+        text, voice, model.id, singapore, sdk=model.sdk
+    )
     assert BEIJING_KEY not in page.content()
 
 

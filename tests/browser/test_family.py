@@ -39,8 +39,11 @@ def test_a_cantonese_voice_speaks_with_its_language_on_the_wire(open_page, simul
     numbers = run_and_wait_for_readout(page, page.locator("#generate").click)
     (sent,) = simulator.generation_requests()
     assert sent.body["model"] == "qwen3-tts-flash"
-    assert sent.body["input"] == {"text": "喂，老友！今日去饮茶啦。", "voice": "Rocky",
-                                  "language_type": "Chinese"}
+    assert sent.body["input"] == {
+        "text": "喂，老友！今日去饮茶啦。",
+        "voice": "Rocky",
+        "language_type": "Chinese",
+    }
     assert numbers["billing"] == "characters"
     wait_until_playing(page, LIVE_AUDIO)
     page.get_by_text("Use it in your app").click()  # the code shows the same call
@@ -58,8 +61,9 @@ def test_the_instructions_box_shows_only_for_instruct_models(open_page):
             expect(box).to_be_hidden()
 
 
-def test_a_preset_fills_instruction_voice_and_line_and_reaches_the_wire(open_page, simulator,
-                                                                       screenshots):
+def test_a_preset_fills_instruction_voice_and_line_and_reaches_the_wire(
+    open_page, simulator, screenshots
+):
     page = open_page()
     narrator = CATALOGUE.preset("calm-narrator")
     choose(page, "model", "qwen3-tts-instruct-flash")
@@ -89,8 +93,9 @@ def test_a_preset_keeps_the_visitors_own_text_and_speaks_chinese_on_a_chinese_pa
     expect(page.locator("#text textarea")).to_have_value("这是我自己写的一句话。")
 
 
-def test_the_instruction_counter_warns_past_the_limit_and_generation_is_refused(open_page,
-                                                                              simulator):
+def test_the_instruction_counter_warns_past_the_limit_and_generation_is_refused(
+    open_page, simulator
+):
     page = open_page()
     choose(page, "model", "qwen3-tts-instruct-flash")
     page.locator("#instructions textarea").fill("慢" * (MAX_INSTRUCTION_TOKENS + 1))
@@ -125,8 +130,7 @@ def test_singapore_marks_the_models_it_lacks_and_offers_to_switch(open_page):
     expect(page.locator("#model input")).to_have_value("qwen-tts-latest")
 
 
-def test_a_401_after_switching_region_explains_that_keys_belong_to_one_region(open_page,
-                                                                            simulator):
+def test_a_401_after_switching_region_explains_that_keys_belong_to_one_region(open_page, simulator):
     page = open_page()
     switch_region(page, SINGAPORE)
     expect(page.locator("#model input")).to_have_value("qwen3-tts-flash")

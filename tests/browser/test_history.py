@@ -72,8 +72,9 @@ def test_a_row_replays_and_downloads_from_the_cache_without_an_api_call(open_pag
     cell(page, 0, 3).click()
     expect(page.locator("#history_info")).to_contain_text(FIRST)
     expect(page.locator("#history_download")).to_be_enabled()
-    assert press_play(page, "history_audio")["duration"] == pytest.approx(len(sent_pcm) / 48_000,
-                                                                         abs=0.01)
+    assert press_play(page, "history_audio")["duration"] == pytest.approx(
+        len(sent_pcm) / 48_000, abs=0.01
+    )
     with page.expect_download() as caught:
         page.locator("#history_download").click()
     assert re.fullmatch(r"qwen-tts_Jada_\d{8}-\d{6}\.wav", caught.value.suggested_filename)

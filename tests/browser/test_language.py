@@ -22,8 +22,9 @@ def test_a_chinese_browser_gets_the_page_in_chinese(open_page, locale):
 def test_an_english_browser_gets_the_page_in_english(open_page):
     page = open_page(locale="en-US")
     expect(page.locator("#generate")).to_have_text("Generate speech")
-    expect(page.locator("#input_counter")).to_contain_text("tokens (estimated)",
-                                                           use_inner_text=True)
+    expect(page.locator("#input_counter")).to_contain_text(
+        "tokens (estimated)", use_inner_text=True
+    )
     expect(page.locator("#input_counter")).not_to_contain_text("估算", use_inner_text=True)
 
 
@@ -56,8 +57,9 @@ def test_settings_switch_the_whole_page_to_chinese_and_back(open_page):
     expect(readout).not_to_contain_text("首个音频", use_inner_text=True)
 
 
-@pytest.mark.parametrize(("locale", "first"), [("zh-CN", "没有可朗读的文本"),
-                                                ("en-US", "There is no text to speak")])
+@pytest.mark.parametrize(
+    ("locale", "first"), [("zh-CN", "没有可朗读的文本"), ("en-US", "There is no text to speak")]
+)
 def test_messages_come_in_both_languages_the_browsers_first(open_page, locale, first):
     page = open_page(locale=locale)
     page.locator("#generate").click()

@@ -26,8 +26,9 @@ LIFELIKE = UpstreamProfile(first_chunk_delay_s=0.35, realtime_factor=0.2)
 @pytest.fixture(scope="module")
 def app(launch_app, tmp_path_factory):
     """The app with its result cache on, so the History picture can replay a row."""
-    return launch_app(SHOWCASE_CACHE_MAX_MB="50",
-                      SHOWCASE_CACHE_DIR=str(tmp_path_factory.mktemp("cache")))
+    return launch_app(
+        SHOWCASE_CACHE_MAX_MB="50", SHOWCASE_CACHE_DIR=str(tmp_path_factory.mktemp("cache"))
+    )
 
 
 def no_sideways_scroll(page, width: int) -> None:
@@ -74,8 +75,9 @@ def test_desktop_in_chinese(open_page, simulator, screenshots):
 
 def test_phone_width(open_page, simulator, screenshots):
     simulator.profile = LIFELIKE
-    page = open_page(locale="en-US", viewport=PHONE, device_scale_factor=2, is_mobile=True,
-                     has_touch=True)
+    page = open_page(
+        locale="en-US", viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True
+    )
     no_sideways_scroll(page, PHONE["width"])
     cards = page.locator("#gallery-dialect .sample-card")
     lefts = cards.evaluate_all("(cards) => cards.map(c => Math.round(c.getBoundingClientRect().x))")
@@ -103,8 +105,9 @@ def test_the_other_tabs_at_desktop_width(open_page, simulator, screenshots):
     page.screenshot(path=screenshots / "compare.png", full_page=True)
     open_tab(page, "Batch")
     page.locator("#batch_run").click()  # the sample lines the tab opens with
-    expect(page.locator("#batch_summary .batch-summary")).to_have_attribute("data-ok", "5",
-                                                                       timeout=30_000)
+    expect(page.locator("#batch_summary .batch-summary")).to_have_attribute(
+        "data-ok", "5", timeout=30_000
+    )
     page.mouse.move(0, 0)
     page.screenshot(path=screenshots / "batch.png", full_page=True)
     open_tab(page, "History")

@@ -164,18 +164,34 @@ def test_the_counter_follows_the_text_and_the_models_limit(open_page):
     for model in CATALOGUE.models:
         choose(page, "model", model.id)
         expect(page.locator("#input_counter .input-counter")).to_have_attribute(
-            "data-max", str(model.max_input))
+            "data-max", str(model.max_input)
+        )
         assert counter_numbers(page)[0] == input_size(clean_text("长" * 600), model.input_unit)
 
 
 TRICKY_TEXTS = [
-    "", "   ", "你好世界", "internationalization", "Hi, you!", "don't_stop 42",
+    "",
+    "   ",
+    "你好世界",
+    "internationalization",
+    "Hi, you!",
+    "don't_stop 42",
     "今儿个天儿不错，咱们出去遛遛弯儿吧。Nice weather today!",
     "Take a look at http://www.granite.ab.ca/access/email.",
     "You can call me directly at 4257037344 or my cell 4254447474.",
-    "e\u0301t\u0301e\u0301 café", "zero\u200bwidth\ufeff joiners\u2060", "tab\tand\r\nnew\nlines",
-    "控制\x00字符\x07", "emoji 🎉🙂 and ❤️", "全角！？，。：；", "Привет, мир", "カタカナとひらがな",
-    "한국어 문장", "𠀀𠀁 rare Han", "〇一二三 ４５６", "x²³ ½ Ⅻ", "  padded  \n",
+    "e\u0301t\u0301e\u0301 café",
+    "zero\u200bwidth\ufeff joiners\u2060",
+    "tab\tand\r\nnew\nlines",
+    "控制\x00字符\x07",
+    "emoji 🎉🙂 and ❤️",
+    "全角！？，。：；",
+    "Привет, мир",
+    "カタカナとひらがな",
+    "한국어 문장",
+    "𠀀𠀁 rare Han",
+    "〇一二三 ４５６",
+    "x²³ ½ Ⅻ",
+    "  padded  \n",
 ]
 
 
