@@ -21,6 +21,8 @@ Messages say what happened and what to do. They never hold the key, the raw body
 
 from __future__ import annotations
 
+from .messages import Message
+
 ECHO_CHARS = 40  # the most of a visitor's value a message repeats
 
 
@@ -31,12 +33,34 @@ def echo(value: object) -> str:
 
 
 class DemoError(Exception):
-    """An error whose text is written for people, in English and Chinese."""
+    """An error whose text is written for people: a Message from the catalogue (messages.py).
 
-    def __init__(self, en: str, zh: str) -> None:
-        super().__init__(en)
-        self.en = en
-        self.zh = zh
+    TRANSITIONAL: (en, zh) strings are still accepted while call sites move to say(key); the
+    message-catalogue work removes that form.
+    """
+
+    def __init__(self, message: Message | str, zh: str | None = None) -> None:
+        if isinstance(message, str):
+            self._legacy: tuple[str, str] | None = (message, zh or message)
+            self.msg = None
+        else:
+            self._legacy = None
+            self.msg = message
+        super().__init__(self.en)
+
+    def text(self, language: str) -> str:
+        """The message in one language ("en" or "zh")."""
+        if self._legacy:
+            return self._legacy[0] if language == "en" else self._legacy[1]
+        return self.msg.text(language)
+
+    @property
+    def en(self) -> str:
+        return self.text("en")
+
+    @property
+    def zh(self) -> str:
+        return self.text("zh")
 
     def message(self, prefer_chinese: bool = False) -> str:
         """Both languages, the visitor's first."""
@@ -62,8 +86,10 @@ class InputError(DemoError):
 class LimitReachedError(DemoError):
     """A visitor, an address or the owner's key reached a limit the Space sets (see quota.py)."""
 
-    def __init__(self, en: str, zh: str, *, retry_after_s: float) -> None:
-        super().__init__(en, zh)
+    def __init__(
+        self, message: Message | str, zh: str | None = None, *, retry_after_s: float
+    ) -> None:
+        super().__init__(message, zh)
         self.retry_after_s = retry_after_s
 
 
@@ -74,8 +100,8 @@ class DashScopeError(DemoError):
 
     def __init__(
         self,
-        en: str,
-        zh: str,
+        message: Message | str,
+        zh: str | None = None,
         *,
         code: str | None = None,
         status_code: int | None = None,
@@ -84,18 +110,29 @@ class DashScopeError(DemoError):
         self.code = code
         self.status_code = status_code
         self.request_id = request_id
-        if code or request_id:
-            details = ", ".join(
-                part
-                for part in (
-                    f"HTTP {status_code}" if status_code else "",
-                    f"code {code}" if code else "",
-                    f"request id {request_id}" if request_id else "",
-                )
-                if part
-            )
-            en, zh = f"{en} ({details})", f"{zh}（{details}）"
-        super().__init__(en, zh)
+        super().__init__(message, zh)
+
+    @property
+    def details(self) -> str:
+        """ "HTTP 429, code Throttling, request id …", or "" when DashScope said nothing."""
+        if not (self.code or self.request_id):
+            return ""
+        parts = (
+            f"HTTP {self.status_code}" if self.status_code else "",
+            f"code {self.code}" if self.code else "",
+            f"request id {self.request_id}" if self.request_id else "",
+        )
+        return ", ".join(part for part in parts if part)
+
+    def text(self, language: str) -> str:
+        details = self.details
+        if not details:
+            return super().text(language)
+        return (
+            f"{super().text(language)} ({details})"
+            if language == "en"
+            else f"{super().text(language)}（{details}）"
+        )
 
 
 class MissingKeyError(DashScopeError):

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import json
-
 import gradio as gr
 
-from ..catalogue import DATA_DIR
-
-STRINGS_FILE = DATA_DIR / "strings.json"
+from ..messages import catalogue
 
 
 def _load_i18n() -> gr.I18n:
-    strings = json.loads(STRINGS_FILE.read_text(encoding="utf-8"))
-    chinese = strings["zh"]
+    messages = catalogue()
+    english = {key: entry["en"] for key, entry in messages.items()}
+    chinese = {key: entry["zh"] for key, entry in messages.items()}
     # Gradio matches the browser's language exactly, then by prefix: zh-CN, zh-TW and zh all
     # need a key of their own (gradio6.md §5).
-    return gr.I18n(en=strings["en"], **{"zh-CN": chinese, "zh-TW": chinese, "zh": chinese})
+    return gr.I18n(en=english, **{"zh-CN": chinese, "zh-TW": chinese, "zh": chinese})
 
 
 I18N = _load_i18n()
