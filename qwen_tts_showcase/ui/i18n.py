@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import html
+
 import gradio as gr
 
-from ..messages import catalogue
+from ..messages import Message, catalogue
 
 
 def _load_i18n() -> gr.I18n:
@@ -22,6 +24,11 @@ I18N = _load_i18n()
 def bilingual(en: str, zh: str) -> str:
     """HTML in both languages; the page's CSS shows the one Gradio's i18n set on <html lang>."""
     return f'<span class="lang-en">{en}</span><span class="lang-zh">{zh}</span>'
+
+
+def localized_html(message: Message) -> str:
+    """A catalogue message as escaped HTML in both languages (see bilingual)."""
+    return bilingual(html.escape(message.en), html.escape(message.zh))
 
 
 def prefers_chinese(request: gr.Request | None) -> bool:
