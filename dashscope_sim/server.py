@@ -5,15 +5,12 @@ describes: Bearer auth, JSON errors, SSE frames of base64 24 kHz PCM ending in a
 `finish_reason: "stop"` frame with an `audio.url`, and serves that WAV under `/files/`.
 Two regions share one port: Beijing at `/api/v1`, Singapore at `/intl/api/v1`; a key works
 only in its own region, as on the real service. Faults are queued per request. What it accepts,
-refuses and bills (per-model voices, language_type, instructions) is in `simulator_rules`; the
-audio it renders is in `simulator_audio`.
-
-    python -m qwen_tts_showcase.simulator --port 8765
+refuses and bills is in `rules` (by the tables in `tables`); the audio it renders is in `audio`.
+Nothing here comes from the app: the simulator is the other side of the wire.
 """
 
 from __future__ import annotations
 
-import argparse
 import base64
 import json
 import threading
@@ -25,100 +22,16 @@ from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from . import simulator_rules as rules
-from .catalogue import Catalogue, Model, load_catalogue
-from .simulator_audio import SAMPLE_RATE_HZ, render_speech, wav_bytes
+from . import rules
+from .audio import SAMPLE_RATE_HZ, render_speech, wav_bytes
+from .tables import DEFAULT_KEYS, ERRORS, MIDSTREAM_REJECTION, MODELS, REGION_PREFIXES, Model
 
 GENERATION_PATH = "/services/aigc/multimodal-generation/generation"
-REGION_PREFIXES = {"beijing": "/api/v1", "singapore": "/intl/api/v1"}
-DEFAULT_KEYS = {"sk-sim-beijing": "beijing", "sk-sim-singapore": "singapore"}
 URL_LIFETIME_S = 86_400
 FILES_KEPT = 512
+REAL_CHUNK_SECONDS = 0.72  # the real stream steps 36 audio tokens a frame, at 50 tokens/s (§1.5)
 
-FAULTS = {
-    # fault: (HTTP status, DashScope code, message), every row of the reference's error table
-    "invalid_key": (401, "InvalidApiKey", "Invalid API-key provided."),
-    "invalid_key_snake_case": (401, "invalid_api_key", "Invalid API-key provided."),
-    "access_denied": (403, "AccessDenied", "Access denied."),
-    "access_denied_unpurchased": (
-        403,
-        "AccessDenied.Unpurchased",
-        "Access to model denied. Please make sure you are eligible for using the model.",
-    ),
-    "model_access_denied": (403, "Model.AccessDenied", "Model access denied."),
-    "free_tier_only": (
-        403,
-        "AllocationQuota.FreeTierOnly",
-        "The free tier of the model has been exhausted.",
-    ),
-    "arrearage": (
-        400,
-        "Arrearage",
-        "Access denied, please make sure your account is in good standing.",
-    ),
-    "data_inspection": (
-        400,
-        "DataInspectionFailed",
-        "Input data may contain inappropriate content.",
-    ),
-    "data_inspection_snake_case": (
-        400,
-        "data_inspection_failed",
-        "Input or output data may contain inappropriate content.",
-    ),
-    "throttling": (
-        429,
-        "Throttling.RateQuota",
-        "Requests rate limit exceeded, please try again later.",
-    ),
-    "throttling_plain": (429, "Throttling", "Requests throttling triggered."),
-    "burst_rate": (
-        429,
-        "Throttling.BurstRate",
-        "Request rate increased too quickly. To ensure system stability, please adjust your client logic to scale requests more smoothly over time.",
-    ),
-    "quota_exceeded": (
-        429,
-        "Throttling.AllocationQuota",
-        "Allocated quota exceeded, please increase your quota limit.",
-    ),
-    "insufficient_quota": (429, "insufficient_quota", "Free allocated quota exceeded."),
-    "internal_error": (
-        500,
-        "InternalError",
-        "An internal error has occured, please try again later or contact service support.",
-    ),
-    "unavailable": (503, "ModelUnavailable", "Model is unavailable, please try again later."),
-    "overloaded": (
-        503,
-        "ModelServingError",
-        "Too many requests. Your requests are being throttled due to system capacity limits. Please try again later.",
-    ),
-    "invalid_parameter": (400, "InvalidParameter", "Range of input length should be [1, 512]"),
-    "model_not_exist": (400, "InvalidParameter", "Model not exist."),
-    "voice_not_supported": (
-        400,
-        "InvalidParameter",
-        "Input should be 'Cherry', 'Serena', 'Ethan' or 'Chelsie': parameters.audio.voice",
-    ),
-    "invalid_body": (
-        400,
-        "InvalidParameter",
-        "Required body invalid, please check the request body format.",
-    ),
-    "empty_input": (400, "BadRequest.EmptyInput", "Required input parameter missing from request."),
-    "empty_model": (
-        400,
-        "BadRequest.EmptyModel",
-        'Required parameter "model" missing from request.',
-    ),
-    "model_not_found": (404, "ModelNotFound", "Model can not be found."),
-    "model_not_found_snake_case": (
-        404,
-        "model_not_found",
-        "The model qwen-tts-latest does not exist or you do not have access to it.",
-    ),
-}
+FAULTS = ERRORS  # fault: (HTTP status, DashScope code, message), every row of the error table
 # Faults with a behaviour of their own (see _serve_generation and _serve_file).
 SPECIAL_FAULTS = (
     "bad_gateway_html",  # 502 with an HTML page, as a load balancer sends
@@ -150,7 +63,7 @@ class UpstreamProfile:
 
     first_chunk_delay_s: float = 0.0  # before the first frame
     realtime_factor: float = 0.0  # wall seconds per second of audio after the first frame
-    chunk_seconds: float = 0.5  # audio per frame (the real service sends about 0.72 s)
+    chunk_seconds: float = REAL_CHUNK_SECONDS  # audio per frame
     fixed_audio_seconds: float | None = None  # overrides the length derived from the text
 
 
@@ -193,12 +106,12 @@ class DashScopeSimulator:
         port: int = 0,
         keys: dict[str, str] | None = None,
         profile: UpstreamProfile | None = None,
-        catalogue: Catalogue | None = None,
+        models: tuple[Model, ...] = MODELS,
     ) -> None:
         self.port = port
         self.keys = dict(DEFAULT_KEYS if keys is None else keys)
         self.profile = profile or UpstreamProfile()
-        self.catalogue = catalogue or load_catalogue()
+        self.models = models
         self.requests: list[RecordedRequest] = []
         self.handler_errors: list[BaseException] = []
         self._faults: list[Fault] = []
@@ -312,6 +225,7 @@ class _Handler(BaseHTTPRequestHandler):
     simulator: DashScopeSimulator
     protocol_version = "HTTP/1.1"
     server_version = "DashScopeSimulator/1.0"
+    disable_nagle_algorithm = True  # headers and body go out as separate writes: no 40 ms stalls
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 - the base class's name
         pass  # quiet; the request log is in simulator.requests
@@ -381,7 +295,7 @@ class _Handler(BaseHTTPRequestHandler):
         record = RecordedRequest(path, region, headers, body, streamed)
         sim._record(record)
         request_id = str(uuid.uuid4())
-        refusal = rules.refusal(sim.catalogue, sim.keys, region, headers, body)
+        refusal = rules.refusal(sim.keys, region, headers, body, sim.models)
         if refusal:
             record.status = refusal[0]
             return self._send_error(*refusal, request_id)
@@ -400,7 +314,7 @@ class _Handler(BaseHTTPRequestHandler):
             sim._sleep(fault.delay_s)
             raise _ClientGone
 
-        model, inputs = rules.model_named(sim.catalogue, body["model"]), body["input"]
+        model, inputs = rules.model_named(body["model"], sim.models), body["input"]
         style = rules.style(inputs, body.get("parameters") or {})
         pcm = render_speech(
             model.id, inputs["voice"], inputs["text"], sim.profile.fixed_audio_seconds, style
@@ -431,7 +345,8 @@ class _Handler(BaseHTTPRequestHandler):
         due = profile.first_chunk_delay_s + profile.realtime_factor * seconds
         self.simulator._sleep(record.received_at + due - time.time())
         if fault and fault.kind == "malformed_json":
-            return self._send_bytes(200, "application/json", b'{"output": {"finish_reason": "st')
+            broken = b'{"output": {"finish_reason": "st'
+            return self._send_bytes(200, "application/json", broken, request_id)
         payload = {
             "output": {"finish_reason": "stop", "audio": self._final_audio(pcm, request_id, fault)},
             "usage": rules.usage(model, text, seconds, final=True),
@@ -447,6 +362,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "text/event-stream;charset=UTF-8")
         self.send_header("Transfer-Encoding", "chunked")
         self.send_header("Cache-Control", "no-cache")
+        self._send_request_id(request_id)
         self.end_headers()
         step = max(2, int(profile.chunk_seconds * SAMPLE_RATE_HZ) * 2)
         chunks = [pcm[i : i + step] for i in range(0, len(pcm), step)]
@@ -495,11 +411,8 @@ class _Handler(BaseHTTPRequestHandler):
         """Apply a mid-stream fault; True when the stream is over."""
         kind = fault.kind
         if kind == "data_inspection_midstream":
-            error = {
-                "code": "DataInspectionFailed",
-                "message": "Output data may contain inappropriate content.",
-                "request_id": request_id,
-            }
+            code, message = MIDSTREAM_REJECTION
+            error = {"code": code, "message": message, "request_id": request_id}
             self._write_event(number, "error", 400, error)
             self._write_chunk(b"")
             return True
@@ -536,16 +449,25 @@ class _Handler(BaseHTTPRequestHandler):
 
     # --- writing --------------------------------------------------------------------------------
 
-    def _send_bytes(self, status: int, content_type: str, data: bytes) -> None:
+    def _send_bytes(
+        self, status: int, content_type: str, data: bytes, request_id: str | None = None
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
+        self._send_request_id(request_id)
         self.end_headers()
         self.wfile.write(data)
 
+    def _send_request_id(self, request_id: str | None) -> None:
+        """The request id as a header too, which the v2 SDK falls back to (§1.7, item 6); the
+        real service's header is [uncertain], the body's `request_id` is what the 1.x SDK reads."""
+        if request_id:
+            self.send_header("x-request-id", request_id)
+
     def _send_json(self, status: int, payload: dict) -> None:
         data = json.dumps(payload, ensure_ascii=False).encode()
-        self._send_bytes(status, "application/json", data)
+        self._send_bytes(status, "application/json", data, payload.get("request_id"))
 
     def _send_error(self, status: int, code: str, message: str, request_id: str) -> None:
         self._send_json(status, {"code": code, "message": message, "request_id": request_id})
@@ -566,37 +488,3 @@ class _Handler(BaseHTTPRequestHandler):
         self._write_chunk(
             f"id:{number}\nevent:{event}\n:HTTP_STATUS/{status}\ndata:{data}\n\n".encode()
         )
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--first-chunk-delay", type=float, default=0.3, help="seconds")
-    parser.add_argument(
-        "--realtime-factor", type=float, default=0.3, help="wall seconds per second of audio"
-    )
-    parser.add_argument("--chunk-seconds", type=float, default=0.72)
-    parser.add_argument(
-        "--fixed-audio-seconds",
-        type=float,
-        default=None,
-        help="speak this long whatever the text (default: from the text)",
-    )
-    args = parser.parse_args(argv)
-    profile = UpstreamProfile(
-        args.first_chunk_delay, args.realtime_factor, args.chunk_seconds, args.fixed_audio_seconds
-    )
-    simulator = DashScopeSimulator(port=args.port, profile=profile).start()
-    print(f"DashScope simulator listening on {simulator.origin}. Point the app at it with:")
-    print(f"  export DASHSCOPE_HTTP_BASE_URL={simulator.base_url('beijing')}")
-    print(f"  export DASHSCOPE_INTL_HTTP_BASE_URL={simulator.base_url('singapore')}")
-    keys = ", ".join(f"{key} ({region})" for key, region in simulator.keys.items())
-    print(f"  export DASHSCOPE_API_KEY=sk-sim-beijing    # keys it accepts: {keys}")
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        simulator.stop()
-
-
-if __name__ == "__main__":
-    main()
