@@ -7,15 +7,9 @@ It imports nothing from the app: its models, voices, limits and billing are its 
 """
 
 from .audio import SAMPLE_RATE_HZ, render_speech, wav_bytes
-from .server import (
-    FAULTS,
-    GENERATION_PATH,
-    SPECIAL_FAULTS,
-    DashScopeSimulator,
-    RecordedRequest,
-    UpstreamProfile,
-    most_at_once,
-)
+from .records import RecordedRequest, UpstreamProfile, most_at_once
+from .server import FAULTS, SPECIAL_FAULTS, DashScopeSimulator
+from .tables import GENERATION_PATH
 
 __all__ = [
     "FAULTS",

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import threading
 
-from .server import REAL_CHUNK_SECONDS, DashScopeSimulator, UpstreamProfile
+from .records import REAL_CHUNK_SECONDS, UpstreamProfile
+from .server import DashScopeSimulator
 
 
 def main(argv: list[str] | None = None) -> None:

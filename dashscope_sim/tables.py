@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+GENERATION_PATH = "/services/aigc/multimodal-generation/generation"  # the one route (§1.1)
+URL_LIFETIME_S = 86_400  # audio.url is valid 24 h (§1.4)
+
 # --- Regions (§5) -------------------------------------------------------------------------------
 # Both regions share one port: Beijing answers at /api/v1, Singapore at /intl/api/v1.
 REGION_PREFIXES = {"beijing": "/api/v1", "singapore": "/intl/api/v1"}
