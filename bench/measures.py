@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from dashscope_sim import most_at_once
 from qwen_tts_showcase.catalogue import AUTO_LANGUAGE
-from qwen_tts_showcase.simulator import most_at_once
 
 from . import browser
 from .services import Service
@@ -36,7 +36,7 @@ def unique_text() -> str:
 
 @dataclass(frozen=True)
 class Upstream:
-    """How the simulated DashScope behaves in time (see simulator.UpstreamProfile)."""
+    """How the simulated DashScope behaves in time (see dashscope_sim.UpstreamProfile)."""
 
     first_chunk_s: float
     realtime_factor: float

@@ -112,7 +112,7 @@ def simulator(
     """The DashScope simulator in its own process, so its work does not share the app's GIL."""
     service = Service(
         "simulator",
-        [sys.executable, "-m", "qwen_tts_showcase.simulator"],
+        [sys.executable, "-m", "dashscope_sim"],
         dict(os.environ),
         log_dir,
     )

@@ -15,10 +15,10 @@ import pytest
 from gradio_client import Client
 from gradio_client.client import Job
 
+from dashscope_sim import DashScopeSimulator
 from qwen_tts_showcase.audio import SAMPLE_RATE_HZ, ensure_ffmpeg
 from qwen_tts_showcase.catalogue import Catalogue, load_catalogue
 from qwen_tts_showcase.config import Settings
-from qwen_tts_showcase.simulator import DashScopeSimulator
 from qwen_tts_showcase.synthesis import Synthesizer
 
 BEIJING_KEY = "sk-sim-beijing"

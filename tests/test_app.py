@@ -12,7 +12,7 @@ import pytest
 import requests
 from gradio_client.exceptions import AppError
 
-from qwen_tts_showcase import simulator as simulator_module
+import dashscope_sim as simulator_module
 from qwen_tts_showcase.audio import wav_to_pcm
 from qwen_tts_showcase.catalogue import load_catalogue
 

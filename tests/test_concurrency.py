@@ -8,9 +8,9 @@ import pytest
 from gradio_client import Client
 from gradio_client.utils import QueueError, Status
 
+from dashscope_sim import UpstreamProfile
+from dashscope_sim import most_at_once as simulator_peak
 from qwen_tts_showcase.config import Settings
-from qwen_tts_showcase.simulator import UpstreamProfile
-from qwen_tts_showcase.simulator import most_at_once as simulator_peak
 from qwen_tts_showcase.ui import launch_options
 
 from .conftest import WAIT_LIMIT_S, wait_until

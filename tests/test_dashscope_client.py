@@ -47,7 +47,7 @@ def test_the_audio_is_exactly_the_pcm_the_service_sent(simulator, streaming):
 
 def test_chunks_arrive_one_frame_at_a_time(simulator):
     chunks = list(SpeechStream(REQUEST, connection(simulator), "speech_synthesizer"))
-    assert len(chunks) > 1 and all(len(c) == 24_000 for c in chunks[:-1])  # 0.5 s frames
+    assert len(chunks) > 1 and all(len(c) == 34_560 for c in chunks[:-1])  # 0.72 s frames
 
 
 FAULTS = [
@@ -132,7 +132,7 @@ def test_a_singapore_key_against_beijing_explains_the_region_pairing(simulator):
 
 
 def test_the_total_deadline_stops_a_slow_stream(simulator):
-    simulator.profile.realtime_factor = 1.0  # real time: 0.5 s per frame
+    simulator.profile.realtime_factor = 1.0  # real time: 0.72 s per frame
     with pytest.raises(errors.UpstreamTimeoutError, match="longer than 1 s"):
         run(simulator, total_timeout_s=1.0)
 

@@ -9,9 +9,9 @@ from datetime import datetime
 
 import pytest
 
+from dashscope_sim import render_speech
 from qwen_tts_showcase.audio import pcm_to_mp3, wav_to_pcm
 from qwen_tts_showcase.downloads import KEEP_S, download_name, downloads_dir, write_download
-from qwen_tts_showcase.simulator import render_speech
 
 from .conftest import decode_mp3
 

@@ -8,6 +8,7 @@ import json
 import pytest
 import requests
 
+from dashscope_sim import GENERATION_PATH, render_speech
 from qwen_tts_showcase import errors
 from qwen_tts_showcase.catalogue import (
     CATALOGUE_FILE,
@@ -21,7 +22,6 @@ from qwen_tts_showcase.catalogue import (
 )
 from qwen_tts_showcase.dashscope_client import Connection, SpeechStream, SynthesisRequest
 from qwen_tts_showcase.quota import Visitor
-from qwen_tts_showcase.simulator import GENERATION_PATH, render_speech
 from qwen_tts_showcase.text import billed_characters
 
 from .conftest import BEIJING_KEY, SINGAPORE_KEY

@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 
+from dashscope_sim import render_speech
 from qwen_tts_showcase.audio import pcm_to_wav
-from qwen_tts_showcase.simulator import render_speech
 
 CHROMIUM = Path("/usr/bin/chromium")
 # expect() polls; its 5 s default is short for a server round trip on a busy 2-core CI machine.

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from playwright.sync_api import expect
 
+from dashscope_sim import UpstreamProfile
 from qwen_tts_showcase.audio import wav_to_pcm
 from qwen_tts_showcase.batch import MANIFEST_NAME
-from qwen_tts_showcase.simulator import UpstreamProfile
 from qwen_tts_showcase.ui.batch import SAMPLE_CSV
 
 from .pages import open_tab, toast

@@ -6,7 +6,7 @@ import pytest
 from gradio_client.utils import Status
 from playwright.sync_api import expect
 
-from qwen_tts_showcase.simulator import UpstreamProfile
+from dashscope_sim import UpstreamProfile
 
 from ..conftest import WAIT_LIMIT_S, wait_until
 from .pages import choose, run_and_wait_for_readout, toast

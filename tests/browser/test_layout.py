@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from qwen_tts_showcase.simulator import UpstreamProfile
+from dashscope_sim import UpstreamProfile
 
 from .conftest import DESKTOP, PHONE
 from .pages import (
