@@ -14,7 +14,7 @@ from qwen_tts_showcase.simulator import most_at_once as simulator_peak
 from qwen_tts_showcase.ui import launch_options
 
 from .conftest import WAIT_LIMIT_S, wait_until
-from .test_app import assert_wav_is
+from .helpers import assert_wav_is
 
 
 def most_at_once(requests) -> int:
