@@ -6,22 +6,34 @@ import math
 import re
 import unicodedata
 
-# Han ideographs (CJK Unified, Extension A, Compatibility) count 2 for qwen3 billing.
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_WORD = re.compile(r"[^\W\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
-_SYMBOL = re.compile(r"[^\w\s]")
+# The measure's pieces, shared with the page's counter (page.js receives them through the page
+# head): regular expression sources in the syntax Python's re and JavaScript's RegExp share.
+# Han ideographs (CJK Unified, Extension A, Compatibility): 1 token each, 2 billed characters.
+HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # Every way of breaking a line becomes "\n", so removing control characters never joins words.
-_LINE_BREAKS = re.compile(r"\r\n|[\r\v\f\x1c-\x1e\x85\u2028\u2029]")
-# Controls, format characters (zero-width, bidi overrides, BOM, tags), lone surrogates and private
-# use: nothing a listener hears, but they break limits and caching and can disguise text.
-_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co"})
+LINE_BREAKS = r"\r\n|[\r\v\f\x1c-\x1e\x85\u2028\u2029]"
+# Controls, format characters (soft hyphen, zero-width, bidi marks and isolates, BOM, tags), lone
+# surrogates and private use: nothing a listener hears, but they break limits and caching and can
+# disguise text. Line breaks and tabs stay.
+INVISIBLE_CATEGORIES = ("Cc", "Cf", "Cs", "Co")
+
+_HAN = re.compile(f"[{HAN}]")
+_WORD = re.compile(rf"[^\W{HAN}]+")  # a run of letters, digits and "_" that are not Han
+_SYMBOL = re.compile(r"[^\w\s]")
+_LINE_BREAKS = re.compile(LINE_BREAKS)
+# What the page's counter measures with (theme.page_head writes it into the page for page.js).
+PAGE_MEASURE = {
+    "han": HAN,
+    "lineBreaks": LINE_BREAKS,
+    "invisibleCategories": list(INVISIBLE_CATEGORIES),
+}
 
 
 def clean_text(text: str) -> str:
     """NFC-normalised text without control or invisible characters, line breaks unified, trimmed."""
     text = _LINE_BREAKS.sub("\n", unicodedata.normalize("NFC", text))
     text = "".join(
-        ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in _INVISIBLE_CATEGORIES
+        ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in INVISIBLE_CATEGORIES
     )
     return text.strip()
 
@@ -49,12 +61,11 @@ def input_size(text: str, unit: str) -> int:
 
 # Where a long text may be cut, best first: after a sentence, after a clause, at a space, and
 # as a last resort between Han characters (each one a word). A run of letters is never cut.
-_HAN_CLASS = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CUTS = (
     re.compile(r"(?<=[。！？!?…；;\n])|(?<=[.](?=\s))"),
     re.compile(r"(?<=[，,、：:])"),
     re.compile(r"(?<=\s)"),
-    re.compile(rf"(?<=[{_HAN_CLASS}])|(?=[{_HAN_CLASS}])"),
+    re.compile(rf"(?<=[{HAN}])|(?=[{HAN}])"),
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -26,7 +27,8 @@ SINGAPORE_KEY = "sk-sim-singapore"
 RETRIES = 2  # the apps under test retry twice, quickly
 WAIT_LIMIT_S = 60  # a bound on polling, never an assertion about speed
 
-# Files the app and gradio_client write stay under one folder of this run, not in /tmp.
+# Files the app and gradio_client write stay under one folder of this run, not in /tmp (set at
+# import, before gradio reads it); remove_run_tmp removes the folder when the run ends.
 _RUN_TMP = Path(tempfile.mkdtemp(prefix="qwen-tts-tests-"))
 os.environ["TMPDIR"] = str(_RUN_TMP)
 os.environ["GRADIO_TEMP_DIR"] = str(_RUN_TMP / "gradio")
@@ -70,6 +72,34 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def remove_run_tmp() -> Iterator[None]:
+    """The run's temporary folder (pytest's tmp_path folders included) goes when the run ends."""
+    yield
+    shutil.rmtree(_RUN_TMP, ignore_errors=True)
+
+
+def close_client(client: Client) -> None:
+    """Stop a gradio_client Client's heartbeat and threads; it has no close of its own for those."""
+    client.close()
+    for executor in (client.executor, client.helper_executor, client.stream_executor):
+        executor.shutdown(wait=False, cancel_futures=True)
+
+
+@pytest.fixture
+def new_client() -> Iterator[Callable[..., Client]]:
+    """A factory: a gradio_client Client for a URL (options as Client's), closed after the test."""
+    clients: list[Client] = []
+
+    def new(url: str, **options) -> Client:
+        clients.append(Client(url, verbose=False, **options))
+        return clients[-1]
+
+    yield new
+    for client in clients:
+        close_client(client)
 
 
 @pytest.fixture(autouse=True)
@@ -156,7 +186,7 @@ def launch_app(simulator_server: DashScopeSimulator, catalogue: Catalogue):
     """A factory: launch the real app with simulator settings (plus overrides), get a client."""
     from qwen_tts_showcase.ui import build_demo, launch_options
 
-    demos = []
+    demos, clients = [], []
 
     def launch(**overrides: str) -> tuple[Client, str]:
         settings = simulator_settings(simulator_server, catalogue, **overrides)
@@ -169,9 +199,12 @@ def launch_app(simulator_server: DashScopeSimulator, catalogue: Catalogue):
             **launch_options(settings),
         )
         demos.append(demo)
-        return Client(url, verbose=False), url
+        clients.append(Client(url, verbose=False))
+        return clients[-1], url
 
     yield launch
+    for client in clients:
+        close_client(client)
     for demo in demos:
         demo.close()
 

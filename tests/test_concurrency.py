@@ -14,7 +14,7 @@ from qwen_tts_showcase.config import Settings
 from qwen_tts_showcase.ui import launch_options
 
 from .conftest import WAIT_LIMIT_S, wait_until
-from .test_app import assert_wav_is
+from .helpers import assert_wav_is
 
 
 def most_at_once(requests) -> int:
@@ -27,11 +27,13 @@ def synthesize(client: Client, number: int) -> Future:
     )
 
 
-def test_more_visitors_than_gradios_default_threads_all_run_at_once(launch_app, simulator):
+def test_more_visitors_than_gradios_default_threads_all_run_at_once(
+    launch_app, simulator, new_client
+):
     visitors = 44  # Gradio's default pool has 40 threads; each synthesis holds one while it waits
     _, url = launch_app(SHOWCASE_CONCURRENCY_LIMIT=str(visitors), SHOWCASE_READ_TIMEOUT_S="30")
     simulator.profile = UpstreamProfile(first_chunk_delay_s=4.0)
-    client = Client(url, verbose=False, max_workers=visitors)
+    client = new_client(url, max_workers=visitors)
     jobs = [synthesize(client, number) for number in range(visitors)]
     paths = [job.result(timeout=WAIT_LIMIT_S) for job in jobs]
     sent = simulator.generation_requests()

@@ -25,7 +25,7 @@ from qwen_tts_showcase.quota import Visitor
 from qwen_tts_showcase.text import billed_characters
 
 from .conftest import BEIJING_KEY, SINGAPORE_KEY
-from .test_dashscope_client import FAULTS
+from .helpers import SDK_FAULTS
 
 TABLE_A = (
     "Cherry",
@@ -552,7 +552,7 @@ def test_dashscope_refusals_of_options_are_explained(simulator, request_, words)
     assert caught.value.code == "InvalidParameter" and caught.value.status_code == 400
 
 
-@pytest.mark.parametrize(("fault", "times", "error", "words"), FAULTS)
+@pytest.mark.parametrize(("fault", "times", "error", "words"), SDK_FAULTS)
 def test_qwen3_failures_become_the_same_typed_errors_as_qwen_tts(
     simulator, fault, times, error, words
 ):

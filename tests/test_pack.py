@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import BEIJING_KEY
-from .test_app import assert_wav_is, generate
+from .helpers import assert_wav_is, generate
 
 ROOT = Path(__file__).resolve().parent.parent
 DEAD_URL = "http://127.0.0.1:9/api/v1"  # the discard port: nothing answers there

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import threading
+import tracemalloc
 
 import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 from starlette.datastructures import Headers
 
+from qwen_tts_showcase import quota as quota_module
 from qwen_tts_showcase.batch import BatchRow, run_batch
 from qwen_tts_showcase.errors import LimitReachedError
 from qwen_tts_showcase.quota import DAY_S, Limits, Quota, Visitor, client_ip, visitor_of
@@ -101,20 +103,39 @@ def test_a_refund_gives_the_characters_back_the_same_day_only():
 
 def test_zero_turns_every_limit_off_and_unknown_visitors_are_not_limited():
     unlimited, _ = quota()
-    for _ in range(1_000):
-        unlimited.admit(ALICE, 5_000, owner_key=True)
+    admitted = [unlimited.admit(ALICE, 5_000, owner_key=True) for _ in range(1_000)]
+    assert len(admitted) == 1_000 and unlimited.spent_today() == 0, "no budget, nothing counted"
     anonymous, _ = quota(visitor_requests=1, ip_requests=1)
-    for _ in range(3):
-        anonymous.admit(Visitor(), 1, owner_key=True)
+    admitted = [anonymous.admit(Visitor(), 1, owner_key=True) for _ in range(3)]
+    assert len(admitted) == 3
+    anonymous.admit(ALICE, 1, owner_key=True)  # the same limits stop a known visitor
+    with pytest.raises(LimitReachedError):
+        anonymous.admit(ALICE, 1, owner_key=True)
+
+
+def memory_held_by_quota() -> int:
+    """Bytes allocated by quota.py and still alive (tracemalloc must be tracing)."""
+    snapshot = tracemalloc.take_snapshot()
+    return sum(
+        stat.size
+        for stat in snapshot.statistics("filename")
+        if stat.traceback[0].filename == quota_module.__file__
+    )
 
 
 def test_idle_visitors_are_forgotten_so_memory_stays_bounded():
-    limits, clock = quota(visitor_requests=5, visitor_window_s=60)
-    for number in range(10_000):
-        limits.admit(Visitor(f"session-{number}"), 1, owner_key=True)
-    clock.now += 61
-    limits.admit(ALICE, 1, owner_key=True)
-    assert len(limits._visitors._starts) == 1
+    tracemalloc.start()
+    try:
+        limits, clock = quota(visitor_requests=5, visitor_window_s=60)
+        for number in range(10_000):
+            limits.admit(Visitor(f"session-{number}"), 1, owner_key=True)
+        remembered = memory_held_by_quota()
+        clock.now += 61
+        limits.admit(ALICE, 1, owner_key=True)
+        forgotten = memory_held_by_quota()
+    finally:
+        tracemalloc.stop()
+    assert forgotten < remembered / 4, (remembered, forgotten)
 
 
 def test_concurrent_visitors_never_get_more_than_the_limit():
@@ -243,7 +264,7 @@ def synthesize(client: Client, text: str):
     return client.predict(text, "Cherry", "qwen-tts-latest", api_name="/synthesize")
 
 
-def test_the_app_limits_each_visitor_and_says_so(launch_app, simulator):
+def test_the_app_limits_each_visitor_and_says_so(launch_app, simulator, new_client):
     client, url = launch_app(SHOWCASE_VISITOR_REQUESTS="2")
     synthesize(client, "一。")
     synthesize(client, "二。")
@@ -252,14 +273,16 @@ def test_the_app_limits_each_visitor_and_says_so(launch_app, simulator):
     assert "You have started 2 syntheses" in str(caught.value)
     assert "达到本演示对每位访客的上限" in str(caught.value)
     assert len(simulator.generation_requests()) == 2, "refused before any API call"
-    synthesize(Client(url, verbose=False), "三。")  # another visitor is served
+    synthesize(new_client(url), "三。")  # another visitor is served
 
 
-def test_the_app_limits_an_address_and_ignores_a_forged_forwarded_entry(launch_app, simulator):
+def test_the_app_limits_an_address_and_ignores_a_forged_forwarded_entry(
+    launch_app, simulator, new_client
+):
     _, url = launch_app(SHOWCASE_IP_REQUESTS="2", SHOWCASE_TRUSTED_PROXY_HOPS="1")
 
     def visitor(forwarded: str) -> Client:
-        return Client(url, verbose=False, headers={"X-Forwarded-For": forwarded})
+        return new_client(url, headers={"X-Forwarded-For": forwarded})
 
     synthesize(visitor("1.1.1.1, 203.0.113.7"), "一。")
     synthesize(visitor("2.2.2.2, 203.0.113.7"), "二。")

@@ -137,10 +137,12 @@ def test_no_key_appears_in_the_page_its_config_or_the_api_description(secret_app
         assert_no_key_in(response.text, f"/{path}")
 
 
-def test_a_visitors_own_key_is_used_for_that_visitor_only_and_not_remembered(secret_app, simulator):
+def test_a_visitors_own_key_is_used_for_that_visitor_only_and_not_remembered(
+    secret_app, simulator, new_client
+):
     client, url, _ = secret_app
     generate(client, TEXT + " mine", api_key=VISITOR_KEY)
-    generate(Client(url, verbose=False), TEXT + " theirs")
+    generate(new_client(url), TEXT + " theirs")
     generate(client, TEXT + " mine again")  # the same visitor, the field now empty
     sent = [r.headers["authorization"] for r in simulator.generation_requests()]
     assert sent == [f"Bearer {VISITOR_KEY}", f"Bearer {OWNER_KEY}", f"Bearer {OWNER_KEY}"]

@@ -17,10 +17,30 @@ from qwen_tts_showcase.text import (
     split_text,
 )
 
+from .helpers import HARD_STRINGS
+
 
 def test_clean_text_drops_invisible_and_control_characters_and_trims():
     assert clean_text("  你\u200b好\x00\x07,\ufeff world \n") == "你好, world"
     assert clean_text("line one\nline two") == "line one\nline two"
+
+
+@pytest.mark.parametrize("case", HARD_STRINGS, ids=[case["why"] for case in HARD_STRINGS])
+def test_the_server_measures_each_hard_string_as_listed(case):
+    """The list the page's counter is held to as well (tests/browser/test_measure.py)."""
+    clean = clean_text(case["text"])
+    assert (input_size(clean, "characters"), input_size(clean, "tokens")) == (
+        case["characters"],
+        case["tokens"],
+    )
+
+
+def test_the_han_ranges_count_as_han_for_billing_and_tokens():
+    for first, last in (("\u3400", "\u4dbf"), ("\u4e00", "\u9fff"), ("\uf900", "\ufad9")):
+        for han in (first, last):
+            assert (billed_characters(han * 4), estimated_tokens(han * 4)) == (8, 4)
+    for other in ("\u33ff", "\u4dc0", "\ua000", "\ufb00", "\U00020000"):  # next to them, or beyond
+        assert billed_characters(other * 4) == 4
 
 
 def test_billing_counts_han_characters_twice():

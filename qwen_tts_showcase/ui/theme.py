@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import gradio as gr
+
+from ..text import PAGE_MEASURE
 
 ASSETS_DIR = Path(__file__).parent / "assets"
 # System fonts first: nothing is fetched from a font CDN, and Chinese gets a CJK face.
@@ -31,4 +34,5 @@ def page_css() -> str:
 def page_head() -> str:
     frame = (ASSETS_DIR / "frame.css").read_text(encoding="utf-8")
     script = (ASSETS_DIR / "page.js").read_text(encoding="utf-8")
-    return f"<style>\n{frame}\n</style>\n<script>\n{script}\n</script>"
+    measure = f"window.qwenTtsMeasure = {json.dumps(PAGE_MEASURE)};"  # text.py's, for page.js
+    return f"<style>\n{frame}\n</style>\n<script>\n{measure}\n{script}\n</script>"

@@ -133,6 +133,10 @@ def open_page(browser: Browser, app) -> Iterator[Callable[..., Page]]:
 
 
 @pytest.fixture(scope="session")
-def screenshots() -> Path:
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the tests save screenshots: a temporary folder, or the README's committed ones when
+    the run is asked to update them (SHOWCASE_UPDATE_SCREENSHOTS=1)."""
+    if os.environ.get("SHOWCASE_UPDATE_SCREENSHOTS") != "1":
+        return tmp_path_factory.mktemp("screenshots")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import math
-import random
 
 import pytest
 from playwright.sync_api import expect
 
+from qwen_tts_showcase.audio import duration_s, wav_to_pcm
 from qwen_tts_showcase.catalogue import load_catalogue
 from qwen_tts_showcase.text import clean_text, estimated_tokens, input_size
 
@@ -43,9 +43,10 @@ def test_a_cards_official_recording_fills_the_editor_and_plays(open_page, simula
     player = page.locator("#official_audio audio")
     expect(player).to_have_attribute("src", sample.official_audio)
     wait_until_playing(page, "#official_audio audio")
+    served_s = duration_s(wav_to_pcm(OFFICIAL_AUDIO))  # what the blog's address answered
+    wait_for_duration(page, "#official_audio audio", served_s, 0.01)  # and what plays
     expect(page.locator("#official_audio figcaption")).to_contain_text("Official recording")
     assert simulator.generation_requests() == [], "the official recording costs no API call"
-    assert len(OFFICIAL_AUDIO) > 44
 
 
 def test_generate_live_streams_the_cards_line_and_reports_its_numbers(open_page, simulator):
@@ -167,48 +168,3 @@ def test_the_counter_follows_the_text_and_the_models_limit(open_page):
             "data-max", str(model.max_input)
         )
         assert counter_numbers(page)[0] == input_size(clean_text("长" * 600), model.input_unit)
-
-
-TRICKY_TEXTS = [
-    "",
-    "   ",
-    "你好世界",
-    "internationalization",
-    "Hi, you!",
-    "don't_stop 42",
-    "今儿个天儿不错，咱们出去遛遛弯儿吧。Nice weather today!",
-    "Take a look at http://www.granite.ab.ca/access/email.",
-    "You can call me directly at 4257037344 or my cell 4254447474.",
-    "e\u0301t\u0301e\u0301 café",
-    "zero\u200bwidth\ufeff joiners\u2060",
-    "tab\tand\r\nnew\nlines",
-    "控制\x00字符\x07",
-    "emoji 🎉🙂 and ❤️",
-    "全角！？，。：；",
-    "Привет, мир",
-    "カタカナとひらがな",
-    "한국어 문장",
-    "𠀀𠀁 rare Han",
-    "〇一二三 ４５６",
-    "x²³ ½ Ⅻ",
-    "  padded  \n",
-]
-
-
-def random_texts(count: int, seed: int = 7) -> list[str]:
-    alphabet = "ab Zé_9 ,.!?你好世界。，！、“”'\"\t\n\u200b🎉Ж한ア〇½" + "\u0301"
-    rng = random.Random(seed)
-    return ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(count)]
-
-
-def test_the_browser_measures_text_exactly_as_the_server_does(open_page):
-    page = open_page()
-    texts = TRICKY_TEXTS + random_texts(300)
-    for unit in ("tokens", "characters"):
-        in_browser = page.evaluate(
-            "([texts, unit]) => texts.map(t => window.qwenTts.measure(t, unit))", [texts, unit]
-        )
-        on_server = [input_size(clean_text(t), unit) for t in texts]
-        counts = zip(texts, in_browser, on_server, strict=True)
-        mismatches = [(text, b, s) for text, b, s in counts if b != s]
-        assert mismatches == []

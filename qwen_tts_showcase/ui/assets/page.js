@@ -1,14 +1,17 @@
 // Client-side help for the Qwen-TTS Showcase page, loaded through launch(head=...).
-// measure() is a twin of qwen_tts_showcase/text.py (clean_text, estimated_tokens, input_size);
-// the browser tests check that both count the same.
+// measure() is a twin of qwen_tts_showcase/text.py (clean_text, estimated_tokens, input_size),
+// built from the pieces text.py writes into the page head (window.qwenTtsMeasure); the tests run
+// one list of hard strings (tests/data/hard_strings.json) through both.
 (() => {
-  const HAN = "\\u3400-\\u4dbf\\u4e00-\\u9fff\\uf900-\\ufaff";
+  const { han: HAN, lineBreaks, invisibleCategories } = window.qwenTtsMeasure;
   const HAN_CHAR = new RegExp(`[${HAN}]`, "gu");
   // Python's \w is a letter, a number or "_"; a word here is a run of those that are not Han.
   const WORD = new RegExp(`(?:(?![${HAN}])[\\p{L}\\p{N}_])+`, "gu");
   const SYMBOL = /[^\p{L}\p{N}_\s]/gu;
-  const INVISIBLE = /[\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]/g;
-  const CONTROL = /[\p{Cc}\p{Cs}]/gu;
+  const LINE_BREAKS = new RegExp(lineBreaks, "gu");
+  // Python's unicodedata.category, as Unicode property escapes; line breaks and tabs stay.
+  const INVISIBLE = new RegExp(
+    `(?![\\n\\t])[${invisibleCategories.map((category) => `\\p{${category}}`).join("")}]`, "gu");
   // Where Ctrl/Cmd+Enter goes: typing in the first element presses the second.
   const SHORTCUTS = [["#text", "#generate"], ["#compare_text", "#compare_run"]];
 
@@ -32,8 +35,8 @@
   function cleanText(text) {
     return text
       .normalize("NFC")
+      .replace(LINE_BREAKS, "\n")
       .replace(INVISIBLE, "")
-      .replace(CONTROL, (ch) => (ch === "\n" || ch === "\t" ? ch : ""))
       .trim();
   }
 

@@ -1,0 +1,79 @@
+"""Helpers more than one test file uses (fixtures live in conftest.py)."""
+
+from __future__ import annotations
+
+import json
+import wave
+from pathlib import Path
+
+from gradio_client import Client
+
+from qwen_tts_showcase import errors
+
+from .conftest import submit_generate
+
+TEXT = "今儿个天儿不错，咱们出去遛遛弯儿吧。Nice weather today!"
+DATA = Path(__file__).parent / "data"
+# Strings the page's counter and the server must measure alike, with the numbers both must give:
+# {"why", "text", "characters", "tokens"}. Escapes keep the invisible characters visible here.
+HARD_STRINGS_JSON = (DATA / "hard_strings.json").read_text(encoding="utf-8")
+HARD_STRINGS: list[dict] = json.loads(HARD_STRINGS_JSON)
+
+
+def assert_wav_is(path: str, pcm: bytes) -> None:
+    """The file at path is a 24 kHz mono 16-bit WAV holding exactly these samples."""
+    with wave.open(path, "rb") as reader:
+        assert (reader.getframerate(), reader.getnchannels(), reader.getsampwidth()) == (
+            24_000,
+            1,
+            2,
+        )
+        assert reader.readframes(reader.getnframes()) == pcm
+
+
+def generate(
+    client: Client,
+    text: str = TEXT,
+    model: str = "qwen-tts-latest",
+    voice: str = "Dylan",
+    region: str = "beijing",
+    api_key: str = "",
+    streaming: bool = True,
+    language: str = "Auto",
+    instructions: str = "",
+) -> tuple[list, tuple]:
+    """Run the page's Generate event; the outputs seen while streaming, and the last ones."""
+    job = submit_generate(
+        client,
+        text,
+        model=model,
+        voice=voice,
+        language=language,
+        instructions=instructions,
+        region=region,
+        api_key=api_key,
+        streaming=streaming,
+    )
+    seen = list(job)
+    return seen, job.result()
+
+
+# What each fault the simulator can play becomes in the dashscope client (a first attempt that
+# fails, and how often): fault, times, error class, words the visitor must read.
+SDK_FAULTS = [
+    ("invalid_key", 1, errors.InvalidKeyError, "region"),
+    ("access_denied", 1, errors.AccessDeniedError, "not allowed"),
+    ("arrearage", 1, errors.AccessDeniedError, "arrears"),
+    ("free_tier_only", 1, errors.AccessDeniedError, "free tier"),
+    ("invalid_parameter", 1, errors.BadRequestError, "longer than the model accepts"),
+    ("data_inspection", 1, errors.ContentRejectedError, "content safety"),
+    ("throttling", 1, errors.RateLimitError, "Wait a minute"),
+    ("quota_exceeded", 1, errors.RateLimitError, "quota"),
+    ("internal_error", 1, errors.ServiceError, "internal error"),
+    ("unavailable", 1, errors.ServiceError, "unavailable"),
+    ("bad_gateway_html", 1, errors.ServiceError, "unreadable error"),
+    ("drop_connection", 2, errors.ConnectionFailedError, "Could not reach"),  # the SDK retries once
+    ("hang", 1, errors.UpstreamTimeoutError, "stopped answering"),
+    ("malformed_sse", 1, errors.ServiceError, "unreadable error"),
+    ("missing_output", 1, errors.ServiceError, "could not read"),
+]
