@@ -7,9 +7,25 @@ import re
 import unicodedata
 
 # The measure's pieces, shared with the page's counter (page.js receives them through the page
-# head): regular expression sources in the syntax Python's re and JavaScript's RegExp share.
-# Han ideographs (CJK Unified, Extension A, Compatibility): 1 token each, 2 billed characters.
-HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# head): regular expression sources, in the syntax Python's re and JavaScript's RegExp share
+# except for HAN, which each gets in its own escapes.
+# Han ideographs, in every CJK block: 1 token each, 2 billed characters (qwen3 bills "a Han
+# character" as 2, hanzi, kanji and hanja alike, wherever Unicode put it).
+HAN_RANGES = (
+    (0x3400, 0x4DBF),  # Extension A
+    (0x4E00, 0x9FFF),  # CJK Unified Ideographs
+    (0xF900, 0xFAFF),  # Compatibility Ideographs
+    (0x20000, 0x2FA1F),  # Extensions B to F, and the Compatibility Supplement
+    (0x30000, 0x323AF),  # Extensions G and H
+)
+
+
+def _class_ranges(escape) -> str:
+    return "".join(f"{escape(start)}-{escape(end)}" for start, end in HAN_RANGES)
+
+
+HAN = _class_ranges(lambda point: f"\\U{point:08x}")  # Python's re
+HAN_JS = _class_ranges(lambda point: f"\\u{{{point:x}}}")  # JavaScript, with the "u" flag
 # Every way of breaking a line becomes "\n", so removing control characters never joins words.
 LINE_BREAKS = r"\r\n|[\r\v\f\x1c-\x1e\x85\u2028\u2029]"
 # Controls, format characters (soft hyphen, zero-width, bidi marks and isolates, BOM, tags), lone
@@ -23,7 +39,7 @@ _SYMBOL = re.compile(r"[^\w\s]")
 _LINE_BREAKS = re.compile(LINE_BREAKS)
 # What the page's counter measures with (theme.page_head writes it into the page for page.js).
 PAGE_MEASURE = {
-    "han": HAN,
+    "han": HAN_JS,
     "lineBreaks": LINE_BREAKS,
     "invisibleCategories": list(INVISIBLE_CATEGORIES),
 }

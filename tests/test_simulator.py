@@ -319,7 +319,6 @@ def test_the_catalogues_input_limit_and_billing_are_the_services(simulator, sess
         assert model.billing == "tokens" and usage["input_tokens"] > 0
 
 
-@pytest.mark.xfail(strict=True, reason="the app's text.py counts only BMP Han; reported")
 def test_the_app_bills_han_outside_the_basic_plane_as_the_service_does(simulator, session):
     model = CATALOGUE.model("qwen3-tts-flash")
     text = "\U00020000\U0002a700"  # CJK extensions B and C

@@ -36,10 +36,18 @@ def test_the_server_measures_each_hard_string_as_listed(case):
 
 
 def test_the_han_ranges_count_as_han_for_billing_and_tokens():
-    for first, last in (("\u3400", "\u4dbf"), ("\u4e00", "\u9fff"), ("\uf900", "\ufad9")):
+    blocks = (
+        ("\u3400", "\u4dbf"),
+        ("\u4e00", "\u9fff"),
+        ("\uf900", "\ufad9"),
+        ("\U00020000", "\U0002a6df"),  # extension B
+        ("\U0002f800", "\U0002fa1d"),  # compatibility supplement
+        ("\U00030000", "\U0003134a"),  # extension G
+    )
+    for first, last in blocks:
         for han in (first, last):
             assert (billed_characters(han * 4), estimated_tokens(han * 4)) == (8, 4)
-    for other in ("\u33ff", "\u4dc0", "\ua000", "\ufb00", "\U00020000"):  # next to them, or beyond
+    for other in ("\u33ff", "\u4dc0", "\ua000", "\ufb00", "\U0001ffff", "\U00032400"):
         assert billed_characters(other * 4) == 4
 
 
