@@ -160,8 +160,9 @@ class Handler(BaseHTTPRequestHandler):
     ) -> None:
         profile = self.simulator.profile
         seconds = len(pcm) / (2 * SAMPLE_RATE_HZ)
+        started = record.received_at + self.simulator._wait_if_held()
         due = profile.first_chunk_delay_s + profile.realtime_factor * seconds
-        self.simulator._sleep(record.received_at + due - time.time())
+        self.simulator._sleep(started + due - time.time())
         if fault and fault.kind == "malformed_json":
             broken = b'{"output": {"finish_reason": "st'
             return self._send_bytes(200, "application/json", broken, request_id)
@@ -184,13 +185,14 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         step = max(2, int(profile.chunk_seconds * SAMPLE_RATE_HZ) * 2)
         chunks = [pcm[i : i + step] for i in range(0, len(pcm), step)]
+        started = record.received_at + sim._wait_if_held()
         sent_seconds = 0.0
         for number, chunk in enumerate(chunks, start=1):
             if fault and number > fault.after_chunks:
                 if self._stream_fault(fault, number, request_id):
                     return
             due = profile.first_chunk_delay_s + profile.realtime_factor * sent_seconds
-            sim._sleep(record.received_at + due - time.time())  # paced from the request's arrival
+            sim._sleep(started + due - time.time())  # paced from the request's arrival
             sent_seconds += len(chunk) / (2 * SAMPLE_RATE_HZ)
             frame = {
                 "output": {

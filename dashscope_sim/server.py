@@ -13,6 +13,7 @@ the wire.
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 
 from .audio import wav_bytes
@@ -61,6 +62,8 @@ class DashScopeSimulator:
         self._files: OrderedDict[str, tuple[bytes, int, float]] = OrderedDict()
         self._lock = threading.Lock()
         self._wake = threading.Event()  # set to end every wait of the handlers (clear, stop)
+        self._open = threading.Event()  # cleared by hold(): answers wait until release()
+        self._open.set()
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -107,6 +110,14 @@ class DashScopeSimulator:
         with self._lock:
             self._faults.extend(Fault(kind, after_chunks, delay_s) for _ in range(times))
 
+    def hold(self) -> None:
+        """Receive and record requests, but send no answer until release() (or clear/stop)."""
+        self._open.clear()
+
+    def release(self) -> None:
+        """Answer the held requests, paced as if they had just arrived."""
+        self._open.set()
+
     def clear(self) -> None:
         """Forget requests, faults and files, and go back to an instant upstream."""
         with self._lock:
@@ -116,6 +127,7 @@ class DashScopeSimulator:
             self.handler_errors.clear()
             self._wake.set()
             self._wake = threading.Event()
+        self._open.set()
         self.profile = UpstreamProfile()
 
     def check_handler_errors(self) -> None:
@@ -132,6 +144,14 @@ class DashScopeSimulator:
         """Wait, unless the simulator is cleared or stopped first (then the client is dropped)."""
         if seconds > 0 and self._wake.wait(seconds):
             raise ClientGone
+
+    def _wait_if_held(self) -> float:
+        """Block while held (ending with the client dropped on clear or stop); the seconds held."""
+        held_from, wake = time.time(), self._wake
+        while not self._open.wait(0.05):
+            if wake.is_set():
+                raise ClientGone
+        return time.time() - held_from
 
     def _next_fault(self) -> Fault | None:
         with self._lock:

@@ -8,7 +8,6 @@ import pytest
 from gradio_client import Client
 from gradio_client.utils import QueueError, Status
 
-from dashscope_sim import UpstreamProfile
 from dashscope_sim import most_at_once as simulator_peak
 from qwen_tts_showcase.config import Settings
 from qwen_tts_showcase.ui import launch_options
@@ -31,10 +30,14 @@ def test_more_visitors_than_gradios_default_threads_all_run_at_once(
     launch_app, simulator, new_client
 ):
     visitors = 44  # Gradio's default pool has 40 threads; each synthesis holds one while it waits
-    _, url = launch_app(SHOWCASE_CONCURRENCY_LIMIT=str(visitors), SHOWCASE_READ_TIMEOUT_S="30")
-    simulator.profile = UpstreamProfile(first_chunk_delay_s=4.0)
+    _, url = launch_app(SHOWCASE_CONCURRENCY_LIMIT=str(visitors), SHOWCASE_READ_TIMEOUT_S="60")
+    simulator.hold()  # no answer before every visitor has reached DashScope
     client = new_client(url, max_workers=visitors)
     jobs = [synthesize(client, number) for number in range(visitors)]
+    wait_until(
+        lambda: len(simulator.generation_requests()) == visitors, "every visitor to start", jobs
+    )
+    simulator.release()
     paths = [job.result(timeout=WAIT_LIMIT_S) for job in jobs]
     sent = simulator.generation_requests()
     assert len(sent) == visitors
@@ -48,11 +51,9 @@ def test_beyond_the_limit_visitors_queue_and_beyond_the_queue_they_are_told_to_r
     launch_app, simulator
 ):
     client, _ = launch_app(
-        SHOWCASE_CONCURRENCY_LIMIT="2", SHOWCASE_QUEUE_SIZE="1", SHOWCASE_READ_TIMEOUT_S="30"
+        SHOWCASE_CONCURRENCY_LIMIT="2", SHOWCASE_QUEUE_SIZE="1", SHOWCASE_READ_TIMEOUT_S="60"
     )
-    # Long enough that the two running syntheses are still running while a slow machine queues
-    # and refuses the next two.
-    simulator.profile = UpstreamProfile(first_chunk_delay_s=4.0)
+    simulator.hold()  # the two running syntheses run until the next two are queued and refused
     running = []
     for number in range(2):
         # One at a time: Gradio counts only waiting jobs against the queue size, and a job joined
@@ -68,6 +69,7 @@ def test_beyond_the_limit_visitors_queue_and_beyond_the_queue_they_are_told_to_r
     refused = synthesize(client, 3)
     with pytest.raises(QueueError, match="Queue is full"):
         refused.result(timeout=WAIT_LIMIT_S)
+    simulator.release()
     for job in running + [waiting]:
         job.result(timeout=WAIT_LIMIT_S)
     sent = simulator.generation_requests()
