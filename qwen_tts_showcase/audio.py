@@ -89,23 +89,17 @@ def ensure_ffmpeg() -> str:
     """Path of an ffmpeg on PATH, putting the one shipped by imageio-ffmpeg there if none is.
 
     Gradio's streaming player calls `ffmpeg` by name, so a machine without a system ffmpeg gets
-    a link to the pip package's binary in a private directory at the front of PATH.
+    a link to the pip package's binary in a directory of its own at the front of PATH: made
+    with mkdtemp (a new name, mode 0700), so no other local user can plant an ffmpeg there.
     """
     found = shutil.which("ffmpeg")
     if found:
         return found
     import imageio_ffmpeg
 
-    binary = imageio_ffmpeg.get_ffmpeg_exe()
-    link_dir = Path(tempfile.gettempdir()) / f"qwen-tts-showcase-ffmpeg-{os.getuid()}"
-    link_dir.mkdir(exist_ok=True)
+    link_dir = Path(tempfile.mkdtemp(prefix="qwen-tts-showcase-ffmpeg-"))
     link = link_dir / "ffmpeg"
-    if not link.exists():  # missing, or dangling after the venv moved
-        link.unlink(missing_ok=True)
-        try:
-            link.symlink_to(binary)
-        except FileExistsError:  # another process made it first
-            pass
+    link.symlink_to(imageio_ffmpeg.get_ffmpeg_exe())
     os.environ["PATH"] = f"{link_dir}{os.pathsep}{os.environ.get('PATH', '')}"
     return str(link)
 

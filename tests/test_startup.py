@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
+import imageio_ffmpeg
 import pytest
 
 from qwen_tts_showcase.audio import ensure_ffmpeg
@@ -76,3 +79,25 @@ def test_without_a_system_ffmpeg_the_pip_one_is_put_on_path(monkeypatch, tmp_pat
     assert shutil.which("ffmpeg") == found
     version = subprocess.run([found, "-version"], capture_output=True, text=True, check=True)
     assert version.stdout.startswith("ffmpeg version")
+
+
+def test_the_pip_ffmpeg_is_linked_from_a_private_directory_nobody_could_plant(
+    monkeypatch, tmp_path
+):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    planted_dir = Path(tempfile.gettempdir()) / f"qwen-tts-showcase-ffmpeg-{os.getuid()}"
+    planted_dir.mkdir(exist_ok=True)  # where an earlier version looked: predictable, shared
+    planted = planted_dir / "ffmpeg"
+    planted.write_text("#!/bin/sh\necho planted\n")
+    planted.chmod(0o755)
+    try:
+        found = Path(ensure_ffmpeg())
+    finally:
+        shutil.rmtree(planted_dir)
+    try:
+        assert found.parent != planted_dir
+        assert stat.S_IMODE(found.parent.stat().st_mode) == 0o700
+        assert found.parent.stat().st_uid == os.getuid()
+        assert found.resolve() == Path(imageio_ffmpeg.get_ffmpeg_exe()).resolve()
+    finally:
+        shutil.rmtree(found.parent, ignore_errors=True)
