@@ -11,13 +11,14 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
+from functools import cached_property
 
 from . import errors
 from .audio import FADE_BYTES, PART_GAP, duration_s, fade
 from .cache import AudioCache, CachedAudio, cache_key
 from .dashscope_client import SpeechStream, SynthesisRequest, Upstream
-from .messages import Message, say
+from .messages import LANGUAGES, Message, say
 from .quota import Quota, Visitor
 
 Notice = Callable[[Message], None]  # progress or a retry, for the visitor
@@ -87,7 +88,7 @@ class Plan:
     sdk: str  # how the client calls the model: "speech_synthesizer" or "multimodal_conversation"
     billing: str  # "tokens" or "characters"
 
-    @property
+    @cached_property
     def cache_key(self) -> str:
         """The cache entry of exactly what changes the audio."""
         return cache_key(asdict(self.request))
@@ -100,7 +101,7 @@ class Route:
     upstream: Upstream | None  # None: there is no key at all (said only when one is needed)
     owner_key: bool  # the Space owner's key: its characters count against the daily budget
     # Added to a refused key's message: the demo's own key was sent to another region.
-    refused_key_hint: Message | None = field(default=None, compare=False)
+    refused_key_hint: Message | None = None
 
     def open(self) -> Upstream:
         """The upstream to send to, or a MissingKeyError saying how to add a key."""
@@ -113,7 +114,7 @@ class Route:
         if self.refused_key_hint is None or not isinstance(err, errors.InvalidKeyError):
             return err
         # The refusal's own words, without its details: the new error carries those at its end.
-        refused = {lang: errors.DemoError.text(err, lang) for lang in ("en", "zh")}
+        refused = {lang: errors.DemoError.text(err, lang) for lang in LANGUAGES}
         return errors.InvalidKeyError(
             say("key_refused_hint", refused=refused, hint=self.refused_key_hint),
             code=err.code,

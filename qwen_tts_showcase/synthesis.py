@@ -15,7 +15,7 @@ from .catalogue import Catalogue, Model
 from .config import Settings
 from .dashscope_client import SynthesisRequest, Upstream
 from .errors import InputError, echo
-from .messages import say
+from .messages import LANGUAGES, say
 from .quota import Limits, Quota, Visitor
 from .speech import Notice, Plan, RetryPolicy, Route, Speech, SpeechResult
 from .text import clean_text, input_size, split_text
@@ -94,7 +94,11 @@ class Synthesizer:
         region = self.catalogue.region(order.region)
         if not model.offered_in(region.id):
             offered = [self.catalogue.region(r) for r in model.regions]
-            names = {"en": ", ".join(r.en for r in offered), "zh": "、".join(r.zh for r in offered)}
+            separator = say("list_separator")
+            names = {
+                lang: separator.text(lang).join(getattr(r, lang) for r in offered)
+                for lang in LANGUAGES
+            }
             raise InputError(say("model_not_offered", model=model.id, region=region, offered=names))
         self.catalogue.check_voice(model.id, order.voice)
         text = self._clean_text(order.text)

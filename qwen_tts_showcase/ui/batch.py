@@ -23,7 +23,7 @@ from ..batch import (
     run_batch,
 )
 from ..catalogue import DATA_DIR
-from ..messages import Message, say
+from ..messages import LANGUAGES, Message, say
 from ..synthesis import Synthesizer
 from .header import ConnectionControls
 from .i18n import I18N, localized_html
@@ -79,7 +79,8 @@ def summary_html(result: BatchResult) -> str:
         for status in STATUSES
         if counts[status]
     ]
-    listed = {"en": ", ".join(m.en for m in parts), "zh": "，".join(m.zh for m in parts)}
+    separator = say("list_separator")
+    listed = {lang: separator.text(lang).join(m.text(lang) for m in parts) for lang in LANGUAGES}
     summary = say("batch_summary", total=len(result.outcomes), counts=listed)
     data = " ".join(f'data-{status}="{count}"' for status, count in counts.items())
     state = "all-ok" if counts["ok"] == len(result.outcomes) else "some-failed"

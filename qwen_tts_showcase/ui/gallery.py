@@ -17,8 +17,7 @@ from ..messages import say
 from .fragments import dialect_badge, voice_heading
 from .i18n import I18N, localized_html
 from .runs import PAGE_EVENT
-from .studio import Studio
-from .widgets import Updates, voice_picker
+from .widgets import Studio, Updates, voice_picker
 
 GROUPS = (("dialect", "ui_gallery_dialects"), ("bilingual", "ui_gallery_bilingual"))
 CARD_TEXT_CHARS = 60

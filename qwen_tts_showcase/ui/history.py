@@ -19,8 +19,7 @@ from ..synthesis import Synthesizer
 from .alerts import as_gradio_error
 from .i18n import I18N, localized_html
 from .runs import PAGE_EVENT, shown_to_visitor
-from .studio import Studio
-from .widgets import Updates, download_button, voice_picker
+from .widgets import Studio, Updates, download_button, voice_picker
 
 STORAGE_KEY = "qwen-tts-showcase-history"
 # Gradio sends BrowserState's secret to the page in its config, so it keeps nothing secret; a

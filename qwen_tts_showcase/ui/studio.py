@@ -11,7 +11,6 @@ from datetime import datetime
 from pathlib import Path
 
 import gradio as gr
-from gradio.events import Dependency
 
 from ..audio import BYTES_PER_SECOND, pcm_to_wav, wav_to_pcm
 from ..catalogue import Catalogue
@@ -40,7 +39,14 @@ from .regions import (
     wire_region_note,
 )
 from .runs import PAGE_EVENT, ApiEventOptions, notify, shown_to_visitor, visitor
-from .widgets import Updates, download_button, file_caption, voice_choices, voice_picker
+from .widgets import (
+    Studio,
+    Updates,
+    download_button,
+    file_caption,
+    voice_choices,
+    voice_picker,
+)
 
 LIVE_PIECE_BYTES = BYTES_PER_SECOND  # the live player gets at most 1 s per yield
 
@@ -80,21 +86,6 @@ class LatestAudio:
     wav: str
     voice: str
     when: str  # ISO 8601
-
-
-@dataclass(frozen=True)
-class Studio:
-    """What the other panels use of the Studio: the editor, the blog's player, the results."""
-
-    text: gr.Textbox
-    model: gr.Dropdown
-    voice: gr.Dropdown
-    language: gr.Dropdown
-    instructions: gr.Textbox
-    region: gr.Radio
-    official: gr.HTML
-    new_rows: gr.State  # history rows of the latest result
-    generated: Dependency  # the generate event, for history to chain onto
 
 
 class StudioHandlers:

@@ -1,20 +1,38 @@
-"""Widgets and values the panels share: voice pickers, download buttons, keyed updates."""
+"""What the panels share, so that none imports another: the Studio's editor as the others fill
+it, voice pickers, download buttons, updates keyed by component."""
 
 from __future__ import annotations
 
 import html
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 from gradio.blocks import Block
+from gradio.events import Dependency
 
 from ..catalogue import Catalogue
 
 # What a handler returns: the new value (or a gr.update) of each component it changes, keyed by
 # the component; Gradio leaves the event's other outputs as they are.
 Updates = dict[Block, Any]
+
+
+@dataclass(frozen=True)
+class Studio:
+    """What the other panels use of the Studio: the editor, the blog's player, the results."""
+
+    text: gr.Textbox
+    model: gr.Dropdown
+    voice: gr.Dropdown
+    language: gr.Dropdown
+    instructions: gr.Textbox
+    region: gr.Radio
+    official: gr.HTML
+    new_rows: gr.State  # history rows of the latest result
+    generated: Dependency  # the generate event, for history to chain onto
 
 
 def voice_choices(catalogue: Catalogue, model: str) -> list[tuple[str, str]]:
