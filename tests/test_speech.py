@@ -114,6 +114,8 @@ def test_long_text_is_split_at_sentence_ends_and_spoken_in_order(synthesizer, si
     texts = [r.body["input"]["text"] for r in sent]
     assert len(sent) == result.parts > 1
     assert "".join(texts) == LONG, "nothing lost, nothing reordered"
+    plan = synthesizer.plan(SpeechOrder(LONG, "Dylan", "qwen-tts-latest", "beijing"))
+    assert texts == [part.text for part in plan.parts], "sent as planned: split once"
     assert all(t.endswith("。") for t in texts), "cut only at sentence ends"
     assert notices[: len(sent)] == [
         f"Speaking part {n} of {len(sent)}…" for n in range(1, len(sent) + 1)

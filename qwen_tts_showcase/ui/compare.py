@@ -86,10 +86,11 @@ class CompareHandlers:
             raise as_gradio_error(InputError(refused), request)
         with shown_to_visitor(request):  # a bad text or voice is refused before any call
             options = sent_options(self.catalogue, model, language, None)
+            asking = visitor(self.synthesizer, request)
             speeches = [
                 self.synthesizer.speech(
                     SpeechOrder(text, voice, model, region, **options),
-                    visitor=visitor(self.synthesizer, request),
+                    visitor=asking,
                     api_key=api_key,
                     streaming=streaming,
                 )
