@@ -23,8 +23,9 @@ import pandas as pd
 from .audio import pcm_to_wav
 from .config import Settings
 from .errors import DemoError, InputError, InvalidKeyError, unexpected_error
+from .messages import Message, say
 from .quota import UNMETERED, Visitor
-from .synthesis import Synthesizer
+from .synthesis import SpeechOrder, Synthesizer
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +48,7 @@ class BatchRow:
     model: str = ""  # "" means the batch's default model
     language: str = ""  # "" means Auto
     instructions: str = ""
-    problem: str = ""  # why the CSV line itself is unusable (too many fields), if it is
-    problem_zh: str = ""
+    problem: Message | None = None  # why the CSV line itself is unusable (too many fields)
 
 
 @dataclass(frozen=True)
@@ -95,23 +95,15 @@ def _decode(data: bytes) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise InputError(
-        "The file is not readable text. Save the spreadsheet as CSV (UTF-8) and upload it again.",
-        "无法读取该文件的文本。请把表格另存为 CSV（UTF-8）后重新上传。",
-    )
+    raise InputError(say("csv_unreadable"))
 
 
 def _columns(header: list[str]) -> list[str]:
     names = [COLUMN_ALIASES.get(name.strip().lower(), name.strip().lower()) for name in header]
     missing = [name for name in REQUIRED_COLUMNS if name not in names]
     if missing:
-        found = ", ".join(name for name in names if name) or "nothing"
-        raise InputError(
-            "The CSV's first row must name its columns: text and voice, optionally model, "
-            f"language and instructions. Found: {found}.",
-            "CSV 的第一行必须是列名：text 和 voice，可选 model、language 和 instructions。"
-            f"实际为：{found}。",
-        )
+        found = ", ".join(name for name in names if name) or say("csv_no_columns")
+        raise InputError(say("csv_columns", found=found))
     return names
 
 
@@ -120,14 +112,8 @@ def _row(number: int, names: list[str], cells: list[str]) -> BatchRow:
     known = {name: values.get(name, "") for name in REQUIRED_COLUMNS + OPTIONAL_COLUMNS}
     if len(cells) <= len(names):
         return BatchRow(row=number, **known)
-    return BatchRow(
-        row=number,
-        problem=f"Row {number} has {len(cells)} fields but the header has {len(names)}. "
-        "Put text that contains commas in double quotes.",
-        problem_zh=f"第 {number} 行有 {len(cells)} 个字段，但表头只有 {len(names)} 列。"
-        "包含逗号的文本请用双引号括起来。",
-        **known,
-    )
+    problem = say("csv_row_fields", row=number, fields=len(cells), columns=len(names))
+    return BatchRow(row=number, problem=problem, **known)
 
 
 def read_batch_csv(data: bytes, max_rows: int = MAX_BATCH_ROWS) -> list[BatchRow]:
@@ -136,11 +122,7 @@ def read_batch_csv(data: bytes, max_rows: int = MAX_BATCH_ROWS) -> list[BatchRow
     Blank lines are skipped; a line with too many fields becomes a row with a `problem`.
     """
     if len(data) > MAX_CSV_BYTES:
-        raise InputError(
-            f"The file is larger than {MAX_CSV_BYTES // 1_000_000} MB. Upload a CSV of at most "
-            f"{max_rows} rows.",
-            f"文件超过 {MAX_CSV_BYTES // 1_000_000} MB。请上传不超过 {max_rows} 行的 CSV。",
-        )
+        raise InputError(say("csv_too_large", mb=MAX_CSV_BYTES // 1_000_000, max_rows=max_rows))
     records = list(csv.reader(io.StringIO(_decode(data))))
     numbered = [
         (number, cells)
@@ -148,23 +130,13 @@ def read_batch_csv(data: bytes, max_rows: int = MAX_BATCH_ROWS) -> list[BatchRow
         if any(cell.strip() for cell in cells)
     ]
     if not numbered:
-        raise InputError(
-            "The CSV is empty. Add a header row (text,voice) and one line per row.",
-            "CSV 文件为空。请添加表头（text,voice），每行一条。",
-        )
+        raise InputError(say("csv_empty"))
     (_, header), body = numbered[0], numbered[1:]
     names = _columns(header)
     if not body:
-        raise InputError(
-            "The CSV has a header but no rows to synthesize. Add some rows.",
-            "CSV 只有表头，没有要合成的行。请添加内容。",
-        )
+        raise InputError(say("csv_no_rows"))
     if len(body) > max_rows:
-        raise InputError(
-            f"The CSV has {len(body)} rows; a batch takes at most {max_rows}. "
-            "Split it into several files.",
-            f"CSV 共有 {len(body)} 行，每批最多 {max_rows} 行。请拆分成多个文件。",
-        )
+        raise InputError(say("csv_too_many_rows", rows=len(body), max_rows=max_rows))
     return [_row(number, names, cells) for number, cells in body]
 
 
@@ -182,7 +154,7 @@ def batch_table(rows: Sequence[BatchRow]) -> pd.DataFrame:
 # --- Running it ---------------------------------------------------------------------------------
 
 
-def _outcome(row: BatchRow, model: str, **details) -> RowOutcome:
+def _outcome(row: BatchRow, model: str, **details: str | float | bool) -> RowOutcome:
     base = dict(
         file="",
         audio_s=0.0,
@@ -216,14 +188,8 @@ def _failed(row: BatchRow, model: str, err: DemoError) -> RowOutcome:
 
 
 def _skipped(row: BatchRow, model: str) -> RowOutcome:
-    return _outcome(
-        row,
-        model,
-        status="skipped",
-        error="Not sent: DashScope refused the API key on an earlier row. Fix the key "
-        "or the region, then run the batch again.",
-        error_zh="未发送：DashScope 在前面的行中拒绝了 API Key。请修正 Key 或地域后重新运行。",
-    )
+    reason = say("row_skipped_key_refused")
+    return _outcome(row, model, status="skipped", error=reason.en, error_zh=reason.zh)
 
 
 def _wav_name(row: BatchRow) -> str:
@@ -235,8 +201,8 @@ def _synthesize_row(
 ) -> tuple[RowOutcome, bytes]:
     """The row's outcome and its audio (b"" unless it succeeded)."""
     if row.problem:
-        raise InputError(row.problem, row.problem_zh)
-    request = synthesizer.prepare(
+        raise InputError(row.problem)
+    order = SpeechOrder(
         row.text,
         row.voice,
         model,
@@ -244,12 +210,8 @@ def _synthesize_row(
         language_type=row.language,
         instructions=row.instructions,
     )
-    speech = synthesizer.speak(
-        request, region, api_key, visitor=UNMETERED
-    )  # the batch was admitted as one request
-    for _ in speech:
-        pass  # the whole row's audio is kept in speech.result
-    result = speech.result
+    # UNMETERED: the batch was admitted as one request; each row counts against the budget.
+    result = synthesizer.speech(order, visitor=UNMETERED, api_key=api_key).complete()
     outcome = _outcome(
         row,
         model,
@@ -296,7 +258,7 @@ def run_batch(
     any row when there is no key at all, and LimitReachedError when the visitor may not start
     another synthesis now (the batch counts as one; each row counts against the owner's budget).
     """
-    synthesizer.connection(region, api_key)  # no key at all: say so before any row
+    synthesizer.route(region, api_key).open()  # no key at all: say so before any row
     synthesizer.admit_batch(visitor)
     default_model = default_model or synthesizer.catalogue.default_model
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -29,8 +29,8 @@ class SynthesisRequest:
 
 
 @dataclass(frozen=True)
-class Connection:
-    """Where and how to reach DashScope for one synthesis."""
+class Upstream:
+    """Where and how to reach DashScope for one synthesis: base URL, key and timeouts."""
 
     base_url: str
     api_key: str = field(repr=False)
@@ -50,7 +50,7 @@ class SpeechStream:
     """
 
     request: SynthesisRequest
-    connection: Connection
+    connection: Upstream
     sdk: str  # "speech_synthesizer" or "multimodal_conversation", from the catalogue
     streaming: bool = True
     usage: dict = field(default_factory=dict)
@@ -315,7 +315,7 @@ def error_for_response(
 
 
 def _network_error(
-    exc: requests.RequestException, connection: Connection, partial: bool
+    exc: requests.RequestException, connection: Upstream, partial: bool
 ) -> errors.DashScopeError:
     host = urlsplit(connection.base_url).netloc
     timed_out = isinstance(exc, requests.Timeout) or any(

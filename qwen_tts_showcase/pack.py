@@ -21,8 +21,9 @@ from tqdm import tqdm
 from .catalogue import Catalogue, load_catalogue
 from .config import Settings
 from .errors import DemoError
+from .messages import say
 from .quota import UNMETERED
-from .synthesis import Synthesizer
+from .synthesis import SpeechOrder, Synthesizer
 
 
 @dataclass(frozen=True)
@@ -68,17 +69,14 @@ def render(
     """Synthesize what the cache lacks; a cached item costs one read and no API call."""
     outcome = Outcome()
     for item in progress(items):
+        order = SpeechOrder(item.text, item.voice, item.model, region)
         try:
-            request = synthesizer.prepare(item.text, item.voice, item.model, region)
-            speech = synthesizer.speak(
-                request, region, visitor=UNMETERED
-            )  # the pack runs for the Space's owner
-            for _ in speech:
-                pass
+            # UNMETERED: the pack runs for the Space's owner, on the owner's key.
+            result = synthesizer.speech(order, visitor=UNMETERED).complete()
         except DemoError as err:
             outcome.failed.append((item.label, err.en))
             continue
-        if speech.result.cached:
+        if result.cached:
             outcome.already_cached += 1
         else:
             outcome.rendered += 1
@@ -106,11 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv, catalogue)
     settings = Settings.from_env(catalogue)
     if settings.cache_max_mb <= 0:
-        print(
-            "The result cache is off (SHOWCASE_CACHE_MAX_MB=0); there is nowhere to put the "
-            "pack. Set SHOWCASE_CACHE_MAX_MB to a size in MB.",
-            file=sys.stderr,
-        )
+        print(say("pack_cache_off").en, file=sys.stderr)  # the pack speaks English
         return 2
     items = [] if args.no_gallery else gallery_items(catalogue)
     if args.texts:

@@ -1,4 +1,10 @@
-"""One synthesis as it plays: cache first, then each part of the text with retries, joined cleanly."""
+"""One synthesis as it plays: cache first, then each part of the plan with retries, joined cleanly.
+
+The Synthesizer (synthesis.py) makes the two values a Speech needs: a Plan (the checked request
+and the parts its text is split into, once) and a Route (where the parts go, chosen once). A
+Speech then does the rest: cache lookup, the key and the quota, the parts with retries, the join,
+the cache store.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +12,21 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
+from functools import cached_property
 
 from . import errors
 from .audio import FADE_BYTES, PART_GAP, duration_s, fade
 from .cache import AudioCache, CachedAudio, cache_key
-from .dashscope_client import Connection, SpeechStream, SynthesisRequest
-from .quota import Admission
+from .dashscope_client import SpeechStream, SynthesisRequest, Upstream
+from .messages import LANGUAGES, Message, say
+from .quota import Quota, Visitor
 
-Notice = Callable[[str, str], None]  # (English, Chinese): progress or a retry, for the visitor
+Notice = Callable[[Message], None]  # progress or a retry, for the visitor
 
-_RETRY_REASONS = {
-    errors.RateLimitError: ("DashScope is rate-limiting", "DashScope 正在限流"),
-    errors.ServiceError: ("DashScope had a server error", "DashScope 服务端出错"),
-    errors.ConnectionFailedError: ("the connection to DashScope failed", "与 DashScope 的连接失败"),
+_RETRY_REASONS: dict[type[errors.DashScopeError], str] = {
+    errors.RateLimitError: "retry_rate_limited",
+    errors.ServiceError: "retry_server_error",
+    errors.ConnectionFailedError: "retry_connection_failed",
 }
 
 
@@ -28,7 +36,7 @@ class SpeechResult:
 
     request: SynthesisRequest
     pcm: bytes
-    usage: dict
+    usage: dict[str, object]
     billing: str  # "tokens" or "characters"
     request_id: str
     first_audio_s: float  # from the start to the first PCM chunk
@@ -71,62 +79,101 @@ class RetryPolicy:
         return backoff / 2 + random.uniform(0, backoff / 2)
 
 
-def request_key(request: SynthesisRequest) -> str:
-    return cache_key(asdict(request))
+@dataclass(frozen=True)
+class Plan:
+    """A checked request and the parts it is sent as: its text is split once, here."""
+
+    request: SynthesisRequest
+    parts: tuple[SynthesisRequest, ...]  # one, or one per piece the model's limit requires
+    sdk: str  # how the client calls the model: "speech_synthesizer" or "multimodal_conversation"
+    billing: str  # "tokens" or "characters"
+
+    @cached_property
+    def cache_key(self) -> str:
+        """The cache entry of exactly what changes the audio."""
+        return cache_key(asdict(self.request))
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where a plan goes when the cache cannot answer, chosen once per synthesis."""
+
+    upstream: Upstream | None  # None: there is no key at all (said only when one is needed)
+    owner_key: bool  # the Space owner's key: its characters count against the daily budget
+    # Added to a refused key's message: the demo's own key was sent to another region.
+    refused_key_hint: Message | None = None
+
+    def open(self) -> Upstream:
+        """The upstream to send to, or a MissingKeyError saying how to add a key."""
+        if self.upstream is None:
+            raise errors.MissingKeyError(say("no_key"))
+        return self.upstream
+
+    def explain(self, err: errors.DemoError) -> errors.DemoError:
+        """A refused key's error with the hint added; any other error as it is."""
+        if self.refused_key_hint is None or not isinstance(err, errors.InvalidKeyError):
+            return err
+        # The refusal's own words, without its details: the new error carries those at its end.
+        refused = {lang: errors.DemoError.text(err, lang) for lang in LANGUAGES}
+        return errors.InvalidKeyError(
+            say("key_refused_hint", refused=refused, hint=self.refused_key_hint),
+            code=err.code,
+            status_code=err.status_code,
+            request_id=err.request_id,
+        )
 
 
 class Speech:
     """Iterate for PCM chunks as they arrive; `result` is set once the audio is complete.
 
     Nothing is sent before iteration starts. A cache hit plays at once with no key or quota
-    needed; otherwise the quota is charged (and refunded if no audio came), each part of the text
-    is synthesized in order, retried while no audio of it has played, and the parts are joined
-    with a short fade and pause so no click is heard.
+    needed; otherwise the key is checked, the quota charged (and refunded if no audio came), each
+    part of the plan is synthesized in order, retried while no audio of it has played, and the
+    parts are joined with a short fade and pause so no click is heard. Only complete audio is
+    stored in the cache or set as `result`.
     """
 
     def __init__(
         self,
-        request: SynthesisRequest,
-        parts: list[SynthesisRequest],
+        plan: Plan,
+        route: Route,
         *,
-        sdk: str,
-        billing: str,
-        connect: Callable[[], Connection],
-        admit: Callable[[], Admission],
         cache: AudioCache,
         retry: RetryPolicy,
+        quota: Quota,
+        visitor: Visitor,
         streaming: bool = True,
-        use_cache: bool = True,
         on_notice: Notice | None = None,
-        explain: Callable[[errors.DemoError], errors.DemoError] = lambda err: err,
     ) -> None:
-        self.request = request
-        self.parts = parts
-        self._sdk, self._billing, self._connect, self._admit = sdk, billing, connect, admit
+        self.plan, self.route = plan, route
         self._cache, self._retry = cache, retry
-        self._streaming, self._use_cache = streaming, use_cache
-        self._notice = on_notice or (lambda en, zh: None)
-        self._explain = explain  # adds what only the caller knows to a failure's message
+        self._quota, self._visitor = quota, visitor
+        self._streaming = streaming
+        self._notice = on_notice or (lambda message: None)
         self.result: SpeechResult | None = None
+
+    def complete(self) -> SpeechResult:
+        """Drain the speech (for callers that do not listen live) and return its result."""
+        for _ in self:
+            pass
+        return self.result
 
     def __iter__(self) -> Iterator[bytes]:
         started = time.perf_counter()
-        key = request_key(self.request)
-        hit = self._cache.get(key) if self._use_cache else None
+        hit = self._cache.get(self.plan.cache_key)
         if hit:
             yield hit.pcm
-            self.result = self._finish(
-                key, hit.pcm, hit.usage, hit.request_id, started, started, cached=True
-            )
+            self.result = self._finish(hit.pcm, hit.usage, hit.request_id, started, started, True)
             return
-        connection = self._connect()
-        admission = self._admit()
-        usage: dict = {}
+        upstream = self.route.open()
+        characters = len(self.plan.request.text)
+        admission = self._quota.admit(self._visitor, characters, self.route.owner_key)
+        usage: dict[str, object] = {}
         request_ids: list[str] = []
         chunks: list[bytes] = []
         first_audio = started
         try:
-            for pcm in self._joined(connection, usage, request_ids):
+            for pcm in self._joined(upstream, usage, request_ids):
                 if not chunks:
                     first_audio = time.perf_counter()
                 chunks.append(pcm)
@@ -134,63 +181,68 @@ class Speech:
         except BaseException as failure:  # a failure, or the visitor left (GeneratorExit)
             if not chunks:
                 admission.refund()  # nothing was produced, so nothing was billed
-            explained = self._explain(failure) if isinstance(failure, errors.DemoError) else failure
+            if not isinstance(failure, errors.DemoError):
+                raise
+            explained = self.route.explain(failure)
             if explained is failure:
                 raise
             raise explained from failure
-        pcm = b"".join(chunks)
-        request_id = ", ".join(request_ids)
-        self.result = self._finish(key, pcm, usage, request_id, started, first_audio)
+        pcm, request_id = b"".join(chunks), ", ".join(request_ids)
+        self.result = self._finish(pcm, usage, request_id, started, first_audio)
         self._cache.put(
-            key, CachedAudio(pcm, usage, self._billing, request_id, asdict(self.request))
+            self.plan.cache_key,
+            CachedAudio(pcm, usage, self.plan.billing, request_id, asdict(self.plan.request)),
         )
 
     def _finish(
         self,
-        key: str,
         pcm: bytes,
-        usage: dict,
+        usage: dict[str, object],
         request_id: str,
         started: float,
         first_audio: float,
         cached: bool = False,
     ) -> SpeechResult:
         return SpeechResult(
-            request=self.request,
+            request=self.plan.request,
             pcm=pcm,
             usage=usage,
-            billing=self._billing,
+            billing=self.plan.billing,
             request_id=request_id,
             first_audio_s=first_audio - started,
             total_s=time.perf_counter() - started,
-            cache_key=key,
+            cache_key=self.plan.cache_key,
             cached=cached,
-            parts=len(self.parts),
+            parts=len(self.plan.parts),
         )
 
     def _joined(
-        self, connection: Connection, usage: dict, request_ids: list[str]
+        self, upstream: Upstream, usage: dict[str, object], request_ids: list[str]
     ) -> Iterator[bytes]:
         """The parts' audio in order. A single part passes through untouched, so its samples are
         exactly DashScope's; between parts the edges fade over 10 ms around a short pause."""
-        count = len(self.parts)
-        for number, part in enumerate(self.parts, start=1):
-            chunks = self._with_retries(part, connection, usage, request_ids)
+        count = len(self.plan.parts)
+        for number, part in enumerate(self.plan.parts, start=1):
+            chunks = self._with_retries(part, upstream, usage, request_ids)
             if count == 1:
                 yield from chunks
                 continue
-            self._notice(f"Speaking part {number} of {count}…", f"正在朗读第 {number}/{count} 段…")
+            self._notice(say("speaking_part", number=number, count=count))
             yield from _faded(chunks, fade_in=number > 1, fade_out=number < count)
             if number < count:
                 yield PART_GAP
 
     def _with_retries(
-        self, part: SynthesisRequest, connection: Connection, usage: dict, request_ids: list[str]
+        self,
+        part: SynthesisRequest,
+        upstream: Upstream,
+        usage: dict[str, object],
+        request_ids: list[str],
     ) -> Iterator[bytes]:
         """One part's chunks; retryable failures are retried while none of its audio has played."""
         deadline = time.monotonic() + self._retry.deadline_s
         for retry in range(self._retry.max_retries + 1):
-            stream = SpeechStream(part, connection, self._sdk, self._streaming)
+            stream = SpeechStream(part, upstream, self.plan.sdk, self._streaming)
             played = False
             try:
                 for pcm in stream:
@@ -213,14 +265,12 @@ class Speech:
             return
 
     def _announce_retry(self, err: errors.DashScopeError, delay: float, attempt: int) -> None:
-        en, zh = next(
-            (reason for cls, reason in _RETRY_REASONS.items() if isinstance(err, cls)),
-            ("DashScope failed", "DashScope 出错"),
+        reason = next(
+            (key for cls, key in _RETRY_REASONS.items() if isinstance(err, cls)), "retry_failed"
         )
         total = self._retry.max_retries + 1
         self._notice(
-            f"{en}; retrying in {delay:.1f} s (attempt {attempt} of {total})…",
-            f"{zh}，{delay:.1f} 秒后重试（第 {attempt}/{total} 次）…",
+            say("retrying", reason=say(reason), delay_s=delay, attempt=attempt, total=total)
         )
 
 
@@ -241,7 +291,7 @@ def _faded(chunks: Iterator[bytes], fade_in: bool, fade_out: bool) -> Iterator[b
         yield fade(held, fade_in=False)
 
 
-def _add_usage(total: dict, part: dict) -> None:
+def _add_usage(total: dict[str, object], part: dict[str, object]) -> None:
     """Sum a part's usage into the total, nested counts included."""
     for name, value in part.items():
         if isinstance(value, dict):

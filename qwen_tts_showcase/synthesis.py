@@ -1,17 +1,23 @@
-"""From the visitor's input to a Speech: validation, splitting, key choice, cache and retries."""
+"""The one way to synthesize: a visitor's order in, a Speech out (see speech.py for the rest).
+
+Every feature (Studio, gallery cards, Compare, Batch, the showcase pack, /synthesize and the MCP
+tool) calls `Synthesizer.speech(order, ...)`: the order is checked and its text split once into a
+Plan, the Route (region, key, timeouts) is chosen once, and the Speech they make does the cache,
+the quota, the retries and the join as it is iterated (or drained with `complete()`).
+"""
 
 from __future__ import annotations
 
-from dataclasses import replace
-from functools import lru_cache, partial
+from dataclasses import dataclass, replace
 
 from .cache import AudioCache
 from .catalogue import Catalogue, Model
 from .config import Settings
-from .dashscope_client import Connection, SynthesisRequest
-from .errors import DemoError, InputError, InvalidKeyError, MissingKeyError, echo
-from .quota import Limits, Quota, Visitor, visitor_of
-from .speech import Notice, RetryPolicy, Speech, SpeechResult
+from .dashscope_client import SynthesisRequest, Upstream
+from .errors import InputError, echo
+from .messages import LANGUAGES, say
+from .quota import Limits, Quota, Visitor
+from .speech import Notice, Plan, RetryPolicy, Route, Speech, SpeechResult
 from .text import clean_text, input_size, split_text
 
 # DashScope keys are "sk-" and letters or digits; anything else would be refused by DashScope,
@@ -20,8 +26,23 @@ _KEY_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXY
 MAX_KEY_CHARS = 256
 
 
+@dataclass(frozen=True)
+class SpeechOrder:
+    """What a visitor asked to hear, as given (by the page, a batch row, the API): unchecked.
+
+    language_type "Auto" (or None) is not sent; instructions are for the instruct models only.
+    """
+
+    text: str
+    voice: str
+    model: str
+    region: str
+    language_type: str | None = None
+    instructions: str | None = None
+
+
 class Synthesizer:
-    """Checks requests against the catalogue and runs them against the right DashScope region."""
+    """Checks orders against the catalogue and runs them against the right DashScope region."""
 
     def __init__(self, catalogue: Catalogue, settings: Settings) -> None:
         self.catalogue = catalogue
@@ -37,126 +58,88 @@ class Synthesizer:
             )
         )
 
-    def visitor(self, request: object) -> Visitor:
-        """Who sent a gr.Request, as far as the quotas are concerned."""
-        return visitor_of(request, self.settings.trusted_proxy_hops)
-
-    def admit_batch(self, visitor: Visitor) -> None:
-        """Count a whole batch as one request of the visitor (its rows then speak as UNMETERED,
-        each charged to the owner key's budget), or raise LimitReachedError."""
-        self.quota.admit(visitor, 0, owner_key=False)
-
-    def prepare(
+    def speech(
         self,
-        text: str,
-        voice: str,
-        model: str,
-        region: str,
-        *,
-        language_type: str | None = None,
-        instructions: str | None = None,
-    ) -> SynthesisRequest:
-        """A clean request, or an InputError saying what to fix; never reaches the network.
-
-        language_type "Auto" (or None) is not sent; instructions are for instruct models only.
-        """
-        # The UI only offers valid choices, but the API endpoint can be called with anything.
-        model_info = self.catalogue.model(model)
-        region_info = self.catalogue.region(region)
-        if not model_info.offered_in(region_info.id):
-            offered = ", ".join(self.catalogue.region(r).en for r in model_info.regions)
-            raise InputError(
-                f"{model_info.id} is not offered in the {region_info.en} region. "
-                f"Switch the region to {offered}, or pick another model.",
-                f"{region_info.zh}地域不提供 {model_info.id}。请切换地域或换一个模型。",
-            )
-        self.catalogue.check_voice(model_info.id, voice)
-        cap = self.settings.max_text_chars
-        if len(text or "") > 2 * cap:  # refused unread: cleaning megabytes would hold a worker
-            raise _too_long(len(text), cap)
-        text = clean_text(text or "")
-        if not text:
-            raise InputError(
-                "There is no text to speak. Type or paste some text, or pick a sample.",
-                "没有可朗读的文本。请输入或粘贴文本，或选择一个样例。",
-            )
-        if len(text) > cap:
-            raise _too_long(len(text), cap)
-        for part in _pieces(text, model_info.max_input, model_info.input_unit):
-            if input_size(part, model_info.input_unit) > model_info.max_input:
-                unit_en = (
-                    "tokens (estimated)" if model_info.input_unit == "tokens" else "characters"
-                )
-                raise InputError(
-                    f"{echo(part)} cannot be split into pieces of at most "
-                    f"{model_info.max_input} {unit_en}, the most {model_info.id} accepts per "
-                    "request. Add spaces or punctuation.",
-                    f"{echo(part)} 无法切分成每段不超过 {model_info.max_input} 的片段"
-                    f"（{model_info.id} 每次请求的上限）。请加入空格或标点。",
-                )
-        return SynthesisRequest(
-            text=text,
-            voice=voice,
-            model=model_info.id,
-            language_type=self.catalogue.check_language(model_info.id, language_type),
-            instructions=self.catalogue.check_instructions(model_info.id, instructions),
-        )
-
-    def connection(self, region: str, user_key: str = "") -> Connection:
-        """Where to send a request: the visitor's own key if given, else the server's."""
-        key = _own_key(user_key) or self.settings.api_key
-        if not key:
-            raise MissingKeyError(
-                "No DashScope API key is set, so the demo cannot synthesize (the gallery's "
-                "official recordings still play). Paste your own key under 'API key', or set "
-                "the DASHSCOPE_API_KEY environment variable (on Hugging Face: Settings → "
-                "Variables and secrets → New secret) and restart.",
-                "尚未设置 DashScope API Key，无法合成（样例中的官方录音仍可播放）。请在“API Key”"
-                "中填入你自己的 Key，或设置环境变量 DASHSCOPE_API_KEY（Hugging Face："
-                "Settings → Variables and secrets → New secret）后重启。",
-            )
-        settings = self.settings
-        return Connection(
-            base_url=settings.base_urls[self.catalogue.region(region).id],
-            api_key=key,
-            connect_timeout_s=settings.connect_timeout_s,
-            read_timeout_s=settings.read_timeout_s,
-            total_timeout_s=settings.total_timeout_s,
-            download_timeout_s=settings.download_timeout_s,
-        )
-
-    def speak(
-        self,
-        request: SynthesisRequest,
-        region: str,
-        user_key: str = "",
-        streaming: bool = True,
-        on_notice: Notice | None = None,
-        use_cache: bool = True,
+        order: SpeechOrder,
         *,
         visitor: Visitor,
+        api_key: str = "",
+        streaming: bool = True,
+        on_notice: Notice | None = None,
     ) -> Speech:
-        """A Speech to iterate; the key and the visitor's quota are checked only when the cache
-        cannot answer."""
-        model = self.catalogue.model(request.model)
+        """A Speech to iterate, or an InputError before anything is sent.
+
+        The key and the visitor's quota are needed only when the cache cannot answer; the
+        visitor's own `api_key` is used for this speech only ("" for the server's key).
+        """
         settings = self.settings
-        owner_key = not _own_key(user_key)
         return Speech(
-            request,
-            self._parts(request, model),
-            sdk=model.sdk,
-            billing=model.billing,
-            connect=partial(self.connection, region, user_key),
-            admit=partial(self.quota.admit, visitor, len(request.text), owner_key),
+            self.plan(order),
+            self.route(order.region, api_key),
             cache=self.cache,
             retry=RetryPolicy(
                 settings.max_retries, settings.retry_base_s, deadline_s=settings.total_timeout_s
             ),
+            quota=self.quota,
+            visitor=visitor,
             streaming=streaming,
-            use_cache=use_cache,
             on_notice=on_notice,
-            explain=lambda err: key_region_hint(err, self, region, user_key),
         )
+
+    def plan(self, order: SpeechOrder) -> Plan:
+        """The order checked and split into the requests sent, or an InputError saying what to
+        fix; never reaches the network."""
+        # The UI only offers valid choices, but the API endpoint can be called with anything.
+        model = self.catalogue.model(order.model)
+        region = self.catalogue.region(order.region)
+        if not model.offered_in(region.id):
+            offered = [self.catalogue.region(r) for r in model.regions]
+            separator = say("list_separator")
+            names = {
+                lang: separator.text(lang).join(getattr(r, lang) for r in offered)
+                for lang in LANGUAGES
+            }
+            raise InputError(say("model_not_offered", model=model.id, region=region, offered=names))
+        self.catalogue.check_voice(model.id, order.voice)
+        text = self._clean_text(order.text)
+        pieces = split_text(text, model.max_input, model.input_unit)
+        for piece in pieces:
+            if input_size(piece, model.input_unit) > model.max_input:
+                raise _unsplittable(piece, model)
+        request = SynthesisRequest(
+            text=text,
+            voice=order.voice,
+            model=model.id,
+            language_type=self.catalogue.check_language(model.id, order.language_type),
+            instructions=self.catalogue.check_instructions(model.id, order.instructions),
+        )
+        parts = tuple(replace(request, text=piece) for piece in pieces)
+        return Plan(request, parts, sdk=model.sdk, billing=model.billing)
+
+    def route(self, region: str, api_key: str = "") -> Route:
+        """Where requests go: the visitor's own key if given (an InputError if it cannot be a
+        key), else the server's; a Route without an upstream when there is no key at all."""
+        own_key = _own_key(api_key)
+        key = own_key or self.settings.api_key
+        here = self.catalogue.region(region)
+        settings = self.settings
+        upstream = (
+            Upstream(
+                base_url=settings.base_urls[here.id],
+                api_key=key,
+                connect_timeout_s=settings.connect_timeout_s,
+                read_timeout_s=settings.read_timeout_s,
+                total_timeout_s=settings.total_timeout_s,
+                download_timeout_s=settings.download_timeout_s,
+            )
+            if key
+            else None
+        )
+        home = self.catalogue.region(settings.default_region)
+        hint = None
+        if not own_key and here.id != home.id:  # the demo's own key belongs to its home region
+            hint = say("own_key_other_region", home=home, here=here)
+        return Route(upstream, owner_key=not own_key, refused_key_hint=hint)
 
     def cached_result(self, cache_key: str) -> SpeechResult | None:
         """A finished synthesis from the cache (for replaying history), or None."""
@@ -178,46 +161,33 @@ class Synthesizer:
             cached=True,
         )
 
-    @staticmethod
-    def _parts(request: SynthesisRequest, model: Model) -> list[SynthesisRequest]:
-        """The request as the model's per-request limit requires: one, or one per piece."""
-        pieces = _pieces(request.text, model.max_input, model.input_unit)
-        return [replace(request, text=piece) for piece in pieces]
+    def admit_batch(self, visitor: Visitor) -> None:
+        """Count a whole batch as one request of the visitor (its rows then speak as UNMETERED,
+        each charged to the owner key's budget), or raise LimitReachedError."""
+        self.quota.admit(visitor, 0, owner_key=False)
+
+    def _clean_text(self, text: str | None) -> str:
+        """The text cleaned, or an InputError when there is none or too much of it."""
+        cap = self.settings.max_text_chars
+        if len(text or "") > 2 * cap:  # refused unread: cleaning megabytes would hold a worker
+            raise _too_long(len(text), cap)
+        text = clean_text(text or "")
+        if not text:
+            raise InputError(say("no_text"))
+        if len(text) > cap:
+            raise _too_long(len(text), cap)
+        return text
 
 
-def key_region_hint(
-    err: DemoError, synthesizer: Synthesizer, region: str, user_key: str
-) -> DemoError:
-    """A refused key, explained further when the demo's own key was sent to another region."""
-    settings = synthesizer.settings
-    if (
-        not isinstance(err, InvalidKeyError)
-        or (user_key or "").strip()
-        or region == settings.default_region
-    ):
-        return err
-    home, here = (synthesizer.catalogue.region(r) for r in (settings.default_region, region))
-    return InvalidKeyError(
-        f"{err.en} This demo's own key belongs to {home.short_en}: to use {here.short_en}, paste "
-        f"a key from the {here.short_en} console under Connection, or switch back to "
-        f"{home.short_en}.",
-        f"{err.zh} 本演示自带的 Key 属于{home.short_zh}：如需使用{here.short_zh}，请在“连接”中填入"
-        f"{here.short_zh}控制台的 Key，或切换回{home.short_zh}。",
+def _unsplittable(piece: str, model: Model) -> InputError:
+    unit = say("unit_tokens_estimated" if model.input_unit == "tokens" else "unit_characters")
+    return InputError(
+        say("unsplittable", piece=echo(piece), limit=model.max_input, unit=unit, model=model.id)
     )
-
-
-@lru_cache(maxsize=64)
-def _pieces(text: str, max_size: int, unit: str) -> tuple[str, ...]:
-    """split_text, remembered: prepare() checks the parts that speak() then sends."""
-    return tuple(split_text(text, max_size, unit))
 
 
 def _too_long(length: int, cap: int) -> InputError:
-    return InputError(
-        f"The text is {length:,} characters long; the demo speaks at most {cap:,} at a time. "
-        "Shorten it, or split it into several generations.",
-        f"文本长度为 {length:,} 个字符，本演示每次最多朗读 {cap:,} 个字符。请缩短，或分几次生成。",
-    )
+    return InputError(say("too_long", length=length, cap=cap))
 
 
 def _own_key(user_key: str | None) -> str:
@@ -225,11 +195,5 @@ def _own_key(user_key: str | None) -> str:
     without echoing it."""
     key = (user_key or "").strip()
     if key and (len(key) > MAX_KEY_CHARS or not set(key) <= _KEY_CHARACTERS):
-        raise InputError(
-            'That does not look like a DashScope API key: keys start with "sk-" and contain only '
-            "letters, digits and dashes. Copy it again from the Model Studio console, or clear "
-            "the field to use the demo's own key.",
-            "这看起来不是 DashScope API Key：Key 以“sk-”开头，只包含字母、数字和短横线。请从百炼控制台"
-            "重新复制，或清空该栏以使用本演示自带的 Key。",
-        )
+        raise InputError(say("not_a_key"))
     return key

@@ -14,6 +14,7 @@ import dashscope_sim as simulator_module
 from qwen_tts_showcase.audio import wav_to_pcm
 from qwen_tts_showcase.catalogue import load_catalogue
 from qwen_tts_showcase.errors import InputError
+from qwen_tts_showcase.synthesis import SpeechOrder
 
 from .conftest import BEIJING_KEY, RETRIES, SINGAPORE_KEY, submit_generate
 from .helpers import TEXT, assert_wav_is, generate
@@ -296,7 +297,9 @@ def test_a_language_the_model_does_not_take_is_refused_before_any_call(synthesiz
     with pytest.raises(
         InputError, match="Unknown language 'Klingon' for qwen3-tts-flash"
     ) as caught:
-        synthesizer.prepare(TEXT, "Cherry", "qwen3-tts-flash", "beijing", language_type="Klingon")
+        synthesizer.plan(
+            SpeechOrder(TEXT, "Cherry", "qwen3-tts-flash", "beijing", language_type="Klingon")
+        )
     assert "Klingon" in caught.value.zh and "Chinese, English" in caught.value.zh
     assert simulator.generation_requests() == []
 

@@ -72,7 +72,7 @@ def test_a_csv_becomes_rows_numbered_as_a_spreadsheet_shows_them():
     assert rows[0] == BatchRow(2, "今儿个天儿不错，咱们出去遛遛弯儿吧。", "Dylan")
     assert rows[1] == BatchRow(3, "Hello, Qwen!", "Cherry", "qwen3-tts-flash", "english")
     assert rows[2].text == "喂，老友！\n今日去饮茶啦。" and rows[2].language == "Chinese"
-    assert "has 7 fields but the header has 5" in rows[3].problem and rows[3].problem_zh
+    assert "has 7 fields but the header has 5" in rows[3].problem.en and rows[3].problem.zh
 
 
 def test_a_csv_saved_by_a_chinese_excel_in_gbk_is_read():

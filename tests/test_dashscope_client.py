@@ -8,9 +8,9 @@ import pytest
 
 from qwen_tts_showcase import errors
 from qwen_tts_showcase.dashscope_client import (
-    Connection,
     SpeechStream,
     SynthesisRequest,
+    Upstream,
     error_for_response,
 )
 
@@ -23,8 +23,8 @@ REQUEST = SynthesisRequest(
 KEY = "sk-sim-beijing"
 
 
-def connection(simulator, key=KEY, region="beijing", **timeouts) -> Connection:
-    return Connection(simulator.base_url(region), key, **{"read_timeout_s": 1.0, **timeouts})
+def connection(simulator, key=KEY, region="beijing", **timeouts) -> Upstream:
+    return Upstream(simulator.base_url(region), key, **{"read_timeout_s": 1.0, **timeouts})
 
 
 def run(simulator, streaming=True, request=REQUEST, **kwargs) -> tuple[bytes, SpeechStream]:
@@ -102,7 +102,7 @@ def test_non_streaming_download_failures_are_explained(simulator, fault, words):
 
 
 def test_a_refused_connection_is_explained():
-    dead = Connection("http://127.0.0.1:9/api/v1", KEY)
+    dead = Upstream("http://127.0.0.1:9/api/v1", KEY)
     with pytest.raises(errors.ConnectionFailedError, match="127.0.0.1:9"):
         list(SpeechStream(REQUEST, dead, "speech_synthesizer"))
 

@@ -20,8 +20,9 @@ from qwen_tts_showcase.catalogue import (
     _read_json,
     load_catalogue,
 )
-from qwen_tts_showcase.dashscope_client import Connection, SpeechStream, SynthesisRequest
+from qwen_tts_showcase.dashscope_client import SpeechStream, SynthesisRequest, Upstream
 from qwen_tts_showcase.quota import Visitor
+from qwen_tts_showcase.synthesis import SpeechOrder
 from qwen_tts_showcase.text import billed_characters
 
 from .conftest import BEIJING_KEY, SINGAPORE_KEY
@@ -140,8 +141,8 @@ def speak(
     key="",
     **options,
 ):
-    request = synthesizer.prepare(text, voice, model, region, **options)
-    speech = synthesizer.speak(request, region, key, streaming=streaming, visitor=Visitor())
+    order = SpeechOrder(text, voice, model, region, **options)
+    speech = synthesizer.speech(order, api_key=key, streaming=streaming, visitor=Visitor())
     pcm = b"".join(speech)
     return pcm, speech.result
 
@@ -299,7 +300,9 @@ def test_a_bad_preset_or_sample_fails_at_load_naming_file_and_row(tmp_path):
 def test_language_auto_is_not_sent_and_others_are_spelled_as_the_api_expects(
     synthesizer, given, sent
 ):
-    request = synthesizer.prepare("hi", "Cherry", "qwen3-tts-flash", "beijing", language_type=given)
+    request = synthesizer.plan(
+        SpeechOrder("hi", "Cherry", "qwen3-tts-flash", "beijing", given)
+    ).request
     assert request.language_type == sent
 
 
@@ -344,27 +347,24 @@ def test_what_a_model_or_region_lacks_is_refused_in_both_languages(
     synthesizer, simulator, model, voice, region, options, words
 ):
     with pytest.raises(errors.InputError, match=words) as caught:
-        synthesizer.prepare("你好", voice, model, region, **options)
+        synthesizer.plan(SpeechOrder("你好", voice, model, region, **options))
     assert caught.value.zh and caught.value.zh != caught.value.en
     assert simulator.generation_requests() == []
 
 
 def test_instructions_are_cleaned_and_blank_ones_are_not_sent(synthesizer):
-    request = synthesizer.prepare(
+    order = SpeechOrder(
         "hi",
         "Cherry",
         "qwen3-tts-instruct-flash",
         "beijing",
         instructions="\u200b  Speak slowly.\u200b \n",
     )
+    request = synthesizer.plan(order).request
     assert request.instructions == "Speak slowly."
     for model in ("qwen3-tts-flash", "qwen-tts-latest"):  # blank is fine for any model
-        assert (
-            synthesizer.prepare(
-                "hi", "Cherry", model, "beijing", instructions=" \u200b "
-            ).instructions
-            is None
-        )
+        blank = SpeechOrder("hi", "Cherry", model, "beijing", instructions=" \u200b ")
+        assert synthesizer.plan(blank).request.instructions is None
 
 
 # --- Through the real SDK -----------------------------------------------------------------------
@@ -527,7 +527,7 @@ def test_qwen3_text_limit_counts_characters_not_billing_units(simulator):
 
 def raw_stream(simulator, request, streaming=True):
     """The client without the app's checks, as if the catalogue were out of date."""
-    connection = Connection(simulator.base_url(), BEIJING_KEY, read_timeout_s=1.0)
+    connection = Upstream(simulator.base_url(), BEIJING_KEY, read_timeout_s=1.0)
     return b"".join(SpeechStream(request, connection, "multimodal_conversation", streaming))
 
 
@@ -572,7 +572,7 @@ def test_qwen3_failures_become_the_same_typed_errors_as_qwen_tts(
 )
 def test_a_qwen3_stream_that_fails_after_audio_says_it_was_incomplete(simulator, fault, error):
     simulator.enqueue_fault(fault, after_chunks=2)
-    connection = Connection(simulator.base_url(), BEIJING_KEY, read_timeout_s=1.0)
+    connection = Upstream(simulator.base_url(), BEIJING_KEY, read_timeout_s=1.0)
     request = SynthesisRequest(TEXT, "Kiki", "qwen3-tts-flash")
     received = []
     with pytest.raises(error, match="incomplete audio was not kept"):

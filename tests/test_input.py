@@ -10,6 +10,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from qwen_tts_showcase.errors import InputError
+from qwen_tts_showcase.synthesis import SpeechOrder
 from qwen_tts_showcase.text import clean_text
 
 from .conftest import BEIJING_KEY, submit_generate
@@ -58,7 +59,7 @@ def test_clean_text_is_idempotent_and_leaves_nothing_invisible(raw):
     assert all(ch in "\n\t" or unicodedata.category(ch) not in INVISIBLE for ch in clean)
 
 
-# --- Synthesizer.prepare: the entry point every caller goes through -------------------------------
+# --- Synthesizer.plan: the check every synthesis goes through -------------------------------
 
 
 def names(catalogue) -> tuple[list[str], list[str]]:
@@ -102,9 +103,8 @@ def test_prepare_never_fails_with_anything_but_an_input_error(synthesizer, catal
     )
     def check(text, voice, model, region, language_type, instructions):
         try:
-            request = synthesizer.prepare(
-                text, voice, model, region, language_type=language_type, instructions=instructions
-            )
+            order = SpeechOrder(text, voice, model, region, language_type, instructions)
+            request = synthesizer.plan(order).request
         except InputError as err:
             assert err.en and err.zh and len(str(err)) < 1_000
             return
@@ -117,15 +117,17 @@ def test_prepare_never_fails_with_anything_but_an_input_error(synthesizer, catal
 
 def test_a_hundred_thousand_characters_are_refused_at_once_naming_the_cap(synthesizer):
     with pytest.raises(InputError, match="100,000 characters long; the demo speaks at most 5,000"):
-        synthesizer.prepare("长" * 100_000, "Cherry", "qwen-tts-latest", "beijing")
+        synthesizer.plan(SpeechOrder("长" * 100_000, "Cherry", "qwen-tts-latest", "beijing"))
     # Refused unread, not cleaned first: cleaned, this would be one character and accepted.
     with pytest.raises(InputError, match="100,001 characters long"):
-        synthesizer.prepare("长" + "\u200b" * 100_000, "Cherry", "qwen-tts-latest", "beijing")
+        synthesizer.plan(
+            SpeechOrder("长" + "\u200b" * 100_000, "Cherry", "qwen-tts-latest", "beijing")
+        )
 
 
 def test_a_long_hostile_value_is_echoed_short(synthesizer):
     with pytest.raises(InputError) as caught:
-        synthesizer.prepare("hi", "x" * 100_000, "qwen-tts-latest", "beijing")
+        synthesizer.plan(SpeechOrder("hi", "x" * 100_000, "qwen-tts-latest", "beijing"))
     assert len(str(caught.value)) < 500
 
 
@@ -134,7 +136,7 @@ def test_a_long_hostile_value_is_echoed_short(synthesizer):
 )
 def test_a_key_that_cannot_be_a_dashscope_key_is_refused_without_echoing_it(synthesizer, key):
     with pytest.raises(InputError, match="does not look like a DashScope API key") as caught:
-        synthesizer.connection("beijing", key)
+        synthesizer.route("beijing", key)
     assert key.strip() not in str(caught.value)
 
 

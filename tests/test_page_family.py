@@ -3,11 +3,11 @@ code panel's calls, the MCP tool's description. The browser tests drive the same
 
 from __future__ import annotations
 
+import gradio as gr
 import pytest
 
 from qwen_tts_showcase.errors import InvalidKeyError
 from qwen_tts_showcase.snippets import curl_snippet, python_snippet
-from qwen_tts_showcase.synthesis import key_region_hint
 from qwen_tts_showcase.ui.api import tool_description
 from qwen_tts_showcase.ui.code_panel import CodeHandlers
 from qwen_tts_showcase.ui.options import OptionHandlers, language_choices, sent_options
@@ -16,7 +16,7 @@ from qwen_tts_showcase.ui.regions import (
     preferred_model,
     region_note,
 )
-from qwen_tts_showcase.ui.studio import StudioHandlers
+from qwen_tts_showcase.ui.studio import LatestAudio, StudioHandlers, build_player
 
 
 def test_every_model_is_listed_in_every_region_and_singapore_marks_what_it_lacks(catalogue):
@@ -119,14 +119,18 @@ def test_the_tool_description_names_the_dialect_voices_and_the_regions_models(ca
 
 def test_a_refused_key_is_explained_further_only_when_the_demos_key_changed_region(synthesizer):
     refused = InvalidKeyError("DashScope rejected the API key.", "DashScope 拒绝了 API Key。")
-    hinted = key_region_hint(refused, synthesizer, "singapore", "")
+    hinted = synthesizer.route("singapore").explain(refused)
     assert "This demo's own key belongs to Beijing" in hinted.en and "属于北京" in hinted.zh
-    assert key_region_hint(refused, synthesizer, "singapore", "sk-own") is refused
-    assert key_region_hint(refused, synthesizer, "beijing", "") is refused
+    assert synthesizer.route("singapore", "sk-own").explain(refused) is refused
+    assert synthesizer.route("beijing").explain(refused) is refused
 
 
 def test_a_download_of_a_recording_no_longer_on_the_server_says_so(synthesizer, tmp_path):
-    gone = {"wav": str(tmp_path / "gone.wav"), "voice": "Dylan", "when": "2026-11-26T10:00:00"}
+    with gr.Blocks():
+        player = build_player()
+    handlers = StudioHandlers(synthesizer, player, gr.State(None), gr.State([]))
+    gone = LatestAudio(str(tmp_path / "gone.wav"), "Dylan", "2026-11-26T10:00:00")
     for audio_format in ("wav", "mp3"):
-        button, caption = StudioHandlers(synthesizer).offer_download(gone, audio_format)
-        assert not button.interactive and "no longer on the server" in caption
+        offer = handlers.offer_download(gone, audio_format)
+        assert not offer[player.download].interactive
+        assert "no longer on the server" in offer[player.download_info]

@@ -14,7 +14,7 @@ from qwen_tts_showcase import quota as quota_module
 from qwen_tts_showcase.batch import BatchRow, run_batch
 from qwen_tts_showcase.errors import LimitReachedError
 from qwen_tts_showcase.quota import DAY_S, Limits, Quota, Visitor, client_ip, visitor_of
-from qwen_tts_showcase.synthesis import Synthesizer
+from qwen_tts_showcase.synthesis import SpeechOrder, Synthesizer
 
 from .conftest import BEIJING_KEY, simulator_settings, submit_generate
 
@@ -206,8 +206,8 @@ def limited(simulator, catalogue, tmp_path) -> Synthesizer:
 
 
 def speak(synthesizer: Synthesizer, text: str, user_key: str = "") -> bytes:
-    request = synthesizer.prepare(text, "Cherry", "qwen-tts-latest", "beijing")
-    return b"".join(synthesizer.speak(request, "beijing", user_key, visitor=ALICE))
+    order = SpeechOrder(text, "Cherry", "qwen-tts-latest", "beijing")
+    return b"".join(synthesizer.speech(order, api_key=user_key, visitor=ALICE))
 
 
 def test_cache_hits_cost_nothing_and_count_against_nothing(limited, simulator):

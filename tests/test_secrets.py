@@ -151,6 +151,6 @@ def test_a_visitors_own_key_is_used_for_that_visitor_only_and_not_remembered(
 
 def test_settings_and_connections_never_print_their_key(simulator, catalogue):
     settings = simulator_settings(simulator, catalogue, DASHSCOPE_API_KEY=OWNER_KEY)
-    connection = Synthesizer(catalogue, settings).connection("beijing", VISITOR_KEY)
+    connection = Synthesizer(catalogue, settings).route("beijing", VISITOR_KEY)
     for shown in (repr(settings), str(settings), repr(connection), repr(Settings())):
         assert_no_key_in(shown, "a repr")

@@ -12,7 +12,7 @@ from qwen_tts_showcase import errors
 from qwen_tts_showcase.audio import FADE_BYTES, PART_GAP, fade
 from qwen_tts_showcase.cache import AudioCache, CachedAudio
 from qwen_tts_showcase.quota import Visitor
-from qwen_tts_showcase.synthesis import Synthesizer
+from qwen_tts_showcase.synthesis import SpeechOrder, Synthesizer
 from qwen_tts_showcase.text import estimated_tokens
 
 from .conftest import RETRIES, simulator_settings
@@ -30,13 +30,11 @@ def synthesizer(simulator, catalogue, tmp_path) -> Synthesizer:
 
 def speak(synthesizer, text=TEXT, voice="Dylan", model="qwen-tts-latest", user_key="", **kwargs):
     notices = []
-    request = synthesizer.prepare(text, voice, model, "beijing")
-    speech = synthesizer.speak(
-        request,
-        "beijing",
-        user_key,
+    speech = synthesizer.speech(
+        SpeechOrder(text, voice, model, "beijing"),
+        api_key=user_key,
         visitor=Visitor("session", "ip"),
-        on_notice=lambda en, zh: notices.append(en),
+        on_notice=lambda message: notices.append(message.en),
         **kwargs,
     )
     pcm = b"".join(speech)
@@ -116,6 +114,8 @@ def test_long_text_is_split_at_sentence_ends_and_spoken_in_order(synthesizer, si
     texts = [r.body["input"]["text"] for r in sent]
     assert len(sent) == result.parts > 1
     assert "".join(texts) == LONG, "nothing lost, nothing reordered"
+    plan = synthesizer.plan(SpeechOrder(LONG, "Dylan", "qwen-tts-latest", "beijing"))
+    assert texts == [part.text for part in plan.parts], "sent as planned: split once"
     assert all(t.endswith("。") for t in texts), "cut only at sentence ends"
     assert notices[: len(sent)] == [
         f"Speaking part {n} of {len(sent)}…" for n in range(1, len(sent) + 1)
@@ -153,7 +153,7 @@ def test_a_single_part_keeps_dashscopes_exact_samples(synthesizer, simulator):
 
 def test_an_unsplittable_word_over_the_limit_is_refused(synthesizer, simulator):
     with pytest.raises(errors.InputError, match="cannot be split"):
-        synthesizer.prepare("a" * 3000, "Cherry", "qwen-tts-latest", "beijing")
+        synthesizer.plan(SpeechOrder("a" * 3000, "Cherry", "qwen-tts-latest", "beijing"))
 
 
 # --- cache ----------------------------------------------------------------------------------------

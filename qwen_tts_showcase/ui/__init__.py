@@ -2,6 +2,8 @@
 
 header      title, key notice, connection settings (region, streaming, own key)
 studio      editor (text, counter, model, voice) and player (live audio, numbers, download)
+widgets     what panels share: voice pickers, download buttons, updates keyed by component
+runs        who is asking, progress toasts, failures as toasts, the events' concurrency
 options     language and instructions for the qwen3 models; regions  models by region
 code_panel  the Python and cURL calls for what is on the editor
 gallery     the blog's samples as cards: official recording, or generate live
@@ -14,6 +16,8 @@ api         the public /synthesize endpoint, also the app's MCP tool
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import gradio as gr
 
@@ -41,7 +45,7 @@ GRADIO_DEFAULT_THREADS = 40
 SPARE_THREADS = 8  # for the page's other events and Gradio's processing while every slot is busy
 
 
-def launch_options(settings: Settings | None = None) -> dict:
+def launch_options(settings: Settings | None = None) -> dict[str, Any]:
     """What demo.launch() needs besides host and port (tests launch with these too)."""
     settings = settings or Settings.from_env(load_catalogue())
     # run_history off: Gradio would keep every run's inputs, a visitor's own key included,

@@ -12,8 +12,8 @@ import gradio as gr
 
 from ..catalogue import Catalogue
 from ..downloads import write_download
-from ..synthesis import Synthesizer
-from .runs import finish, shown_to_visitor, start_speech
+from ..synthesis import SpeechOrder, Synthesizer
+from .runs import ApiEventOptions, shown_to_visitor, visitor
 
 MANDARIN = "mandarin"
 
@@ -32,9 +32,10 @@ class ApiHandlers:
         Returns:
             The URL of the WAV file (24 kHz, mono, 16-bit).
         """
-        region = self.synthesizer.settings.default_region
+        order = SpeechOrder(text, voice, model, self.synthesizer.settings.default_region)
         with shown_to_visitor(request):
-            result = finish(start_speech(self.synthesizer, request, text, voice, model, region))
+            speech = self.synthesizer.speech(order, visitor=visitor(self.synthesizer, request))
+            result = speech.complete()
             return str(write_download(result.pcm, voice, datetime.now()))
 
 
@@ -61,7 +62,7 @@ def tool_description(catalogue: Catalogue, region: str) -> str:
     )
 
 
-def build_api(synthesizer: Synthesizer, api_events: dict) -> None:
+def build_api(synthesizer: Synthesizer, api_events: ApiEventOptions) -> None:
     """Hidden inputs and output: the endpoint takes plain strings, so any model's voice can be
     asked for (a dropdown would limit it to one model's voices)."""
     handlers = ApiHandlers(synthesizer)

@@ -7,8 +7,8 @@ The batch uses the visitor's own key or the server's, counts as one request of t
 
 from __future__ import annotations
 
-import html
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import gradio as gr
@@ -23,29 +23,38 @@ from ..batch import (
     run_batch,
 )
 from ..catalogue import DATA_DIR
+from ..messages import LANGUAGES, Message, say
 from ..synthesis import Synthesizer
-from .header import Connection
-from .i18n import I18N, bilingual
+from .header import ConnectionControls
+from .i18n import I18N, localized_html
 from .regions import preferred_model
-from .runs import shown_to_visitor
+from .runs import ApiEventOptions, shown_to_visitor, visitor
+from .widgets import Updates
 
 SAMPLE_CSV = DATA_DIR / "batch_sample.csv"
-MANIFEST_VIEW = {  # the manifest's columns the page shows, and their headings
-    "row": "Row 行",
-    "status": "Status 状态",
-    "file": "File 文件",
-    "voice": "Voice 音色",
-    "model": "Model 模型",
-    "language": "Language 语言",
-    "audio_s": "Audio 时长 s",
-    "billed": "Billed 计费",
-    "error": "Error 错误",
-}
-STATUS_NAMES = {
-    "ok": ("synthesized", "已合成"),
-    "failed": ("failed", "失败"),
-    "skipped": ("skipped", "已跳过"),
-}
+# The manifest's columns the page shows; each heading names the column in both languages.
+MANIFEST_VIEW = (
+    "row",
+    "status",
+    "file",
+    "voice",
+    "model",
+    "language",
+    "audio_s",
+    "billed",
+    "error",
+)
+STATUSES = ("ok", "failed", "skipped")
+
+
+def heading(column: str) -> str:
+    """A column of the manifest as the page heads it, e.g. "Row" and its Chinese name."""
+    name = say(f"batch_column_{column}")
+    return f"{name.en} {name.zh}"
+
+
+def status_name(status: str) -> Message:
+    return say(f"batch_status_{status}")
 
 
 def manifest_view(outcomes: tuple[RowOutcome, ...]) -> pd.DataFrame:
@@ -58,41 +67,57 @@ def manifest_view(outcomes: tuple[RowOutcome, ...]) -> pd.DataFrame:
         )
         line["error"] = f"{outcome.error}\n{outcome.error_zh}".strip()
         lines.append(line)
-    return pd.DataFrame(lines, columns=list(MANIFEST_VIEW)).rename(columns=MANIFEST_VIEW)
+    frame = pd.DataFrame(lines, columns=list(MANIFEST_VIEW))
+    return frame.rename(columns={column: heading(column) for column in MANIFEST_VIEW})
 
 
 def summary_html(result: BatchResult) -> str:
     """How many rows were made, failed and skipped (also as data attributes, for tests)."""
-    counts = {status: sum(o.status == status for o in result.outcomes) for status in STATUS_NAMES}
-    parts_en = [f"{counts[s]} {STATUS_NAMES[s][0]}" for s in STATUS_NAMES if counts[s]]
-    parts_zh = [f"{STATUS_NAMES[s][1]} {counts[s]} 行" for s in STATUS_NAMES if counts[s]]
+    counts = {status: sum(o.status == status for o in result.outcomes) for status in STATUSES}
+    parts = [
+        say("batch_count", count=counts[status], status=status_name(status))
+        for status in STATUSES
+        if counts[status]
+    ]
+    separator = say("list_separator")
+    listed = {lang: separator.text(lang).join(m.text(lang) for m in parts) for lang in LANGUAGES}
+    summary = say("batch_summary", total=len(result.outcomes), counts=listed)
     data = " ".join(f'data-{status}="{count}"' for status, count in counts.items())
-    total = len(result.outcomes)
-    en = f"{total} rows: {', '.join(parts_en)}. The ZIP holds a WAV per synthesized row and manifest.csv."
-    zh = f"共 {total} 行：{'，'.join(parts_zh)}。ZIP 内含每个已合成行的 WAV 和 manifest.csv。"
-    state = "all-ok" if counts["ok"] == total else "some-failed"
-    return f'<div class="batch-summary {state}" {data}>{bilingual(html.escape(en), html.escape(zh))}</div>'
+    state = "all-ok" if counts["ok"] == len(result.outcomes) else "some-failed"
+    return f'<div class="batch-summary {state}" {data}>{localized_html(summary)}</div>'
 
 
-def batch_limit(max_rows: int) -> str:
-    return bilingual(f"At most {max_rows} rows per batch.", f"每批最多 {max_rows} 行。")
+def both(message: Message, separator: str = " · ") -> str:
+    """A message in both languages in one line, for places Gradio shows as they are."""
+    return f"{message.en}{separator}{message.zh}"
+
+
+@dataclass(frozen=True)
+class BatchOutputs:
+    """What a run fills: the summary, the manifest and the ZIP's download."""
+
+    summary: gr.HTML
+    manifest: gr.Dataframe
+    download: gr.DownloadButton
 
 
 class BatchHandlers:
-    def __init__(self, synthesizer: Synthesizer) -> None:
+    def __init__(self, synthesizer: Synthesizer, outputs: BatchOutputs) -> None:
         self.synthesizer = synthesizer
         self.catalogue = synthesizer.catalogue
         self.max_rows = synthesizer.settings.batch_max_rows
+        self.outputs = outputs
 
-    def load(self, data: bytes | None, request: gr.Request) -> pd.DataFrame:
-        """An uploaded CSV into the table; lines that need fixing are named in a warning."""
+    def load(self, data: bytes | None, request: gr.Request) -> pd.DataFrame | dict[str, str]:
+        """An uploaded CSV into the table (a skip without one); lines that need fixing are
+        named in a warning."""
         if not data:
             return gr.skip()
         with shown_to_visitor(request):
             rows = read_batch_csv(data, self.max_rows)
         for row in rows:
             if row.problem:
-                gr.Warning(f"{row.problem}\n{row.problem_zh}", duration=None)
+                gr.Warning(both(row.problem, "\n"), duration=None)
         return batch_table(rows)
 
     def run(
@@ -102,17 +127,17 @@ class BatchHandlers:
         api_key: str,
         request: gr.Request,
         progress: gr.Progress = gr.Progress(),
-    ) -> tuple:
+    ) -> Updates:
         """Every row, one after another, with progress; then the summary, manifest and ZIP."""
         synthesizer = self.synthesizer
 
         def report(done: int, total: int, outcome: RowOutcome) -> None:
-            en, zh = STATUS_NAMES[outcome.status]
-            progress((done, total), desc=f"Row {outcome.row}: {en} · 第 {outcome.row} 行：{zh}")
+            row = say("batch_progress_row", row=outcome.row, status=status_name(outcome.status))
+            progress((done, total), desc=both(row))
 
         with shown_to_visitor(request):
             rows = read_batch_table(table, self.max_rows)
-            progress((0, len(rows)), desc="Starting · 开始")
+            progress((0, len(rows)), desc=both(say("batch_starting")))
             result = run_batch(
                 rows,
                 synthesizer,
@@ -121,21 +146,23 @@ class BatchHandlers:
                 api_key,
                 preferred_model(self.catalogue, region),
                 report,
-                visitor=synthesizer.visitor(request),
+                visitor=visitor(synthesizer, request),
             )
-        return (
-            summary_html(result),
-            manifest_view(result.outcomes),
-            gr.DownloadButton(value=str(result.zip_path), interactive=True),
-        )
+        return {
+            self.outputs.summary: summary_html(result),
+            self.outputs.manifest: manifest_view(result.outcomes),
+            self.outputs.download: gr.DownloadButton(value=str(result.zip_path), interactive=True),
+        }
 
 
-def build_batch(synthesizer: Synthesizer, connection: Connection, api_events: dict) -> None:
+def build_batch(
+    synthesizer: Synthesizer, connection: ConnectionControls, api_events: ApiEventOptions
+) -> None:
     """Upload or edit the lines, run them, read the manifest, download the ZIP."""
-    handlers = BatchHandlers(synthesizer)
     sample = read_batch_csv(SAMPLE_CSV.read_bytes())
     gr.Markdown(I18N("ui_batch_intro"))
-    gr.HTML(f'<p class="batch-limit">{batch_limit(handlers.max_rows)}</p>')
+    limit = say("batch_limit", max_rows=synthesizer.settings.batch_max_rows)
+    gr.HTML(f'<p class="batch-limit">{localized_html(limit)}</p>')
     with gr.Row(elem_id="batch_inputs", equal_height=True):
         upload = gr.File(
             label=I18N("ui_batch_upload"),
@@ -166,7 +193,7 @@ def build_batch(synthesizer: Synthesizer, connection: Connection, api_events: di
     run = gr.Button(I18N("ui_batch_run"), variant="primary", elem_id="batch_run")
     summary = gr.HTML(elem_id="batch_summary")
     manifest = gr.Dataframe(
-        pd.DataFrame(columns=list(MANIFEST_VIEW.values())),
+        pd.DataFrame(columns=[heading(column) for column in MANIFEST_VIEW]),
         label=I18N("ui_batch_manifest"),
         interactive=False,
         wrap=True,
@@ -175,6 +202,7 @@ def build_batch(synthesizer: Synthesizer, connection: Connection, api_events: di
     download = gr.DownloadButton(
         I18N("ui_batch_download"), interactive=False, elem_id="batch_download"
     )
+    handlers = BatchHandlers(synthesizer, BatchOutputs(summary, manifest, download))
     upload.upload(handlers.load, upload, table, api_visibility="private")  # queued: it warns
     run.click(
         handlers.run,

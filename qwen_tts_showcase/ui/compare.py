@@ -10,21 +10,23 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import gradio as gr
+from gradio.events import Dependency
 
 from ..audio import pcm_to_wav
 from ..catalogue import DATA_DIR, Catalogue
-from ..errors import DemoError, unexpected_error
+from ..errors import DemoError, InputError, unexpected_error
 from ..history_log import history_row
-from ..speech import Speech
-from ..synthesis import Synthesizer
-from .alerts import refusal
+from ..messages import say
+from ..speech import Speech, SpeechResult
+from ..synthesis import SpeechOrder, Synthesizer
+from .alerts import as_gradio_error
 from .fragments import dialect_badge, error_html, pending_html, readout_html, voice_heading
-from .header import Connection
+from .header import ConnectionControls
 from .i18n import I18N
 from .options import OptionHandlers, build_language, sent_options
 from .regions import RegionHandlers, model_choices, preferred_model
-from .runs import PAGE_EVENT, finish, shown_to_visitor, start_speech
-from .studio import offered_voices, voice_choices
+from .runs import PAGE_EVENT, ApiEventOptions, shown_to_visitor, visitor
+from .widgets import Updates, offered_voices, voice_choices
 
 log = logging.getLogger(__name__)
 
@@ -76,28 +78,21 @@ class CompareHandlers:
         streaming: bool,
         language: str,
         request: gr.Request,
-    ) -> Iterator[dict]:
+    ) -> Iterator[Updates]:
         """Show every chosen voice's slot at once, then fill each as its audio is complete."""
         voices = list(dict.fromkeys(voices or []))
         if not MIN_VOICES <= len(voices) <= MAX_VOICES:
-            raise refusal(
-                f"Pick {MIN_VOICES} to {MAX_VOICES} voices to compare.",
-                f"请选择 {MIN_VOICES} 到 {MAX_VOICES} 个音色进行对比。",
-                request,
-            )
+            refused = say("compare_voice_count", low=MIN_VOICES, high=MAX_VOICES)
+            raise as_gradio_error(InputError(refused), request)
         with shown_to_visitor(request):  # a bad text or voice is refused before any call
             options = sent_options(self.catalogue, model, language, None)
+            asking = visitor(self.synthesizer, request)
             speeches = [
-                start_speech(
-                    self.synthesizer,
-                    request,
-                    text,
-                    voice,
-                    model,
-                    region,
-                    api_key,
-                    streaming,
-                    **options,
+                self.synthesizer.speech(
+                    SpeechOrder(text, voice, model, region, **options),
+                    visitor=asking,
+                    api_key=api_key,
+                    streaming=streaming,
                 )
                 for voice in voices
             ]
@@ -108,16 +103,16 @@ class CompareHandlers:
                 pool.submit(self._render, speech): index for index, speech in enumerate(speeches)
             }
             for done in as_completed(running):
-                slot, (result, failure) = self.slots[running[done]], done.result()
-                if failure:
-                    yield {slot.status: error_html(failure)}
+                slot, result = self.slots[running[done]], done.result()
+                if isinstance(result, DemoError):
+                    yield {slot.status: error_html(result)}
                     continue
                 rows.append(history_row(result, datetime.now()))
                 # WAV bytes: a file path would make Gradio probe it with ffprobe.
                 yield {slot.audio: pcm_to_wav(result.pcm), slot.status: readout_html(result)}
         yield {self.new_rows: rows}
 
-    def _layout(self, voices: list[str]) -> dict:
+    def _layout(self, voices: list[str]) -> Updates:
         updates = {}
         for index, slot in enumerate(self.slots):
             shown = index < len(voices)
@@ -129,15 +124,15 @@ class CompareHandlers:
                 updates[slot.status] = pending_html()
         return updates
 
-    def _render(self, speech: Speech) -> tuple:
-        """(result, None) or (None, the error); runs in a worker thread."""
+    def _render(self, speech: Speech) -> SpeechResult | DemoError:
+        """The finished speech, or what stopped it; runs in a worker thread."""
         try:
-            return finish(speech), None
+            return speech.complete()
         except DemoError as err:
-            return None, err
+            return err
         except Exception:
             log.exception("Unexpected failure while comparing voices")
-            return None, unexpected_error()
+            return unexpected_error()
 
 
 def build_slot(index: int) -> Slot:
@@ -156,8 +151,11 @@ def build_slot(index: int) -> Slot:
     return Slot(box, heading, audio, status)
 
 
-def build_compare(synthesizer: Synthesizer, connection: Connection, api_events: dict):
-    """The tab's inputs, its four slots, and the event that fills them."""
+def build_compare(
+    synthesizer: Synthesizer, connection: ConnectionControls, api_events: ApiEventOptions
+) -> tuple[Dependency, gr.State]:
+    """The tab's inputs, its four slots, and the event that fills them (returned, with the
+    history rows it makes)."""
     catalogue = synthesizer.catalogue
     preset = load_preset(catalogue)
     gr.Markdown(I18N("ui_compare_intro"))

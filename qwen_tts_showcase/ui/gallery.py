@@ -13,19 +13,15 @@ import gradio as gr
 
 from ..catalogue import AUTO_LANGUAGE, Catalogue, Sample
 from ..history_log import preview
+from ..messages import say
 from .fragments import dialect_badge, voice_heading
-from .i18n import I18N, bilingual
+from .i18n import I18N, localized_html
 from .runs import PAGE_EVENT
-from .studio import Studio, voice_picker
+from .widgets import Studio, Updates, voice_picker
 
 GROUPS = (("dialect", "ui_gallery_dialects"), ("bilingual", "ui_gallery_bilingual"))
-OUR_LINE = bilingual(
-    "Our line for Qwen3-TTS · no official recording", "本演示为 Qwen3-TTS 撰写 · 无官方录音"
-)
-PLAY_OFFICIAL = bilingual("▶ Official recording", "▶ 官方录音")
-GENERATE_LIVE = bilingual("⚡ Generate live", "⚡ 实时生成")
 CARD_TEXT_CHARS = 60
-LANGUAGES = {"zh": ("Chinese", "中文"), "en": ("English", "英文")}
+LANGUAGES = {"zh": "sample_language_zh", "en": "sample_language_en"}  # a sample's language
 # In the browser: a card's button names its sample and action; after the editor is filled,
 # the page plays the official recording or presses Generate.
 CARD_CLICKS_JS = """
@@ -42,13 +38,14 @@ AFTER_CARD_JS = "() => window.qwenTts.afterCard()"
 def card_html(sample: Sample, catalogue: Catalogue) -> str:
     """A card: voice, dialect or language, the start of the text, and its two actions."""
     voice = catalogue.voices[sample.voice]
-    language = bilingual(*LANGUAGES[sample.language])
+    language = localized_html(say(LANGUAGES[sample.language]))
     badge = dialect_badge(voice) if sample.group == "dialect" else language
-    note = "" if sample.has_official_audio else f'<p class="card-note">{OUR_LINE}</p>'
+    our_line = localized_html(say("gallery_our_line"))
+    note = "" if sample.has_official_audio else f'<p class="card-note">{our_line}</p>'
     sample_id = html.escape(sample.id)
     official = (
         f'<button class="card-button secondary" data-sample="{sample_id}" data-action="official">'
-        f"{PLAY_OFFICIAL}</button>"
+        f"{localized_html(say('gallery_play_official'))}</button>"
         if sample.has_official_audio
         else ""
     )
@@ -60,7 +57,7 @@ def card_html(sample: Sample, catalogue: Catalogue) -> str:
         f"{html.escape(preview(sample.text, CARD_TEXT_CHARS))}</p>"
         f'<div class="card-actions">{official}'
         f'<button class="card-button primary" data-sample="{sample_id}" data-action="live">'
-        f"{GENERATE_LIVE}</button></div></div>"
+        f"{localized_html(say('gallery_generate_live'))}</button></div></div>"
     )
 
 
@@ -69,7 +66,7 @@ def official_player(sample: Sample, catalogue: Catalogue) -> str:
     if not sample.has_official_audio:
         return ""
     voice = catalogue.voices[sample.voice]
-    caption = bilingual("Official recording from the Qwen-TTS blog", "Qwen-TTS 博客官方录音")
+    caption = localized_html(say("gallery_official_caption"))
     return (
         f'<figure class="official-player" data-sample="{html.escape(sample.id)}"><figcaption>'
         f"{caption} · {html.escape(voice.name)} · {html.escape(voice.variety_zh)}</figcaption>"
@@ -79,10 +76,11 @@ def official_player(sample: Sample, catalogue: Catalogue) -> str:
 
 
 class GalleryHandlers:
-    def __init__(self, catalogue: Catalogue) -> None:
+    def __init__(self, catalogue: Catalogue, studio: Studio) -> None:
         self.catalogue = catalogue
+        self.studio = studio  # a card fills the Studio's editor
 
-    def pick(self, region: str, event: gr.EventData) -> tuple:
+    def pick(self, region: str, event: gr.EventData) -> Updates:
         """Fill the editor with the clicked sample and put its official recording beside it.
 
         The language goes back to Auto. Where the region lacks the sample's model, the line is
@@ -90,8 +88,14 @@ class GalleryHandlers:
         live on in qwen3-tts-flash)."""
         sample = self.catalogue.sample(str(event._data.get("sample", "")))
         model = self.model_for(sample, region)
-        voices = voice_picker(self.catalogue, model, sample.voice)
-        return (sample.text, model, voices, AUTO_LANGUAGE, official_player(sample, self.catalogue))
+        studio = self.studio
+        return {
+            studio.text: sample.text,
+            studio.model: model,
+            studio.voice: voice_picker(self.catalogue, model, sample.voice),
+            studio.language: AUTO_LANGUAGE,
+            studio.official: official_player(sample, self.catalogue),
+        }
 
     def model_for(self, sample: Sample, region: str) -> str:
         if self.catalogue.model(sample.model).offered_in(region):
@@ -102,7 +106,7 @@ class GalleryHandlers:
 
 def build_gallery(catalogue: Catalogue, studio: Studio) -> None:
     """Two groups of cards, dialects first: the blog's in its order, then our Qwen3 lines."""
-    handlers = GalleryHandlers(catalogue)
+    handlers = GalleryHandlers(catalogue, studio)
     samples = catalogue.samples + catalogue.extra_samples
     fills = [studio.text, studio.model, studio.voice, studio.language, studio.official]
     with gr.Column(elem_id="gallery"):

@@ -12,7 +12,7 @@ from .i18n import I18N
 
 
 @dataclass(frozen=True)
-class Connection:
+class ConnectionControls:
     """The settings every synthesis on the page uses: region, streaming, the visitor's own key."""
 
     region: gr.Radio
@@ -20,7 +20,7 @@ class Connection:
     api_key: gr.Textbox
 
 
-def build_header(catalogue: Catalogue, settings: Settings) -> Connection:
+def build_header(catalogue: Catalogue, settings: Settings) -> ConnectionControls:
     """Title and connection settings, shared by every tab that synthesizes."""
     gr.Markdown(I18N("ui_title"), elem_id="title")
     gr.Markdown(I18N("ui_no_key"), visible=not settings.api_key, elem_id="key_notice")
@@ -41,4 +41,4 @@ def build_header(catalogue: Catalogue, settings: Settings) -> Connection:
                     elem_id="api_key",
                 )
                 streaming = gr.Checkbox(value=True, label=I18N("ui_streaming"), elem_id="streaming")
-    return Connection(region=region, streaming=streaming, api_key=api_key)
+    return ConnectionControls(region=region, streaming=streaming, api_key=api_key)

@@ -4,101 +4,124 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from pathlib import Path
 
 import gradio as gr
 import pandas as pd
+from gradio.events import Dependency
 
 from ..audio import pcm_to_wav
 from ..downloads import write_download
+from ..errors import InputError
 from ..history_log import COLUMN_WIDTHS, COLUMNS, add_rows, row_time, table_rows, valid_rows
+from ..messages import say
 from ..synthesis import Synthesizer
-from .alerts import refusal
-from .i18n import I18N, bilingual
+from .alerts import as_gradio_error
+from .i18n import I18N, localized_html
 from .runs import PAGE_EVENT, shown_to_visitor
-from .studio import Studio, download_button, voice_picker
+from .widgets import Studio, Updates, download_button, voice_picker
 
 STORAGE_KEY = "qwen-tts-showcase-history"
 # Gradio sends BrowserState's secret to the page in its config, so it keeps nothing secret; a
 # fixed one lets the history survive a restart of the app (a random one per start would lose it).
 STORAGE_SECRET = "qwen-tts-showcase-history-v1"
-GONE = bilingual(
-    "This recording is no longer in the server's cache, so it cannot be replayed or downloaded. "
-    "Load it into the editor and generate it again.",
-    "服务器缓存中已没有这段录音，无法重播或下载。请载入编辑器后重新生成。",
-)
+
+HistoryRow = dict[str, str | float | int]  # one generation, as history_log.history_row makes it
+# What the browser sends back: normally a list of rows, but anything at all is cleaned first.
+StoredRows = list[HistoryRow] | None
 
 
 @dataclass(frozen=True)
 class History:
+    """The tab's components: the stored rows, their table, and the selected row's player."""
+
     rows: gr.BrowserState
     table: gr.Dataframe
+    selected: gr.State  # the index of the selected row, or None
+    audio: gr.Audio
+    download: gr.DownloadButton
+    info: gr.HTML
+
+    def recorded(self, rows: StoredRows, new_rows: list[HistoryRow] | None) -> Updates:
+        """The history with an event's new rows on top, and its table."""
+        rows = add_rows(rows, new_rows or [])
+        return {self.rows: rows, self.table: history_table(rows)}
 
 
-def history_table(rows: list[dict]) -> pd.DataFrame:
+def history_table(rows: list[HistoryRow]) -> pd.DataFrame:
     return pd.DataFrame(table_rows(rows), columns=COLUMNS)
 
 
-def record(rows: object, new_rows: list[dict]) -> tuple:
-    """The history with an event's new rows on top, and its table."""
-    rows = add_rows(rows, new_rows or [])
-    return rows, history_table(rows)
-
-
-def selection_html(row: dict, replayable: bool) -> str:
+def selection_html(row: HistoryRow, replayable: bool) -> str:
     text = f'<p class="history-text">{html.escape(row["text"])}</p>'
-    return text if replayable else text + f'<p class="history-gone">{GONE}</p>'
+    if replayable:
+        return text
+    return text + f'<p class="history-gone">{localized_html(say("history_gone"))}</p>'
 
 
 class HistoryHandlers:
-    def __init__(self, synthesizer: Synthesizer) -> None:
+    def __init__(
+        self, synthesizer: Synthesizer, history: History, studio: Studio, tabs: gr.Tabs
+    ) -> None:
         self.synthesizer = synthesizer
         self.catalogue = synthesizer.catalogue
+        self.history, self.studio, self.tabs = history, studio, tabs
 
-    def show(self, rows: object) -> tuple:
+    def show(self, rows: StoredRows) -> Updates:
         """The stored rows, cleaned of anything malformed, and the table of them."""
         rows = valid_rows(rows)
-        return rows, history_table(rows)
+        return {self.history.rows: rows, self.history.table: history_table(rows)}
 
-    def clear(self) -> tuple:
-        return [], history_table([]), None, None, download_button(None), ""
+    def clear(self) -> Updates:
+        return {
+            self.history.rows: [],
+            self.history.table: history_table([]),
+            **self._selection(None, None, None, ""),
+        }
 
-    def select(self, rows: object, event: gr.SelectData, request: gr.Request) -> tuple:
+    def select(self, rows: StoredRows, event: gr.SelectData, request: gr.Request) -> Updates:
         """The chosen row: its audio from the cache (no API call), a download, its full text."""
         rows = valid_rows(rows)
         index = event.index[0] if isinstance(event.index, (list, tuple)) else event.index
         if not isinstance(index, int) or not 0 <= index < len(rows):
-            return None, None, download_button(None), ""
+            return self._selection(None, None, None, "")
         row = rows[index]
         with shown_to_visitor(request):
             result = self.synthesizer.cached_result(row["cache_key"])
             if result is None:
-                return index, None, download_button(None), selection_html(row, replayable=False)
+                return self._selection(index, None, None, selection_html(row, replayable=False))
             path = write_download(result.pcm, row["voice"], row_time(row).astimezone())
         # WAV bytes for the player: a file path would make Gradio probe it with ffprobe.
-        return (
-            index,
-            pcm_to_wav(result.pcm),
-            download_button(path),
-            selection_html(row, replayable=True),
-        )
+        wav = pcm_to_wav(result.pcm)
+        return self._selection(index, wav, path, selection_html(row, replayable=True))
 
-    def load_into_editor(self, rows: object, index: int | None, request: gr.Request) -> tuple:
+    def load_into_editor(self, rows: StoredRows, index: int | None, request: gr.Request) -> Updates:
         """The row's text, model and voice back in the Studio editor, which comes to the front."""
         rows = valid_rows(rows)
         if index is None or not 0 <= index < len(rows):
-            raise refusal(
-                "Select a row of the history first.", "请先在历史记录中选择一行。", request
-            )
+            raise as_gradio_error(InputError(say("history_no_selection")), request)
         row = rows[index]
         # The catalogue may have changed since the row was stored.
         known_models = {model.id for model in self.catalogue.models}
         model = row["model"] if row["model"] in known_models else self.catalogue.default_model
-        return (
-            row["text"],
-            model,
-            voice_picker(self.catalogue, model, row["voice"]),
-            gr.Tabs(selected="studio"),
-        )
+        return {
+            self.studio.text: row["text"],
+            self.studio.model: model,
+            self.studio.voice: voice_picker(self.catalogue, model, row["voice"]),
+            self.tabs: gr.Tabs(selected="studio"),
+        }
+
+    def _selection(
+        self, index: int | None, wav: bytes | None, path: Path | None, info: str
+    ) -> Updates:
+        """The selected row's index, player, download and text."""
+        history = self.history
+        return {
+            history.selected: index,
+            history.audio: wav,
+            history.download: download_button(path),
+            history.info: info,
+        }
 
 
 def build_history_storage() -> gr.BrowserState:
@@ -110,7 +133,6 @@ def build_history(
     demo: gr.Blocks, synthesizer: Synthesizer, studio: Studio, tabs: gr.Tabs, rows: gr.BrowserState
 ) -> History:
     """The table, the selected row's player and actions, and their events."""
-    handlers = HistoryHandlers(synthesizer)
     selected = gr.State(None)
     gr.Markdown(I18N("ui_history_intro"))
     table = gr.Dataframe(
@@ -138,18 +160,23 @@ def build_history(
             clear = gr.Button(
                 I18N("ui_history_clear"), variant="stop", size="sm", elem_id="history_clear"
             )
+    history = History(rows, table, selected, audio, download, info)
+    handlers = HistoryHandlers(synthesizer, history, studio, tabs)
+    selection = [selected, audio, download, info]
     demo.load(handlers.show, rows, [rows, table], **PAGE_EVENT)
-    table.select(handlers.select, rows, [selected, audio, download, info], **PAGE_EVENT)
+    table.select(handlers.select, rows, selection, **PAGE_EVENT)
     load.click(
         handlers.load_into_editor,
         [rows, selected],
         [studio.text, studio.model, studio.voice, tabs],
         api_visibility="private",
     )  # queued: it may refuse
-    clear.click(handlers.clear, None, [rows, table, selected, audio, download, info], **PAGE_EVENT)
-    return History(rows, table)
+    clear.click(handlers.clear, None, [rows, table, *selection], **PAGE_EVENT)
+    return history
 
 
-def record_after(event, history: History, new_rows: gr.State) -> None:
+def record_after(event: Dependency, history: History, new_rows: gr.State) -> None:
     """Add an event's results to the history once it succeeded."""
-    event.success(record, [history.rows, new_rows], [history.rows, history.table], **PAGE_EVENT)
+    event.success(
+        history.recorded, [history.rows, new_rows], [history.rows, history.table], **PAGE_EVENT
+    )

@@ -1,14 +1,16 @@
-"""Running syntheses for the page: one way in to the Synthesizer, one way out for failures."""
+"""Running syntheses for the page: who is asking, progress shown, one way out for failures."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TypedDict
 
 import gradio as gr
 
 from ..errors import DemoError
-from ..speech import Notice, Speech, SpeechResult
+from ..messages import Message
+from ..quota import Visitor, visitor_of
 from ..synthesis import Synthesizer
 from .alerts import as_gradio_error, unexpected
 
@@ -20,46 +22,26 @@ CONCURRENCY_ID = "dashscope"  # every event that calls the API shares these slot
 PAGE_EVENT = dict(api_visibility="private", queue=False)
 
 
-def api_event_options(concurrency_limit: int) -> dict:
+class ApiEventOptions(TypedDict):
     """Keyword arguments for every event that may call DashScope."""
-    return dict(concurrency_limit=concurrency_limit, concurrency_id=CONCURRENCY_ID)
+
+    concurrency_limit: int
+    concurrency_id: str
 
 
-def start_speech(
-    synthesizer: Synthesizer,
-    visitor: gr.Request | None,
-    text: str,
-    voice: str,
-    model: str,
-    region: str,
-    user_key: str = "",
-    streaming: bool = True,
-    on_notice: Notice | None = None,
-    *,
-    language_type: str | None = None,
-    instructions: str | None = None,
-) -> Speech:
-    """A checked request, ready to iterate; an InputError before any call if it is not valid.
-
-    visitor is the Gradio request: the quotas count what it sends."""
-    request = synthesizer.prepare(
-        text, voice, model, region, language_type=language_type, instructions=instructions
-    )
-    return synthesizer.speak(
-        request, region, user_key, streaming, on_notice, visitor=synthesizer.visitor(visitor)
-    )
+def api_event_options(concurrency_limit: int) -> ApiEventOptions:
+    """Every event that may call DashScope shares one pool of `concurrency_limit` slots."""
+    return ApiEventOptions(concurrency_limit=concurrency_limit, concurrency_id=CONCURRENCY_ID)
 
 
-def notify(en: str, zh: str) -> None:
+def visitor(synthesizer: Synthesizer, request: gr.Request | None) -> Visitor:
+    """Who sent an event, as far as the quotas are concerned."""
+    return visitor_of(request, synthesizer.settings.trusted_proxy_hops)
+
+
+def notify(message: Message) -> None:
     """Progress and retries, shown to the visitor while the audio is on its way."""
-    gr.Info(f"{en}\n{zh}", duration=4)
-
-
-def finish(speech: Speech) -> SpeechResult:
-    """Drain a Speech nobody listens to live, and return its result."""
-    for _ in speech:
-        pass
-    return speech.result
+    gr.Info(f"{message.en}\n{message.zh}", duration=4)
 
 
 @contextmanager

@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 import json
 import logging
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,12 +17,14 @@ from ..catalogue import Catalogue
 from ..downloads import FORMATS, write_download
 from ..errors import DemoError, unexpected_error
 from ..history_log import history_row
-from ..synthesis import Synthesizer
+from ..messages import say
+from ..synthesis import SpeechOrder, Synthesizer
 from .code_panel import build_code_panel
 from .fragments import readout_html
-from .header import Connection
+from .header import ConnectionControls
 from .i18n import I18N, bilingual
 from .options import (
+    Instructions,
     build_instructions,
     build_language,
     sent_options,
@@ -31,61 +32,69 @@ from .options import (
 )
 from .regions import (
     RegionHandlers,
+    RegionNote,
     build_region_note,
     model_choices,
     preferred_model,
     wire_region_note,
 )
-from .runs import PAGE_EVENT, notify, shown_to_visitor, start_speech
+from .runs import PAGE_EVENT, ApiEventOptions, notify, shown_to_visitor, visitor
+from .widgets import (
+    Studio,
+    Updates,
+    download_button,
+    file_caption,
+    voice_choices,
+    voice_picker,
+)
 
 LIVE_PIECE_BYTES = BYTES_PER_SECOND  # the live player gets at most 1 s per yield
-RECORDING_GONE = DemoError(
-    "This recording is no longer on the server. Generate it again to download it.",
-    "服务器上已没有这段录音。请重新生成后再下载。",
-)
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class Studio:
-    """What the other panels use of the Studio: the editor, the blog's player, the results."""
+class Editor:
+    """The left column: the text with its counter, the pickers, the region note, instructions."""
 
     text: gr.Textbox
+    counter: gr.HTML
     model: gr.Dropdown
     voice: gr.Dropdown
     language: gr.Dropdown
-    instructions: gr.Textbox
-    region: gr.Radio
+    note: RegionNote
+    instructions: Instructions
+
+
+@dataclass(frozen=True)
+class Player:
+    """The right column: live audio, its numbers, the download, the blog's recording."""
+
+    live_audio: gr.Audio
+    readout: gr.HTML
+    audio_format: gr.Radio
+    download: gr.DownloadButton
+    download_info: gr.HTML
     official: gr.HTML
-    new_rows: gr.State  # history rows of the latest result
-    generated: object  # the generate event, for history to chain onto
 
 
-def voice_choices(catalogue: Catalogue, model: str) -> list[tuple[str, str]]:
-    """(label, name) of each voice the model offers, e.g. ("Dylan · 北京话 Beijing", "Dylan")."""
-    return [(voice.label, voice.name) for voice in catalogue.voices_of(model)]
+@dataclass(frozen=True)
+class LatestAudio:
+    """What the Studio keeps of its latest result in a gr.State: its WAV (other formats are made
+    from it on demand) and the voice and time that name the download."""
 
-
-def voice_picker(catalogue: Catalogue, model: str, wanted: str) -> gr.Dropdown:
-    """The model's voices with the wanted one chosen, or the default voice (else the first) when
-    the model lacks it."""
-    choices = voice_choices(catalogue, model)
-    names = [name for _, name in choices]
-    chosen = next((name for name in (wanted, catalogue.default_voice) if name in names), names[0])
-    return gr.Dropdown(choices=choices, value=chosen)
-
-
-def offered_voices(catalogue: Catalogue, model: str, wanted: list[str]) -> list[str]:
-    """The wanted voices the model offers, in the order given."""
-    names = set(catalogue.model(model).voices)
-    return [name for name in wanted if name in names]
+    wav: str
+    voice: str
+    when: str  # ISO 8601
 
 
 class StudioHandlers:
-    def __init__(self, synthesizer: Synthesizer) -> None:
+    def __init__(
+        self, synthesizer: Synthesizer, player: Player, latest: gr.State, new_rows: gr.State
+    ) -> None:
         self.synthesizer = synthesizer
         self.catalogue = synthesizer.catalogue
+        self.player, self.latest, self.new_rows = player, latest, new_rows
 
     def change_model(self, model: str, voice: str) -> gr.Dropdown:
         """Offer the model's voices, keeping the current one when the model has it."""
@@ -102,80 +111,78 @@ class StudioHandlers:
         api_key: str,
         streaming: bool,
         request: gr.Request,
-    ) -> Iterator[tuple]:
+    ) -> Iterator[Updates]:
         """Play the audio as it arrives, then offer the file, the numbers and a history row."""
-        skip = gr.skip()
+        player = self.player
         with shown_to_visitor(request):
             options = sent_options(self.catalogue, model, language, instructions)
-            speech = start_speech(
-                self.synthesizer,
-                request,
-                text,
-                voice,
-                model,
-                region,
-                api_key,
-                streaming,
-                notify,
-                **options,
+            speech = self.synthesizer.speech(
+                SpeechOrder(text, voice, model, region, **options),
+                visitor=visitor(self.synthesizer, request),
+                api_key=api_key,
+                streaming=streaming,
+                on_notice=notify,
             )
             # Results of the previous run must not sit beside the new audio. While the audio
-            # plays they stay empty: sending the empty values is cheaper than gr.skip(), which
-            # Gradio turns into a rebuild of each output on every piece.
-            empty = (None, "", None, [])
-            yield skip, *empty
+            # plays they stay empty: sending the empty values is cheaper than leaving them out
+            # (a skip), which Gradio turns into a rebuild of each output on every piece.
+            empty = {
+                player.download: None,
+                player.readout: "",
+                self.latest: None,
+                self.new_rows: [],
+            }
+            yield empty
             for pcm in speech:
                 for start in range(0, len(pcm), LIVE_PIECE_BYTES):
-                    yield pcm_to_wav(pcm[start : start + LIVE_PIECE_BYTES]), *empty
+                    yield {
+                        player.live_audio: pcm_to_wav(pcm[start : start + LIVE_PIECE_BYTES]),
+                        **empty,
+                    }
             result = speech.result
             when = datetime.now()
             path = write_download(result.pcm, result.request.voice, when)
-        last_audio = {"wav": str(path), "voice": result.request.voice, "when": when.isoformat()}
         # A plain path for API callers; offer_download then enables the button and names the file.
-        yield skip, str(path), readout_html(result), last_audio, [history_row(result, when)]
+        yield {
+            player.download: str(path),
+            player.readout: readout_html(result),
+            self.latest: LatestAudio(str(path), result.request.voice, when.isoformat()),
+            self.new_rows: [history_row(result, when)],
+        }
 
-    def offer_download(self, last_audio: dict | None, audio_format: str) -> tuple:
+    def offer_download(self, latest: LatestAudio | None, audio_format: str) -> Updates:
         """The latest result as a file of the chosen format (MP3 is encoded on demand).
 
         It runs outside the queue, where Gradio shows no toast: a problem goes in the caption."""
-        if not last_audio:
-            return offered(None)
-        wav = Path(last_audio["wav"])
+        if not latest:
+            return self._offered(None)
+        wav = Path(latest.wav)
         if not wav.exists():
-            return not_offered(RECORDING_GONE)
+            return self._not_offered(DemoError(say("recording_gone")))
         if audio_format == "wav":
-            return offered(wav)
+            return self._offered(wav)
         try:
-            when = datetime.fromisoformat(last_audio["when"])
             pcm = wav_to_pcm(wav.read_bytes())
-            return offered(write_download(pcm, last_audio["voice"], when, audio_format))
+            when = datetime.fromisoformat(latest.when)
+            return self._offered(write_download(pcm, latest.voice, when, audio_format))
         except DemoError as err:
-            return not_offered(err)
+            return self._not_offered(err)
         except Exception:
             log.exception("Could not make the download")
-            return not_offered(unexpected_error())
+            return self._not_offered(unexpected_error())
 
+    def _offered(self, path: Path | None) -> Updates:
+        """The download button and its caption (none without a result)."""
+        caption = file_caption(path) if path else ""
+        return {self.player.download: download_button(path), self.player.download_info: caption}
 
-def file_caption(path: Path) -> str:
-    """The file's name and size, under the download button."""
-    size_kb = math.ceil(path.stat().st_size / 1024)
-    return f'<code class="file-name">{html.escape(path.name)}</code> · {size_kb} KB'
-
-
-def download_button(path: Path | None) -> gr.DownloadButton:
-    """A download of the file; disabled without one."""
-    return gr.DownloadButton(value=str(path) if path else None, interactive=path is not None)
-
-
-def offered(path: Path | None) -> tuple:
-    """The download button and its caption (none without a result)."""
-    return download_button(path), file_caption(path) if path else ""
-
-
-def not_offered(problem: DemoError) -> tuple:
-    """A disabled download button, and why in its caption."""
-    caption = bilingual(html.escape(problem.en), html.escape(problem.zh))
-    return download_button(None), f'<span class="download-problem">{caption}</span>'
+    def _not_offered(self, problem: DemoError) -> Updates:
+        """A disabled download button, and why in its caption."""
+        caption = bilingual(html.escape(problem.en), html.escape(problem.zh))
+        return {
+            self.player.download: download_button(None),
+            self.player.download_info: f'<span class="download-problem">{caption}</span>',
+        }
 
 
 def input_limits(catalogue: Catalogue) -> str:
@@ -183,7 +190,7 @@ def input_limits(catalogue: Catalogue) -> str:
     return json.dumps({m.id: {"max": m.max_input, "unit": m.input_unit} for m in catalogue.models})
 
 
-def build_editor(catalogue: Catalogue, region: str) -> tuple:
+def build_editor(catalogue: Catalogue, region: str) -> Editor:
     """The text box with its counter; model, voice and language; the instructions box."""
     opening_model = preferred_model(catalogue, region)
     text = gr.Textbox(
@@ -213,10 +220,10 @@ def build_editor(catalogue: Catalogue, region: str) -> tuple:
         language = build_language(catalogue, opening_model)
     note = build_region_note()
     instructions = build_instructions(catalogue, opening_model)
-    return text, counter, model, voice, language, note, instructions
+    return Editor(text, counter, model, voice, language, note, instructions)
 
 
-def build_player() -> tuple:
+def build_player() -> Player:
     """The live player, the numbers under it, the download and the blog's recording."""
     live_audio = gr.Audio(
         label=I18N("ui_live_audio"),
@@ -246,26 +253,33 @@ def build_player() -> tuple:
         )
     download_info = gr.HTML(elem_id="download_info")
     official = gr.HTML(elem_id="official_audio")
-    return live_audio, readout, audio_format, download, download_info, official
+    return Player(live_audio, readout, audio_format, download, download_info, official)
 
 
-def build_studio(synthesizer: Synthesizer, connection: Connection, api_events: dict) -> Studio:
+def build_studio(
+    synthesizer: Synthesizer, connection: ConnectionControls, api_events: ApiEventOptions
+) -> Studio:
     """Editor on the left, player on the right, wired to DashScope."""
-    handlers = StudioHandlers(synthesizer)
     catalogue = synthesizer.catalogue
     region = connection.region
     with gr.Row(elem_id="studio"):
         with gr.Column(scale=3, elem_id="editor"):
-            text, counter, model, voice, language, note, instructions = build_editor(
-                catalogue, region.value
-            )
+            editor = build_editor(catalogue, region.value)
             generate = gr.Button(I18N("ui_generate"), variant="primary", elem_id="generate")
-            build_code_panel(catalogue, text, voice, model, region, language, instructions.text)
+            build_code_panel(
+                catalogue,
+                editor.text,
+                editor.voice,
+                editor.model,
+                region,
+                editor.language,
+                editor.instructions.text,
+            )
         with gr.Column(scale=2, elem_id="player"):
-            live_audio, readout, audio_format, download, download_info, official = build_player()
-    # {"wav", "voice", "when"} of the latest result (other formats are made from it), and its
-    # history row.
-    last_audio, new_rows = gr.State(None), gr.State([])
+            player = build_player()
+    latest, new_rows = gr.State(None), gr.State([])  # a LatestAudio, and its history row
+    handlers = StudioHandlers(synthesizer, player, latest, new_rows)
+    model, voice = editor.model, editor.voice
 
     region.change(
         RegionHandlers(catalogue, announce=True).change_region,
@@ -274,38 +288,46 @@ def build_studio(synthesizer: Synthesizer, connection: Connection, api_events: d
         api_visibility="private",
     )  # queued: it may announce a model switch
     model.change(handlers.change_model, [model, voice], voice, **PAGE_EVENT)
-    wire_region_note(catalogue, note, region, model)
-    wire_options(catalogue, model, language, instructions, text, voice)
-    wire_counter(synthesizer, text, model, counter)
+    wire_region_note(catalogue, editor.note, region, model)
+    wire_options(catalogue, model, editor.language, editor.instructions, editor.text, voice)
+    wire_counter(synthesizer, editor.text, model, editor.counter)
     generated = generate.click(
         handlers.generate,
         [
-            text,
+            editor.text,
             model,
             voice,
-            language,
-            instructions.text,
+            editor.language,
+            editor.instructions.text,
             region,
             connection.api_key,
             connection.streaming,
         ],
-        [live_audio, download, readout, last_audio, new_rows],
+        [player.live_audio, player.download, player.readout, latest, new_rows],
         api_name="generate",
         api_visibility="undocumented",
         **api_events,
     )
     # The caption of the previous file goes at once; the new one comes with offer_download.
-    generate.click(None, js="() => ''", outputs=download_info)
-    # After a failure too: last_audio is then empty and the button is disabled.
-    for offer in (generated.then, audio_format.change):
+    generate.click(None, js="() => ''", outputs=player.download_info)
+    # After a failure too: latest is then empty and the button is disabled.
+    for offer in (generated.then, player.audio_format.change):
         offer(
             handlers.offer_download,
-            [last_audio, audio_format],
-            [download, download_info],
+            [latest, player.audio_format],
+            [player.download, player.download_info],
             **PAGE_EVENT,
         )
     return Studio(
-        text, model, voice, language, instructions.text, region, official, new_rows, generated
+        editor.text,
+        model,
+        voice,
+        editor.language,
+        editor.instructions.text,
+        region,
+        player.official,
+        new_rows,
+        generated,
     )
 
 
