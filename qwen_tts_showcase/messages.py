@@ -10,18 +10,18 @@ same language, so messages compose ("{reason}; retrying in {delay_s} s").
 
 from __future__ import annotations
 
-import json
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 
-MESSAGES_FILE = Path(__file__).parent / "data" / "messages.json"
+from .datafiles import DataFileError, data_path, load_json
+
+MESSAGES_FILE = data_path("messages.json")
 LANGUAGES = ("en", "zh")
 
 
-class MessageCatalogueError(ValueError):
+class MessageCatalogueError(DataFileError):
     """The messages file is malformed, or code asked for a key it does not hold."""
 
 
@@ -75,7 +75,7 @@ def fields_of(template: str) -> set[str]:
 @cache
 def catalogue() -> dict[str, dict[str, str]]:
     """{key: {"en": ..., "zh": ...}}, read once and checked: both languages, the same fields."""
-    raw = json.loads(MESSAGES_FILE.read_text(encoding="utf-8"))
+    raw = load_json(MESSAGES_FILE)
     messages = {key: entry for key, entry in raw.items() if not key.startswith("_")}
     for key, entry in messages.items():
         if not isinstance(entry, dict) or set(entry) != set(LANGUAGES):

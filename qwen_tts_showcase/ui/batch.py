@@ -22,14 +22,14 @@ from ..batch import (
     read_batch_table,
     run_batch,
 )
-from ..catalogue import DATA_DIR
+from ..datafiles import data_path, load_bytes
 from ..synthesis import Synthesizer
 from .header import Connection
 from .i18n import I18N, bilingual
 from .regions import preferred_model
 from .runs import shown_to_visitor
 
-SAMPLE_CSV = DATA_DIR / "batch_sample.csv"
+SAMPLE_CSV = data_path("batch_sample.csv")
 MANIFEST_VIEW = {  # the manifest's columns the page shows, and their headings
     "row": "Row 行",
     "status": "Status 状态",
@@ -133,7 +133,7 @@ class BatchHandlers:
 def build_batch(synthesizer: Synthesizer, connection: Connection, api_events: dict) -> None:
     """Upload or edit the lines, run them, read the manifest, download the ZIP."""
     handlers = BatchHandlers(synthesizer)
-    sample = read_batch_csv(SAMPLE_CSV.read_bytes())
+    sample = read_batch_csv(load_bytes(SAMPLE_CSV))
     gr.Markdown(I18N("ui_batch_intro"))
     gr.HTML(f'<p class="batch-limit">{batch_limit(handlers.max_rows)}</p>')
     with gr.Row(elem_id="batch_inputs", equal_height=True):

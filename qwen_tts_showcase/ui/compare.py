@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -12,7 +11,8 @@ from datetime import datetime
 import gradio as gr
 
 from ..audio import pcm_to_wav
-from ..catalogue import DATA_DIR, Catalogue
+from ..catalogue import Catalogue
+from ..datafiles import data_path, load_compare_preset
 from ..errors import DemoError, unexpected_error
 from ..history_log import history_row
 from ..speech import Speech
@@ -28,7 +28,7 @@ from .studio import offered_voices, voice_choices
 
 log = logging.getLogger(__name__)
 
-PRESET_FILE = DATA_DIR / "compare.json"
+PRESET_FILE = data_path("compare.json")
 MIN_VOICES, MAX_VOICES = 2, 4
 
 
@@ -44,7 +44,7 @@ class Slot:
 
 def load_preset(catalogue: Catalogue) -> dict:
     """The tab's starting text, model and voices, checked against the catalogue."""
-    preset = json.loads(PRESET_FILE.read_text(encoding="utf-8"))
+    preset = load_compare_preset()
     for voice in preset["voices"]:
         catalogue.check_voice(preset["model"], voice)
     if not MIN_VOICES <= len(preset["voices"]) <= MAX_VOICES:
