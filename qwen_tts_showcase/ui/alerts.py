@@ -8,6 +8,7 @@ import logging
 import gradio as gr
 
 from ..errors import DemoError, InputError, unexpected_error
+from ..messages import Message
 from .i18n import prefers_chinese
 
 log = logging.getLogger(__name__)
@@ -21,9 +22,14 @@ def as_gradio_error(err: DemoError, request: gr.Request | None) -> gr.Error:
     return gr.Error(message, duration=None, print_exception=False)
 
 
-def refusal(en: str, zh: str, request: gr.Request | None) -> gr.Error:
-    """A bilingual toast for input the page itself refuses."""
-    return as_gradio_error(InputError(en, zh), request)
+def refusal(message: Message, request: gr.Request | None, *legacy: gr.Request | None) -> gr.Error:
+    """A bilingual toast for input the page itself refuses: refusal(say(key, ...), request).
+
+    TRANSITIONAL: refusal(en, zh, request) is still accepted until its last callers use say().
+    """
+    if isinstance(message, str):
+        return as_gradio_error(InputError(message, request), *legacy)
+    return as_gradio_error(InputError(message), request)
 
 
 def unexpected(exc: Exception) -> gr.Error:

@@ -7,6 +7,7 @@ from functools import cache
 
 import gradio as gr
 
+from ..errors import DemoError
 from ..messages import Message, catalogue
 
 
@@ -46,8 +47,8 @@ def bilingual(en: str, zh: str) -> str:
     return f'<span class="lang-en">{en}</span><span class="lang-zh">{zh}</span>'
 
 
-def localized_html(message: Message) -> str:
-    """A catalogue message as escaped HTML in both languages (see bilingual)."""
+def localized_html(message: Message | DemoError) -> str:
+    """A catalogue message (or an error's) as escaped HTML in both languages (see bilingual)."""
     return bilingual(html.escape(message.en), html.escape(message.zh))
 
 
