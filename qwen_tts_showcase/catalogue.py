@@ -59,7 +59,7 @@ class Voice:
 
     @property
     def label(self) -> str:
-        """What the dropdown shows, e.g. "Dylan · 北京话 Beijing"."""
+        """What the dropdown shows: the name, then the variety in Chinese and English."""
         return f"{self.name} · {self.variety_zh} {self.variety_en}"
 
 
