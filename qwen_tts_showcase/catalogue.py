@@ -317,6 +317,35 @@ def _build(
     extra_sample_files: tuple[Path, ...] = (),
     presets: dict | None = None,
 ) -> Catalogue:
+    regions, voices, languages, models = _catalogue_rows(raw)
+    default_model, default_voice = _checked(CATALOGUE_FILE, "defaults", _defaults, raw, models)
+    blog = _samples(blog_sample_files, models, voices)
+    extra = _samples(extra_sample_files, models, voices)
+    ids = [s.id for s in blog + extra]
+    duplicated = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicated:
+        raise DataFileError(f"{SAMPLES_DIR}: sample ids used twice: {duplicated}")
+    instruct = [m for m in models.values() if m.instructions]
+    preset_rows = field(presets, "presets", list, str(PRESETS_FILE)) if presets else []
+    return Catalogue(
+        regions=regions,
+        voices=voices,
+        models=tuple(models.values()),
+        samples=blog,
+        default_model=default_model,
+        default_voice=default_voice,
+        languages=languages,
+        extra_samples=extra,
+        presets=tuple(
+            _checked(PRESETS_FILE, f"preset {row.get('id')!r}", _preset, row, instruct)
+            for row in preset_rows
+        ),
+    )
+
+
+def _catalogue_rows(raw: dict) -> tuple[tuple[Region, ...], dict, dict, dict]:
+    """catalogue.json's regions, voices, languages and models, each row checked."""
+
     def part(name: str, kind: type):
         return field(raw, name, kind, str(CATALOGUE_FILE))
 
@@ -330,7 +359,7 @@ def _build(
         for name, row in part("languages", dict).items()
     }
     regions = tuple(
-        _checked(CATALOGUE_FILE, f"region {row.get('id', number)!r}", _region, row)
+        _checked(CATALOGUE_FILE, f"region {number}", _region, row)
         for number, row in enumerate(part("regions", list), start=1)
     )
     region_ids = {region.id for region in regions}
@@ -340,28 +369,7 @@ def _build(
         )
         for row in part("models", list)
     }
-    defaults = _checked(CATALOGUE_FILE, "default_model", _defaults, raw, models)
-    blog = _samples(blog_sample_files, models, voices)
-    extra = _samples(extra_sample_files, models, voices)
-    ids = [s.id for s in blog + extra]
-    duplicated = sorted({i for i in ids if ids.count(i) > 1})
-    if duplicated:
-        raise DataFileError(f"{SAMPLES_DIR}: sample ids used twice: {duplicated}")
-    instruct = [m for m in models.values() if m.instructions]
-    return Catalogue(
-        regions=regions,
-        voices=voices,
-        models=tuple(models.values()),
-        samples=blog,
-        default_model=defaults[0],
-        default_voice=defaults[1],
-        languages=languages,
-        extra_samples=extra,
-        presets=tuple(
-            _checked(PRESETS_FILE, f"preset {row.get('id')!r}", _preset, row, instruct)
-            for row in (presets or {}).get("presets", ())
-        ),
-    )
+    return regions, voices, languages, models
 
 
 def _defaults(raw: dict, models: dict) -> tuple[str, str]:

@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from qwen_tts_showcase import datafiles
+from qwen_tts_showcase.catalogue import _build
 from qwen_tts_showcase.datafiles import (
     DataFileError,
     data_path,
@@ -110,3 +111,19 @@ print(sorted(read))
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
     )
     assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        (lambda raw: raw["regions"][1].pop("base_url"), r"catalogue.json: region 2: .*base_url"),
+        (lambda raw: raw["languages"]["English"].pop("zh"), r"catalogue.json: language 'English'"),
+        (lambda raw: raw.update(default_voice="Rocky"), r"catalogue.json: defaults: .*'Rocky'"),
+        (lambda raw: raw.update(models={}), r"catalogue.json: field 'models' must be a list"),
+    ],
+)
+def test_a_bad_catalogue_part_fails_naming_the_file_and_the_row(change, words):
+    raw = load_json("catalogue.json")
+    change(raw)
+    with pytest.raises(DataFileError, match=words):
+        _build(raw)
