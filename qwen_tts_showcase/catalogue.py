@@ -3,31 +3,28 @@ the data files and checked there: a bad row fails at start-up, naming its file a
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import TypeVar
 
+from .datafiles import SAMPLES_DIR, DataFileError, checked_row, data_path, field, load_json
 from .errors import InputError, echo
+from .messages import Message, say
 from .text import clean_text, estimated_tokens
 
-DATA_DIR = Path(__file__).parent / "data"
-SAMPLES_DIR = Path(__file__).parent.parent / "samples"
-CATALOGUE_FILE = DATA_DIR / "catalogue.json"
-PRESETS_FILE = DATA_DIR / "instruction_presets.json"
-BLOG_SAMPLE_FILES = (SAMPLES_DIR / "blog_samples.json",)
-EXTRA_SAMPLE_FILES = (SAMPLES_DIR / "extra_samples.json",)
+_Row = TypeVar("_Row")
+
+CATALOGUE_FILE = data_path("catalogue.json")
+PRESETS_FILE = data_path("instruction_presets.json")
+BLOG_SAMPLE_FILES = (data_path("samples/blog_samples.json"),)
+EXTRA_SAMPLE_FILES = (data_path("samples/extra_samples.json"),)
 
 AUTO_LANGUAGE = "Auto"  # the API's default language_type: choosing it sends nothing
 MAX_INSTRUCTION_TOKENS = 1600  # qwen3-tts-instruct-flash's limit on `instructions`
 SDKS = ("speech_synthesizer", "multimodal_conversation")
 UNITS = ("tokens", "characters")
-
-
-class CatalogueError(ValueError):
-    """A data file holds a bad row; the message names the file and the row."""
 
 
 @dataclass(frozen=True)
@@ -39,7 +36,6 @@ class Region:
     short_zh: str
     base_url: str
     base_url_env: str
-    console: str
 
 
 @dataclass(frozen=True)
@@ -57,14 +53,13 @@ class Language:
 class Voice:
     name: str  # the API's voice string: case-sensitive, may hold spaces ("Eldric Sage")
     zh_name: str
-    gender: str
     variety: str  # a key of the catalogue's varieties
     variety_en: str
     variety_zh: str
 
     @property
     def label(self) -> str:
-        """What the dropdown shows, e.g. "Dylan · 北京话 Beijing"."""
+        """What the dropdown shows: the name, then the variety in Chinese and English."""
         return f"{self.name} · {self.variety_zh} {self.variety_en}"
 
 
@@ -131,10 +126,10 @@ class Catalogue:
 
     def model(self, model_id: str) -> Model:
         """The model with this id, or an InputError listing the valid ones."""
-        return _find(self.models, model_id, "model", "模型")
+        return _find(self.models, model_id, say("noun_model"))
 
     def region(self, region_id: str) -> Region:
-        return _find(self.regions, region_id, "region", "地域")
+        return _find(self.regions, region_id, say("noun_region"))
 
     def models_in(self, region_id: str) -> tuple[Model, ...]:
         """The models the region offers, in catalogue order."""
@@ -144,18 +139,17 @@ class Catalogue:
     def voices_of(self, model_id: str) -> list[Voice]:
         return [self.voices[name] for name in self.model(model_id).voices]
 
-    def languages_of(self, model_id: str) -> list[Language]:
-        """The language_type choices of a model, Auto first; empty for the qwen-tts models."""
-        return [self.languages[name] for name in self.model(model_id).language_types]
-
     def check_voice(self, model_id: str, voice: str) -> Voice:
         """The voice if the model offers it, else an InputError naming the model's voices."""
         model = self.model(model_id)
         if voice not in model.voices:
-            valid = ", ".join(model.voices)
             raise InputError(
-                f"Voice {echo(voice)} is not available for {model.id}. Choose one of: {valid}.",
-                f"{model.id} 没有音色 {echo(voice)}。可选：{valid}。",
+                say(
+                    "voice_not_offered",
+                    voice=echo(voice),
+                    model=model.id,
+                    valid=", ".join(model.voices),
+                )
             )
         return self.voices[voice]
 
@@ -166,18 +160,17 @@ class Catalogue:
         if not wanted or wanted.lower() == AUTO_LANGUAGE.lower():
             return None
         if not model.language_types:
-            raise InputError(
-                f"{model.id} takes no language setting: it reads the text as written. Set the "
-                "language to Auto, or pick a qwen3-tts model.",
-                f"{model.id} 不支持设置语言，会按文本原样朗读。请将语言设为“自动”，或选择 qwen3-tts 模型。",
-            )
+            raise InputError(say("language_not_taken", model=model.id))
         for name in model.language_types:  # the API's spelling, whatever case was typed
             if name.lower() == wanted.lower():
                 return name
-        valid = ", ".join(model.language_types)
         raise InputError(
-            f"Unknown language {echo(wanted)} for {model.id}. Choose one of: {valid}.",
-            f"{model.id} 不支持语言 {echo(wanted)}。可选：{valid}。",
+            say(
+                "language_unknown",
+                language=echo(wanted),
+                model=model.id,
+                valid=", ".join(model.language_types),
+            )
         )
 
     def check_instructions(self, model_id: str, instructions: str | None) -> str | None:
@@ -188,17 +181,11 @@ class Catalogue:
         model = self.model(model_id)
         if not model.instructions:
             instruct = ", ".join(m.id for m in self.models if m.instructions)
-            raise InputError(
-                f"{model.id} does not follow instructions. Clear the instructions, or pick a "
-                f"model that does: {instruct}.",
-                f"{model.id} 不支持指令控制。请清空指令，或选择支持指令的模型：{instruct}。",
-            )
+            raise InputError(say("instructions_not_taken", model=model.id, instruct=instruct))
         size = estimated_tokens(text)
         if size > MAX_INSTRUCTION_TOKENS:
             raise InputError(
-                f"The instructions are about {size} tokens long; {model.id} accepts at most "
-                f"{MAX_INSTRUCTION_TOKENS}. Shorten them and try again.",
-                f"指令约 {size} 个 token，{model.id} 最多接受 {MAX_INSTRUCTION_TOKENS} 个。请缩短后重试。",
+                say("instructions_too_long", size=size, model=model.id, cap=MAX_INSTRUCTION_TOKENS)
             )
         return text
 
@@ -206,45 +193,30 @@ class Catalogue:
         for sample in self.samples + self.extra_samples:
             if sample.id == sample_id:
                 return sample
-        raise InputError(f"Unknown sample {echo(sample_id)}.", f"未知样例 {echo(sample_id)}。")
+        raise InputError(say("sample_unknown", sample=echo(sample_id)))
 
     def preset(self, preset_id: str) -> InstructionPreset:
-        return _find(self.presets, preset_id, "instruction preset", "指令预设")
+        return _find(self.presets, preset_id, say("noun_preset"))
 
 
 _Item = TypeVar("_Item", Model, Region, InstructionPreset)
 
 
-def _find(items: tuple[_Item, ...], wanted: str, noun_en: str, noun_zh: str) -> _Item:
+def _find(items: tuple[_Item, ...], wanted: str, noun: Message) -> _Item:
     """The item with this id, or an InputError listing the valid ones."""
     for item in items:
         if item.id == wanted:
             return item
     valid = ", ".join(item.id for item in items)
-    raise InputError(
-        f"Unknown {noun_en} {echo(wanted)}. Choose one of: {valid}.",
-        f"未知{noun_zh} {echo(wanted)}。可选：{valid}。",
-    )
+    raise InputError(say("name_unknown", noun=noun, name=echo(wanted), valid=valid))
 
 
 # --- Loading and checking the data files --------------------------------------------------------
 
-_Row = TypeVar("_Row")
-
-
-def _read_json(path: Path) -> dict:
-    with path.open(encoding="utf-8") as handle:
-        return json.load(handle)
-
 
 def _checked(path: Path, what: str, make: Callable[..., _Row], *args: object) -> _Row:
-    """make(*args) or a CatalogueError naming the file and the row, whatever was wrong with it."""
-    try:
-        return make(*args)
-    except CatalogueError:
-        raise
-    except (KeyError, TypeError, ValueError) as exc:
-        raise CatalogueError(f"{path}: {what}: {type(exc).__name__} {exc}") from exc
+    """make(*args), or a DataFileError naming the file and the row."""
+    return checked_row(f"{path}: {what}", make, *args)
 
 
 def _require(condition: bool, problem: str) -> None:
@@ -252,12 +224,23 @@ def _require(condition: bool, problem: str) -> None:
         raise ValueError(problem)
 
 
+def _region(row: dict) -> Region:
+    region = Region(**row)
+    _require(
+        all(isinstance(value, str) and value for value in vars(region).values()), "a blank field"
+    )
+    return region
+
+
+def _language(name: str, row: dict) -> Language:
+    return Language(id=name, **row)
+
+
 def _voice(name: str, row: dict, varieties: dict) -> Voice:
     variety = varieties[row["variety"]]
     return Voice(
         name=name,
         zh_name=row["zh_name"],
-        gender=row["gender"],
         variety=row["variety"],
         variety_en=variety["en"],
         variety_zh=variety["zh"],
@@ -308,9 +291,9 @@ def _sample(row: dict, source: str, models: dict, voices: dict) -> Sample:
 def _samples(paths: tuple[Path, ...], models: dict, voices: dict) -> tuple[Sample, ...]:
     samples = []
     for path in paths:
-        data = _read_json(path)
-        source = data["source"]
-        for number, row in enumerate(data["samples"], start=1):
+        data = load_json(path)
+        source = field(data, "source", str, str(path))
+        for number, row in enumerate(field(data, "samples", list, str(path)), start=1):
             what = f"sample {row.get('id', number)!r}"
             samples.append(_checked(path, what, _sample, row, source, models, voices))
     return tuple(samples)
@@ -334,52 +317,72 @@ def _build(
     extra_sample_files: tuple[Path, ...] = (),
     presets: dict | None = None,
 ) -> Catalogue:
-    varieties = raw["varieties"]
-    voices = {
-        name: _checked(CATALOGUE_FILE, f"voice {name!r}", _voice, name, row, varieties)
-        for name, row in raw["voices"].items()
-    }
-    languages = {name: Language(id=name, **row) for name, row in raw["languages"].items()}
-    regions = tuple(Region(**row) for row in raw["regions"])
-    region_ids = {region.id for region in regions}
-    models = {
-        row.get("id"): _checked(
-            CATALOGUE_FILE,
-            f"model {row.get('id')}",
-            _model,
-            row,
-            voices,
-            region_ids,
-            languages,
-        )
-        for row in raw["models"]
-    }
+    regions, voices, languages, models = _catalogue_rows(raw)
+    default_model, default_voice = _checked(CATALOGUE_FILE, "defaults", _defaults, raw, models)
     blog = _samples(blog_sample_files, models, voices)
     extra = _samples(extra_sample_files, models, voices)
     ids = [s.id for s in blog + extra]
     duplicated = sorted({i for i in ids if ids.count(i) > 1})
     if duplicated:
-        raise CatalogueError(f"{SAMPLES_DIR}: sample ids used twice: {duplicated}")
+        raise DataFileError(f"{SAMPLES_DIR}: sample ids used twice: {duplicated}")
     instruct = [m for m in models.values() if m.instructions]
+    preset_rows = field(presets, "presets", list, str(PRESETS_FILE)) if presets else []
     return Catalogue(
         regions=regions,
         voices=voices,
         models=tuple(models.values()),
         samples=blog,
-        default_model=raw["default_model"],
-        default_voice=raw["default_voice"],
+        default_model=default_model,
+        default_voice=default_voice,
         languages=languages,
         extra_samples=extra,
         presets=tuple(
             _checked(PRESETS_FILE, f"preset {row.get('id')!r}", _preset, row, instruct)
-            for row in (presets or {}).get("presets", ())
+            for row in preset_rows
         ),
     )
+
+
+def _catalogue_rows(raw: dict) -> tuple[tuple[Region, ...], dict, dict, dict]:
+    """catalogue.json's regions, voices, languages and models, each row checked."""
+
+    def part(name: str, kind: type):
+        return field(raw, name, kind, str(CATALOGUE_FILE))
+
+    varieties = part("varieties", dict)
+    voices = {
+        name: _checked(CATALOGUE_FILE, f"voice {name!r}", _voice, name, row, varieties)
+        for name, row in part("voices", dict).items()
+    }
+    languages = {
+        name: _checked(CATALOGUE_FILE, f"language {name!r}", _language, name, row)
+        for name, row in part("languages", dict).items()
+    }
+    regions = tuple(
+        _checked(CATALOGUE_FILE, f"region {number}", _region, row)
+        for number, row in enumerate(part("regions", list), start=1)
+    )
+    region_ids = {region.id for region in regions}
+    models = {
+        row.get("id"): _checked(
+            CATALOGUE_FILE, f"model {row.get('id')}", _model, row, voices, region_ids, languages
+        )
+        for row in part("models", list)
+    }
+    return regions, voices, languages, models
+
+
+def _defaults(raw: dict, models: dict) -> tuple[str, str]:
+    """The default model and voice, the voice one the model offers."""
+    model, voice = raw["default_model"], raw["default_voice"]
+    _require(model in models, f"unknown model {model!r}")
+    _require(voice in models[model].voices, f"default_voice {voice!r} is not offered by {model}")
+    return model, voice
 
 
 @cache
 def load_catalogue() -> Catalogue:
     """The catalogue from the data files; a bad row fails here, naming file and row."""
     return _build(
-        _read_json(CATALOGUE_FILE), BLOG_SAMPLE_FILES, EXTRA_SAMPLE_FILES, _read_json(PRESETS_FILE)
+        load_json(CATALOGUE_FILE), BLOG_SAMPLE_FILES, EXTRA_SAMPLE_FILES, load_json(PRESETS_FILE)
     )

@@ -15,6 +15,7 @@ from dashscope.audio.qwen_tts import SpeechSynthesizer
 
 from . import errors
 from .audio import AudioFormatError, wav_to_pcm
+from .messages import Message, say
 
 
 @dataclass(frozen=True)
@@ -149,141 +150,48 @@ def _billed_usage(usage) -> dict:
     }
 
 
-# --- Turning DashScope's failures into messages for people -------------------------------------
+# --- Turning DashScope's failures into typed errors with a message key ------------------------
 
-_KEY_HINT_EN = (
-    "API keys work only in the region where they were created: a key from the Beijing console "
-    "fails against Singapore, and the reverse. Check the key, or switch the region."
-)
-_KEY_HINT_ZH = "API Key 只能在创建它的地域使用：北京控制台的 Key 不能用于新加坡，反之亦然。请检查 Key 或切换地域。"
-
-_MESSAGES: dict[str, tuple[str, str]] = {
-    "key": (
-        "DashScope rejected the API key. " + _KEY_HINT_EN,
-        "DashScope 拒绝了这个 API Key。" + _KEY_HINT_ZH,
-    ),
-    "content": (
-        "DashScope's content safety check refused this text or the audio made from it. "
-        "Rephrase the text and try again.",
-        "DashScope 的内容安全检查拒绝了这段文本或其生成的音频。请修改文本后重试。",
-    ),
-    "arrears": (
-        "The Alibaba Cloud account behind this key is in arrears. Top it up in the "
-        "console, or use another key.",
-        "该 Key 所属的阿里云账号已欠费。请在控制台充值，或换用其他 Key。",
-    ),
-    "model_denied": (
-        "This key is not allowed to use the model. Enable the model for the account "
-        "in the Model Studio console, or pick another model.",
-        "该 Key 无权使用此模型。请在百炼控制台为账号开通该模型，或换一个模型。",
-    ),
-    "free_tier": (
-        "The free tier of this model is used up and the account allows only free use. "
-        "Turn off 'free tier only' in the console, or use another key.",
-        "该模型的免费额度已用完，且账号设置为仅使用免费额度。请在控制台关闭该设置，或换用其他 Key。",
-    ),
-    "denied": (
-        "DashScope denied access for this key. Check the account in the console.",
-        "DashScope 拒绝了该 Key 的访问。请在控制台检查账号。",
-    ),
-    "model": (
-        "DashScope does not know this model, or the account has no access to it. "
-        "Pick another model.",
-        "DashScope 找不到该模型，或账号无权访问。请换一个模型。",
-    ),
-    "voice": (
-        "DashScope does not offer this voice for the model. Pick another voice; if the "
-        "list offered this one, the model's stable alias may point to an older snapshot, "
-        "so pick the dated snapshot instead.",
-        "DashScope 不支持该模型使用这个音色。请换一个音色；如果列表中有这个音色，可能是稳定版"
-        "别名指向了较旧的快照，请改选带日期的快照版本。",
-    ),
-    "language": (
-        "DashScope does not accept this language for the model. Set the language to "
-        "Auto, or pick one from the list.",
-        "DashScope 不支持该模型使用这个语言。请将语言设为“自动”，或从列表中选择。",
-    ),
-    "instructions": (
-        "DashScope refused the instructions: this model does not take them, or they "
-        "are malformed. Clear the instructions, or pick a qwen3-tts-instruct model.",
-        "DashScope 拒绝了这些指令：该模型不支持指令，或指令格式有误。请清空指令，或选择 "
-        "qwen3-tts-instruct 模型。",
-    ),
-    "too_long": (
-        "The text is longer than the model accepts. Shorten it and try again.",
-        "文本超出了模型允许的长度。请缩短后重试。",
-    ),
-    "invalid": (
-        "DashScope refused the request as invalid. Check the text, voice and model.",
-        "DashScope 认为请求无效。请检查文本、音色和模型。",
-    ),
-    "throttled": (
-        "DashScope is limiting how fast this key may send requests. Wait a minute and try again.",
-        "DashScope 正在对该 Key 限流。请稍等一分钟再试。",
-    ),
-    "quota": (
-        "This key's quota is used up for now. Wait, raise the quota in the console, "
-        "or use another key.",
-        "该 Key 的配额暂时用完了。请稍后再试、在控制台提高配额，或换用其他 Key。",
-    ),
-    "internal": (
-        "DashScope had an internal error. Try again in a moment.",
-        "DashScope 内部出错。请稍后重试。",
-    ),
-    "overloaded": (
-        "DashScope is overloaded, or the model is unavailable right now. Try again in a minute.",
-        "DashScope 当前负载过高或模型暂不可用。请一分钟后重试。",
-    ),
-    "gateway": (
-        "DashScope (or a gateway in front of it) failed with an unreadable error. "
-        "This is usually temporary; try again in a moment.",
-        "DashScope（或其前端网关）返回了无法识别的错误，通常是暂时的。请稍后重试。",
-    ),
-}
-
-# DashScope code prefix -> (class, message). Codes are compared lower-cased without "_", so the
-# snake_case aliases (invalid_api_key, data_inspection_failed) match too; the longest prefix wins.
+# DashScope code prefix -> (class, message key). Codes are compared lower-cased without "_", so
+# the snake_case aliases (invalid_api_key, data_inspection_failed) match too; the longest prefix
+# wins. The words are in data/messages.json.
 _BY_CODE: dict[str, tuple[type[errors.DashScopeError], str]] = {
-    "invalidapikey": (errors.InvalidKeyError, "key"),
-    "datainspectionfailed": (errors.ContentRejectedError, "content"),
-    "arrearage": (errors.AccessDeniedError, "arrears"),
+    "invalidapikey": (errors.InvalidKeyError, "key_rejected"),
+    "datainspectionfailed": (errors.ContentRejectedError, "content_rejected"),
+    "arrearage": (errors.AccessDeniedError, "account_in_arrears"),
     "accessdenied": (errors.AccessDeniedError, "model_denied"),
     "model.accessdenied": (errors.AccessDeniedError, "model_denied"),
-    "allocationquota.freetieronly": (errors.AccessDeniedError, "free_tier"),
-    "modelnotfound": (errors.BadRequestError, "model"),
+    "allocationquota.freetieronly": (errors.AccessDeniedError, "free_tier_used_up"),
+    "modelnotfound": (errors.BadRequestError, "model_not_found"),
     "throttling": (errors.RateLimitError, "throttled"),
-    "throttling.allocationquota": (errors.RateLimitError, "quota"),
-    "insufficientquota": (errors.RateLimitError, "quota"),
-    "internalerror": (errors.ServiceError, "internal"),
-    "modelservingerror": (errors.ServiceError, "overloaded"),
-    "modelunavailable": (errors.ServiceError, "overloaded"),
+    "throttling.allocationquota": (errors.RateLimitError, "quota_used_up"),
+    "insufficientquota": (errors.RateLimitError, "quota_used_up"),
+    "internalerror": (errors.ServiceError, "service_internal_error"),
+    "modelservingerror": (errors.ServiceError, "service_overloaded"),
+    "modelunavailable": (errors.ServiceError, "service_overloaded"),
 }
 
 # InvalidParameter covers several mistakes; DashScope's message tells them apart.
 _INVALID_PARAMETER: dict[str, str] = {
-    "model not exist": "model",
-    "language_type": "language",
-    "instructions": "instructions",
-    "voice": "voice",
-    "input should be": "voice",
-    "range of input length": "too_long",
+    "model not exist": "model_not_found",
+    "language_type": "language_refused",
+    "instructions": "instructions_refused",
+    "voice": "voice_refused",
+    "input should be": "voice_refused",
+    "range of input length": "text_too_long_for_model",
 }
 
 # When nothing above matches, the HTTP status decides.
 _BY_STATUS: dict[int, tuple[type[errors.DashScopeError], str]] = {
-    401: (errors.InvalidKeyError, "key"),
-    403: (errors.AccessDeniedError, "denied"),
+    401: (errors.InvalidKeyError, "key_rejected"),
+    403: (errors.AccessDeniedError, "access_denied"),
     429: (errors.RateLimitError, "throttled"),
 }
 
-_PARTIAL_EN = " Playback stopped part-way; the incomplete audio was not kept."
-_PARTIAL_ZH = "播放中途停止，不完整的音频未保存。"
 
-
-def _make(cls, en: str, zh: str, partial: bool, **details) -> errors.DashScopeError:
-    if partial:
-        en, zh = en + _PARTIAL_EN, zh + _PARTIAL_ZH
-    return cls(en, zh, **details)
+def _make(cls, message: Message, partial: bool, **details) -> errors.DashScopeError:
+    """The error; one that stopped audio already playing says that the audio was not kept."""
+    return cls(say("partial_audio", reason=message) if partial else message, **details)
 
 
 def error_for_response(
@@ -296,17 +204,20 @@ def error_for_response(
         cls, key = _BY_CODE[max(matches, key=len)]
     elif folded == "invalidparameter":
         text = (message if isinstance(message, str) else "").lower()
-        key = next((key for needle, key in _INVALID_PARAMETER.items() if needle in text), "invalid")
+        key = next(
+            (key for needle, key in _INVALID_PARAMETER.items() if needle in text),
+            "request_invalid",
+        )
         cls = errors.BadRequestError
     elif status_code in _BY_STATUS:
         cls, key = _BY_STATUS[status_code]
     elif status_code >= 500 or code == "Unknown":
-        cls, key = errors.ServiceError, "gateway"
+        cls, key = errors.ServiceError, "gateway_error"
     else:
-        cls, key = errors.BadRequestError, "invalid"
+        cls, key = errors.BadRequestError, "request_invalid"
     return _make(
         cls,
-        *_MESSAGES[key],
+        say(key),
         partial,
         code=code or None,
         status_code=status_code,
@@ -322,53 +233,24 @@ def _network_error(
         isinstance(arg, urllib3.exceptions.TimeoutError) for arg in exc.args
     )
     if isinstance(exc, requests.ConnectTimeout):
-        return _make(
-            errors.UpstreamTimeoutError,
-            f"DashScope ({host}) did not accept a connection within "
-            f"{connection.connect_timeout_s:g} s. Check the network and try again.",
-            f"DashScope（{host}）在 {connection.connect_timeout_s:g} 秒内没有接受连接。"
-            "请检查网络后重试。",
-            partial,
-        )
+        message = say("connect_timeout", host=host, seconds=connection.connect_timeout_s)
+        return _make(errors.UpstreamTimeoutError, message, partial)
     if timed_out:
-        return _make(
-            errors.UpstreamTimeoutError,
-            f"DashScope ({host}) stopped answering for more than "
-            f"{connection.read_timeout_s:g} s. Try again in a moment.",
-            f"DashScope（{host}）超过 {connection.read_timeout_s:g} 秒没有响应。请稍后重试。",
-            partial,
-        )
+        message = say("read_timeout", host=host, seconds=connection.read_timeout_s)
+        return _make(errors.UpstreamTimeoutError, message, partial)
     if partial or isinstance(exc, requests.exceptions.ChunkedEncodingError):
-        return _make(
-            errors.ConnectionFailedError,
-            f"The connection to DashScope ({host}) dropped in the middle of the audio. Try again.",
-            f"与 DashScope（{host}）的连接在音频传输中断开。请重试。",
-            partial,
-        )
-    return _make(
-        errors.ConnectionFailedError,
-        f"Could not reach DashScope at {host}: the connection was refused or dropped. "
-        "Check the network and the region, then try again.",
-        f"无法连接 DashScope（{host}）：连接被拒绝或中断。请检查网络和地域后重试。",
-        partial,
-    )
+        return _make(errors.ConnectionFailedError, say("connection_dropped", host=host), partial)
+    return _make(errors.ConnectionFailedError, say("connection_refused", host=host), partial)
 
 
 def _took_too_long(limit_s: float) -> errors.DashScopeError:
-    return _make(
-        errors.UpstreamTimeoutError,
-        f"The synthesis took longer than {limit_s:g} s and was stopped. "
-        "Try a shorter text, or try again later.",
-        f"合成超过 {limit_s:g} 秒，已停止。请缩短文本或稍后重试。",
-        True,
-    )
+    return _make(errors.UpstreamTimeoutError, say("synthesis_too_slow", seconds=limit_s), True)
 
 
 def _stream_cut_short(request_id: str, partial: bool) -> errors.DashScopeError:
     return _make(
         errors.IncompleteAudioError,
-        "DashScope's audio stream ended before it was complete. Try again.",
-        "DashScope 的音频流在完成前中断了。请重试。",
+        say("stream_cut_short"),
         partial,
         request_id=request_id or None,
     )
@@ -376,25 +258,10 @@ def _stream_cut_short(request_id: str, partial: bool) -> errors.DashScopeError:
 
 def _unreadable(request_id: str, partial: bool) -> errors.DashScopeError:
     return _make(
-        errors.ServiceError,
-        "DashScope sent a response the demo could not read. Try again in a moment.",
-        "DashScope 返回了无法解析的响应。请稍后重试。",
-        partial,
-        request_id=request_id or None,
+        errors.ServiceError, say("response_unreadable"), partial, request_id=request_id or None
     )
 
 
 def _download_failed(request_id: str, expired: bool) -> errors.DashScopeError:
-    if expired:
-        return errors.AudioDownloadError(
-            "The audio link DashScope returned has expired, so the audio could not be fetched. "
-            "Generate it again.",
-            "DashScope 返回的音频链接已过期，无法获取音频。请重新生成。",
-            request_id=request_id or None,
-        )
-    return errors.AudioDownloadError(
-        "The audio file DashScope returned could not be downloaded (its link is unreachable). "
-        "Try again, or turn streaming on.",
-        "无法下载 DashScope 返回的音频文件（链接无法访问）。请重试，或打开流式播放。",
-        request_id=request_id or None,
-    )
+    message = say("audio_link_expired" if expired else "audio_download_failed")
+    return errors.AudioDownloadError(message, request_id=request_id or None)

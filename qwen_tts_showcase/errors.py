@@ -21,7 +21,7 @@ Messages say what happened and what to do. They never hold the key, the raw body
 
 from __future__ import annotations
 
-from .messages import Message
+from .messages import Message, in_both, say
 
 ECHO_CHARS = 40  # the most of a visitor's value a message repeats
 
@@ -33,25 +33,14 @@ def echo(value: object) -> str:
 
 
 class DemoError(Exception):
-    """An error whose text is written for people: a Message from the catalogue (messages.py).
+    """An error whose text is written for people: a Message from the catalogue (messages.py)."""
 
-    TRANSITIONAL: (en, zh) strings are still accepted while call sites move to say(key); the
-    message-catalogue work removes that form.
-    """
-
-    def __init__(self, message: Message | str, zh: str | None = None) -> None:
-        if isinstance(message, str):
-            self._legacy: tuple[str, str] | None = (message, zh or message)
-            self.msg = None
-        else:
-            self._legacy = None
-            self.msg = message
+    def __init__(self, message: Message) -> None:
+        self.msg = message
         super().__init__(self.en)
 
     def text(self, language: str) -> str:
         """The message in one language ("en" or "zh")."""
-        if self._legacy:
-            return self._legacy[0] if language == "en" else self._legacy[1]
         return self.msg.text(language)
 
     @property
@@ -64,8 +53,7 @@ class DemoError(Exception):
 
     def message(self, prefer_chinese: bool = False) -> str:
         """Both languages, the visitor's first."""
-        first, second = (self.zh, self.en) if prefer_chinese else (self.en, self.zh)
-        return f"{first}\n{second}"
+        return in_both(self, prefer_chinese)
 
     def __str__(self) -> str:
         return self.message()
@@ -73,10 +61,7 @@ class DemoError(Exception):
 
 def unexpected_error() -> DemoError:
     """What a visitor is told of a bug in the demo; the details go to the log only."""
-    return DemoError(
-        "Something unexpected went wrong on the demo's side; it has been logged. Try again.",
-        "演示程序内部出现意外错误，已记录。请重试。",
-    )
+    return DemoError(say("unexpected_error"))
 
 
 class InputError(DemoError):
@@ -86,10 +71,8 @@ class InputError(DemoError):
 class LimitReachedError(DemoError):
     """A visitor, an address or the owner's key reached a limit the Space sets (see quota.py)."""
 
-    def __init__(
-        self, message: Message | str, zh: str | None = None, *, retry_after_s: float
-    ) -> None:
-        super().__init__(message, zh)
+    def __init__(self, message: Message, *, retry_after_s: float) -> None:
+        super().__init__(message)
         self.retry_after_s = retry_after_s
 
 
@@ -100,8 +83,7 @@ class DashScopeError(DemoError):
 
     def __init__(
         self,
-        message: Message | str,
-        zh: str | None = None,
+        message: Message,
         *,
         code: str | None = None,
         status_code: int | None = None,
@@ -110,29 +92,25 @@ class DashScopeError(DemoError):
         self.code = code
         self.status_code = status_code
         self.request_id = request_id
-        super().__init__(message, zh)
+        super().__init__(message)
 
-    @property
-    def details(self) -> str:
-        """ "HTTP 429, code Throttling, request id …", or "" when DashScope said nothing."""
+    def details(self) -> list[Message]:
+        """HTTP status, code and request id, as far as DashScope sent them ([] when it said nothing)."""
         if not (self.code or self.request_id):
-            return ""
-        parts = (
-            f"HTTP {self.status_code}" if self.status_code else "",
-            f"code {self.code}" if self.code else "",
-            f"request id {self.request_id}" if self.request_id else "",
-        )
-        return ", ".join(part for part in parts if part)
+            return []
+        return [
+            *([say("detail_status", status=self.status_code)] if self.status_code else []),
+            *([say("detail_code", code=self.code)] if self.code else []),
+            *([say("detail_request_id", request_id=self.request_id)] if self.request_id else []),
+        ]
 
     def text(self, language: str) -> str:
-        details = self.details
+        """The message, then what DashScope said: "… (HTTP 429, code Throttling, request id …)"."""
+        message, details = super().text(language), self.details()
         if not details:
-            return super().text(language)
-        return (
-            f"{super().text(language)} ({details})"
-            if language == "en"
-            else f"{super().text(language)}（{details}）"
-        )
+            return message
+        joined = ", ".join(detail.text(language) for detail in details)
+        return say("error_details", message=message, details=joined).text(language)
 
 
 class MissingKeyError(DashScopeError):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timezone
 
+from .messages import say
 from .speech import SpeechResult
 
 HISTORY_LIMIT = 50  # rows kept per browser, newest first
@@ -23,15 +25,33 @@ ROW_FIELDS = {
     "billing": str,
     "cache_key": str,
 }
-COLUMNS = [
-    "Time 时间 (UTC)",
-    "Voice 音色",
-    "Model 模型",
-    "Text 文本",
-    "Audio 时长 s",
-    "First 首音 s",
-    "Total 总耗时 s",
-]
+
+
+class _Headings(Sequence[str]):
+    """Headings from the message catalogue, read when first used, not at import."""
+
+    def __init__(self, keys: tuple[str, ...]) -> None:
+        self.keys = keys
+
+    def __getitem__(self, index):
+        return [say(key).en for key in self.keys][index]
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+
+# The table's headings, in both languages at once (a table's headings are not translated).
+COLUMNS = _Headings(
+    (
+        "history_column_time",
+        "history_column_voice",
+        "history_column_model",
+        "history_column_text",
+        "history_column_audio",
+        "history_column_first",
+        "history_column_total",
+    )
+)
 COLUMN_WIDTHS = ["16%", "10%", "15%", "32%", "9%", "9%", "9%"]
 
 

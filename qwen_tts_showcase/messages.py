@@ -1,8 +1,9 @@
 """Every sentence a visitor reads, from one data file (data/messages.json), in English and Chinese.
 
 Code names a key; the file holds the words. A key's text may hold `{name}` fields, filled from
-the keyword arguments given to say(); a field whose value is itself a Message is rendered in the
-same language, so messages compose ("{reason}; retrying in {delay_s} s").
+the keyword arguments given to say(); a field whose value is itself a Message (or a Both, a name
+another data file gives in both languages) is rendered in the same language, so messages compose
+("{reason}; retrying in {delay_s} s").
 
     say("no_text").en                       -> "There is no text to speak. ..."
     say("too_long", length=6000, cap=5000).text("zh")
@@ -10,19 +11,30 @@ same language, so messages compose ("{reason}; retrying in {delay_s} s").
 
 from __future__ import annotations
 
-import json
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 
-MESSAGES_FILE = Path(__file__).parent / "data" / "messages.json"
+from .datafiles import DataFileError, data_path, load_json
+
+MESSAGES_FILE = data_path("messages.json")
 LANGUAGES = ("en", "zh")
 
 
-class MessageCatalogueError(ValueError):
+class MessageCatalogueError(DataFileError):
     """The messages file is malformed, or code asked for a key it does not hold."""
+
+
+@dataclass(frozen=True)
+class Both:
+    """A value in both languages from another data file (a region's name), to fill a field."""
+
+    en: str
+    zh: str
+
+    def text(self, language: str) -> str:
+        return self.zh if language == "zh" else self.en
 
 
 @dataclass(frozen=True)
@@ -36,7 +48,7 @@ class Message:
         """The sentence in `language` ("en" or "zh"), its fields filled."""
         template = catalogue()[self.key][language]
         values = {
-            name: value.text(language) if isinstance(value, Message) else value
+            name: value.text(language) if isinstance(value, (Message, Both)) else value
             for name, value in self.params.items()
         }
         return template.format_map(values)
@@ -48,6 +60,14 @@ class Message:
     @property
     def zh(self) -> str:
         return self.text("zh")
+
+
+def in_both(message: Message, prefer_chinese: bool = False) -> str:
+    """Both languages on two lines, the visitor's first: for toasts, which gr.I18n cannot reach.
+
+    Anything with .text(language) will do (a DemoError too)."""
+    first, second = ("zh", "en") if prefer_chinese else ("en", "zh")
+    return f"{message.text(first)}\n{message.text(second)}"
 
 
 def say(key: str, **params: object) -> Message:
@@ -75,7 +95,7 @@ def fields_of(template: str) -> set[str]:
 @cache
 def catalogue() -> dict[str, dict[str, str]]:
     """{key: {"en": ..., "zh": ...}}, read once and checked: both languages, the same fields."""
-    raw = json.loads(MESSAGES_FILE.read_text(encoding="utf-8"))
+    raw = load_json(MESSAGES_FILE)
     messages = {key: entry for key, entry in raw.items() if not key.startswith("_")}
     for key, entry in messages.items():
         if not isinstance(entry, dict) or set(entry) != set(LANGUAGES):

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .errors import LimitReachedError
+from .messages import Message, say
 
 DAY_S = 86_400
 
@@ -161,74 +162,57 @@ class Quota:
 
 # --- What a visitor reads --------------------------------------------------------------------
 
-_OWN_KEY_EN = (
-    "paste your own DashScope API key under Settings → API key; it is used only for your requests"
-)
-_OWN_KEY_ZH = "在“设置”中填入你自己的 DashScope API Key（只用于你自己的请求）"
 
-
-def _span(seconds: float) -> tuple[str, str]:
-    """A duration in words, rounded up: ("23 s", "23 秒"), ("5 h 12 min", "5 小时 12 分钟")."""
+def _span(seconds: float) -> Message:
+    """A duration in words, rounded up: "23 s", "5 h 12 min"."""
     seconds = max(1, int(-(-seconds // 1)))
     if seconds < 60:
-        return f"{seconds} s", f"{seconds} 秒"
+        return say("span_s", seconds=seconds)
     minutes = -(-seconds // 60)
     if minutes < 60:
-        return f"{minutes} min", f"{minutes} 分钟"
+        return say("span_min", minutes=minutes)
     hours, minutes = divmod(minutes, 60)
-    en = f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    zh = f"{hours} 小时 {minutes} 分钟" if minutes else f"{hours} 小时"
-    return en, zh
+    return (
+        say("span_h_min", hours=hours, minutes=minutes) if minutes else say("span_h", hours=hours)
+    )
 
 
-def _syntheses(count: int) -> str:
-    return f"{count} synthesis" if count == 1 else f"{count} syntheses"
+def _syntheses(count: int) -> Message:
+    return say("syntheses_one" if count == 1 else "syntheses_many", count=count)
 
 
 def _visitor_limit(limits: Limits, wait_s: float) -> LimitReachedError:
-    (window, window_zh), (wait, wait_zh) = _span(limits.visitor_window_s), _span(wait_s)
-    count = limits.visitor_requests
-    return LimitReachedError(
-        f"You have started {_syntheses(count)} in the last {window}, the most this demo allows "
-        f"one visitor. Try again in {wait}; the gallery's official recordings still play "
-        "meanwhile.",
-        f"你在过去 {window_zh}内已发起 {count} 次合成，达到本演示对每位访客的上限。请 {wait_zh}后再试；"
-        "样例中的官方录音仍可播放。",
-        retry_after_s=wait_s,
+    message = say(
+        "visitor_limit",
+        syntheses=_syntheses(limits.visitor_requests),
+        window=_span(limits.visitor_window_s),
+        wait=_span(wait_s),
     )
+    return LimitReachedError(message, retry_after_s=wait_s)
 
 
 def _ip_limit(limits: Limits, wait_s: float) -> LimitReachedError:
-    (window, window_zh), (wait, wait_zh) = _span(limits.ip_window_s), _span(wait_s)
-    count = limits.ip_requests
-    return LimitReachedError(
-        f"Your network address has started {_syntheses(count)} in the last {window}, the most "
-        "this demo allows one address (everyone behind the same router or VPN shares it). "
-        f"Try again in {wait}, or run your own copy of the demo (see its README).",
-        f"过去 {window_zh}内从你的网络地址已发起 {count} 次合成，达到本演示对每个地址的上限"
-        f"（同一路由器或 VPN 后的用户共用一个地址）。请 {wait_zh}后再试，或自行部署一份本演示（见 README）。",
-        retry_after_s=wait_s,
+    message = say(
+        "address_limit",
+        syntheses=_syntheses(limits.ip_requests),
+        window=_span(limits.ip_window_s),
+        wait=_span(wait_s),
     )
+    return LimitReachedError(message, retry_after_s=wait_s)
 
 
 def _budget_spent(budget: int, spent: int, wanted: int, reset_s: float) -> LimitReachedError:
-    reset, reset_zh = _span(reset_s)
     left = max(0, budget - spent)
+    own_key = say("own_key_instead", where_key=say("where_key"))
     if left == 0:
-        en = f"The demo's own API key has used up today's budget of {budget:,} characters."
-        zh = f"本演示自带的 API Key 已用完今天 {budget:,} 个字符的额度。"
+        message = say("budget_spent", budget=budget, own_key=own_key, reset=_span(reset_s))
     else:
-        en = (
-            f"This text is {wanted:,} characters, but only {left:,} of today's {budget:,} "
-            "characters for the demo's own API key are left. Shorten the text, or"
+        message = say(
+            "budget_short",
+            wanted=wanted,
+            left=left,
+            budget=budget,
+            own_key=own_key,
+            reset=_span(reset_s),
         )
-        zh = (
-            f"这段文本有 {wanted:,} 个字符，但本演示自带 API Key 今天 {budget:,} 个字符的额度"
-            f"只剩 {left:,} 个。请缩短文本，或"
-        )
-    return LimitReachedError(
-        f"{en} {'To keep going now, ' if not left else ''}{_OWN_KEY_EN}. The budget resets at "
-        f"00:00 UTC, in {reset}.",
-        f"{zh}{'如需继续，请' if not left else ''}{_OWN_KEY_ZH}。额度在 UTC 0 点（{reset_zh}后）重置。",
-        retry_after_s=reset_s,
-    )
+    return LimitReachedError(message, retry_after_s=reset_s)

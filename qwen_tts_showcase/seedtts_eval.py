@@ -7,9 +7,10 @@ from pathlib import Path
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from .catalogue import DATA_DIR
+from .datafiles import DataFileError, data_path, load_csv
+from .messages import say
 
-SEEDTTS_EVAL_FILE = DATA_DIR / "seedtts_eval.csv"
+SEEDTTS_EVAL_FILE = data_path("seedtts_eval.csv")
 TEST_SETS = ("zh", "en", "hard")
 # metric -> (name, arrow): WER (word error rate, %) is better lower, SIM (similarity) higher.
 METRICS = {"wer": ("WER", "↓"), "sim": ("SIM", "↑")}
@@ -27,17 +28,24 @@ def title(metric: str, test_set: str) -> str:
 
 def load_scores(path: Path = SEEDTTS_EVAL_FILE) -> pd.DataFrame:
     """One row per voice in the blog's order, a column per metric and test set (wer_zh…)."""
-    scores = pd.read_csv(path, comment="#")
-    expected = ["voice"] + [column(m, t) for m in METRICS for t in TEST_SETS]
-    if list(scores.columns) != expected or scores.isna().any().any():
-        raise ValueError(f"{path}: expected the columns {expected} filled in every row")
-    return scores
+    columns, rows = load_csv(path)
+    metrics = [column(m, t) for m in METRICS for t in TEST_SETS]
+    if columns != ["voice", *metrics]:
+        raise DataFileError(f"{path}: expected the columns {['voice', *metrics]}, got {columns}")
+    for number, row in enumerate(rows, start=1):
+        try:
+            row.update((name, float(row[name])) for name in metrics)
+        except ValueError as exc:
+            raise DataFileError(f"{path}: row {number} ({row['voice']}): {exc}") from exc
+    if not rows or not all(row["voice"].strip() for row in rows):
+        raise DataFileError(f"{path}: every row needs a voice, and there must be one")
+    return pd.DataFrame(rows, columns=columns)
 
 
 def score_table(scores: pd.DataFrame) -> Styler:
     """The blog's table with readable headings, the best value of each column in bold."""
     headings = {column(m, t): title(m, t) for m in METRICS for t in TEST_SETS}
-    table = scores.rename(columns={"voice": "Voice", **headings})
+    table = scores.rename(columns={"voice": say("bench_voice").en, **headings})
     lower_better = [title("wer", t) for t in TEST_SETS]
     higher_better = [title("sim", t) for t in TEST_SETS]
     bold = "font-weight: bold"

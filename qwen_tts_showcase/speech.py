@@ -106,7 +106,7 @@ class Route:
     def open(self) -> Upstream:
         """The upstream to send to, or a MissingKeyError saying how to add a key."""
         if self.upstream is None:
-            raise errors.MissingKeyError(say("no_key"))
+            raise errors.MissingKeyError(say("no_key", where_key=say("where_key")))
         return self.upstream
 
     def explain(self, err: errors.DemoError) -> errors.DemoError:

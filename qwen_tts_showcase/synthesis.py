@@ -138,7 +138,7 @@ class Synthesizer:
         home = self.catalogue.region(settings.default_region)
         hint = None
         if not own_key and here.id != home.id:  # the demo's own key belongs to its home region
-            hint = say("own_key_other_region", home=home, here=here)
+            hint = say("own_key_other_region", home=home, here=here, where_key=say("where_key"))
         return Route(upstream, owner_key=not own_key, refused_key_hint=hint)
 
     def cached_result(self, cache_key: str) -> SpeechResult | None:

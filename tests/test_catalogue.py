@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from qwen_tts_showcase.catalogue import CATALOGUE_FILE, _build, _read_json, load_catalogue
+from qwen_tts_showcase.catalogue import CATALOGUE_FILE, _build, load_catalogue
+from qwen_tts_showcase.datafiles import load_json
 from qwen_tts_showcase.errors import InputError
 
 LEGACY = ("Cherry", "Serena", "Ethan", "Chelsie")
@@ -75,7 +76,7 @@ def test_unknown_names_are_refused_with_the_valid_choices():
 
 
 def test_a_bad_row_fails_at_load_naming_the_model(tmp_path):
-    raw = _read_json(CATALOGUE_FILE)
+    raw = load_json(CATALOGUE_FILE)
     raw["models"][0]["voices"].append("Nobody")
     with pytest.raises(ValueError, match="qwen-tts-latest.*Nobody"):
         _build(json.loads(json.dumps(raw)), ())

@@ -15,12 +15,11 @@ from qwen_tts_showcase.catalogue import (
     EXTRA_SAMPLE_FILES,
     MAX_INSTRUCTION_TOKENS,
     PRESETS_FILE,
-    CatalogueError,
     _build,
-    _read_json,
     load_catalogue,
 )
 from qwen_tts_showcase.dashscope_client import SpeechStream, SynthesisRequest, Upstream
+from qwen_tts_showcase.datafiles import DataFileError, load_json
 from qwen_tts_showcase.quota import Visitor
 from qwen_tts_showcase.synthesis import SpeechOrder
 from qwen_tts_showcase.text import billed_characters
@@ -187,33 +186,32 @@ def test_singapore_offers_only_the_qwen3_models_and_beijing_all(catalogue):
 
 
 @pytest.mark.parametrize(
-    ("voice", "label", "zh_name", "gender"),
+    ("voice", "label", "zh_name"),
     [
-        ("Li", "Li · 南京话 Nanjing", "老李", "M"),
-        ("Marcus", "Marcus · 陕西话 Shaanxi", "秦川", "M"),
-        ("Roy", "Roy · 闽南语 Minnan (Hokkien)", "阿杰", "M"),
-        ("Peter", "Peter · 天津话 Tianjin", "李彼得", "M"),
-        ("Rocky", "Rocky · 粤语 Cantonese", "阿强", "M"),
-        ("Kiki", "Kiki · 粤语 Cantonese", "阿清", "F"),
-        ("Eric", "Eric · 四川话 Sichuanese", "程川", "M"),
-        ("Eldric Sage", "Eldric Sage · 普通话 Mandarin", "沧明子", "M"),
-        ("Elias", "Elias · 普通话 Mandarin", "墨讲师", "F"),
+        ("Li", "Li · 南京话 Nanjing", "老李"),
+        ("Marcus", "Marcus · 陕西话 Shaanxi", "秦川"),
+        ("Roy", "Roy · 闽南语 Minnan (Hokkien)", "阿杰"),
+        ("Peter", "Peter · 天津话 Tianjin", "李彼得"),
+        ("Rocky", "Rocky · 粤语 Cantonese", "阿强"),
+        ("Kiki", "Kiki · 粤语 Cantonese", "阿清"),
+        ("Eric", "Eric · 四川话 Sichuanese", "程川"),
+        ("Eldric Sage", "Eldric Sage · 普通话 Mandarin", "沧明子"),
+        ("Elias", "Elias · 普通话 Mandarin", "墨讲师"),
     ],
 )
-def test_dialect_voices_carry_their_variety_and_chinese_name(
-    catalogue, voice, label, zh_name, gender
-):
+def test_dialect_voices_carry_their_variety_and_chinese_name(catalogue, voice, label, zh_name):
     found = catalogue.voices[voice]
-    assert (found.label, found.zh_name, found.gender) == (label, zh_name, gender)
+    assert (found.label, found.zh_name) == (label, zh_name)
 
 
 def test_languages_have_labels_and_only_qwen3_models_take_them(catalogue):
-    assert [lang.label for lang in catalogue.languages_of("qwen3-tts-flash")][:3] == [
+    taken = catalogue.model("qwen3-tts-flash").language_types
+    assert [catalogue.languages[name].label for name in taken][:3] == [
         "Auto-detect · 自动识别",
         "Chinese · 中文",
         "English · 英语",
     ]
-    assert catalogue.languages_of("qwen-tts-latest") == []
+    assert catalogue.model("qwen-tts-latest").language_types == ()
 
 
 def test_instruction_presets_are_data_with_a_voice_every_instruct_model_offers(catalogue):
@@ -247,7 +245,7 @@ def test_our_dialect_samples_are_kept_apart_from_the_blogs(catalogue):
 
 
 def _raw():
-    return json.loads(json.dumps(_read_json(CATALOGUE_FILE)))
+    return json.loads(json.dumps(load_json(CATALOGUE_FILE)))
 
 
 @pytest.mark.parametrize(
@@ -265,21 +263,21 @@ def _raw():
 def test_a_bad_catalogue_row_fails_at_load_naming_file_and_row(change, words):
     raw = _raw()
     change(raw)
-    with pytest.raises(CatalogueError, match=words) as caught:
+    with pytest.raises(DataFileError, match=words) as caught:
         _build(raw)
     assert str(CATALOGUE_FILE) in str(caught.value)
 
 
 def test_a_bad_preset_or_sample_fails_at_load_naming_file_and_row(tmp_path):
-    presets = _read_json(PRESETS_FILE)
+    presets = load_json(PRESETS_FILE)
     presets["presets"][0]["voice"] = "Rocky"  # a dialect voice the instruct models lack
-    with pytest.raises(CatalogueError, match="instruction_presets.json: preset 'calm-narrator'"):
+    with pytest.raises(DataFileError, match="instruction_presets.json: preset 'calm-narrator'"):
         _build(_raw(), presets=presets)
-    samples = _read_json(EXTRA_SAMPLE_FILES[0])
+    samples = load_json(EXTRA_SAMPLE_FILES[0])
     samples["samples"][2]["model"] = "qwen3-tts-instruct-flash"  # Roy is not an instruct voice
     bad = tmp_path / "extra.json"
     bad.write_text(json.dumps(samples, ensure_ascii=False), encoding="utf-8")
-    with pytest.raises(CatalogueError, match=r"extra.json: sample 'ours-roy-minnan'.*Roy"):
+    with pytest.raises(DataFileError, match=r"extra.json: sample 'ours-roy-minnan'.*Roy"):
         _build(_raw(), extra_sample_files=(bad,))
 
 

@@ -7,6 +7,7 @@ import gradio as gr
 import pytest
 
 from qwen_tts_showcase.errors import InvalidKeyError
+from qwen_tts_showcase.messages import say
 from qwen_tts_showcase.snippets import curl_snippet, python_snippet
 from qwen_tts_showcase.ui.api import tool_description
 from qwen_tts_showcase.ui.code_panel import CodeHandlers
@@ -118,7 +119,7 @@ def test_the_tool_description_names_the_dialect_voices_and_the_regions_models(ca
 
 
 def test_a_refused_key_is_explained_further_only_when_the_demos_key_changed_region(synthesizer):
-    refused = InvalidKeyError("DashScope rejected the API key.", "DashScope 拒绝了 API Key。")
+    refused = InvalidKeyError(say("key_rejected"))
     hinted = synthesizer.route("singapore").explain(refused)
     assert "This demo's own key belongs to Beijing" in hinted.en and "属于北京" in hinted.zh
     assert synthesizer.route("singapore", "sk-own").explain(refused) is refused

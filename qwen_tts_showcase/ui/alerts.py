@@ -7,7 +7,7 @@ import logging
 
 import gradio as gr
 
-from ..errors import DemoError, InputError, unexpected_error
+from ..errors import DemoError, unexpected_error
 from .i18n import prefers_chinese
 
 log = logging.getLogger(__name__)
@@ -19,11 +19,6 @@ def as_gradio_error(err: DemoError, request: gr.Request | None) -> gr.Error:
     # Toasts render HTML; the message can echo what the visitor sent (a voice name).
     message = html.escape(err.message(prefers_chinese(request)), quote=False)
     return gr.Error(message, duration=None, print_exception=False)
-
-
-def refusal(en: str, zh: str, request: gr.Request | None) -> gr.Error:
-    """A bilingual toast for input the page itself refuses."""
-    return as_gradio_error(InputError(en, zh), request)
 
 
 def unexpected(exc: Exception) -> gr.Error:

@@ -22,7 +22,7 @@ from ..batch import (
     read_batch_table,
     run_batch,
 )
-from ..catalogue import DATA_DIR
+from ..datafiles import data_path, load_bytes
 from ..messages import LANGUAGES, Message, say
 from ..synthesis import Synthesizer
 from .header import ConnectionControls
@@ -31,30 +31,35 @@ from .regions import preferred_model
 from .runs import ApiEventOptions, shown_to_visitor, visitor
 from .widgets import Updates
 
-SAMPLE_CSV = DATA_DIR / "batch_sample.csv"
+SAMPLE_CSV = data_path("batch_sample.csv")
 # The manifest's columns the page shows; each heading names the column in both languages.
-MANIFEST_VIEW = (
-    "row",
-    "status",
-    "file",
-    "voice",
-    "model",
-    "language",
-    "audio_s",
-    "billed",
-    "error",
-)
-STATUSES = ("ok", "failed", "skipped")
+# The manifest's columns the page shows, and the message naming each (in both languages).
+MANIFEST_VIEW = {
+    "row": "batch_column_row",
+    "status": "batch_column_status",
+    "file": "batch_column_file",
+    "voice": "batch_column_voice",
+    "model": "batch_column_model",
+    "language": "batch_column_language",
+    "audio_s": "batch_column_audio_s",
+    "billed": "batch_column_billed",
+    "error": "batch_column_error",
+}
+STATUS_NAMES = {
+    "ok": "batch_status_ok",
+    "failed": "batch_status_failed",
+    "skipped": "batch_status_skipped",
+}
 
 
 def heading(column: str) -> str:
     """A column of the manifest as the page heads it, e.g. "Row" and its Chinese name."""
-    name = say(f"batch_column_{column}")
+    name = say(MANIFEST_VIEW[column])
     return f"{name.en} {name.zh}"
 
 
 def status_name(status: str) -> Message:
-    return say(f"batch_status_{status}")
+    return say(STATUS_NAMES[status])
 
 
 def manifest_view(outcomes: tuple[RowOutcome, ...]) -> pd.DataFrame:
@@ -73,10 +78,10 @@ def manifest_view(outcomes: tuple[RowOutcome, ...]) -> pd.DataFrame:
 
 def summary_html(result: BatchResult) -> str:
     """How many rows were made, failed and skipped (also as data attributes, for tests)."""
-    counts = {status: sum(o.status == status for o in result.outcomes) for status in STATUSES}
+    counts = {status: sum(o.status == status for o in result.outcomes) for status in STATUS_NAMES}
     parts = [
         say("batch_count", count=counts[status], status=status_name(status))
-        for status in STATUSES
+        for status in STATUS_NAMES
         if counts[status]
     ]
     separator = say("list_separator")
@@ -159,7 +164,7 @@ def build_batch(
     synthesizer: Synthesizer, connection: ConnectionControls, api_events: ApiEventOptions
 ) -> None:
     """Upload or edit the lines, run them, read the manifest, download the ZIP."""
-    sample = read_batch_csv(SAMPLE_CSV.read_bytes())
+    sample = read_batch_csv(load_bytes(SAMPLE_CSV))
     gr.Markdown(I18N("ui_batch_intro"))
     limit = say("batch_limit", max_rows=synthesizer.settings.batch_max_rows)
     gr.HTML(f'<p class="batch-limit">{localized_html(limit)}</p>')

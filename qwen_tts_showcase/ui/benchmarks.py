@@ -8,6 +8,7 @@ from ..seedtts_eval import METRICS, TEST_SETS, chart_data, load_scores, score_ta
 from .i18n import I18N
 
 CHART_HEIGHT_PX = 220
+HEADINGS = {"wer": "ui_bench_wer", "sim": "ui_bench_sim"}  # metric -> its heading's message key
 
 
 def build_benchmarks() -> None:
@@ -17,7 +18,7 @@ def build_benchmarks() -> None:
         score_table(scores), label=I18N("ui_bench_table"), interactive=False, elem_id="bench_table"
     )
     for metric in METRICS:
-        gr.Markdown(I18N(f"ui_bench_{metric}"), elem_classes="bench-heading")
+        gr.Markdown(I18N(HEADINGS[metric]), elem_classes="bench-heading")
         with gr.Row(elem_id=f"bench_{metric}", elem_classes="bench-row"):
             for test_set in TEST_SETS:
                 gr.BarPlot(

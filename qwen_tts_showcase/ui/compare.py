@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -13,7 +12,8 @@ import gradio as gr
 from gradio.events import Dependency
 
 from ..audio import pcm_to_wav
-from ..catalogue import DATA_DIR, Catalogue
+from ..catalogue import Catalogue
+from ..datafiles import data_path, load_compare_preset
 from ..errors import DemoError, InputError, unexpected_error
 from ..history_log import history_row
 from ..messages import say
@@ -30,7 +30,7 @@ from .widgets import Updates, offered_voices, voice_choices
 
 log = logging.getLogger(__name__)
 
-PRESET_FILE = DATA_DIR / "compare.json"
+PRESET_FILE = data_path("compare.json")
 MIN_VOICES, MAX_VOICES = 2, 4
 
 
@@ -46,7 +46,7 @@ class Slot:
 
 def load_preset(catalogue: Catalogue) -> dict:
     """The tab's starting text, model and voices, checked against the catalogue."""
-    preset = json.loads(PRESET_FILE.read_text(encoding="utf-8"))
+    preset = load_compare_preset()
     for voice in preset["voices"]:
         catalogue.check_voice(preset["model"], voice)
     if not MIN_VOICES <= len(preset["voices"]) <= MAX_VOICES:

@@ -3,29 +3,21 @@
 from __future__ import annotations
 
 import html
-import json
 from functools import cache
 
 import gradio as gr
 
-from ..catalogue import DATA_DIR, Catalogue
-from .i18n import bilingual
+from ..catalogue import Catalogue
+from ..datafiles import load_links
+from ..messages import say
+from .i18n import bilingual, localized_html
 from .runs import PAGE_EVENT
-
-LINKS_FILE = DATA_DIR / "links.json"
-NOTICE_EN = (
-    "<strong>AI-generated audio.</strong> Everything this page synthesizes is made by Qwen-TTS, "
-    "not recorded from a person. Do not use it to deceive or to impersonate anyone."
-)
-NOTICE_ZH = (
-    "<strong>AI 生成的音频。</strong>本页面合成的所有语音均由 Qwen-TTS 生成，并非真人录音。"
-    "请勿用于欺骗或冒充他人。"
-)
 
 
 @cache
-def load_links() -> dict[str, str]:
-    return json.loads(LINKS_FILE.read_text(encoding="utf-8"))
+def links() -> dict[str, str]:
+    """The footer's addresses, read once."""
+    return load_links()
 
 
 def _link(url: str, text: str) -> str:
@@ -34,19 +26,20 @@ def _link(url: str, text: str) -> str:
 
 def footer_html(catalogue: Catalogue, model_id: str) -> str:
     """Both notices (always both), then the model in use and where to read more."""
-    links = load_links()
+    urls = links()
     model = catalogue.model(model_id)
+    notice = say("footer_ai_notice")
     return (
-        f'<div class="ai-notice"><p lang="en">{NOTICE_EN}</p><p lang="zh">{NOTICE_ZH}</p></div>'
+        f'<div class="ai-notice"><p lang="en">{notice.en}</p><p lang="zh">{notice.zh}</p></div>'
         '<div class="footer-meta">'
-        f"{bilingual('Model in use', '当前模型')} "
+        f"{localized_html(say('footer_model'))} "
         f'<code id="footer_model">{html.escape(model.id)}</code>'
         f" ({bilingual(html.escape(model.en), html.escape(model.zh))}) · "
-        + _link(links["blog"], bilingual("Qwen-TTS blog", "Qwen-TTS 博客"))
+        + _link(urls["blog"], localized_html(say("footer_blog")))
         + " · "
-        + _link(links["api_docs"], bilingual("API docs (English)", "API 文档（英文）"))
+        + _link(urls["api_docs"], localized_html(say("footer_api_docs_en")))
         + " · "
-        + _link(links["api_docs_zh"], bilingual("API docs (Chinese)", "API 文档（中文）"))
+        + _link(urls["api_docs_zh"], localized_html(say("footer_api_docs_zh")))
         + "</div>"
     )
 

@@ -6,8 +6,13 @@ import html
 
 from ..catalogue import Voice
 from ..errors import DemoError
+from ..messages import say
 from ..speech import SpeechResult
-from .i18n import bilingual
+from .i18n import bilingual, localized_html
+
+
+def _words(key: str) -> str:
+    return localized_html(say(key))
 
 
 def _item(label: str, value: str, name: str) -> str:
@@ -22,24 +27,18 @@ def readout_html(result: SpeechResult) -> str:
 
     The values are also data attributes, so tests read numbers rather than parse prose.
     """
-    unit = bilingual("characters", "字符") if result.billing == "characters" else "tokens"
+    unit = _words("readout_characters" if result.billing == "characters" else "readout_tokens")
     items = [
-        _item(bilingual("First audio", "首个音频"), f"{result.first_audio_s:.2f} s", "first"),
-        _item(bilingual("Total time", "总耗时"), f"{result.total_s:.2f} s", "total"),
-        _item(bilingual("Audio length", "音频时长"), f"{result.audio_s:.2f} s", "audio"),
-        _item(bilingual("Real-time factor", "实时率"), f"{result.realtime_factor:.2f}", "rtf"),
-        _item(bilingual("Billed", "计费"), f"{result.billed} {unit}", "billed"),
+        _item(_words("readout_first_audio"), f"{result.first_audio_s:.2f} s", "first"),
+        _item(_words("readout_total_time"), f"{result.total_s:.2f} s", "total"),
+        _item(_words("readout_audio_length"), f"{result.audio_s:.2f} s", "audio"),
+        _item(_words("readout_realtime_factor"), f"{result.realtime_factor:.2f}", "rtf"),
+        _item(_words("readout_billed"), f"{result.billed} {unit}", "billed"),
     ]
     if result.parts > 1:
-        items.append(_item(bilingual("Requests", "请求数"), str(result.parts), "parts"))
+        items.append(_item(_words("readout_requests"), str(result.parts), "parts"))
     if result.cached:
-        items.append(
-            _item(
-                bilingual("Source", "来源"),
-                bilingual("cache · no API call, nothing billed", "缓存 · 未调用 API，不计费"),
-                "cached",
-            )
-        )
+        items.append(_item(_words("readout_source"), _words("readout_cached"), "cached"))
     attributes = {
         "first-audio-s": f"{result.first_audio_s:.3f}",
         "total-s": f"{result.total_s:.3f}",
@@ -54,7 +53,7 @@ def readout_html(result: SpeechResult) -> str:
     request_id = html.escape(result.request_id or "—")
     return (
         f'<div class="readout" {data}>{"".join(items)}</div>'
-        f'<div class="request-id">{bilingual("request id", "请求 ID")} '
+        f'<div class="request-id">{_words("readout_request_id")} '
         f"<code>{request_id}</code></div>"
     )
 
@@ -74,8 +73,8 @@ def dialect_badge(voice: Voice) -> str:
 
 def error_html(err: DemoError) -> str:
     """A failure shown in place of a result (where a toast would hide the others' results)."""
-    return f'<div class="result-error">{bilingual(html.escape(err.en), html.escape(err.zh))}</div>'
+    return f'<div class="result-error">{localized_html(err)}</div>'
 
 
 def pending_html() -> str:
-    return f'<div class="pending">{bilingual("Generating…", "正在生成…")}</div>'
+    return f'<div class="pending">{_words("generating")}</div>'

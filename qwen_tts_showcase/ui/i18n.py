@@ -3,22 +3,43 @@
 from __future__ import annotations
 
 import html
+from functools import cache
 
 import gradio as gr
 
+from ..errors import DemoError
 from ..messages import Message, catalogue
 
 
-def _load_i18n() -> gr.I18n:
+class CatalogueI18n(gr.I18n):
+    """gr.I18n over the message catalogue, read when Gradio first asks (at launch), not at import.
+
+    I18N("key") only names a key; the words reach the browser with the page's config.
+    """
+
+    def __init__(self) -> None:  # nothing to store: the catalogue is the translations
+        pass
+
+    @property
+    def translations(self) -> dict[str, dict[str, str]]:
+        return _translations()
+
+    @property
+    def translations_dict(self) -> dict[str, dict[str, str]]:
+        return self.translations
+
+
+@cache
+def _translations() -> dict[str, dict[str, str]]:
     messages = catalogue()
     english = {key: entry["en"] for key, entry in messages.items()}
     chinese = {key: entry["zh"] for key, entry in messages.items()}
     # Gradio matches the browser's language exactly, then by prefix: zh-CN, zh-TW and zh all
     # need a key of their own (gradio6.md §5).
-    return gr.I18n(en=english, **{"zh-CN": chinese, "zh-TW": chinese, "zh": chinese})
+    return {"en": english, "zh-CN": chinese, "zh-TW": chinese, "zh": chinese}
 
 
-I18N = _load_i18n()
+I18N = CatalogueI18n()
 
 
 def bilingual(en: str, zh: str) -> str:
@@ -26,8 +47,8 @@ def bilingual(en: str, zh: str) -> str:
     return f'<span class="lang-en">{en}</span><span class="lang-zh">{zh}</span>'
 
 
-def localized_html(message: Message) -> str:
-    """A catalogue message as escaped HTML in both languages (see bilingual)."""
+def localized_html(message: Message | DemoError) -> str:
+    """A catalogue message (or an error's) as escaped HTML in both languages (see bilingual)."""
     return bilingual(html.escape(message.en), html.escape(message.zh))
 
 

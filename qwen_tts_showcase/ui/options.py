@@ -31,7 +31,7 @@ class Instructions:
 
 
 def language_choices(catalogue: Catalogue) -> list[tuple[str, str]]:
-    """(label, id) of every language a model takes, Auto first: e.g. ("English · 英语", "English")."""
+    """(label, id) of every language a model takes, Auto first; labels in both scripts."""
     ids = dict.fromkeys(name for model in catalogue.models for name in model.language_types)
     return [(catalogue.languages[name].label, name) for name in ids]
 

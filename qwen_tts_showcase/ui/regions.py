@@ -5,30 +5,43 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from functools import reduce
 
 import gradio as gr
 
-from ..catalogue import Catalogue, Model
+from ..catalogue import Catalogue, Model, Region
+from ..messages import Both, Message, in_both, say
 from .i18n import bilingual
 from .runs import PAGE_EVENT
 
 
-def offered_where(catalogue: Catalogue, model: Model) -> tuple[str, str]:
-    """The regions offering a model, short: ("Beijing", "北京")."""
-    regions = [catalogue.region(region_id) for region_id in model.regions]
-    return " and ".join(r.short_en for r in regions), "、".join(r.short_zh for r in regions)
+def _short_name(region: Region, escape: bool = False) -> Both:
+    names = (region.short_en, region.short_zh)
+    return Both(*(html.escape(name) for name in names)) if escape else Both(*names)
+
+
+def offered_where(catalogue: Catalogue, model: Model, escape: bool = False) -> Both | Message:
+    """The regions offering a model, by their short names (HTML-escaped if asked)."""
+    names = [_short_name(catalogue.region(region_id), escape) for region_id in model.regions]
+    return reduce(lambda first, second: say("names_and", first=first, second=second), names)
 
 
 def model_choices(catalogue: Catalogue, region: str) -> list[tuple[str, str]]:
-    """(label, id) of every model; one the region lacks is marked, e.g.
-    "qwen-tts-latest · Beijing only · 仅北京"."""
+    """(label, id) of every model; one the region lacks is marked where it is offered, in both
+    languages (a list's labels are not translated: see model_only_in in messages.json)."""
     choices = []
     for model in catalogue.models:
         if model.offered_in(region):
             choices.append((model.id, model.id))
         else:
-            en, zh = offered_where(catalogue, model)
-            choices.append((f"{model.id} · {en} only · 仅{zh}", model.id))
+            where = offered_where(catalogue, model)
+            label = say(
+                "model_only_in",
+                model=model.id,
+                where_en=where.text("en"),
+                where_zh=where.text("zh"),
+            )
+            choices.append((label.en, model.id))
     return choices
 
 
@@ -47,23 +60,19 @@ def region_note(catalogue: Catalogue, region: str, model_id: str) -> tuple[str, 
     model = catalogue.model(model_id)
     if model.offered_in(region):
         return "", ""
-    here = catalogue.region(region)
-    where_en, where_zh = (html.escape(name) for name in offered_where(catalogue, model))
-    code = f"<code>{html.escape(model.id)}</code>"
-    en = (
-        f"{code} is offered in {where_en} only, not in {html.escape(here.short_en)}. Switch the "
-        "region (and use a key from its console), or pick another model."
+    note = say(
+        "model_not_in_region",
+        model=f"<code>{html.escape(model.id)}</code>",
+        where=offered_where(catalogue, model, escape=True),
+        here=_short_name(catalogue.region(region), escape=True),
     )
-    zh = (
-        f"{code} 仅在{where_zh}提供，{html.escape(here.short_zh)}地域没有。请切换地域（并使用该地域"
-        "控制台的 Key），或选择其他模型。"
-    )
-    return f'<div class="region-note">{bilingual(en, zh)}</div>', model.regions[0]
+    # The fields are HTML already (escaped names, the model in <code>); the words are plain.
+    return f'<div class="region-note">{bilingual(note.en, note.zh)}</div>', model.regions[0]
 
 
 def switch_label(catalogue: Catalogue, region: str) -> str:
     target = catalogue.region(region)
-    return f"Switch to {target.short_en} · 切换到{target.short_zh}"
+    return say("switch_region", region_en=target.short_en, region_zh=target.short_zh).en
 
 
 @dataclass(frozen=True)
@@ -93,12 +102,9 @@ class RegionHandlers:
         """Every model, marked for the new region; the chosen one stays if the region offers it."""
         value = preferred_model(self.catalogue, region, model)
         if self.announce and model and value != model:
-            gr.Info(
-                f"{model} is not offered in {self.catalogue.region(region).short_en}: "
-                f"switched to {value}.\n"
-                f"{self.catalogue.region(region).short_zh}地域不提供 {model}，已切换到 {value}。",
-                duration=6,
-            )
+            here = _short_name(self.catalogue.region(region))
+            switched = say("model_switched", model=model, region=here, chosen=value)
+            gr.Info(in_both(switched), duration=6)
         return gr.Dropdown(choices=model_choices(self.catalogue, region), value=value)
 
     def show_note(self, region: str, model: str) -> tuple:

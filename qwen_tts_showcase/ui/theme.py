@@ -7,9 +7,11 @@ from pathlib import Path
 
 import gradio as gr
 
+from ..messages import catalogue
 from ..text import PAGE_MEASURE
 
 ASSETS_DIR = Path(__file__).parent / "assets"
+PAGE_KEY_PREFIX = "page_"  # the catalogue's keys whose words page.js shows
 # System fonts first: nothing is fetched from a font CDN, and Chinese gets a CJK face.
 FONTS = (
     "ui-sans-serif",
@@ -32,7 +34,17 @@ def page_css() -> str:
 
 
 def page_head() -> str:
+    """The frame's CSS and the page script, with the catalogue's words the script shows."""
     frame = (ASSETS_DIR / "frame.css").read_text(encoding="utf-8")
     script = (ASSETS_DIR / "page.js").read_text(encoding="utf-8")
     measure = f"window.qwenTtsMeasure = {json.dumps(PAGE_MEASURE)};"  # text.py's, for page.js
-    return f"<style>\n{frame}\n</style>\n<script>\n{measure}\n{script}\n</script>"
+    return (
+        f"<style>\n{frame}\n</style>\n"
+        f"<script>\n{measure}\nwindow.qwenTtsMessages = {page_messages()};\n{script}\n</script>"
+    )
+
+
+def page_messages() -> str:
+    """The messages page.js uses (keys starting "page_") as JSON safe inside a <script>."""
+    words = {key: entry for key, entry in catalogue().items() if key.startswith(PAGE_KEY_PREFIX)}
+    return json.dumps(words, ensure_ascii=False).replace("</", "<\\/")

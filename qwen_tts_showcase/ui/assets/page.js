@@ -52,8 +52,18 @@
     return unit === "tokens" ? estimatedTokens(clean) : [...clean].length;
   }
 
-  function bilingual(en, zh) {
-    return `<span class="lang-en">${en}</span><span class="lang-zh">${zh}</span>`;
+  // The page's words come from the server's message catalogue (the keys starting "page_"), put
+  // into the head by ui/theme.py's page_head(): {key: {en, zh}}, with {field} placeholders.
+  const MESSAGES = window.qwenTtsMessages || {};
+
+  function say(key, language, fields = {}) {
+    return MESSAGES[key][language].replace(/\{(\w+)\}/g, (_, name) => String(fields[name]));
+  }
+
+  // Both languages as twin spans; the page's CSS shows the one of <html lang> (ui/i18n.py).
+  function words(key, fields) {
+    return `<span class="lang-en">${say(key, "en", fields)}</span>` +
+      `<span class="lang-zh">${say(key, "zh", fields)}</span>`;
   }
 
   // The counter under the text box: the text against the selected model's limit per request
@@ -63,14 +73,12 @@
     const chars = measure(text, "characters");
     const state = chars > cap ? "over" : size > limit.max ? "split"
       : size > 0.9 * limit.max ? "near" : "ok";
-    const unit = limit.unit === "tokens"
-      ? bilingual("tokens (estimated)", "个 token（估算）")
-      : bilingual("characters", "个字符");
+    const unit = words(limit.unit === "tokens" ? "page_tokens_estimated" : "page_characters");
     const notes = {
-      over: bilingual(`too long: at most ${cap} characters`, `过长：最多 ${cap} 个字符`),
-      split: bilingual("more than one request: split at sentence ends", "超过单次上限：将在句末切分"),
+      over: words("page_text_too_long", { cap }),
+      split: words("page_text_split"),
     };
-    const shortcut = bilingual("Ctrl/⌘ + Enter to generate", "Ctrl/⌘ + Enter 生成");
+    const shortcut = words("page_shortcut");
     return `<div class="input-counter ${state}" data-size="${size}" data-max="${limit.max}">` +
       `<span class="count">${size} / ${limit.max}</span> ${unit}` +
       (notes[state] ? ` <span class="note">· ${notes[state]}</span>` : "") +
@@ -82,11 +90,11 @@
     const size = measure(text, "tokens");
     const state = size > max ? "over" : size > 0.9 * max ? "near" : "ok";
     const note = state === "over"
-      ? ` <span class="note">· ${bilingual("too long: shorten the instructions", "过长：请缩短指令")}</span>`
+      ? ` <span class="note">· ${words("page_instructions_too_long")}</span>`
       : "";
     return `<div class="input-counter ${state}" data-size="${size}" data-max="${max}">` +
       `<span class="count">${size} / ${max}</span> ` +
-      bilingual("tokens (estimated)", "个 token（估算）") + note + "</div>";
+      words("page_tokens_estimated") + note + "</div>";
   }
 
   // Bring an element into view when it is off screen (on a phone the player is far above).
@@ -133,19 +141,16 @@
     if (button && !button.disabled) button.click();
   });
 
-  // Gradio's client says a full queue in English only, with words of its own; say it in both
-  // languages, the browser's first, as the server's messages do.
+  // Gradio's client says a full queue in English only, with words of its own (matched here, not
+  // shown); say it in both languages, the browser's first, as the server's toasts do.
   const GRADIO_BUSY = "This application is currently busy";
   const TOAST_TEXT = '[data-testid="toast-text"]';
-  const BUSY = {
-    en: "Every place in the queue is taken: the demo is busy. Please try again in a minute.",
-    zh: "排队名额已满，演示正忙。请过一分钟再试。",
-  };
 
   function translateBusyToast(text) {
     if (!text.textContent.includes(GRADIO_BUSY)) return;
     const chineseFirst = navigator.language.toLowerCase().startsWith("zh");
-    text.textContent = (chineseFirst ? [BUSY.zh, BUSY.en] : [BUSY.en, BUSY.zh]).join("\n");
+    const order = chineseFirst ? ["zh", "en"] : ["en", "zh"];
+    text.textContent = order.map((language) => say("page_queue_full", language)).join("\n");
   }
 
   // Only what was added is looked at (the live player changes the page many times a second).
