@@ -44,10 +44,9 @@ class Outcome:
 
 
 def gallery_items(catalogue: Catalogue) -> list[Item]:
-    """Every sample the page's gallery offers, as the page would ask for it."""
-    return [
-        Item(f"gallery {s.id} ({s.voice})", s.text, s.voice, s.model) for s in catalogue.samples
-    ]
+    """Every sample the page's gallery offers (the blog's and ours), as the page asks for it."""
+    samples = catalogue.samples + catalogue.extra_samples
+    return [Item(f"gallery {s.id} ({s.voice})", s.text, s.voice, s.model) for s in samples]
 
 
 def text_items(texts: Iterable[str], voices: list[str], model: str) -> list[Item]:

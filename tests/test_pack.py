@@ -35,6 +35,11 @@ def run_pack(simulator, cache_dir: Path, *args: str) -> subprocess.CompletedProc
     )
 
 
+def gallery(catalogue):
+    """Every line the page's gallery offers: the blog's samples and our own dialect lines."""
+    return catalogue.samples + catalogue.extra_samples
+
+
 @pytest.fixture(scope="module")
 def packed(simulator_server, catalogue, tmp_path_factory):
     """The pack run once against the simulator: the cache folder and the audio it was sent."""
@@ -51,15 +56,15 @@ def packed(simulator_server, catalogue, tmp_path_factory):
 
 def test_the_pack_renders_every_gallery_sample_once(packed, catalogue):
     _, sent, summary = packed
-    assert len(sent) == len(catalogue.samples)
-    assert f"{len(catalogue.samples)} rendered, 0 already cached, 0 failed" in summary
+    assert len(sent) == len(gallery(catalogue))
+    assert f"{len(gallery(catalogue))} rendered, 0 already cached, 0 failed" in summary
 
 
 def test_a_second_pack_skips_what_is_cached_without_calling_the_api(packed, simulator, catalogue):
     cache_dir, _, _ = packed
     again = run_pack(simulator, cache_dir)
     assert again.returncode == 0, again.stderr
-    assert f"0 rendered, {len(catalogue.samples)} already cached" in again.stdout
+    assert f"0 rendered, {len(gallery(catalogue))} already cached" in again.stdout
     assert simulator.generation_requests() == []
 
 
@@ -74,13 +79,16 @@ def test_after_the_pack_every_sample_plays_with_no_key_and_no_network(
         SHOWCASE_CACHE_DIR=str(cache_dir),
         SHOWCASE_CACHE_MAX_MB="100",
     )
-    for sample in catalogue.samples:
+    for sample in catalogue.samples:  # the page's Generate, as a gallery card presses it
         seen, (_, complete, readout) = generate(
             client, text=sample.text, model=sample.model, voice=sample.voice
         )
         assert any(isinstance(out[0], str) for out in seen), "the live player got the audio"
         assert_wav_is(complete, sent[(sample.text, sample.voice)])
         assert 'data-cached="true"' in readout
+    for sample in catalogue.extra_samples:  # voices of other models: through the API
+        wav = client.predict(sample.text, sample.voice, sample.model, api_name="/synthesize")
+        assert_wav_is(wav, sent[(sample.text, sample.voice)])
     assert simulator.generation_requests() == []
 
 

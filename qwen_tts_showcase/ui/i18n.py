@@ -34,8 +34,8 @@ def _translations() -> dict[str, dict[str, str]]:
     messages = catalogue()
     english = {key: entry["en"] for key, entry in messages.items()}
     chinese = {key: entry["zh"] for key, entry in messages.items()}
-    # Gradio matches the browser's language exactly, then by prefix: zh-CN, zh-TW and zh all
-    # need a key of their own (gradio6.md §5).
+    # Gradio 6 matches the browser's language exactly, then by its prefix, and only among the
+    # locales given: zh-CN, zh-TW and plain zh each need an entry of their own.
     return {"en": english, "zh-CN": chinese, "zh-TW": chinese, "zh": chinese}
 
 
