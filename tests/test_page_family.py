@@ -11,7 +11,14 @@ from qwen_tts_showcase.messages import say
 from qwen_tts_showcase.snippets import curl_snippet, python_snippet
 from qwen_tts_showcase.ui.api import tool_description
 from qwen_tts_showcase.ui.code_panel import CodeHandlers
-from qwen_tts_showcase.ui.options import OptionHandlers, language_choices, sent_options
+from qwen_tts_showcase.ui.options import (
+    OptionHandlers,
+    OptionTargets,
+    build_instructions,
+    build_language,
+    language_choices,
+    sent_options,
+)
 from qwen_tts_showcase.ui.regions import (
     model_choices,
     preferred_model,
@@ -92,8 +99,21 @@ def test_the_code_panel_shows_the_options_the_page_sends(catalogue):
     assert "language_type" not in python + curl and "instructions" not in python + curl
 
 
-def preset_update(catalogue, text: str, page_language: str):
-    return OptionHandlers(catalogue).apply_preset("whisper", text, page_language)
+def preset_update(catalogue, text: str, page_language: str) -> tuple:
+    """The whisper preset applied on an editor holding `text`: (instructions, text, voice),
+    each None when the preset leaves it as it is."""
+    with gr.Blocks():
+        model = "qwen3-tts-instruct-flash"
+        targets = OptionTargets(
+            build_language(catalogue, model),
+            build_instructions(catalogue, model),
+            gr.Textbox(),
+            gr.Dropdown(),
+        )
+    updates = OptionHandlers(catalogue, targets).apply_preset("whisper", text, page_language)
+    return tuple(
+        updates.get(part) for part in (targets.instructions.text, targets.text, targets.voice)
+    )
 
 
 def test_a_preset_fills_its_instruction_voice_and_line_in_the_pages_language(catalogue):
@@ -105,9 +125,10 @@ def test_a_preset_fills_its_instruction_voice_and_line_in_the_pages_language(cat
 
 
 def test_a_preset_never_replaces_the_visitors_own_text(catalogue):
-    instructions, text, _ = preset_update(catalogue, "My own line.", "en")
+    instructions, text, voice = preset_update(catalogue, "My own line.", "en")
     assert instructions == catalogue.preset("whisper").instructions_en
-    assert not isinstance(text, str), "the text is left as it is (gr.skip)"
+    assert text is None, "the text is left as it is"
+    assert voice == "Seren"
 
 
 def test_the_tool_description_names_the_dialect_voices_and_the_regions_models(catalogue):

@@ -15,6 +15,7 @@ from ..catalogue import AUTO_LANGUAGE, MAX_INSTRUCTION_TOKENS, Catalogue
 from ..text import clean_text
 from .i18n import I18N
 from .runs import PAGE_EVENT
+from .widgets import Updates
 
 # The preset's instruction and line follow the page's language, which Gradio's Settings may
 # have changed since the page loaded: the browser sends it along.
@@ -108,9 +109,20 @@ def build_instructions(catalogue: Catalogue, model: str) -> Instructions:
     return Instructions(box, preset, text)
 
 
+@dataclass(frozen=True)
+class OptionTargets:
+    """What the options change on the editor: their own controls, the text and the voice."""
+
+    language: gr.Dropdown
+    instructions: Instructions
+    text: gr.Textbox
+    voice: gr.Dropdown
+
+
 class OptionHandlers:
-    def __init__(self, catalogue: Catalogue) -> None:
+    def __init__(self, catalogue: Catalogue, targets: OptionTargets | None = None) -> None:
         self.catalogue = catalogue
+        self.targets = targets
         self.preset_lines = {
             line for preset in catalogue.presets for line in (preset.text_en, preset.text_zh)
         }
@@ -119,47 +131,49 @@ class OptionHandlers:
         """The language list, for the models that take a language."""
         return gr.Dropdown(visible=bool(self.catalogue.model(model).language_types))
 
-    def follow_model(self, model: str) -> tuple[gr.Dropdown, gr.Column]:
+    def follow_model(self, model: str) -> Updates:
         """The language list and the instructions box, for the models that take them."""
-        return self.show_language(model), gr.Column(
-            visible=self.catalogue.model(model).instructions
-        )
+        targets = self.targets
+        return {
+            targets.language: self.show_language(model),
+            targets.instructions.box: gr.Column(visible=self.catalogue.model(model).instructions),
+        }
 
-    def apply_preset(self, preset_id: str | None, text: str, page_language: str) -> tuple:
+    def apply_preset(self, preset_id: str | None, text: str, page_language: str) -> Updates:
         """The preset's instruction and suggested voice; its line too, unless the visitor has
         written their own text."""
         if not preset_id:
-            return gr.skip(), gr.skip(), gr.skip()
+            return {}
         preset = self.catalogue.preset(preset_id)
         chinese = (page_language or "").lower().startswith("zh")
-        instructions = preset.instructions_zh if chinese else preset.instructions_en
-        line = preset.text_zh if chinese else preset.text_en
-        keep_text = bool((text or "").strip()) and text not in self.preset_lines
-        return instructions, gr.skip() if keep_text else line, preset.voice
+        targets = self.targets
+        updates = {
+            targets.instructions.text: preset.instructions_zh
+            if chinese
+            else preset.instructions_en,
+            targets.voice: preset.voice,
+        }
+        if not (text or "").strip() or text in self.preset_lines:  # never the visitor's own text
+            updates[targets.text] = preset.text_zh if chinese else preset.text_en
+        return updates
 
 
-def wire_options(
-    catalogue: Catalogue,
-    model: gr.Dropdown,
-    language: gr.Dropdown,
-    instructions: Instructions,
-    text: gr.Textbox,
-    voice: gr.Dropdown,
-) -> None:
+def wire_options(catalogue: Catalogue, model: gr.Dropdown, targets: OptionTargets) -> None:
     """Options follow the model; a preset fills the instructions, the voice and maybe the text."""
-    handlers = OptionHandlers(catalogue)
+    handlers = OptionHandlers(catalogue, targets)
     model.change(
         handlers.follow_model,
         model,
-        [language, instructions.box],
+        [targets.language, targets.instructions.box],
         show_progress="hidden",
         **PAGE_EVENT,
     )
     page_language = gr.Textbox(visible=False)
+    instructions = targets.instructions
     instructions.preset.input(
         handlers.apply_preset,
-        [instructions.preset, text, page_language],
-        [instructions.text, text, voice],
+        [instructions.preset, targets.text, page_language],
+        [instructions.text, targets.text, targets.voice],
         js=PAGE_LANGUAGE_JS,
         **PAGE_EVENT,
     )

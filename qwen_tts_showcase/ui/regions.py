@@ -13,6 +13,7 @@ from ..catalogue import Catalogue, Model, Region
 from ..messages import Both, Message, in_both, say
 from .i18n import bilingual
 from .runs import PAGE_EVENT
+from .widgets import Updates
 
 
 def _short_name(region: Region, escape: bool = False) -> Both:
@@ -94,8 +95,11 @@ def build_region_note() -> RegionNote:
 
 
 class RegionHandlers:
-    def __init__(self, catalogue: Catalogue, announce: bool = False) -> None:
+    def __init__(
+        self, catalogue: Catalogue, announce: bool = False, note: RegionNote | None = None
+    ) -> None:
         self.catalogue = catalogue
+        self.note = note  # the note show_note fills
         self.announce = announce  # say so when the model had to change (once per page)
 
     def change_region(self, region: str, model: str) -> gr.Dropdown:
@@ -107,12 +111,17 @@ class RegionHandlers:
             gr.Info(in_both(switched), duration=6)
         return gr.Dropdown(choices=model_choices(self.catalogue, region), value=value)
 
-    def show_note(self, region: str, model: str) -> tuple:
+    def show_note(self, region: str, model: str) -> Updates:
         """The note and its button when the model is not offered in the region; hidden otherwise."""
+        parts = self.note
         note, target = region_note(self.catalogue, region, model)
         if not note:
-            return gr.Row(visible=False), "", gr.Button()
-        return gr.Row(visible=True), note, gr.Button(value=switch_label(self.catalogue, target))
+            return {parts.row: gr.Row(visible=False), parts.note: ""}
+        return {
+            parts.row: gr.Row(visible=True),
+            parts.note: note,
+            parts.switch: gr.Button(value=switch_label(self.catalogue, target)),
+        }
 
     def switch(self, model: str) -> str:
         """The first region that offers the model."""
@@ -123,7 +132,7 @@ def wire_region_note(
     catalogue: Catalogue, parts: RegionNote, region: gr.Radio, model: gr.Dropdown
 ) -> None:
     """Show the note whenever region or model change; its button switches the region."""
-    handlers = RegionHandlers(catalogue)
+    handlers = RegionHandlers(catalogue, note=parts)
     gr.on(
         [region.change, model.change],
         handlers.show_note,

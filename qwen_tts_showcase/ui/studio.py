@@ -25,6 +25,7 @@ from .header import ConnectionControls
 from .i18n import I18N, bilingual
 from .options import (
     Instructions,
+    OptionTargets,
     build_instructions,
     build_language,
     sent_options,
@@ -289,7 +290,9 @@ def build_studio(
     )  # queued: it may announce a model switch
     model.change(handlers.change_model, [model, voice], voice, **PAGE_EVENT)
     wire_region_note(catalogue, editor.note, region, model)
-    wire_options(catalogue, model, editor.language, editor.instructions, editor.text, voice)
+    wire_options(
+        catalogue, model, OptionTargets(editor.language, editor.instructions, editor.text, voice)
+    )
     wire_counter(synthesizer, editor.text, model, editor.counter)
     generated = generate.click(
         handlers.generate,
