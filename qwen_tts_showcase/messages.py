@@ -12,7 +12,7 @@ another data file gives in both languages) is rendered in the same language, so 
 from __future__ import annotations
 
 import string
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -60,6 +60,13 @@ class Message:
     @property
     def zh(self) -> str:
         return self.text("zh")
+
+
+def listing(items: Iterable[Message | Both]) -> Both:
+    """Items joined by the catalogue's list separator, in each language (to fill one field)."""
+    items, separator = list(items), say("list_separator")
+    en, zh = (separator.text(lang).join(item.text(lang) for item in items) for lang in LANGUAGES)
+    return Both(en, zh)
 
 
 def in_both(message: Message, prefer_chinese: bool = False) -> str:

@@ -18,7 +18,7 @@ from . import errors
 from .audio import FADE_BYTES, PART_GAP, duration_s, fade
 from .cache import AudioCache, CachedAudio, cache_key
 from .dashscope_client import SpeechStream, SynthesisRequest, Upstream
-from .messages import LANGUAGES, Message, say
+from .messages import Both, Message, say
 from .quota import Quota, Visitor
 
 Notice = Callable[[Message], None]  # progress or a retry, for the visitor
@@ -114,7 +114,7 @@ class Route:
         if self.refused_key_hint is None or not isinstance(err, errors.InvalidKeyError):
             return err
         # The refusal's own words, without its details: the new error carries those at its end.
-        refused = {lang: errors.DemoError.text(err, lang) for lang in LANGUAGES}
+        refused = Both(errors.DemoError.text(err, "en"), errors.DemoError.text(err, "zh"))
         return errors.InvalidKeyError(
             say("key_refused_hint", refused=refused, hint=self.refused_key_hint),
             code=err.code,

@@ -15,7 +15,7 @@ from .catalogue import Catalogue, Model
 from .config import Settings
 from .dashscope_client import SynthesisRequest, Upstream
 from .errors import InputError, echo
-from .messages import LANGUAGES, say
+from .messages import Both, listing, say
 from .quota import Limits, Quota, Visitor
 from .speech import Notice, Plan, RetryPolicy, Route, Speech, SpeechResult
 from .text import clean_text, input_size, split_text
@@ -93,13 +93,10 @@ class Synthesizer:
         model = self.catalogue.model(order.model)
         region = self.catalogue.region(order.region)
         if not model.offered_in(region.id):
-            offered = [self.catalogue.region(r) for r in model.regions]
-            separator = say("list_separator")
-            names = {
-                lang: separator.text(lang).join(getattr(r, lang) for r in offered)
-                for lang in LANGUAGES
-            }
-            raise InputError(say("model_not_offered", model=model.id, region=region, offered=names))
+            offered = listing(Both(r.en, r.zh) for r in map(self.catalogue.region, model.regions))
+            raise InputError(
+                say("model_not_offered", model=model.id, region=region, offered=offered)
+            )
         self.catalogue.check_voice(model.id, order.voice)
         text = self._clean_text(order.text)
         pieces = split_text(text, model.max_input, model.input_unit)

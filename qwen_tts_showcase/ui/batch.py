@@ -23,7 +23,7 @@ from ..batch import (
     run_batch,
 )
 from ..datafiles import data_path, load_bytes
-from ..messages import LANGUAGES, Message, say
+from ..messages import Message, listing, say
 from ..synthesis import Synthesizer
 from .header import ConnectionControls
 from .i18n import I18N, localized_html
@@ -84,9 +84,7 @@ def summary_html(result: BatchResult) -> str:
         for status in STATUS_NAMES
         if counts[status]
     ]
-    separator = say("list_separator")
-    listed = {lang: separator.text(lang).join(m.text(lang) for m in parts) for lang in LANGUAGES}
-    summary = say("batch_summary", total=len(result.outcomes), counts=listed)
+    summary = say("batch_summary", total=len(result.outcomes), counts=listing(parts))
     data = " ".join(f'data-{status}="{count}"' for status, count in counts.items())
     state = "all-ok" if counts["ok"] == len(result.outcomes) else "some-failed"
     return f'<div class="batch-summary {state}" {data}>{localized_html(summary)}</div>'
