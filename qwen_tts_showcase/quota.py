@@ -216,3 +216,61 @@ def _budget_spent(budget: int, spent: int, wanted: int, reset_s: float) -> Limit
             reset=_span(reset_s),
         )
     return LimitReachedError(message, retry_after_s=reset_s)
+
+
+# --- Cached answers: a limit of their own ----------------------------------------------------
+
+
+class CachedAnswers:
+    """How often one visitor may be served audio someone already paid for, and which audio each
+    visitor asked for before.
+
+    A cached answer (a cache hit, a replay from History, a result shared with an identical
+    request running at the same time) costs no API call and nothing of the budget, but reading
+    and sending it still costs the server: `limit` per `window_s` per visitor (its session, or
+    its address when it has none), never unlimited. The memory of what each visitor asked for
+    decides whether a result may be called "cache" to them (speech.py): only audio they asked
+    for before, so nobody learns from the page that someone else synthesized a text.
+    """
+
+    REMEMBERED = 20_000  # (visitor, recording) pairs; the oldest are forgotten first
+
+    def __init__(
+        self, limit: int, window_s: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.limit, self.window_s = max(1, limit), window_s
+        self._window = _SlidingWindow(self.limit, window_s)
+        self._clock = clock
+        self._asked: dict[tuple[str, str], None] = {}  # insertion-ordered: oldest first
+        self._lock = threading.Lock()
+
+    def admit(self, visitor: Visitor) -> None:
+        """Count one cached answer for the visitor, or raise LimitReachedError saying when."""
+        who = visitor.session or visitor.ip
+        with self._lock:
+            now = self._clock()
+            wait = self._window.wait_s(who, now)
+            if wait:
+                raise _cached_limit(self.limit, self.window_s, wait)
+            self._window.add(who, now)
+
+    def asked_before(self, visitor: Visitor, key: str) -> bool:
+        """Whether this visitor asked for this recording before (nobody in particular: yes)."""
+        who = visitor.session or visitor.ip
+        with self._lock:
+            return not who or (who, key) in self._asked
+
+    def remember(self, visitor: Visitor, key: str) -> None:
+        who = visitor.session or visitor.ip
+        if not who:
+            return
+        with self._lock:
+            self._asked.pop((who, key), None)
+            self._asked[(who, key)] = None
+            while len(self._asked) > self.REMEMBERED:
+                del self._asked[next(iter(self._asked))]
+
+
+def _cached_limit(limit: int, window_s: float, wait_s: float) -> LimitReachedError:
+    message = say("cached_limit", count=limit, window=_span(window_s), wait=_span(wait_s))
+    return LimitReachedError(message, retry_after_s=wait_s)
