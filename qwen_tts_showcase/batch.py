@@ -119,7 +119,7 @@ def _row(number: int, names: list[str], cells: list[str]) -> BatchRow:
 
 def _records(text: str) -> list[list[str]]:
     """The CSV's lines as cells, or an InputError naming the line that cannot be read."""
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text, newline=None))  # \r\n, \n and old Macs' \r alike
     try:
         return list(reader)
     except csv.Error as err:
@@ -292,7 +292,7 @@ def run_batch(
         for row in rows:
             model = row.model or default_model
             if stop is None and zipped >= max_zip_mb * 1024 * 1024:
-                stop = say("batch_zip_full", mb=max_zip_mb)
+                stop = say("batch_zip_full", mb=f"{max_zip_mb:g}")
             if stop is not None:
                 outcome, pcm = _skipped(row, model, stop), b""
             else:
@@ -329,7 +329,11 @@ def manifest_csv(outcomes: Sequence[RowOutcome]) -> bytes:
 
 
 def neutralized(cell: object) -> object:
-    """A text cell that cannot start a spreadsheet formula (OWASP's CSV injection advice)."""
-    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
-        return "'" + cell
-    return cell
+    """A text cell that cannot start a spreadsheet formula (OWASP's CSV injection advice), its
+    carriage returns made line feeds: pandas does not quote a cell holding a lone CR, and a
+    spreadsheet would start a new row, and a formula, there."""
+    if not isinstance(cell, str):
+        return cell
+    if cell.startswith(FORMULA_STARTS):
+        cell = "'" + cell
+    return cell.replace("\r\n", "\n").replace("\r", "\n")

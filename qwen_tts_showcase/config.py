@@ -50,7 +50,7 @@ class Settings:
     # Files made for visitors to download (downloads.py), batch ZIPs included: all of them
     # together, the oldest removed first; and the most one batch's ZIP may hold.
     downloads_max_mb: int = 1_000
-    batch_max_mb: int = 200
+    batch_max_mb: float = 200.0
     # Proxies in front of the app that append to X-Forwarded-For: Hugging Face's on a Space
     # (SPACE_ID set), none elsewhere, where the TCP peer is the visitor.
     trusted_proxy_hops: int = 0
@@ -86,7 +86,7 @@ class Settings:
             cached_requests=_int(env, "SHOWCASE_CACHED_REQUESTS", cls.cached_requests),
             cached_window_s=_float(env, "SHOWCASE_CACHED_WINDOW_S", cls.cached_window_s),
             downloads_max_mb=_int(env, "SHOWCASE_DOWNLOADS_MAX_MB", cls.downloads_max_mb),
-            batch_max_mb=_int(env, "SHOWCASE_BATCH_MAX_MB", cls.batch_max_mb),
+            batch_max_mb=_float(env, "SHOWCASE_BATCH_MAX_MB", cls.batch_max_mb),
             trusted_proxy_hops=_int(
                 env,
                 "SHOWCASE_TRUSTED_PROXY_HOPS",
