@@ -50,6 +50,9 @@ class Settings:
     # Files made for visitors to download (downloads.py), batch ZIPs included: all of them
     # together, the oldest removed first; and the most one batch's ZIP may hold.
     downloads_max_mb: int = 1_000
+    # What one visitor's new recordings may add to the disk per window (quota.DiskShare).
+    visitor_disk_mb: int = 50
+    visitor_disk_window_s: float = 60.0
     batch_max_mb: float = 200.0
     # Proxies in front of the app that append to X-Forwarded-For: Hugging Face's on a Space
     # (SPACE_ID set), none elsewhere, where the TCP peer is the visitor.
@@ -86,6 +89,10 @@ class Settings:
             cached_requests=_int(env, "SHOWCASE_CACHED_REQUESTS", cls.cached_requests),
             cached_window_s=_float(env, "SHOWCASE_CACHED_WINDOW_S", cls.cached_window_s),
             downloads_max_mb=_int(env, "SHOWCASE_DOWNLOADS_MAX_MB", cls.downloads_max_mb),
+            visitor_disk_mb=_int(env, "SHOWCASE_VISITOR_DISK_MB", cls.visitor_disk_mb),
+            visitor_disk_window_s=_float(
+                env, "SHOWCASE_VISITOR_DISK_WINDOW_S", cls.visitor_disk_window_s
+            ),
             batch_max_mb=_float(env, "SHOWCASE_BATCH_MAX_MB", cls.batch_max_mb),
             trusted_proxy_hops=_int(
                 env,

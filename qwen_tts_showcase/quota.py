@@ -274,3 +274,56 @@ class CachedAnswers:
 def _cached_limit(limit: int, window_s: float, wait_s: float) -> LimitReachedError:
     message = say("cached_limit", count=limit, window=_span(window_s), wait=_span(wait_s))
     return LimitReachedError(message, retry_after_s=wait_s)
+
+
+# --- Disk: what one visitor's recordings may add a minute ------------------------------------
+
+
+class DiskShare:
+    """Bytes written on one visitor's behalf (recordings made for them, their batches' ZIPs)
+    per `window_s`, by session and by address alike: past `limit_bytes` they may start nothing
+    new that writes until the window frees. Answers already made write nothing new (a download
+    is one file per recording) and are not counted. A synthesis is checked before it starts and
+    charged when it is done, so one visitor adds at most the limit plus one synthesis a window.
+    """
+
+    def __init__(
+        self, limit_bytes: int, window_s: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.limit_bytes, self.window_s = limit_bytes, window_s
+        self._clock = clock
+        self._written: dict[str, deque[tuple[float, int]]] = {}
+        self._swept = 0.0
+        self._lock = threading.Lock()
+
+    def check(self, visitor: Visitor) -> None:
+        """LimitReachedError when the visitor wrote its share within the window."""
+        if not self.limit_bytes:
+            return
+        with self._lock:
+            now = self._clock()
+            for who in {visitor.session, visitor.ip} - {""}:
+                written = self._recent(who, now)
+                if sum(size for _, size in written) >= self.limit_bytes:
+                    wait = written[0][0] + self.window_s - now
+                    mb = self.limit_bytes // (1024 * 1024)
+                    message = say(
+                        "disk_share", mb=mb, window=_span(self.window_s), wait=_span(wait)
+                    )
+                    raise LimitReachedError(message, retry_after_s=wait)
+
+    def charge(self, visitor: Visitor, size: int) -> None:
+        with self._lock:
+            now = self._clock()
+            for who in {visitor.session, visitor.ip} - {""}:
+                self._recent(who, now).append((now, size))
+            if now - self._swept >= self.window_s:  # forget visitors idle for a window
+                self._swept = now
+                for who in [w for w in self._written if not self._recent(w, now)]:
+                    del self._written[who]
+
+    def _recent(self, who: str, now: float) -> deque[tuple[float, int]]:
+        written = self._written.setdefault(who, deque())
+        while written and written[0][0] <= now - self.window_s:
+            written.popleft()
+        return written

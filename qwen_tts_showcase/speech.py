@@ -19,11 +19,14 @@ from .audio import FADE_BYTES, PART_GAP, duration_s, fade
 from .cache import AudioCache, CachedAudio, Flight, cache_key
 from .dashscope_client import SpeechStream, SynthesisRequest, Upstream
 from .messages import LANGUAGES, Message, say
-from .quota import CachedAnswers, Quota, Visitor
+from .quota import CachedAnswers, DiskShare, Quota, Visitor
 
 Notice = Callable[[Message], None]  # progress or a retry, for the visitor
 
 CACHED_ANSWERS, CACHED_WINDOW_S = 60, 60.0  # Settings.cached_requests and _window_s by default
+# A new recording is on disk three times: the cache entry, the download (or a batch's ZIP) and
+# the copy Gradio serves it from.
+WRITES_PER_RECORDING = 3
 
 _RETRY_REASONS: dict[type[errors.DashScopeError], str] = {
     errors.RateLimitError: "retry_rate_limited",
@@ -149,6 +152,7 @@ class Speech:
         streaming: bool = True,
         on_notice: Notice | None = None,
         answers: CachedAnswers | None = None,
+        disk: DiskShare | None = None,
         viewer: Visitor | None = None,
         public_text: bool = False,
     ) -> None:
@@ -159,6 +163,7 @@ class Speech:
         # cached answers are counted against them, and "cache" is said only if they asked before.
         self._viewer = viewer or visitor
         self._answers = answers or CachedAnswers(CACHED_ANSWERS, CACHED_WINDOW_S)
+        self._disk = disk or DiskShare(0, 60.0)
         self._made_audio: CachedAudio | None = None
         self._public_text = public_text  # a gallery line: saying "cache" reveals nobody's text
         self._streaming = streaming
@@ -213,6 +218,7 @@ class Speech:
 
     def _made(self, started: float) -> Iterator[bytes]:
         """The audio made now: the key, the quota, each part with retries, the cache store."""
+        self._disk.check(self._viewer)
         upstream = self.route.open()
         characters = len(self.plan.request.text)
         admission = self._quota.admit(self._visitor, characters, self.route.owner_key)
@@ -241,6 +247,7 @@ class Speech:
         self._cache.put(self.plan.cache_key, audio)
         self._made_audio = audio  # for identical requests waiting on this one
         self._answers.remember(self._viewer, self.plan.cache_key)
+        self._disk.charge(self._viewer, len(pcm) * WRITES_PER_RECORDING)
 
     def _finish(
         self,

@@ -17,7 +17,7 @@ from .config import Settings
 from .dashscope_client import SynthesisRequest, Upstream
 from .errors import InputError, echo
 from .messages import LANGUAGES, say
-from .quota import CachedAnswers, Limits, Quota, Visitor
+from .quota import CachedAnswers, DiskShare, Limits, Quota, Visitor
 from .speech import Notice, Plan, RetryPolicy, Route, Speech, SpeechResult
 from .text import clean_text, input_size, split_text
 
@@ -59,6 +59,9 @@ class Synthesizer:
             )
         )
         self.answers = CachedAnswers(settings.cached_requests, settings.cached_window_s)
+        self.disk = DiskShare(
+            settings.visitor_disk_mb * 1024 * 1024, settings.visitor_disk_window_s
+        )
         # The gallery's lines are public: a cached one may say so to anyone.
         self._public_texts = frozenset(
             sample.text for sample in catalogue.samples + catalogue.extra_samples
@@ -95,6 +98,7 @@ class Synthesizer:
             streaming=streaming,
             on_notice=on_notice,
             answers=self.answers,
+            disk=self.disk,
             viewer=viewer,
             public_text=plan.request.text in self._public_texts,
         )

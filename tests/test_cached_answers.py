@@ -240,3 +240,25 @@ def test_a_gallery_line_may_say_cache_to_anyone(simulator, catalogue, tmp_path):
     line = SpeechOrder(sample.text, sample.voice, sample.model, "beijing")
     synthesizer.speech(line, visitor=ALICE).complete()
     assert synthesizer.speech(line, visitor=BOB).complete().cached
+
+
+# --- the Disk target: what one visitor's new recordings may add a minute ------------------------
+
+
+def test_a_visitors_new_recordings_are_bounded_per_window_by_session_and_address(
+    simulator, catalogue, tmp_path
+):
+    synthesizer = make(catalogue, simulator, tmp_path, SHOWCASE_VISITOR_DISK_MB="1")
+    texts = [f"第{n}句：今儿个天儿不错，咱们出去遛遛弯儿吧。" for n in range(4)]
+    made = [synthesizer.speech(order(texts[n]), visitor=ALICE).complete() for n in range(2)]
+    assert sum(len(result.pcm) for result in made) * 3 >= 1024 * 1024, "the share is used up"
+    with pytest.raises(LimitReachedError) as caught:
+        synthesizer.speech(order(texts[2]), visitor=ALICE).complete()
+    assert "MB" in caught.value.en and "1 min" in caught.value.en and caught.value.zh
+    same_address = Visitor("alice-new-tab", ALICE.ip)  # a new session does not dodge it
+    with pytest.raises(LimitReachedError):
+        synthesizer.speech(order(texts[3]), visitor=same_address).complete()
+    assert len(simulator.generation_requests()) == 2
+    # What is already made writes nothing new, so it still plays; others are not affected.
+    assert synthesizer.speech(order(texts[0]), visitor=ALICE).complete().pcm == made[0].pcm
+    synthesizer.speech(order(texts[2]), visitor=BOB).complete()
