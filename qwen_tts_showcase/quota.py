@@ -8,7 +8,8 @@ Three limits, each turned off by 0:
   visitor's own key are not counted (DashScope bills that visitor).
 
 The Synthesizer asks only when a request to DashScope is about to be sent, so cache hits cost
-nothing and count against nothing.
+nothing of these; they have a limit of their own (CachedAnswers, at the end), and so does what
+one visitor's new recordings may add to the disk (DiskShare).
 """
 
 from __future__ import annotations
