@@ -235,25 +235,33 @@ class CachedAnswers:
     """
 
     REMEMBERED = 20_000  # (visitor, recording) pairs; the oldest are forgotten first
+    PER_ADDRESS = 10  # an address may have this many visitors' worth: a script that opens a new
+    # session per request meets it, a room of people behind one router hardly does
 
     def __init__(
         self, limit: int, window_s: float, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self.limit, self.window_s = max(1, limit), window_s
         self._window = _SlidingWindow(self.limit, window_s)
+        self._address_window = _SlidingWindow(self.limit * self.PER_ADDRESS, window_s)
         self._clock = clock
         self._asked: dict[tuple[str, str], None] = {}  # insertion-ordered: oldest first
         self._lock = threading.Lock()
 
     def admit(self, visitor: Visitor) -> None:
-        """Count one cached answer for the visitor, or raise LimitReachedError saying when."""
+        """Count one cached answer for the visitor and its address, or raise LimitReachedError
+        saying when."""
         who = visitor.session or visitor.ip
         with self._lock:
             now = self._clock()
             wait = self._window.wait_s(who, now)
             if wait:
                 raise _cached_limit(self.limit, self.window_s, wait)
+            wait = self._address_window.wait_s(visitor.ip, now)
+            if wait:
+                raise _cached_limit(self.limit * self.PER_ADDRESS, self.window_s, wait)
             self._window.add(who, now)
+            self._address_window.add(visitor.ip, now)
 
     def asked_before(self, visitor: Visitor, key: str) -> bool:
         """Whether this visitor asked for this recording before (nobody in particular: yes)."""

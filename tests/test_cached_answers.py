@@ -262,3 +262,17 @@ def test_a_visitors_new_recordings_are_bounded_per_window_by_session_and_address
     # What is already made writes nothing new, so it still plays; others are not affected.
     assert synthesizer.speech(order(texts[0]), visitor=ALICE).complete().pcm == made[0].pcm
     synthesizer.speech(order(texts[2]), visitor=BOB).complete()
+
+
+def test_a_new_session_per_request_meets_the_per_address_limit_of_cached_answers(
+    simulator, catalogue, tmp_path
+):
+    synthesizer = make(catalogue, simulator, tmp_path, SHOWCASE_CACHED_REQUESTS="2")
+    synthesizer.speech(order(), visitor=ALICE).complete()
+    served = 0
+    with pytest.raises(LimitReachedError, match="20 ready-made"):
+        for number in range(100):
+            synthesizer.speech(order(), visitor=Visitor(f"tab{number}", ALICE.ip)).complete()
+            served += 1
+    assert served == 20  # ten visitors' worth
+    synthesizer.speech(order(), visitor=BOB).complete()  # another address is not affected
