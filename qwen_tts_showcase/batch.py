@@ -36,6 +36,7 @@ REQUIRED_COLUMNS = ("text", "voice")
 OPTIONAL_COLUMNS = ("model", "language", "instructions")
 COLUMN_ALIASES = {"language_type": "language"}
 MANIFEST_NAME = "manifest.csv"
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what spreadsheets read as a formula
 
 _UNSAFE_IN_FILE_NAME = re.compile(r"[^A-Za-z0-9_-]+")
 
@@ -116,6 +117,24 @@ def _row(number: int, names: list[str], cells: list[str]) -> BatchRow:
     return BatchRow(row=number, problem=problem, **known)
 
 
+def _records(text: str) -> list[list[str]]:
+    """The CSV's lines as cells, or an InputError naming the line that cannot be read."""
+    reader = csv.reader(io.StringIO(text, newline=None))  # \r\n, \n and old Macs' \r alike
+    try:
+        return list(reader)
+    except csv.Error as err:
+        if "field limit" in str(err):  # a cell over csv.field_size_limit(), or an open quote
+            raise InputError(
+                say(
+                    "csv_cell_too_long",
+                    line=reader.line_num,
+                    limit=csv.field_size_limit(),
+                    cap=Settings.max_text_chars,
+                )
+            ) from err
+        raise InputError(say("csv_malformed", line=reader.line_num)) from err
+
+
 def read_batch_csv(data: bytes, max_rows: int = MAX_BATCH_ROWS) -> list[BatchRow]:
     """The rows of an uploaded CSV, or an InputError when the file as a whole cannot be used.
 
@@ -123,7 +142,7 @@ def read_batch_csv(data: bytes, max_rows: int = MAX_BATCH_ROWS) -> list[BatchRow
     """
     if len(data) > MAX_CSV_BYTES:
         raise InputError(say("csv_too_large", mb=MAX_CSV_BYTES // 1_000_000, max_rows=max_rows))
-    records = list(csv.reader(io.StringIO(_decode(data))))
+    records = _records(_decode(data))
     numbered = [
         (number, cells)
         for number, cells in enumerate(records, start=1)
@@ -187,8 +206,7 @@ def _failed(row: BatchRow, model: str, err: DemoError) -> RowOutcome:
     )
 
 
-def _skipped(row: BatchRow, model: str) -> RowOutcome:
-    reason = say("row_skipped_key_refused")
+def _skipped(row: BatchRow, model: str, reason: Message) -> RowOutcome:
     return _outcome(row, model, status="skipped", error=reason.en, error_zh=reason.zh)
 
 
@@ -197,7 +215,7 @@ def _wav_name(row: BatchRow) -> str:
 
 
 def _synthesize_row(
-    row: BatchRow, synthesizer: Synthesizer, region: str, api_key: str, model: str
+    row: BatchRow, synthesizer: Synthesizer, region: str, api_key: str, model: str, viewer: Visitor
 ) -> tuple[RowOutcome, bytes]:
     """The row's outcome and its audio (b"" unless it succeeded)."""
     if row.problem:
@@ -210,8 +228,10 @@ def _synthesize_row(
         language_type=row.language,
         instructions=row.instructions,
     )
-    # UNMETERED: the batch was admitted as one request; each row counts against the budget.
-    result = synthesizer.speech(order, visitor=UNMETERED, api_key=api_key).complete()
+    # UNMETERED: the batch was admitted as one request; each row counts against the budget, and
+    # a row served from the cache against the cached answers of the visitor who runs it.
+    speech = synthesizer.speech(order, visitor=UNMETERED, api_key=api_key, viewer=viewer)
+    result = speech.complete()
     outcome = _outcome(
         row,
         model,
@@ -227,11 +247,11 @@ def _synthesize_row(
 
 
 def _attempt(
-    row: BatchRow, synthesizer: Synthesizer, region: str, api_key: str, model: str
+    row: BatchRow, synthesizer: Synthesizer, region: str, api_key: str, model: str, viewer: Visitor
 ) -> tuple[RowOutcome, bytes, DemoError | None]:
     """The row's outcome, its audio, and the error that stopped it, if one did."""
     try:
-        return (*_synthesize_row(row, synthesizer, region, api_key, model), None)
+        return (*_synthesize_row(row, synthesizer, region, api_key, model, viewer), None)
     except DemoError as err:
         return _failed(row, model, err), b"", err
     except Exception:  # a bug in one row must not lose the rows already made
@@ -254,27 +274,35 @@ def run_batch(
     """Synthesize the rows one by one into a ZIP under out_dir, reporting each to `progress`.
 
     A row that fails is recorded and the batch goes on; once DashScope refuses the key, the
-    remaining rows are skipped (each would fail the same way). Raises MissingKeyError before
-    any row when there is no key at all, and LimitReachedError when the visitor may not start
-    another synthesis now (the batch counts as one; each row counts against the owner's budget).
+    remaining rows are skipped (each would fail the same way), and so are those left once the
+    ZIP holds the settings' batch_max_mb. Raises MissingKeyError before any row when there is
+    no key at all, and LimitReachedError when the visitor may not start another synthesis now
+    (the batch counts as one; each row counts against the owner's budget).
     """
     synthesizer.route(region, api_key).open()  # no key at all: say so before any row
     synthesizer.admit_batch(visitor)
     default_model = default_model or synthesizer.catalogue.default_model
+    max_zip_mb = synthesizer.settings.batch_max_mb
     out_dir.mkdir(parents=True, exist_ok=True)
     zip_path = out_dir / f"qwen-tts-batch_{time.strftime('%Y%m%d-%H%M%S')}.zip"
     outcomes: list[RowOutcome] = []
-    key_refused = False
+    stop: Message | None = None  # why the remaining rows are not tried
+    zipped = 0  # bytes of audio in the ZIP
     with zipfile.ZipFile(zip_path, "w") as archive:
         for row in rows:
             model = row.model or default_model
-            if key_refused:
-                outcome, pcm = _skipped(row, model), b""
+            if stop is None and zipped >= max_zip_mb * 1024 * 1024:
+                stop = say("batch_zip_full", mb=f"{max_zip_mb:g}")
+            if stop is not None:
+                outcome, pcm = _skipped(row, model, stop), b""
             else:
-                outcome, pcm, err = _attempt(row, synthesizer, region, api_key, model)
-                key_refused = isinstance(err, InvalidKeyError)
+                outcome, pcm, err = _attempt(row, synthesizer, region, api_key, model, visitor)
+                if isinstance(err, InvalidKeyError):
+                    stop = say("row_skipped_key_refused")
             if pcm:
-                archive.writestr(outcome.file, pcm_to_wav(pcm))
+                wav = pcm_to_wav(pcm)
+                archive.writestr(outcome.file, wav)
+                zipped += len(wav)
             outcomes.append(outcome)
             if progress:
                 progress(len(outcomes), len(rows), outcome)
@@ -288,5 +316,24 @@ def manifest_frame(outcomes: Sequence[RowOutcome]) -> pd.DataFrame:
 
 
 def manifest_csv(outcomes: Sequence[RowOutcome]) -> bytes:
-    """The manifest file; UTF-8 with a BOM so that Excel shows Chinese text correctly."""
-    return manifest_frame(outcomes).to_csv(index=False).encode("utf-8-sig")
+    """The manifest file; UTF-8 with a BOM so that Excel shows Chinese text correctly.
+
+    A text cell a spreadsheet would read as a formula (it starts with = + - @, a tab or a
+    carriage return: `=HYPERLINK(...)`, `+cmd|...`, `-2+3`) is written with a leading
+    apostrophe, so it shows as the text it is and never runs."""
+    frame = manifest_frame(outcomes)
+    for column in frame.columns:
+        if frame[column].dtype == object:
+            frame[column] = frame[column].map(neutralized)
+    return frame.to_csv(index=False).encode("utf-8-sig")
+
+
+def neutralized(cell: object) -> object:
+    """A text cell that cannot start a spreadsheet formula (OWASP's CSV injection advice), its
+    carriage returns made line feeds: pandas does not quote a cell holding a lone CR, and a
+    spreadsheet would start a new row, and a formula, there."""
+    if not isinstance(cell, str):
+        return cell
+    if cell.startswith(FORMULA_STARTS):
+        cell = "'" + cell
+    return cell.replace("\r\n", "\n").replace("\r", "\n")

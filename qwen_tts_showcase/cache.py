@@ -40,6 +40,19 @@ class CachedAudio:
     request: dict  # the fields the key was made from
 
 
+class Flight:
+    """One synthesis under way; identical requests wait for its audio instead of sending their
+    own (single flight). `audio` stays None when it failed or was abandoned."""
+
+    def __init__(self) -> None:
+        self._landed = threading.Event()
+        self.audio: CachedAudio | None = None
+
+    def wait(self, timeout_s: float) -> tuple[bool, CachedAudio | None]:
+        """(whether it ended within timeout_s, its audio if it succeeded)."""
+        return self._landed.wait(timeout_s), self.audio
+
+
 class AudioCache:
     """Content-addressed audio under `directory`, at most `max_bytes` (0 turns the cache off)."""
 
@@ -48,6 +61,8 @@ class AudioCache:
         self.max_bytes = max_bytes
         self._lock = threading.Lock()
         self._total: int | None = None  # bytes on disk, known after the first scan
+        self._flights: dict[str, Flight] = {}  # syntheses under way, by key (cache on or off)
+        self._flights_lock = threading.Lock()
         if self.enabled:
             self.directory.mkdir(parents=True, exist_ok=True)
 
@@ -88,6 +103,26 @@ class AudioCache:
             meta.get("request_id", ""),
             meta.get("request", {}),
         )
+
+    def take_off(self, key: str) -> tuple[Flight, bool]:
+        """The flight making this key's audio now, and whether the caller leads it (then it
+        must land() it, however it ends) or should wait for it."""
+        with self._flights_lock:
+            flight = self._flights.get(key)
+            if flight is not None:
+                return flight, False
+            flight = self._flights[key] = Flight()
+            return flight, True
+
+    def land(self, key: str, flight: Flight | None, audio: CachedAudio | None) -> None:
+        """End a flight this caller leads: its followers get the audio, or None to go alone."""
+        if flight is None:
+            return
+        with self._flights_lock:
+            if self._flights.get(key) is flight:
+                del self._flights[key]
+        flight.audio = audio
+        flight._landed.set()
 
     def put(self, key: str, audio: CachedAudio) -> None:
         """Store an entry atomically, then evict the least recently used beyond the limit."""

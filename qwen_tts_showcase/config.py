@@ -44,6 +44,16 @@ class Settings:
     ip_window_s: float = 3600.0
     # About CNY 8 a day on qwen3-tts-flash (CNY 0.8 per 10,000 characters); own keys don't count.
     daily_char_budget: int = 100_000
+    # Answers from the cache (quota.CachedAnswers): free of the budget, never unlimited.
+    cached_requests: int = 60  # per visitor per cached_window_s; below 1 counts as 1
+    cached_window_s: float = 60.0
+    # Files made for visitors to download (downloads.py), batch ZIPs included: all of them
+    # together, the oldest removed first; and the most one batch's ZIP may hold.
+    downloads_max_mb: int = 1_000
+    # What one visitor's new recordings may add to the disk per window (quota.DiskShare).
+    visitor_disk_mb: int = 50
+    visitor_disk_window_s: float = 60.0
+    batch_max_mb: float = 200.0
     # Proxies in front of the app that append to X-Forwarded-For: Hugging Face's on a Space
     # (SPACE_ID set), none elsewhere, where the TCP peer is the visitor.
     trusted_proxy_hops: int = 0
@@ -76,6 +86,14 @@ class Settings:
             ip_requests=_int(env, "SHOWCASE_IP_REQUESTS", cls.ip_requests),
             ip_window_s=_float(env, "SHOWCASE_IP_WINDOW_S", cls.ip_window_s),
             daily_char_budget=_int(env, "SHOWCASE_DAILY_CHAR_BUDGET", cls.daily_char_budget),
+            cached_requests=_int(env, "SHOWCASE_CACHED_REQUESTS", cls.cached_requests),
+            cached_window_s=_float(env, "SHOWCASE_CACHED_WINDOW_S", cls.cached_window_s),
+            downloads_max_mb=_int(env, "SHOWCASE_DOWNLOADS_MAX_MB", cls.downloads_max_mb),
+            visitor_disk_mb=_int(env, "SHOWCASE_VISITOR_DISK_MB", cls.visitor_disk_mb),
+            visitor_disk_window_s=_float(
+                env, "SHOWCASE_VISITOR_DISK_WINDOW_S", cls.visitor_disk_window_s
+            ),
+            batch_max_mb=_float(env, "SHOWCASE_BATCH_MAX_MB", cls.batch_max_mb),
             trusted_proxy_hops=_int(
                 env,
                 "SHOWCASE_TRUSTED_PROXY_HOPS",

@@ -8,7 +8,8 @@ Three limits, each turned off by 0:
   visitor's own key are not counted (DashScope bills that visitor).
 
 The Synthesizer asks only when a request to DashScope is about to be sent, so cache hits cost
-nothing and count against nothing.
+nothing of these; they have a limit of their own (CachedAnswers, at the end), and so does what
+one visitor's new recordings may add to the disk (DiskShare).
 """
 
 from __future__ import annotations
@@ -216,3 +217,122 @@ def _budget_spent(budget: int, spent: int, wanted: int, reset_s: float) -> Limit
             reset=_span(reset_s),
         )
     return LimitReachedError(message, retry_after_s=reset_s)
+
+
+# --- Cached answers: a limit of their own ----------------------------------------------------
+
+
+class CachedAnswers:
+    """How often one visitor may be served audio someone already paid for, and which audio each
+    visitor asked for before.
+
+    A cached answer (a cache hit, a replay from History, a result shared with an identical
+    request running at the same time) costs no API call and nothing of the budget, but reading
+    and sending it still costs the server: `limit` per `window_s` per visitor (its session, or
+    its address when it has none), never unlimited. The memory of what each visitor asked for
+    decides whether a result may be called "cache" to them (speech.py): only audio they asked
+    for before, so nobody learns from the page that someone else synthesized a text.
+    """
+
+    REMEMBERED = 20_000  # (visitor, recording) pairs; the oldest are forgotten first
+    PER_ADDRESS = 10  # an address may have this many visitors' worth: a script that opens a new
+    # session per request meets it, a room of people behind one router hardly does
+
+    def __init__(
+        self, limit: int, window_s: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.limit, self.window_s = max(1, limit), window_s
+        self._window = _SlidingWindow(self.limit, window_s)
+        self._address_window = _SlidingWindow(self.limit * self.PER_ADDRESS, window_s)
+        self._clock = clock
+        self._asked: dict[tuple[str, str], None] = {}  # insertion-ordered: oldest first
+        self._lock = threading.Lock()
+
+    def admit(self, visitor: Visitor) -> None:
+        """Count one cached answer for the visitor and its address, or raise LimitReachedError
+        saying when."""
+        who = visitor.session or visitor.ip
+        with self._lock:
+            now = self._clock()
+            wait = self._window.wait_s(who, now)
+            if wait:
+                raise _cached_limit(self.limit, self.window_s, wait)
+            wait = self._address_window.wait_s(visitor.ip, now)
+            if wait:
+                raise _cached_limit(self.limit * self.PER_ADDRESS, self.window_s, wait)
+            self._window.add(who, now)
+            self._address_window.add(visitor.ip, now)
+
+    def asked_before(self, visitor: Visitor, key: str) -> bool:
+        """Whether this visitor asked for this recording before (nobody in particular: yes)."""
+        who = visitor.session or visitor.ip
+        with self._lock:
+            return not who or (who, key) in self._asked
+
+    def remember(self, visitor: Visitor, key: str) -> None:
+        who = visitor.session or visitor.ip
+        if not who:
+            return
+        with self._lock:
+            self._asked.pop((who, key), None)
+            self._asked[(who, key)] = None
+            while len(self._asked) > self.REMEMBERED:
+                del self._asked[next(iter(self._asked))]
+
+
+def _cached_limit(limit: int, window_s: float, wait_s: float) -> LimitReachedError:
+    message = say("cached_limit", count=limit, window=_span(window_s), wait=_span(wait_s))
+    return LimitReachedError(message, retry_after_s=wait_s)
+
+
+# --- Disk: what one visitor's recordings may add a minute ------------------------------------
+
+
+class DiskShare:
+    """Bytes written on one visitor's behalf (recordings made for them, their batches' ZIPs)
+    per `window_s`, by session and by address alike: past `limit_bytes` they may start nothing
+    new that writes until the window frees. Answers already made write nothing new (a download
+    is one file per recording) and are not counted. A synthesis is checked before it starts and
+    charged when it is done, so one visitor adds at most the limit plus one synthesis a window.
+    """
+
+    def __init__(
+        self, limit_bytes: int, window_s: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.limit_bytes, self.window_s = limit_bytes, window_s
+        self._clock = clock
+        self._written: dict[str, deque[tuple[float, int]]] = {}
+        self._swept = 0.0
+        self._lock = threading.Lock()
+
+    def check(self, visitor: Visitor) -> None:
+        """LimitReachedError when the visitor wrote its share within the window."""
+        if not self.limit_bytes:
+            return
+        with self._lock:
+            now = self._clock()
+            for who in {visitor.session, visitor.ip} - {""}:
+                written = self._recent(who, now)
+                if sum(size for _, size in written) >= self.limit_bytes:
+                    wait = written[0][0] + self.window_s - now
+                    mb = self.limit_bytes // (1024 * 1024)
+                    message = say(
+                        "disk_share", mb=mb, window=_span(self.window_s), wait=_span(wait)
+                    )
+                    raise LimitReachedError(message, retry_after_s=wait)
+
+    def charge(self, visitor: Visitor, size: int) -> None:
+        with self._lock:
+            now = self._clock()
+            for who in {visitor.session, visitor.ip} - {""}:
+                self._recent(who, now).append((now, size))
+            if now - self._swept >= self.window_s:  # forget visitors idle for a window
+                self._swept = now
+                for who in [w for w in self._written if not self._recent(w, now)]:
+                    del self._written[who]
+
+    def _recent(self, who: str, now: float) -> deque[tuple[float, int]]:
+        written = self._written.setdefault(who, deque())
+        while written and written[0][0] <= now - self.window_s:
+            written.popleft()
+        return written

@@ -16,12 +16,17 @@ from functools import cached_property
 
 from . import errors
 from .audio import FADE_BYTES, PART_GAP, duration_s, fade
-from .cache import AudioCache, CachedAudio, cache_key
+from .cache import AudioCache, CachedAudio, Flight, cache_key
 from .dashscope_client import SpeechStream, SynthesisRequest, Upstream
 from .messages import Both, Message, say
-from .quota import Quota, Visitor
+from .quota import CachedAnswers, DiskShare, Quota, Visitor
 
 Notice = Callable[[Message], None]  # progress or a retry, for the visitor
+
+CACHED_ANSWERS, CACHED_WINDOW_S = 60, 60.0  # Settings.cached_requests and _window_s by default
+# A new recording is on disk three times: the cache entry, the download (or a batch's ZIP) and
+# the copy Gradio serves it from.
+WRITES_PER_RECORDING = 3
 
 _RETRY_REASONS: dict[type[errors.DashScopeError], str] = {
     errors.RateLimitError: "retry_rate_limited",
@@ -126,8 +131,10 @@ class Route:
 class Speech:
     """Iterate for PCM chunks as they arrive; `result` is set once the audio is complete.
 
-    Nothing is sent before iteration starts. A cache hit plays at once with no key or quota
-    needed; otherwise the key is checked, the quota charged (and refunded if no audio came), each
+    Nothing is sent before iteration starts. A cache hit plays at once with no key or budget
+    needed (it counts against the cached answers one visitor may have a minute), and so does
+    the audio of an identical request already under way, which this one waits for rather than
+    sending its own; otherwise the key is checked, the quota charged (and refunded if no audio came), each
     part of the plan is synthesized in order, retried while no audio of it has played, and the
     parts are joined with a short fade and pause so no click is heard. Only complete audio is
     stored in the cache or set as `result`.
@@ -144,10 +151,21 @@ class Speech:
         visitor: Visitor,
         streaming: bool = True,
         on_notice: Notice | None = None,
+        answers: CachedAnswers | None = None,
+        disk: DiskShare | None = None,
+        viewer: Visitor | None = None,
+        public_text: bool = False,
     ) -> None:
         self.plan, self.route = plan, route
         self._cache, self._retry = cache, retry
         self._quota, self._visitor = quota, visitor
+        # Who hears the result (a batch's rows speak as nobody, for the visitor who ran it): the
+        # cached answers are counted against them, and "cache" is said only if they asked before.
+        self._viewer = viewer or visitor
+        self._answers = answers or CachedAnswers(CACHED_ANSWERS, CACHED_WINDOW_S)
+        self._disk = disk or DiskShare(0, 60.0)
+        self._made_audio: CachedAudio | None = None
+        self._public_text = public_text  # a gallery line: saying "cache" reveals nobody's text
         self._streaming = streaming
         self._notice = on_notice or (lambda message: None)
         self.result: SpeechResult | None = None
@@ -160,11 +178,47 @@ class Speech:
 
     def __iter__(self) -> Iterator[bytes]:
         started = time.perf_counter()
-        hit = self._cache.get(self.plan.cache_key)
-        if hit:
-            yield hit.pcm
-            self.result = self._finish(hit.pcm, hit.usage, hit.request_id, started, started, True)
+        hit, flight = self._answer()
+        if hit is not None:
+            yield from self._served(hit, started)
             return
+        try:
+            yield from self._made(started)
+        finally:
+            self._cache.land(self.plan.cache_key, flight, self._made_audio)
+
+    def _answer(self) -> tuple[CachedAudio | None, Flight | None]:
+        """The audio already made (in the cache, or by an identical request under way now), or
+        else the flight this speech leads, which identical requests wait for."""
+        key = self.plan.cache_key
+        while True:
+            hit = self._cache.get(key)
+            if hit is not None:
+                return hit, None
+            flight, leading = self._cache.take_off(key)
+            if leading:
+                return None, flight
+            landed, audio = flight.wait(self._retry.deadline_s * (len(self.plan.parts) + 1))
+            if audio is not None:
+                return audio, None
+            if not landed:  # waited long enough: go alone
+                return None, None
+            # it failed or its visitor left: try again, perhaps leading this time
+
+    def _served(self, hit: CachedAudio, started: float) -> Iterator[bytes]:
+        """Audio someone already paid for: counted against the viewer's cached answers, and
+        called "cache" only to a viewer who asked for it before, or for a gallery line (to
+        anyone else it would say that another visitor synthesized this text)."""
+        key = self.plan.cache_key
+        self._answers.admit(self._viewer)
+        marked = self._public_text or self._answers.asked_before(self._viewer, key)
+        yield hit.pcm
+        self._answers.remember(self._viewer, key)
+        self.result = self._finish(hit.pcm, hit.usage, hit.request_id, started, started, marked)
+
+    def _made(self, started: float) -> Iterator[bytes]:
+        """The audio made now: the key, the quota, each part with retries, the cache store."""
+        self._disk.check(self._viewer)
         upstream = self.route.open()
         characters = len(self.plan.request.text)
         admission = self._quota.admit(self._visitor, characters, self.route.owner_key)
@@ -189,10 +243,11 @@ class Speech:
             raise explained from failure
         pcm, request_id = b"".join(chunks), ", ".join(request_ids)
         self.result = self._finish(pcm, usage, request_id, started, first_audio)
-        self._cache.put(
-            self.plan.cache_key,
-            CachedAudio(pcm, usage, self.plan.billing, request_id, asdict(self.plan.request)),
-        )
+        audio = CachedAudio(pcm, usage, self.plan.billing, request_id, asdict(self.plan.request))
+        self._cache.put(self.plan.cache_key, audio)
+        self._made_audio = audio  # for identical requests waiting on this one
+        self._answers.remember(self._viewer, self.plan.cache_key)
+        self._disk.charge(self._viewer, len(pcm) * WRITES_PER_RECORDING)
 
     def _finish(
         self,

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from . import downloads
 from .cache import AudioCache
 from .catalogue import Catalogue, Model
 from .config import Settings
 from .dashscope_client import SynthesisRequest, Upstream
 from .errors import InputError, echo
 from .messages import Both, listing, say
-from .quota import Limits, Quota, Visitor
+from .quota import CachedAnswers, DiskShare, Limits, Quota, Visitor
 from .speech import Notice, Plan, RetryPolicy, Route, Speech, SpeechResult
 from .text import clean_text, input_size, split_text
 
@@ -57,6 +58,15 @@ class Synthesizer:
                 settings.daily_char_budget,
             )
         )
+        self.answers = CachedAnswers(settings.cached_requests, settings.cached_window_s)
+        self.disk = DiskShare(
+            settings.visitor_disk_mb * 1024 * 1024, settings.visitor_disk_window_s
+        )
+        # The gallery's lines are public: a cached one may say so to anyone.
+        self._public_texts = frozenset(
+            sample.text for sample in catalogue.samples + catalogue.extra_samples
+        )
+        downloads.set_max_bytes(settings.downloads_max_mb * 1024 * 1024)
 
     def speech(
         self,
@@ -66,15 +76,18 @@ class Synthesizer:
         api_key: str = "",
         streaming: bool = True,
         on_notice: Notice | None = None,
+        viewer: Visitor | None = None,
     ) -> Speech:
         """A Speech to iterate, or an InputError before anything is sent.
 
         The key and the visitor's quota are needed only when the cache cannot answer; the
-        visitor's own `api_key` is used for this speech only ("" for the server's key).
+        visitor's own `api_key` is used for this speech only ("" for the server's key). The
+        `viewer` hears the result when it is not the visitor (a batch's rows).
         """
         settings = self.settings
+        plan = self.plan(order)
         return Speech(
-            self.plan(order),
+            plan,
             self.route(order.region, api_key),
             cache=self.cache,
             retry=RetryPolicy(
@@ -84,6 +97,10 @@ class Synthesizer:
             visitor=visitor,
             streaming=streaming,
             on_notice=on_notice,
+            answers=self.answers,
+            disk=self.disk,
+            viewer=viewer,
+            public_text=plan.request.text in self._public_texts,
         )
 
     def plan(self, order: SpeechOrder) -> Plan:
@@ -138,8 +155,10 @@ class Synthesizer:
             hint = say("own_key_other_region", home=home, here=here, where_key=say("where_key"))
         return Route(upstream, owner_key=not own_key, refused_key_hint=hint)
 
-    def cached_result(self, cache_key: str) -> SpeechResult | None:
-        """A finished synthesis from the cache (for replaying history), or None."""
+    def cached_result(self, cache_key: str, visitor: Visitor) -> SpeechResult | None:
+        """A finished synthesis from the cache (for replaying history), or None; counted as one
+        of the visitor's cached answers (LimitReachedError beyond them), found or not."""
+        self.answers.admit(visitor)
         try:
             hit = self.cache.get(cache_key)
         except ValueError:  # not a key at all

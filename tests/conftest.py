@@ -151,6 +151,7 @@ def simulator_settings(
         # quotas off unless a test is about them: one test client makes many requests
         "SHOWCASE_VISITOR_REQUESTS": "0",
         "SHOWCASE_IP_REQUESTS": "0",
+        "SHOWCASE_VISITOR_DISK_MB": "0",
         "SHOWCASE_DAILY_CHAR_BUDGET": "0",
     }
     env.update(overrides)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import subprocess
 import sys
@@ -10,7 +11,7 @@ import zipfile
 import pandas as pd
 import pytest
 
-from qwen_tts_showcase import errors
+from qwen_tts_showcase import downloads, errors
 from qwen_tts_showcase.audio import wav_to_pcm
 from qwen_tts_showcase.batch import (
     MANIFEST_COLUMNS,
@@ -300,3 +301,81 @@ def test_without_any_key_the_batch_is_refused_before_any_row(simulator, catalogu
 def test_the_batch_module_does_not_import_gradio():
     code = "import sys, qwen_tts_showcase.batch; assert 'gradio' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# --- Hardening (issue 14, items 2, 12 and 13) ------------------------------------------------------
+
+
+def test_a_batch_stops_adding_rows_once_its_zip_holds_the_cap(simulator, catalogue, tmp_path):
+    rows = [BatchRow(n, "今儿个天儿不错，咱们出去遛遛弯儿吧。", "Dylan") for n in range(2, 6)]
+    one_row, _ = run(
+        Synthesizer(catalogue, simulator_settings(simulator, catalogue)), tmp_path / "a", rows[:1]
+    )
+    row_mb = zipped(one_row)[0]["0002_Dylan.wav"].__len__() / 1024 / 1024
+    capped = Synthesizer(
+        catalogue,
+        simulator_settings(simulator, catalogue, SHOWCASE_BATCH_MAX_MB=str(row_mb * 1.5)),
+    )
+    simulator.clear()
+    result, _ = run(capped, tmp_path / "b", rows)
+    assert [o.status for o in result.outcomes] == ["ok", "ok", "skipped", "skipped"]
+    assert "reached" in result.outcomes[2].error and "单批上限" in result.outcomes[2].error_zh
+    assert len(simulator.generation_requests()) == 2, "rows past the cap are never sent"
+    files, manifest = zipped(result)
+    assert sorted(files) == ["0002_Dylan.wav", "0003_Dylan.wav"] and len(manifest) == 4
+
+
+def test_batch_zips_live_among_the_downloads_and_go_with_them(synthesizer, tmp_path):
+    """The Batch tab writes each ZIP into a folder of the downloads (ui/batch.py): bounded by
+    SHOWCASE_DOWNLOADS_MAX_MB with them, least recently used first, and swept by age."""
+    rows = [BatchRow(2, "你好。", "Cherry", "qwen3-tts-flash")]
+    first, _ = run(synthesizer, downloads.new_folder("qwen-tts-batch-"), rows)
+    downloads.added(first.zip_path.stat().st_size)
+    second, _ = run(synthesizer, downloads.new_folder("qwen-tts-batch-"), rows)
+    assert first.zip_path.parent.parent == downloads.downloads_dir()
+    downloads.set_max_bytes(second.zip_path.stat().st_size + 100)
+    try:
+        downloads.added(second.zip_path.stat().st_size)
+    finally:
+        downloads.set_max_bytes(downloads.DEFAULT_MAX_BYTES)
+    assert not first.zip_path.exists() and second.zip_path.exists()
+
+
+FORMULAS = ['=HYPERLINK("http://example.com","click")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)"]
+
+
+def test_manifest_cells_a_spreadsheet_would_run_as_formulas_are_written_as_text(
+    synthesizer, tmp_path
+):
+    rows = [BatchRow(n, text, "Cherry", "qwen3-tts-flash") for n, text in enumerate(FORMULAS, 2)]
+    rows.append(BatchRow(6, "\t=1+1", "=Cherry", "qwen3-tts-flash", instructions="\r=2"))
+    result, _ = run(synthesizer, tmp_path, rows)
+    _, manifest = zipped(result)
+    with zipfile.ZipFile(result.zip_path) as archive:
+        text = archive.read(MANIFEST_NAME).decode("utf-8-sig")
+    lines = list(csv.reader(io.StringIO(text, newline="")))
+    assert len(lines) == 1 + len(rows), "no cell starts a line of its own"
+    for cell in [cell for line in lines for cell in line]:
+        assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
+    assert manifest["text"].tolist()[:4] == [f"'{text}" for text in FORMULAS]
+    assert manifest["voice"].tolist()[-1] == "'=Cherry"
+    assert result.outcomes[0].text == FORMULAS[0], "the page's manifest shows the text as it is"
+
+
+def test_a_cell_over_the_csv_field_limit_is_refused_in_words():
+    data = ("text,voice\nhi,Cherry\n" + '"' + "长" * 500_000 + '",Cherry\n').encode("utf-8")
+    assert 1_400_000 < len(data) < MAX_CSV_BYTES
+    with pytest.raises(errors.InputError) as caught:
+        read_batch_csv(data)
+    assert "Line 3 of the CSV holds a cell longer than" in caught.value.en
+    assert "第 3 行" in caught.value.zh
+
+
+def test_a_csv_with_old_mac_line_ends_is_read():
+    """A lone carriage return used to raise csv.Error ("new-line character seen in unquoted
+    field") out of the upload."""
+    rows = read_batch_csv(b'text,voice\rhi,Cherry\r"two\rlines",Dylan\r')
+    assert [(row.row, row.text, row.voice) for row in rows] == [
+        (2, "hi", "Cherry"),
+        (3, "two\nlines", "Dylan"),
+    ]

@@ -188,9 +188,9 @@ def test_a_failed_synthesis_is_not_cached(synthesizer, simulator):
 
 def test_cached_result_replays_by_key_and_refuses_paths(synthesizer):
     _, result, _ = speak(synthesizer)
-    replay = synthesizer.cached_result(result.cache_key)
+    replay = synthesizer.cached_result(result.cache_key, Visitor("session", "ip"))
     assert replay.pcm == result.pcm and replay.request == result.request
-    assert synthesizer.cached_result("../../etc/passwd") is None
+    assert synthesizer.cached_result("../../etc/passwd", Visitor("session", "ip")) is None
 
 
 def entry(seconds: float, tag: int) -> CachedAudio:

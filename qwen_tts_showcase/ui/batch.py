@@ -7,13 +7,12 @@ The batch uses the visitor's own key or the server's, counts as one request of t
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 import gradio as gr
 import pandas as pd
 
+from .. import downloads
 from ..batch import (
     BatchResult,
     RowOutcome,
@@ -141,16 +140,18 @@ class BatchHandlers:
         with shown_to_visitor(request):
             rows = read_batch_table(table, self.max_rows)
             progress((0, len(rows)), desc=both(say("batch_starting")))
+            # Among the downloads: bounded in size with them, and removed with them.
             result = run_batch(
                 rows,
                 synthesizer,
-                Path(tempfile.mkdtemp(prefix="qwen-tts-batch-")),
+                downloads.new_folder("qwen-tts-batch-"),
                 region,
                 api_key,
                 preferred_model(self.catalogue, region),
                 report,
                 visitor=visitor(synthesizer, request),
             )
+            downloads.added(result.zip_path.stat().st_size)
         return {
             self.outputs.summary: summary_html(result),
             self.outputs.manifest: manifest_view(result.outcomes),

@@ -12,13 +12,13 @@ from gradio.events import Dependency
 
 from ..audio import pcm_to_wav
 from ..downloads import write_download
-from ..errors import InputError
+from ..errors import DemoError, InputError, LimitReachedError
 from ..history_log import COLUMN_WIDTHS, COLUMNS, add_rows, row_time, table_rows, valid_rows
 from ..messages import say
 from ..synthesis import Synthesizer
 from .alerts import as_gradio_error
 from .i18n import I18N, localized_html
-from .runs import PAGE_EVENT, shown_to_visitor
+from .runs import PAGE_EVENT, shown_to_visitor, visitor
 from .widgets import Studio, Updates, download_button, voice_picker
 
 STORAGE_KEY = "qwen-tts-showcase-history"
@@ -52,8 +52,11 @@ def history_table(rows: list[HistoryRow]) -> pd.DataFrame:
     return pd.DataFrame(table_rows(rows), columns=COLUMNS)
 
 
-def selection_html(row: HistoryRow, replayable: bool) -> str:
+def selection_html(row: HistoryRow, replayable: bool, refusal: DemoError | None = None) -> str:
+    """The row's text, and why it does not play when it does not."""
     text = f'<p class="history-text">{html.escape(row["text"])}</p>'
+    if refusal is not None:  # outside the queue no toast shows: it is said here
+        return text + f'<p class="history-refused">{localized_html(refusal.msg)}</p>'
     if replayable:
         return text
     return text + f'<p class="history-gone">{localized_html(say("history_gone"))}</p>'
@@ -80,14 +83,20 @@ class HistoryHandlers:
         }
 
     def select(self, rows: StoredRows, event: gr.SelectData, request: gr.Request) -> Updates:
-        """The chosen row: its audio from the cache (no API call), a download, its full text."""
+        """The chosen row: its audio from the cache (no API call, one of the visitor's cached
+        answers), the download of the recording's one file, its full text."""
         rows = valid_rows(rows)
         index = event.index[0] if isinstance(event.index, (list, tuple)) else event.index
         if not isinstance(index, int) or not 0 <= index < len(rows):
             return self._selection(None, None, None, "")
         row = rows[index]
         with shown_to_visitor(request):
-            result = self.synthesizer.cached_result(row["cache_key"])
+            try:
+                result = self.synthesizer.cached_result(
+                    row["cache_key"], visitor(self.synthesizer, request)
+                )
+            except LimitReachedError as refused:
+                return self._selection(index, None, None, selection_html(row, False, refused))
             if result is None:
                 return self._selection(index, None, None, selection_html(row, replayable=False))
             path = write_download(result.pcm, row["voice"], row_time(row).astimezone())
