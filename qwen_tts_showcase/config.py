@@ -47,6 +47,14 @@ class Settings:
     # Proxies in front of the app that append to X-Forwarded-For: Hugging Face's on a Space
     # (SPACE_ID set), none elsewhere, where the TCP peer is the visitor.
     trusted_proxy_hops: int = 0
+    # Custom voices (voices.py). With the Space's key, designing and cloning are off unless the
+    # owner turns them on; each created voice costs the owner USD 0.20 and is deleted after the
+    # retention period. Visitors' own keys have no limit here.
+    allow_design: bool = False
+    allow_cloning: bool = False
+    voices_per_day: int = 20  # voices the Space's key may create a day (UTC), all visitors
+    voices_per_visitor_day: int = 3  # the same for one visitor (browser, or address)
+    voice_retention_h: float = 24.0
 
     @classmethod
     def from_env(cls, catalogue: Catalogue, env: dict[str, str] | None = None) -> Settings:
@@ -76,6 +84,13 @@ class Settings:
             ip_requests=_int(env, "SHOWCASE_IP_REQUESTS", cls.ip_requests),
             ip_window_s=_float(env, "SHOWCASE_IP_WINDOW_S", cls.ip_window_s),
             daily_char_budget=_int(env, "SHOWCASE_DAILY_CHAR_BUDGET", cls.daily_char_budget),
+            allow_design=env.get("SHOWCASE_ALLOW_DESIGN", "").strip() == "1",
+            allow_cloning=env.get("SHOWCASE_ALLOW_CLONING", "").strip() == "1",
+            voices_per_day=_int(env, "SHOWCASE_VOICES_PER_DAY", cls.voices_per_day),
+            voices_per_visitor_day=_int(
+                env, "SHOWCASE_VOICES_PER_VISITOR_DAY", cls.voices_per_visitor_day
+            ),
+            voice_retention_h=_float(env, "SHOWCASE_VOICE_RETENTION_H", cls.voice_retention_h),
             trusted_proxy_hops=_int(
                 env,
                 "SHOWCASE_TRUSTED_PROXY_HOPS",
