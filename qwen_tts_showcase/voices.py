@@ -47,6 +47,7 @@ NAME_PATTERN = re.compile(r"[A-Za-z0-9_]{1,16}")  # DashScope's preferred_name
 # A created voice costs USD 0.20, what 20,000 characters of qwen3-tts-flash cost (USD 0.10 per
 # 10,000): that many characters of the owner key's daily budget.
 VOICE_BUDGET_CHARACTERS = 20_000
+VOICE_SWEEP_S = 600  # how often the Space key's voices past their retention are looked for
 
 
 def new_owner_token() -> str:
