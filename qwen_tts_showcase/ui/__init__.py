@@ -13,7 +13,7 @@ batch       a CSV or a table of lines in, a ZIP of WAVs and a manifest out
 benchmarks  the blog's SeedTTS-Eval results
 footer      AI-audio notice, model in use, links
 api         the public /synthesize endpoint, also the app's MCP tool
-voices      the Design tab: a voice from a description, the visitor's own voices
+voices      the Design and Clone tabs: voices from words or a recording, the visitor's own
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from .i18n import I18N
 from .runs import api_event_options
 from .studio import build_studio
 from .theme import THEME, page_css, page_head
-from .voices import build_design, build_voice_storage
+from .voices import Context, build_voice_storage, build_voice_tabs
 
 __all__ = ["I18N", "build_demo", "launch_options", "worker_threads"]
 
@@ -94,8 +94,8 @@ def build_demo(settings: Settings | None = None, catalogue: Catalogue | None = N
             with gr.Tab(I18N("ui_tab_studio"), id="studio", elem_id="tab_studio"):
                 studio = build_studio(synthesizer, connection, api_events)
                 build_gallery(catalogue, studio)
-            with gr.Tab(I18N("ui_tab_design"), id="design", elem_id="tab_design"):
-                build_design(demo, synthesizer, maker, connection, voice_owner, api_events)
+            voices = Context(synthesizer, maker, connection, voice_owner, api_events)
+            build_voice_tabs(demo, voices)
             with gr.Tab(I18N("ui_tab_compare"), id="compare", elem_id="tab_compare"):
                 compared, compare_rows = build_compare(synthesizer, connection, api_events)
             with gr.Tab(I18N("ui_tab_batch"), id="batch", elem_id="tab_batch"):

@@ -1,10 +1,12 @@
-"""The Design tab: a voice from a description, its preview, then any text in it; the visitor's
-own voices (listed, spoken, deleted) by the owner token kept in their browser."""
+"""The Design and Clone tabs: a voice from a description or from a recording, then any text in
+it. Each tab lists the visitor's own voices (spoken, deleted) by the owner token kept in their
+browser; the server keeps only the token's hash (voices.py)."""
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from pathlib import Path
 
 import gradio as gr
 
@@ -12,6 +14,7 @@ from ..audio import pcm_to_wav
 from ..datafiles import load_voice_designs
 from ..errors import InputError
 from ..messages import say
+from ..recordings import check_recording
 from ..synthesis import SpeechOrder, Synthesizer
 from ..voices import MAX_DESCRIPTION_CHARS, OwnedVoice, VoiceMaker, new_owner_token
 from .fragments import readout_html
@@ -21,7 +24,7 @@ from .runs import PAGE_EVENT, ApiEventOptions, shown_to_visitor, visitor
 from .widgets import Updates
 
 # BrowserState sends its secret to the page, so it protects nothing; the token it holds is the
-# secret, and only its hash is kept on the server (voices.py).
+# secret, and only its hash is kept on the server.
 STORAGE_KEY = "qwen-tts-showcase-voices"
 STORAGE_SECRET = "qwen-tts-showcase-voices-v1"
 
@@ -37,12 +40,26 @@ def voice_list(voices: list[OwnedVoice]) -> list[tuple[str, str]]:
 
 
 @dataclass(frozen=True)
-class DesignTab:
+class Context:
+    """What both tabs use: the synthesis path, the voice maker, the connection, the token."""
+
+    synthesizer: Synthesizer
+    maker: VoiceMaker
+    connection: ConnectionControls
     owner: gr.BrowserState
-    description: gr.Textbox
-    preview_text: gr.Textbox
-    name: gr.Textbox
-    preview: gr.Audio
+    api_events: ApiEventOptions
+
+    def picker(self, token: str, chosen: str | None = None) -> gr.Dropdown:
+        choices = voice_list(self.maker.book.mine(token))
+        names = [name for _, name in choices]
+        value = chosen if chosen in names else (names[-1] if names else None)
+        return gr.Dropdown(choices=choices, value=value)
+
+
+@dataclass(frozen=True)
+class OwnVoices:
+    """A tab's list of the visitor's voices, with speak and delete."""
+
     status: gr.HTML
     mine: gr.Dropdown
     text: gr.Textbox
@@ -50,25 +67,81 @@ class DesignTab:
     readout: gr.HTML
 
 
+class OwnVoicesHandlers:
+    def __init__(self, context: Context, panel: OwnVoices) -> None:
+        self.context = context
+        self.panel = panel
+
+    def refresh(self, token: str) -> gr.Dropdown:
+        return self.context.picker(token or "")
+
+    def speak(self, token: str, voice: str, text: str, api_key: str, request: gr.Request):
+        """The text in the visitor's own voice, through the one synthesis path."""
+        synthesizer = self.context.synthesizer
+        with shown_to_visitor(request):
+            found = self.context.maker.book.get(voice or "")
+            if found is None:
+                raise InputError(say("voice_pick_own"))
+            order = SpeechOrder(text, found.voice, found.model, found.region, owner=token)
+            speech = synthesizer.speech(
+                order, visitor=visitor(synthesizer, request), api_key=api_key
+            )
+            result = speech.complete()
+        panel = self.panel
+        return {panel.spoken: pcm_to_wav(result.pcm), panel.readout: readout_html(result)}
+
+    def delete(self, token: str, voice: str, api_key: str, request: gr.Request) -> Updates:
+        with shown_to_visitor(request):
+            if not voice:
+                raise InputError(say("voice_pick_own"))
+            gone = self.context.maker.delete(voice, token=token, api_key=api_key)
+        return {
+            self.panel.status: localized_html(say("voice_deleted", name=gone.label)),
+            self.panel.mine: self.context.picker(token),
+        }
+
+
+def build_own_voices(context: Context, prefix: str) -> tuple[OwnVoices, OwnVoicesHandlers]:
+    status = gr.HTML(elem_id=f"{prefix}_status")
+    gr.Markdown(I18N("ui_design_yours"))
+    with gr.Row():
+        mine = gr.Dropdown([], label=I18N("ui_design_mine"), elem_id=f"{prefix}_mine", scale=3)
+        delete = gr.Button(I18N("ui_design_delete"), variant="stop", elem_id=f"{prefix}_delete")
+    text = gr.Textbox(label=I18N("ui_design_text"), lines=3, elem_id=f"{prefix}_text")
+    speak = gr.Button(I18N("ui_design_speak"), variant="primary", elem_id=f"{prefix}_speak")
+    spoken = gr.Audio(interactive=False, show_label=False, elem_id=f"{prefix}_spoken")
+    readout = gr.HTML(elem_id=f"{prefix}_readout")
+    panel = OwnVoices(status, mine, text, spoken, readout)
+    handlers = OwnVoicesHandlers(context, panel)
+    owner, api_key = context.owner, context.connection.api_key
+    private = dict(api_visibility="private", **context.api_events)
+    speak.click(handlers.speak, [owner, mine, text, api_key], [spoken, readout], **private)
+    delete.click(handlers.delete, [owner, mine, api_key], [status, mine], **private)
+    return panel, handlers
+
+
+# --- Design -------------------------------------------------------------------------------------
+
+
 class DesignHandlers:
-    def __init__(self, synthesizer: Synthesizer, maker: VoiceMaker, tab: DesignTab) -> None:
-        self.synthesizer = synthesizer
-        self.maker = maker
-        self.tab = tab
+    def __init__(self, context: Context, panel: OwnVoices, preview: gr.Audio, fields: tuple):
+        self.context = context
+        self.panel = panel
+        self.preview = preview
+        self.description, self.preview_text, self.name = fields
         self.designs = load_voice_designs()
 
     def start(self, token: str | None) -> Updates:
         """A token for a browser that has none; the voices it made."""
         token = token if isinstance(token, str) and token else new_owner_token()
-        return {self.tab.owner: token, self.tab.mine: self._picker(token)}
+        return {self.context.owner: token, self.panel.mine: self.context.picker(token)}
 
     def shuffle(self) -> Updates:
         design = random.choice(self.designs)
-        tab = self.tab
         return {
-            tab.description: design["description"],
-            tab.preview_text: design["preview_text"],
-            tab.name: design["name"],
+            self.description: design["description"],
+            self.preview_text: design["preview_text"],
+            self.name: design["name"],
         }
 
     def design(
@@ -83,61 +156,23 @@ class DesignHandlers:
     ) -> Updates:
         """Make the voice; its preview plays at once and it is the one chosen to speak."""
         with shown_to_visitor(request):
-            voice, preview = self.maker.design(
+            voice, preview = self.context.maker.design(
                 description,
                 preview_text,
                 name,
                 region=region,
                 token=token,
-                visitor=visitor(self.synthesizer, request),
+                visitor=visitor(self.context.synthesizer, request),
                 api_key=api_key,
             )
-        tab = self.tab
         return {
-            tab.preview: preview,
-            tab.status: localized_html(say("voice_designed", name=voice.label)),
-            tab.mine: self._picker(token, voice.voice),
+            self.preview: preview,
+            self.panel.status: localized_html(say("voice_designed", name=voice.label)),
+            self.panel.mine: self.context.picker(token, voice.voice),
         }
 
-    def speak(self, token: str, voice: str, text: str, api_key: str, request: gr.Request):
-        """The text in the visitor's own voice, through the one synthesis path."""
-        with shown_to_visitor(request):
-            found = self.maker.book.get(voice or "")
-            if found is None:
-                raise InputError(say("voice_pick_own"))
-            order = SpeechOrder(text, found.voice, found.model, found.region, owner=token)
-            speech = self.synthesizer.speech(
-                order, visitor=visitor(self.synthesizer, request), api_key=api_key
-            )
-            result = speech.complete()
-        return {self.tab.spoken: pcm_to_wav(result.pcm), self.tab.readout: readout_html(result)}
 
-    def delete(self, token: str, voice: str, api_key: str, request: gr.Request) -> Updates:
-        with shown_to_visitor(request):
-            if not voice:
-                raise InputError(say("voice_pick_own"))
-            gone = self.maker.delete(voice, token=token, api_key=api_key)
-        tab = self.tab
-        return {
-            tab.status: localized_html(say("voice_deleted", name=gone.label)),
-            tab.mine: self._picker(token),
-        }
-
-    def _picker(self, token: str, chosen: str | None = None) -> gr.Dropdown:
-        choices = voice_list(self.maker.book.mine(token))
-        names = [name for _, name in choices]
-        value = chosen if chosen in names else (names[-1] if names else None)
-        return gr.Dropdown(choices=choices, value=value)
-
-
-def build_design(
-    demo: gr.Blocks,
-    synthesizer: Synthesizer,
-    maker: VoiceMaker,
-    connection: ConnectionControls,
-    owner: gr.BrowserState,
-    api_events: ApiEventOptions,
-) -> DesignTab:
+def build_design(demo: gr.Blocks, tab: gr.Tab, context: Context) -> None:
     """The tab: describe, preview and keep a voice; speak with it; delete it."""
     gr.Markdown(I18N("ui_design_intro"))
     with gr.Row():
@@ -163,29 +198,120 @@ def build_design(
     preview = gr.Audio(
         label=I18N("ui_design_preview"), interactive=False, autoplay=True, elem_id="design_preview"
     )
-    status = gr.HTML(elem_id="design_status")
-    gr.Markdown(I18N("ui_design_yours"))
-    with gr.Row():
-        mine = gr.Dropdown([], label=I18N("ui_design_mine"), elem_id="design_mine", scale=3)
-        delete = gr.Button(I18N("ui_design_delete"), variant="stop", elem_id="design_delete")
-    text = gr.Textbox(label=I18N("ui_design_text"), lines=3, elem_id="design_text")
-    speak = gr.Button(I18N("ui_design_speak"), variant="primary", elem_id="design_speak")
-    spoken = gr.Audio(interactive=False, show_label=False, elem_id="design_spoken")
-    readout = gr.HTML(elem_id="design_readout")
-    tab = DesignTab(
-        owner, description, preview_text, name, preview, status, mine, text, spoken, readout
-    )
-    handlers = DesignHandlers(synthesizer, maker, tab)
-    demo.load(handlers.start, owner, [owner, mine], **PAGE_EVENT)
+    panel, own = build_own_voices(context, "design")
+    handlers = DesignHandlers(context, panel, preview, (description, preview_text, name))
+    owner = context.owner
+    demo.load(handlers.start, owner, [owner, panel.mine], **PAGE_EVENT)
+    tab.select(own.refresh, owner, panel.mine, **PAGE_EVENT)
     shuffle.click(handlers.shuffle, None, [description, preview_text, name], **PAGE_EVENT)
-    region, api_key = connection.region, connection.api_key
-    private = dict(api_visibility="private", **api_events)
     make.click(
         handlers.design,
-        [owner, description, preview_text, name, region, api_key],
-        [preview, status, mine],
-        **private,
+        [
+            owner,
+            description,
+            preview_text,
+            name,
+            context.connection.region,
+            context.connection.api_key,
+        ],
+        [preview, panel.status, panel.mine],
+        api_visibility="private",
+        **context.api_events,
     )
-    speak.click(handlers.speak, [owner, mine, text, api_key], [spoken, readout], **private)
-    delete.click(handlers.delete, [owner, mine, api_key], [status, mine], **private)
-    return tab
+
+
+# --- Clone --------------------------------------------------------------------------------------
+
+
+class CloneHandlers:
+    def __init__(self, context: Context, panel: OwnVoices, audio: gr.Audio) -> None:
+        self.context = context
+        self.panel = panel
+        self.audio = audio
+
+    def clone(
+        self,
+        token: str,
+        recording: str | None,
+        transcript: str,
+        name: str,
+        consent: bool,
+        region: str,
+        api_key: str,
+        request: gr.Request,
+    ) -> Updates:
+        """Check the recording, make the voice, and remove the upload whatever happened."""
+        try:
+            with shown_to_visitor(request):
+                if not consent:
+                    raise InputError(say("clone_consent_missing"))
+                checked = check_recording(recording)
+                voice = self.context.maker.clone(
+                    checked.data_uri,
+                    transcript,
+                    name,
+                    region=region,
+                    token=token,
+                    visitor=visitor(self.context.synthesizer, request),
+                    api_key=api_key,
+                )
+        finally:
+            if recording:  # the visitor's audio is not kept: not cached, not left on disk
+                Path(recording).unlink(missing_ok=True)
+        done = say("voice_cloned", name=voice.label)
+        if not checked.recommended:
+            done = say("clone_not_recommended", name=voice.label, seconds=round(checked.seconds))
+        return {
+            self.audio: None,
+            self.panel.status: localized_html(done),
+            self.panel.mine: self.context.picker(token, voice.voice),
+        }
+
+
+def build_clone(tab: gr.Tab, context: Context) -> None:
+    """The tab: record or upload, check, consent, clone; speak with it; delete it."""
+    gr.Markdown(I18N("ui_clone_intro"))
+    with gr.Row():
+        with gr.Column(scale=3):
+            audio = gr.Audio(
+                sources=["microphone", "upload"],
+                type="filepath",
+                format=None,  # as sent: a conversion would leave a second copy on disk
+                label=I18N("ui_clone_audio"),
+                elem_id="clone_audio",
+            )
+            transcript = gr.Textbox(
+                label=I18N("ui_clone_transcript"), lines=2, elem_id="clone_transcript"
+            )
+        with gr.Column(scale=2):
+            name = gr.Textbox(
+                label=I18N("ui_design_name"), info=I18N("ui_design_name_info"), elem_id="clone_name"
+            )
+            consent = gr.Checkbox(label=I18N("ui_clone_consent"), elem_id="clone_consent")
+            make = gr.Button(I18N("ui_clone_run"), variant="primary", elem_id="clone_run")
+    panel, own = build_own_voices(context, "clone")
+    handlers = CloneHandlers(context, panel, audio)
+    tab.select(own.refresh, context.owner, panel.mine, **PAGE_EVENT)
+    make.click(
+        handlers.clone,
+        [
+            context.owner,
+            audio,
+            transcript,
+            name,
+            consent,
+            context.connection.region,
+            context.connection.api_key,
+        ],
+        [audio, panel.status, panel.mine],
+        api_visibility="private",
+        **context.api_events,
+    )
+
+
+def build_voice_tabs(demo: gr.Blocks, context: Context) -> None:
+    """The Design and Clone tabs, inside the page's gr.Tabs."""
+    with gr.Tab(I18N("ui_tab_design"), id="design", elem_id="tab_design") as design:
+        build_design(demo, design, context)
+    with gr.Tab(I18N("ui_tab_clone"), id="clone", elem_id="tab_clone") as clone:
+        build_clone(clone, context)
