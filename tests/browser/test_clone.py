@@ -56,7 +56,9 @@ def files_holding(data: bytes) -> list[Path]:
     return [p for p in root.rglob("*") if p.is_file() and p.read_bytes() == data]
 
 
-def test_an_uploaded_recording_clones_a_voice_that_then_speaks(open_page, simulator, tmp_path):
+def test_an_uploaded_recording_clones_a_voice_that_then_speaks(
+    open_page, simulator, tmp_path, screenshots
+):
     recording = tmp_path / "me.wav"
     recording.write_bytes(tone_wav(12.0))
     page = open_clone(open_page())
@@ -75,6 +77,7 @@ def test_an_uploaded_recording_clones_a_voice_that_then_speaks(open_page, simula
     page.locator("#clone_readout .readout").wait_for()
     spoken = simulator.generation_requests()[-1].body
     assert spoken["model"] == VC and spoken["input"]["voice"] == sent_voice(simulator)
+    page.screenshot(path=screenshots / "clone.png", full_page=True)
 
 
 def sent_voice(simulator) -> str:
