@@ -84,14 +84,15 @@ class VoiceBook:
         self._clock = clock
         self._lock = threading.Lock()
         self._voices: dict[str, OwnedVoice] = {}
-        self._created: list[tuple[float, str]] = []  # (when, who) of the Space key's creations
+        # (when, who) of the Space key's creations: who is the maker's owner id and address hash
+        self._created: list[tuple[float, tuple[str, ...]]] = []
         self._load()
 
     def _load(self) -> None:
         try:
             raw = json.loads(self.path.read_text(encoding="utf-8"))
             self._voices = {row["voice"]: OwnedVoice(**row) for row in raw["voices"]}
-            self._created = [(float(at), str(who)) for at, who in raw["created"]]
+            self._created = [(float(at), tuple(map(str, who))) for at, who in raw["created"]]
         except FileNotFoundError:
             pass
         except (ValueError, KeyError, TypeError) as exc:  # unreadable: say so, start empty
@@ -113,11 +114,12 @@ class VoiceBook:
             Path(temporary).unlink(missing_ok=True)
             raise
 
-    def add(self, voice: OwnedVoice) -> None:
+    def add(self, voice: OwnedVoice, made_by: tuple[str, ...] = ()) -> None:
+        """Keep a new voice; `made_by` (see makers()) counts against the Space key's caps."""
         with self._lock:
             self._voices[voice.voice] = voice
             if voice.owner_key:
-                self._created.append((voice.created_at, voice.owner))
+                self._created.append((voice.created_at, made_by or (voice.owner,)))
             self._save()
 
     def remove(self, name: str) -> None:
@@ -150,12 +152,13 @@ class VoiceBook:
                 if v.owner_key and now - v.created_at >= retention_s
             ]
 
-    def created_today(self, who: str | None = None) -> int:
-        """Voices the Space's key made today (UTC), by anyone or by one visitor."""
+    def created_today(self, who: tuple[str, ...] | None = None) -> int:
+        """Voices the Space's key made today (UTC), by anyone, or by a visitor known by any of
+        `who` (their browser's owner id, or their address)."""
         today = int(self._clock() // DAY_S)
         with self._lock:
             self._created = [row for row in self._created if int(row[0] // DAY_S) == today]
-            return sum(1 for _, by in self._created if who is None or by == who)
+            return sum(1 for _, by in self._created if who is None or set(by) & set(who))
 
     def check_use(self, voice: str, model: Model, token: str) -> OwnedVoice:
         """The visitor's own voice if `model` can speak it, else an InputError saying why."""
@@ -169,6 +172,13 @@ class VoiceBook:
                 )
             )
         return found
+
+
+def makers(token: str, visitor: Visitor) -> tuple[str, ...]:
+    """How the per-visitor cap knows a visitor: the browser's owner id and a hash of its address,
+    so a cleared browser storage does not start a fresh count."""
+    address = hashlib.sha256(f"qwen-tts-showcase-address|{visitor.ip}".encode()).hexdigest()[:32]
+    return (owner_id(token), address) if visitor.ip else (owner_id(token),)
 
 
 def check_name(label: str) -> str:
@@ -196,7 +206,12 @@ def check_description(description: str, preview_text: str) -> tuple[str, str]:
 
 
 def limits_refusal(
-    book: VoiceBook, family: str, who: str, allowed: bool, per_day: int, per_visitor: int
+    book: VoiceBook,
+    family: str,
+    who: tuple[str, ...],
+    allowed: bool,
+    per_day: int,
+    per_visitor: int,
 ) -> Exception | None:
     """Why the Space's key may not make this visitor a voice now, or None (0 = no cap)."""
     if not allowed:
@@ -242,7 +257,9 @@ class VoiceMaker:
         model, route = self._model_and_route("design", region, api_key)
         with self._admitted("design", route, visitor, token):
             created = VoiceService(route.open()).design(model.id, description, preview_text, name)
-        return self._keep(created.voice, model, region, name, token, route), created.preview
+        return self._keep(
+            created.voice, model, region, name, (token, visitor), route
+        ), created.preview
 
     def clone(
         self,
@@ -262,7 +279,7 @@ class VoiceMaker:
             created = VoiceService(route.open()).enroll(
                 model.id, audio_uri, name, (transcript or "").strip()
             )
-        return self._keep(created.voice, model, region, name, token, route)
+        return self._keep(created.voice, model, region, name, (token, visitor), route)
 
     def delete(self, voice: str, *, token: str, api_key: str = "") -> OwnedVoice:
         """Delete the visitor's own voice from DashScope (one already gone is forgotten too)."""
@@ -333,7 +350,7 @@ class VoiceMaker:
             refusal = limits_refusal(
                 self.book,
                 family,
-                owner_id(token),
+                makers(token, visitor),
                 allowed,
                 settings.voices_per_day,
                 settings.voices_per_visitor_day,
@@ -351,11 +368,12 @@ class VoiceMaker:
                 raise
 
     def _keep(
-        self, name: str, model: Model, region: str, label: str, token: str, route: Route
+        self, name: str, model: Model, region: str, label: str, maker: tuple, route: Route
     ) -> OwnedVoice:
+        token, visitor = maker
         made_at = self.book.now()
         voice = OwnedVoice(
             name, model.family, model.id, region, label, owner_id(token), route.owner_key, made_at
         )
-        self.book.add(voice)
+        self.book.add(voice, makers(token, visitor))
         return voice

@@ -12,6 +12,7 @@ import pytest
 
 from dashscope_sim import render_speech
 from qwen_tts_showcase.audio import wav_to_pcm
+from qwen_tts_showcase.dashscope_client import VoiceService
 from qwen_tts_showcase.errors import DashScopeError, InputError, LimitReachedError
 from qwen_tts_showcase.quota import Visitor
 from qwen_tts_showcase.synthesis import SpeechOrder, Synthesizer
@@ -92,13 +93,15 @@ def test_space_key_caps_per_visitor_and_per_day(simulator, catalogue):
         SHOWCASE_VOICES_PER_DAY="2",
     )
     first, second, third = new_owner_token(), new_owner_token(), new_owner_token()
-    design(maker, first)
+    design(maker, first, visitor=Visitor("a", "10.0.0.1"))
     with pytest.raises(LimitReachedError) as mine:
-        design(maker, first)
+        design(maker, first, visitor=Visitor("a", "10.0.0.9"))
     assert mine.value.msg.key == "voices_visitor_cap" and mine.value.retry_after_s > 0
-    design(maker, second)
+    with pytest.raises(LimitReachedError):  # a cleared browser, same address: same visitor
+        design(maker, new_owner_token(), visitor=Visitor("b", "10.0.0.1"))
+    design(maker, second, visitor=Visitor("c", "10.0.0.2"))
     with pytest.raises(LimitReachedError) as space:
-        design(maker, third)
+        design(maker, third, visitor=Visitor("d", "10.0.0.3"))
     assert space.value.msg.key == "voices_space_cap"
     design(maker, third, api_key=BEIJING_KEY)  # own keys are not capped here
     assert len(simulator.customization_requests()) == 3
@@ -123,8 +126,11 @@ def test_delete_removes_the_voice_from_dashscope_and_from_the_book(simulator, ca
     voice, _ = design(maker, token)
     with pytest.raises(InputError):
         maker.delete(voice.voice, token=new_owner_token())  # not theirs
+    service = VoiceService(maker.synthesizer.route("beijing").open())
+    assert service.list_voices("design") == [voice.voice]
     maker.delete(voice.voice, token=token)
     assert voice.voice not in simulator.voice_store.voices
+    assert service.list_voices("design") == []
     assert maker.book.mine(token) == []
     with pytest.raises(InputError):
         speak(maker, voice.voice, token)
