@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import base64
 import io
+import subprocess
 import wave
 
 import numpy as np
 import pytest
 
 from dashscope_sim import render_speech
-from qwen_tts_showcase.audio import pcm_to_mp3
+from qwen_tts_showcase.audio import ensure_ffmpeg, pcm_to_mp3
 from qwen_tts_showcase.errors import InputError
 from qwen_tts_showcase.quota import Visitor
 from qwen_tts_showcase.recordings import check_recording
@@ -54,6 +55,16 @@ def test_an_mp3_is_measured_too(tmp_path):
     checked = check_recording(path)
     assert checked.data_uri.startswith("data:audio/mpeg;base64,")
     assert checked.seconds == pytest.approx(5.0, abs=0.2) and not checked.recommended
+
+
+def test_an_m4a_is_measured_too(tmp_path):
+    wav = wav_file(tmp_path, seconds=4.0)
+    path = tmp_path / "take.m4a"
+    command = [ensure_ffmpeg(), "-loglevel", "error", "-i", str(wav), "-c:a", "aac", str(path)]
+    subprocess.run(command, check=True, capture_output=True)
+    checked = check_recording(path)
+    assert checked.data_uri.startswith("data:audio/mp4;base64,")
+    assert checked.seconds == pytest.approx(4.0, abs=0.2)
 
 
 @pytest.mark.parametrize(

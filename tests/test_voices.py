@@ -18,7 +18,7 @@ from qwen_tts_showcase.quota import Visitor
 from qwen_tts_showcase.synthesis import SpeechOrder, Synthesizer
 from qwen_tts_showcase.voices import BOOK_FILE, VoiceBook, VoiceMaker, new_owner_token
 
-from .conftest import BEIJING_KEY, simulator_settings
+from .conftest import BEIJING_KEY, simulator_settings, wait_until
 
 VD, VC = "qwen3-tts-vd-2026-01-26", "qwen3-tts-vc-2026-01-22"
 DESCRIPTION = "A warm Beijing grandfather telling a story, slow and kind"
@@ -218,3 +218,16 @@ def test_the_preview_is_a_wav_file(simulator, catalogue):
     maker = maker_for(simulator, catalogue, **SPACE_ON)
     _, preview = design(maker, new_owner_token())
     assert preview[:4] == b"RIFF" and base64.b64encode(preview)
+
+
+def test_a_restarted_app_deletes_the_space_keys_expired_voices(simulator, catalogue, launch_app):
+    settings = simulator_settings(simulator, catalogue, **SPACE_ON)
+    maker, token = VoiceMaker(Synthesizer(catalogue, settings)), new_owner_token()
+    voice, _ = design(maker, token)
+    book = settings.cache_dir / BOOK_FILE
+    stored = json.loads(book.read_text())
+    stored["voices"][0]["created_at"] -= 2 * 3600  # made two hours before this start
+    book.write_text(json.dumps(stored))
+    launch_app(SHOWCASE_CACHE_DIR=str(settings.cache_dir), SHOWCASE_VOICE_RETENTION_H="1")
+    wait_until(lambda: voice.voice not in simulator.voice_store.voices, "the expired voice deleted")
+    wait_until(lambda: voice.voice not in book.read_text(), "the book to forget it")
