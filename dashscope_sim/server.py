@@ -2,7 +2,8 @@
 
 It answers `POST {base}/services/aigc/multimodal-generation/generation` as the reference
 describes: Bearer auth, JSON errors, SSE frames of base64 24 kHz PCM ending in a
-`finish_reason: "stop"` frame with an `audio.url`, and serves that WAV under `/files/`.
+`finish_reason: "stop"` frame with an `audio.url`, and serves that WAV under `/files/`. It also
+answers the customization route (`voices`: designed and cloned voices, per account).
 Two regions share one port: Beijing at `/api/v1`, Singapore at `/intl/api/v1`; a key works
 only in its own region, as on the real service. Faults are queued per request. What it accepts,
 refuses and bills is in `rules` (by the tables in `tables`); the HTTP is in `handler`; the audio

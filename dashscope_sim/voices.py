@@ -71,7 +71,7 @@ VOICE_ERRORS = {
 WRONG_FAMILY = (400, "InvalidParameter", "Voice '{voice}' is not supported by model {model}.")
 VOICE_GONE = (400, "InvalidParameter", "Voice '{voice}' does not exist.")
 
-_MAGIC = {"wav": (b"RIFF",), "mp3": (b"ID3", b"\xff\xfb", b"\xff\xf3", b"\xff\xf2")}
+MP3_STARTS = (b"ID3", b"\xff\xfb", b"\xff\xf3", b"\xff\xf2")
 
 
 @dataclass
@@ -222,7 +222,7 @@ def _audio_refusal(inputs: dict) -> tuple | None:
 def _sniff(data: bytes) -> str | None:
     if data[:4] == b"RIFF" and data[8:12] == b"WAVE":
         return "wav"
-    if data.startswith(_MAGIC["mp3"]):
+    if data.startswith(MP3_STARTS):
         return "mp3"
     if data[4:8] == b"ftyp":
         return "m4a"
