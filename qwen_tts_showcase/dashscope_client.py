@@ -314,6 +314,7 @@ class VoiceService:
 
     The SDK's v2 resources speak other envelopes (§3 of the voices reference), so the HTTP call
     is made here directly. Every failure is a DemoError; audio sent is never logged or kept.
+    Nothing is retried: a create that timed out may still have made (and billed) a voice.
     """
 
     def __init__(self, connection: Upstream) -> None:
@@ -369,17 +370,19 @@ class VoiceService:
                     headers=headers,
                     timeout=timeout,
                 )
-            payload = response.json()
-        except requests.exceptions.JSONDecodeError as exc:
-            raise _unreadable("", partial=False) from exc
         except requests.RequestException as exc:
             raise _network_error(exc, connection, partial=False) from exc
-        request_id = str(payload.get("request_id") or "") if isinstance(payload, dict) else ""
+        try:
+            payload = response.json()
+        except ValueError:  # a proxy's HTML page, or a cut body
+            payload = None
+        payload = payload if isinstance(payload, dict) else {}
+        request_id = str(payload.get("request_id") or "")
         if response.status_code != 200:
             raise voice_error_for_response(
                 response.status_code, payload.get("code"), payload.get("message"), request_id
             )
-        output = payload.get("output") if isinstance(payload, dict) else None
+        output = payload.get("output")
         if not isinstance(output, dict) or (action == "create" and not output.get("voice")):
             raise _unreadable(request_id, partial=False)
         return output, request_id

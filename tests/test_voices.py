@@ -12,7 +12,7 @@ import pytest
 
 from dashscope_sim import render_speech
 from qwen_tts_showcase.audio import wav_to_pcm
-from qwen_tts_showcase.dashscope_client import VoiceService
+from qwen_tts_showcase.dashscope_client import Upstream, VoiceService
 from qwen_tts_showcase.errors import DashScopeError, InputError, LimitReachedError
 from qwen_tts_showcase.quota import Visitor
 from qwen_tts_showcase.synthesis import SpeechOrder, Synthesizer
@@ -231,3 +231,10 @@ def test_a_restarted_app_deletes_the_space_keys_expired_voices(simulator, catalo
     launch_app(SHOWCASE_CACHE_DIR=str(settings.cache_dir), SHOWCASE_VOICE_RETENTION_H="1")
     wait_until(lambda: voice.voice not in simulator.voice_store.voices, "the expired voice deleted")
     wait_until(lambda: voice.voice not in book.read_text(), "the book to forget it")
+
+
+def test_an_unreachable_customization_route_is_said_in_words():
+    nowhere = Upstream("http://127.0.0.1:9/api/v1", "sk-sim-beijing", connect_timeout_s=2)
+    with pytest.raises(DashScopeError) as failed:
+        VoiceService(nowhere).design(VD, DESCRIPTION, "Hi.", "x")
+    assert failed.value.msg.key == "connection_refused"
