@@ -95,7 +95,7 @@ def build_demo(settings: Settings | None = None, catalogue: Catalogue | None = N
                 studio = build_studio(synthesizer, connection, api_events)
                 build_gallery(catalogue, studio)
             voices = Context(synthesizer, maker, connection, voice_owner, api_events)
-            build_voice_tabs(demo, voices)
+            own_voices = build_voice_tabs(demo, voices)
             with gr.Tab(I18N("ui_tab_compare"), id="compare", elem_id="tab_compare"):
                 compared, compare_rows = build_compare(synthesizer, connection, api_events)
             with gr.Tab(I18N("ui_tab_batch"), id="batch", elem_id="tab_batch"):
@@ -107,6 +107,8 @@ def build_demo(settings: Settings | None = None, catalogue: Catalogue | None = N
         build_footer(catalogue, studio.model)
         record_after(studio.generated, history, studio.new_rows)
         record_after(compared, history, compare_rows)
+        for panel in own_voices:
+            record_after(panel.spoke, history, panel.new_rows)
         build_api(synthesizer, api_events)
     demo.queue(max_size=settings.queue_size)
     return demo

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import gradio as gr
+from gradio.events import Dependency
 
 from ..audio import pcm_to_wav
 from ..datafiles import load_voice_designs
 from ..errors import InputError
+from ..history_log import history_row
 from ..messages import say
 from ..recordings import check_recording
 from ..synthesis import SpeechOrder, Synthesizer
@@ -65,12 +68,14 @@ class OwnVoices:
     text: gr.Textbox
     spoken: gr.Audio
     readout: gr.HTML
+    new_rows: gr.State  # the history row of the latest speech
+    spoke: Dependency  # the speak event, for the history to chain onto
 
 
 class OwnVoicesHandlers:
-    def __init__(self, context: Context, panel: OwnVoices) -> None:
+    def __init__(self, context: Context) -> None:
         self.context = context
-        self.panel = panel
+        self.panel: OwnVoices  # set once the panel's events are wired
 
     def refresh(self, token: str) -> gr.Dropdown:
         return self.context.picker(token or "")
@@ -88,7 +93,11 @@ class OwnVoicesHandlers:
             )
             result = speech.complete()
         panel = self.panel
-        return {panel.spoken: pcm_to_wav(result.pcm), panel.readout: readout_html(result)}
+        return {
+            panel.spoken: pcm_to_wav(result.pcm),
+            panel.readout: readout_html(result),
+            panel.new_rows: [history_row(result, datetime.now())],
+        }
 
     def delete(self, token: str, voice: str, api_key: str, request: gr.Request) -> Updates:
         with shown_to_visitor(request):
@@ -111,13 +120,16 @@ def build_own_voices(context: Context, prefix: str) -> tuple[OwnVoices, OwnVoice
     speak = gr.Button(I18N("ui_design_speak"), variant="primary", elem_id=f"{prefix}_speak")
     spoken = gr.Audio(interactive=False, show_label=False, elem_id=f"{prefix}_spoken")
     readout = gr.HTML(elem_id=f"{prefix}_readout")
-    panel = OwnVoices(status, mine, text, spoken, readout)
-    handlers = OwnVoicesHandlers(context, panel)
+    new_rows = gr.State([])
     owner, api_key = context.owner, context.connection.api_key
     private = dict(api_visibility="private", **context.api_events)
-    speak.click(handlers.speak, [owner, mine, text, api_key], [spoken, readout], **private)
+    handlers = OwnVoicesHandlers(context)
+    spoke = speak.click(
+        handlers.speak, [owner, mine, text, api_key], [spoken, readout, new_rows], **private
+    )
     delete.click(handlers.delete, [owner, mine, api_key], [status, mine], **private)
-    return panel, handlers
+    handlers.panel = OwnVoices(status, mine, text, spoken, readout, new_rows, spoke)
+    return handlers.panel, handlers
 
 
 # --- Design -------------------------------------------------------------------------------------
@@ -172,7 +184,7 @@ class DesignHandlers:
         }
 
 
-def build_design(demo: gr.Blocks, tab: gr.Tab, context: Context) -> None:
+def build_design(demo: gr.Blocks, tab: gr.Tab, context: Context) -> OwnVoices:
     """The tab: describe, preview and keep a voice; speak with it; delete it."""
     gr.Markdown(I18N("ui_design_intro"))
     with gr.Row():
@@ -218,6 +230,7 @@ def build_design(demo: gr.Blocks, tab: gr.Tab, context: Context) -> None:
         api_visibility="private",
         **context.api_events,
     )
+    return panel
 
 
 # --- Clone --------------------------------------------------------------------------------------
@@ -268,7 +281,7 @@ class CloneHandlers:
         }
 
 
-def build_clone(tab: gr.Tab, context: Context) -> None:
+def build_clone(tab: gr.Tab, context: Context) -> OwnVoices:
     """The tab: record or upload, check, consent, clone; speak with it; delete it."""
     gr.Markdown(I18N("ui_clone_intro"))
     with gr.Row():
@@ -307,11 +320,14 @@ def build_clone(tab: gr.Tab, context: Context) -> None:
         api_visibility="private",
         **context.api_events,
     )
+    return panel
 
 
-def build_voice_tabs(demo: gr.Blocks, context: Context) -> None:
-    """The Design and Clone tabs, inside the page's gr.Tabs."""
+def build_voice_tabs(demo: gr.Blocks, context: Context) -> list[OwnVoices]:
+    """The Design and Clone tabs, inside the page's gr.Tabs; their voice panels (whose speeches
+    the history records)."""
     with gr.Tab(I18N("ui_tab_design"), id="design", elem_id="tab_design") as design:
-        build_design(demo, design, context)
+        designed = build_design(demo, design, context)
     with gr.Tab(I18N("ui_tab_clone"), id="clone", elem_id="tab_clone") as clone:
-        build_clone(clone, context)
+        cloned = build_clone(clone, context)
+    return [designed, cloned]

@@ -36,7 +36,7 @@ def tone_wav(seconds: float, rate: int = 48_000) -> bytes:
 @pytest.fixture(scope="module")
 def app(launch_app):
     """The app with the Space's key allowed to clone voices."""
-    return launch_app(SHOWCASE_ALLOW_CLONING="1")
+    return launch_app(SHOWCASE_ALLOW_CLONING="1", SHOWCASE_VOICES_PER_VISITOR_DAY="0")
 
 
 def open_clone(page):
@@ -140,5 +140,24 @@ def test_a_voice_cloned_from_the_microphone(microphone_browser, app, simulator):
         sent = simulator.customization_requests()[-1].body["input"]["audio"]["data"]
         with wave.open(io.BytesIO(base64.b64decode(sent.split(",", 1)[1]))) as recorded:
             assert recorded.getnframes() / recorded.getframerate() >= 3.0
+    finally:
+        context.close()
+
+
+def test_with_the_switch_off_the_page_says_to_bring_a_key(browser, launch_app, simulator, tmp_path):
+    _, url = launch_app()  # SHOWCASE_ALLOW_CLONING unset: the Space's key may not clone
+    recording = tmp_path / "take.wav"
+    recording.write_bytes(tone_wav(12.0))
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(url)
+        open_clone(page)
+        upload(page, recording)
+        page.locator("#clone_name textarea").fill("me")
+        page.locator("#clone_consent input").check()
+        page.locator("#clone_run").click()
+        expect(toast(page)).to_contain_text("turned off by its owner")
+        assert simulator.customization_requests() == []
     finally:
         context.close()

@@ -19,8 +19,9 @@ VD = "qwen3-tts-vd-2026-01-26"
 
 @pytest.fixture(scope="module")
 def app(launch_app):
-    """The app with the Space's key allowed to design voices."""
-    return launch_app(SHOWCASE_ALLOW_DESIGN="1")
+    """The app with the Space's key allowed to design voices (every context here shares one
+    address, so the per-visitor cap is off; tests/test_voices.py tests it)."""
+    return launch_app(SHOWCASE_ALLOW_DESIGN="1", SHOWCASE_VOICES_PER_VISITOR_DAY="0")
 
 
 def open_design(open_page):
@@ -66,6 +67,9 @@ def test_describe_preview_and_speak_with_a_designed_voice(open_page, simulator, 
         len(spoken.pcm) / 48_000, abs=0.001
     )
     page.screenshot(path=screenshots / "design.png", full_page=True)
+    page.get_by_role("tab", name="历史 History", exact=True).click()
+    expect(page.locator("#history_table")).to_contain_text("A line from the blog, in my own voice.")
+    expect(page.locator("#history_table")).to_contain_text(VD)
 
 
 def test_only_the_maker_sees_a_voice_and_deleting_removes_it(open_page, simulator):
