@@ -17,7 +17,8 @@ from qwen_tts_showcase.errors import InputError
 from qwen_tts_showcase.quota import Visitor
 from qwen_tts_showcase.recordings import check_recording
 from qwen_tts_showcase.synthesis import SpeechOrder, Synthesizer
-from qwen_tts_showcase.voices import VoiceMaker, new_owner_token
+from qwen_tts_showcase.voice_maker import VoiceMaker
+from qwen_tts_showcase.voices import new_owner_token
 
 from .conftest import simulator_settings
 

@@ -16,7 +16,8 @@ from qwen_tts_showcase.dashscope_client import Upstream, VoiceService
 from qwen_tts_showcase.errors import DashScopeError, InputError, LimitReachedError
 from qwen_tts_showcase.quota import Visitor
 from qwen_tts_showcase.synthesis import SpeechOrder, Synthesizer
-from qwen_tts_showcase.voices import BOOK_FILE, VoiceBook, VoiceMaker, new_owner_token
+from qwen_tts_showcase.voice_maker import VoiceMaker
+from qwen_tts_showcase.voices import BOOK_FILE, VoiceBook, new_owner_token
 
 from .conftest import BEIJING_KEY, simulator_settings, wait_until
 

@@ -26,7 +26,7 @@ from ..audio import ensure_ffmpeg
 from ..catalogue import Catalogue, load_catalogue
 from ..config import Settings
 from ..synthesis import Synthesizer
-from ..voices import VOICE_SWEEP_S, VoiceMaker
+from ..voice_maker import VOICE_SWEEP_S, VoiceMaker
 from .api import build_api
 from .batch import build_batch
 from .benchmarks import build_benchmarks

@@ -19,7 +19,8 @@ from ..history_log import history_row
 from ..messages import say
 from ..recordings import check_recording
 from ..synthesis import SpeechOrder, Synthesizer
-from ..voices import MAX_DESCRIPTION_CHARS, OwnedVoice, VoiceMaker, new_owner_token
+from ..voice_maker import VoiceMaker
+from ..voices import MAX_DESCRIPTION_CHARS, OwnedVoice, new_owner_token
 from .fragments import readout_html
 from .header import ConnectionControls
 from .i18n import I18N, localized_html
