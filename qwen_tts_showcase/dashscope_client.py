@@ -273,6 +273,7 @@ def _download_failed(request_id: str, expired: bool) -> errors.DashScopeError:
 CUSTOMIZATION_PATH = "/services/audio/tts/customization"
 # Which DashScope service makes a voice of each family; the family's models speak only its voices.
 VOICE_SERVICES = {"design": "qwen-voice-design", "clone": "qwen-voice-enrollment"}
+PREVIEW_FORMAT, PREVIEW_RATE_HZ = "wav", 24_000  # the designed voice's preview, as asked for
 
 # DashScope code -> message key for the customization route. Only Audio.PreprocessError (a
 # transcript that does not match the audio) is documented; the other codes are unverified
@@ -327,7 +328,9 @@ class VoiceService:
         fields["preview_text"] = preview_text
         if preferred_name:
             fields["preferred_name"] = preferred_name
-        output, request_id = self._call("design", "create", fields)
+        # The preview's format is asked for, not assumed: a WAV the page can play as it is.
+        parameters = {"response_format": PREVIEW_FORMAT, "sample_rate": PREVIEW_RATE_HZ}
+        output, request_id = self._call("design", "create", fields, parameters)
         preview = output.get("preview_audio") or {}
         try:
             audio = base64.b64decode(preview.get("data") or "", validate=True)
@@ -357,9 +360,13 @@ class VoiceService:
         """Delete a voice; one already gone raises the `voice_gone` DashScopeError."""
         self._call(family, "delete", {"voice": voice})
 
-    def _call(self, family: str, action: str, fields: dict) -> tuple[dict, str]:
+    def _call(
+        self, family: str, action: str, fields: dict, parameters: dict | None = None
+    ) -> tuple[dict, str]:
         connection = self.connection
         body = {"model": VOICE_SERVICES[family], "input": {"action": action, **fields}}
+        if parameters:
+            body["parameters"] = parameters
         headers = {"Authorization": f"Bearer {connection.api_key}"}
         timeout = (connection.connect_timeout_s, connection.total_timeout_s)
         try:

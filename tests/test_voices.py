@@ -51,6 +51,7 @@ def test_a_designed_voice_previews_and_then_speaks_through_the_one_synthesis_pat
     sent = simulator.customization_requests()[0].body
     assert sent["model"] == "qwen-voice-design" and sent["input"]["target_model"] == VD
     assert sent["input"]["voice_prompt"] == DESCRIPTION
+    assert sent["parameters"] == {"response_format": "wav", "sample_rate": 24_000}
     assert wav_to_pcm(preview) == render_speech(VD, voice.voice, "Once upon a time.")
     assert voice.label == "grandpa" and voice.owner_key
     result = speak(maker, voice.voice, token)
