@@ -10,8 +10,11 @@ from .audio import SAMPLE_RATE_HZ, render_speech, wav_bytes
 from .records import RecordedRequest, UpstreamProfile, most_at_once
 from .server import FAULTS, SPECIAL_FAULTS, DashScopeSimulator
 from .tables import GENERATION_PATH
+from .voices import CUSTOMIZATION_PATH, VOICE_ERRORS
 
 __all__ = [
+    "CUSTOMIZATION_PATH",
+    "VOICE_ERRORS",
     "FAULTS",
     "GENERATION_PATH",
     "SAMPLE_RATE_HZ",

@@ -22,6 +22,7 @@ from .tables import (
     URL_LIFETIME_S,
     Model,
 )
+from .voices import CUSTOMIZATION_PATH, FAMILY_OF_SERVICE, VOICE_ERRORS
 
 if TYPE_CHECKING:
     from .server import DashScopeSimulator
@@ -74,6 +75,8 @@ class Handler(BaseHTTPRequestHandler):
         for region, prefix in REGION_PREFIXES.items():
             if path == prefix + GENERATION_PATH:
                 return self._serve_generation(region, path, raw)
+            if path == prefix + CUSTOMIZATION_PATH:
+                return self._serve_customization(region, path, raw)
         self._send_json(404, {"code": "NotFound", "message": f"No route {path}."})
 
     def _route_get(self) -> None:
@@ -94,6 +97,8 @@ class Handler(BaseHTTPRequestHandler):
             self.simulator.enqueue_fault(**body)
         elif path == "/_sim/profile":
             self.simulator.profile = UpstreamProfile(**body)
+        elif path == "/_sim/voice_faults":
+            self.simulator.enqueue_voice_fault(**body)
         elif path == "/_sim/reset":
             self.simulator.clear()
         else:
@@ -113,7 +118,15 @@ class Handler(BaseHTTPRequestHandler):
         record = RecordedRequest(path, region, headers, body, streamed)
         sim._record(record)
         request_id = str(uuid.uuid4())
-        refusal = rules.refusal(sim.keys, region, headers, body, sim.models)
+        account = rules.bearer_key(headers)
+        refusal = rules.refusal(
+            sim.keys,
+            region,
+            headers,
+            body,
+            sim.models,
+            lambda voice: sim.voice_store.family_of(account, voice),
+        )
         if refusal:
             record.status = refusal[0]
             return self._send_error(*refusal, request_id)
@@ -142,6 +155,38 @@ class Handler(BaseHTTPRequestHandler):
             self._stream(record, model, inputs["text"], pcm, request_id, fault)
         else:
             self._answer_whole(record, model, inputs["text"], pcm, request_id, fault)
+
+    # --- the customization route (voices.py) ---------------------------------------------------
+
+    def _serve_customization(self, region: str, path: str, raw: bytes) -> None:
+        sim = self.simulator
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = None
+        record = RecordedRequest(path, region, headers, body, False)
+        sim._record(record)
+        request_id = str(uuid.uuid4())
+        status, *answer = self._customization_answer(region, headers, body)
+        record.status = status
+        if status != 200:
+            return self._send_error(status, *answer, request_id)
+        self._send_json(200, {"output": answer[0], "usage": {"count": 1}, "request_id": request_id})
+
+    def _customization_answer(self, region: str, headers: dict, body) -> tuple:
+        sim = self.simulator
+        refusal = rules.key_refusal(sim.keys, region, headers)
+        if refusal:
+            return refusal
+        if not isinstance(body, dict) or body.get("model") not in FAMILY_OF_SERVICE:
+            return ERRORS["model_not_exist"]
+        fault = sim._next_voice_fault()
+        if fault:
+            return (VOICE_ERRORS | ERRORS)[fault]
+        offered = {m.id: m.family for m in sim.models if m.offered_in(region)}
+        family = FAMILY_OF_SERVICE[body["model"]]
+        return sim.voice_store.handle(rules.bearer_key(headers), family, body, offered)
 
     def _final_audio(self, pcm: bytes, request_id: str, fault: Fault | None) -> dict:
         now = int(time.time())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
+from collections.abc import Callable
 
 from .tables import (
     ERRORS,
@@ -14,6 +15,7 @@ from .tables import (
     NO_KEY,
     Model,
 )
+from .voices import VOICE_GONE, WRONG_FAMILY
 
 Refusal = tuple[int, str, str]
 _HAN_NAMES = ("CJK UNIFIED IDEOGRAPH", "CJK COMPATIBILITY IDEOGRAPH")
@@ -66,14 +68,20 @@ def refusal(
     headers: dict,
     body: dict | None,
     models: tuple[Model, ...] = MODELS,
+    custom_family: Callable[[str], str | None] = lambda voice: None,
 ) -> Refusal | None:
-    """How the real service would refuse this request, or None if it would answer it."""
-    return _key_refusal(keys, region, headers) or _body_refusal(models, region, body)
+    """How the real service would refuse this request, or None if it would answer it;
+    `custom_family` names the family of the caller's custom voice (None: no such voice)."""
+    return key_refusal(keys, region, headers) or _body_refusal(models, region, body, custom_family)
 
 
-def _key_refusal(keys: dict[str, str], region: str, headers: dict) -> Refusal | None:
+def bearer_key(headers: dict) -> str:
     auth = headers.get("authorization", "")
-    key = auth[len("Bearer ") :].strip() if auth.startswith("Bearer ") else ""
+    return auth[len("Bearer ") :].strip() if auth.startswith("Bearer ") else ""
+
+
+def key_refusal(keys: dict[str, str], region: str, headers: dict) -> Refusal | None:
+    key = bearer_key(headers)
     if not key:
         return NO_KEY
     if keys.get(key) != region:  # keys work only in their own region
@@ -81,7 +89,9 @@ def _key_refusal(keys: dict[str, str], region: str, headers: dict) -> Refusal | 
     return None
 
 
-def _body_refusal(models: tuple[Model, ...], region: str, body: dict | None) -> Refusal | None:
+def _body_refusal(
+    models: tuple[Model, ...], region: str, body: dict | None, custom_family: Callable
+) -> Refusal | None:
     if not isinstance(body, dict) or not isinstance(body.get("input"), dict):
         return ERRORS["invalid_body"]
     if not body.get("model"):
@@ -93,7 +103,13 @@ def _body_refusal(models: tuple[Model, ...], region: str, body: dict | None) -> 
     text = inputs.get("text")
     if not isinstance(text, str) or not text:
         return ERRORS["empty_input"]
-    if inputs.get("voice") not in model.voices:  # each snapshot has its own voice table
+    if model.family:
+        voice = inputs.get("voice")
+        found = custom_family(voice) if isinstance(voice, str) else None
+        if found != model.family:
+            status, code, message = WRONG_FAMILY if found else VOICE_GONE
+            return status, code, message.format(voice=voice, model=model.id)
+    elif inputs.get("voice") not in model.voices:  # each snapshot has its own voice table
         return 400, "InvalidParameter", _voice_message(model, inputs.get("voice"))
     if input_size(model, text) > model.max_input:
         return 400, "InvalidParameter", f"Range of input length should be [1, {model.max_input}]"

@@ -2,7 +2,8 @@
 
 It answers `POST {base}/services/aigc/multimodal-generation/generation` as the reference
 describes: Bearer auth, JSON errors, SSE frames of base64 24 kHz PCM ending in a
-`finish_reason: "stop"` frame with an `audio.url`, and serves that WAV under `/files/`.
+`finish_reason: "stop"` frame with an `audio.url`, and serves that WAV under `/files/`. It also
+answers the customization route (`voices`: designed and cloned voices, per account).
 Two regions share one port: Beijing at `/api/v1`, Singapore at `/intl/api/v1`; a key works
 only in its own region, as on the real service. Faults are queued per request. What it accepts,
 refuses and bills is in `rules` (by the tables in `tables`); the HTTP is in `handler`; the audio
@@ -20,6 +21,7 @@ from .audio import wav_bytes
 from .handler import ClientGone, Handler, Server
 from .records import Fault, RecordedRequest, UpstreamProfile
 from .tables import DEFAULT_KEYS, ERRORS, GENERATION_PATH, MODELS, REGION_PREFIXES, Model
+from .voices import CUSTOMIZATION_PATH, VOICE_ERRORS, VoiceStore
 
 FILES_KEPT = 512
 
@@ -59,6 +61,8 @@ class DashScopeSimulator:
         self.requests: list[RecordedRequest] = []
         self.handler_errors: list[BaseException] = []
         self._faults: list[Fault] = []
+        self._voice_faults: list[str] = []
+        self.voice_store = VoiceStore()  # every account's designed and cloned voices
         self._files: OrderedDict[str, tuple[bytes, int, float]] = OrderedDict()
         self._lock = threading.Lock()
         self._wake = threading.Event()  # set to end every wait of the handlers (clear, stop)
@@ -110,6 +114,17 @@ class DashScopeSimulator:
         with self._lock:
             self._faults.extend(Fault(kind, after_chunks, delay_s) for _ in range(times))
 
+    def enqueue_voice_fault(self, kind: str, times: int = 1) -> None:
+        """Make the next `times` requests to the customization route fail this way: a row of
+        VOICE_ERRORS (audio too short, voice limit...) or of the error table."""
+        if kind not in VOICE_ERRORS and kind not in FAULTS:
+            raise ValueError(f"unknown voice fault {kind!r}")
+        with self._lock:
+            self._voice_faults.extend([kind] * times)
+
+    def customization_requests(self) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.path.endswith(CUSTOMIZATION_PATH)]
+
     def hold(self) -> None:
         """Receive and record requests, but send no answer until release() (or clear/stop)."""
         self._open.clear()
@@ -119,16 +134,18 @@ class DashScopeSimulator:
         self._open.set()
 
     def clear(self) -> None:
-        """Forget requests, faults and files, and go back to an instant upstream."""
+        """Forget requests, faults, files and custom voices, and go back to an instant upstream."""
         with self._lock:
             self.requests.clear()
             self._faults.clear()
+            self._voice_faults.clear()
             self._files.clear()
             self.handler_errors.clear()
             self._wake.set()
             self._wake = threading.Event()
         self._open.set()
         self.profile = UpstreamProfile()
+        self.voice_store.clear()
 
     def check_handler_errors(self) -> None:
         """Re-raise in the test the first error a handler thread hit."""
@@ -156,6 +173,10 @@ class DashScopeSimulator:
     def _next_fault(self) -> Fault | None:
         with self._lock:
             return self._faults.pop(0) if self._faults else None
+
+    def _next_voice_fault(self) -> str | None:
+        with self._lock:
+            return self._voice_faults.pop(0) if self._voice_faults else None
 
     def _record(self, request: RecordedRequest) -> None:
         with self._lock:

@@ -141,6 +141,7 @@ class Model:
     voices: tuple[str, ...]
     language_types: tuple[str, ...] = ()  # empty: the model takes no language_type
     instructions: bool = False  # takes `instructions` and `optimize_instructions`
+    family: str = ""  # "design" or "clone": speaks only custom voices of that family (voices.py)
 
     def offered_in(self, region: str) -> bool:
         return region in self.regions
@@ -162,8 +163,8 @@ def _qwen3(model_id: str, voices: tuple[str, ...], instructions: bool = False) -
     )
 
 
-# §3.1. The realtime, voice-clone (vc) and voice-design (vd) models take only custom voices made
-# through other APIs, so they are not served here.
+# §3.1. The realtime models are not served here. The voice-design (VD) and voice-clone (VC)
+# models speak only custom voices of their own family (voices.py; the voices reference §1).
 MODELS = (
     _qwen_tts("qwen-tts", QWEN_TTS_VOICES),  # = qwen-tts-2025-04-10
     _qwen_tts("qwen-tts-2025-04-10", QWEN_TTS_VOICES),
@@ -176,6 +177,24 @@ MODELS = (
     _qwen3("qwen3-tts-flash-2025-09-18", QWEN3_TABLE_A),
     _qwen3("qwen3-tts-instruct-flash", QWEN3_INSTRUCT_VOICES, instructions=True),
     _qwen3("qwen3-tts-instruct-flash-2026-01-26", QWEN3_INSTRUCT_VOICES, instructions=True),
+    Model(
+        "qwen3-tts-vd-2026-01-26",
+        "characters",
+        MAX_INPUT_CHARACTERS,
+        BOTH_REGIONS,
+        (),
+        LANGUAGE_TYPES,
+        family="design",
+    ),
+    Model(
+        "qwen3-tts-vc-2026-01-22",
+        "characters",
+        MAX_INPUT_CHARACTERS,
+        BOTH_REGIONS,
+        (),
+        LANGUAGE_TYPES,
+        family="clone",
+    ),
 )
 
 # --- Errors (§1.6): fault name -> (HTTP status, code, message), every row of the table ---------

@@ -25,6 +25,7 @@ AUTO_LANGUAGE = "Auto"  # the API's default language_type: choosing it sends not
 MAX_INSTRUCTION_TOKENS = 1600  # qwen3-tts-instruct-flash's limit on `instructions`
 SDKS = ("speech_synthesizer", "multimodal_conversation")
 UNITS = ("tokens", "characters")
+FAMILIES = ("design", "clone")  # custom voices: designed from words, cloned from a recording
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ class Model:
     voices: tuple[str, ...]
     language_types: tuple[str, ...] = ()  # empty: the model takes no language_type
     instructions: bool = False  # takes `instructions` (the qwen3-tts-instruct models)
+    family: str = ""  # "design" or "clone": speaks only the custom voices of that family
 
     def offered_in(self, region_id: str) -> bool:
         return region_id in self.regions
@@ -123,10 +125,19 @@ class Catalogue:
     languages: dict[str, Language]
     extra_samples: tuple[Sample, ...] = ()  # ours, kept apart from the blog's
     presets: tuple[InstructionPreset, ...] = ()
+    # The VD and VC models: they speak only designed or cloned voices (voices.py), so the
+    # pickers that list `models` leave them out.
+    custom_models: tuple[Model, ...] = ()
 
     def model(self, model_id: str) -> Model:
         """The model with this id, or an InputError listing the valid ones."""
-        return _find(self.models, model_id, say("noun_model"))
+        return _find(self.models + self.custom_models, model_id, say("noun_model"))
+
+    def custom_model(self, family: str, region_id: str) -> Model | None:
+        """The model that speaks custom voices of this family in the region, if any."""
+        return next(
+            (m for m in self.custom_models if m.family == family and m.offered_in(region_id)), None
+        )
 
     def region(self, region_id: str) -> Region:
         return _find(self.regions, region_id, say("noun_region"))
@@ -340,7 +351,27 @@ def _build(
             _checked(PRESETS_FILE, f"preset {row.get('id')!r}", _preset, row, instruct)
             for row in preset_rows
         ),
+        custom_models=_custom_models(raw, regions, languages),
     )
+
+
+def _custom_models(raw: dict, regions: tuple[Region, ...], languages: dict) -> tuple[Model, ...]:
+    """catalogue.json's VD and VC models: no voices of their own, a family each."""
+    region_ids = {region.id for region in regions}
+    rows = field(raw, "custom_voice_models", list, str(CATALOGUE_FILE))
+    models = tuple(
+        _checked(CATALOGUE_FILE, f"model {row.get('id')}", _model, row, {}, region_ids, languages)
+        for row in rows
+    )
+    for model in models:
+        _checked(
+            CATALOGUE_FILE,
+            f"model {model.id}",
+            _require,
+            model.family in FAMILIES and not model.voices,
+            f"family must be one of {FAMILIES}, voices empty",
+        )
+    return models
 
 
 def _catalogue_rows(raw: dict) -> tuple[tuple[Region, ...], dict, dict, dict]:

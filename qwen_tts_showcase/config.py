@@ -57,6 +57,14 @@ class Settings:
     # Proxies in front of the app that append to X-Forwarded-For: Hugging Face's on a Space
     # (SPACE_ID set), none elsewhere, where the TCP peer is the visitor.
     trusted_proxy_hops: int = 0
+    # Custom voices (voices.py). With the Space's key, designing and cloning are off unless the
+    # owner turns them on; each created voice costs the owner USD 0.20 and is deleted after the
+    # retention period. Visitors' own keys have no limit here.
+    allow_design: bool = False
+    allow_cloning: bool = False
+    voices_per_day: int = 20  # voices the Space's key may create a day (UTC), all visitors
+    voices_per_visitor_day: int = 3  # the same for one visitor (browser, or address)
+    voice_retention_h: float = 24.0
 
     @classmethod
     def from_env(cls, catalogue: Catalogue, env: dict[str, str] | None = None) -> Settings:
@@ -94,6 +102,13 @@ class Settings:
                 env, "SHOWCASE_VISITOR_DISK_WINDOW_S", cls.visitor_disk_window_s
             ),
             batch_max_mb=_float(env, "SHOWCASE_BATCH_MAX_MB", cls.batch_max_mb),
+            allow_design=env.get("SHOWCASE_ALLOW_DESIGN", "").strip() == "1",
+            allow_cloning=env.get("SHOWCASE_ALLOW_CLONING", "").strip() == "1",
+            voices_per_day=_int(env, "SHOWCASE_VOICES_PER_DAY", cls.voices_per_day),
+            voices_per_visitor_day=_int(
+                env, "SHOWCASE_VOICES_PER_VISITOR_DAY", cls.voices_per_visitor_day
+            ),
+            voice_retention_h=_float(env, "SHOWCASE_VOICE_RETENTION_H", cls.voice_retention_h),
             trusted_proxy_hops=_int(
                 env,
                 "SHOWCASE_TRUSTED_PROXY_HOPS",

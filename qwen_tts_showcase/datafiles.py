@@ -122,3 +122,17 @@ def load_compare_preset() -> dict:
     if not all(isinstance(voice, str) and voice for voice in preset["voices"]):
         raise DataFileError(f"{path}: field 'voices' must list voice names")
     return preset
+
+
+def load_voice_designs() -> list[dict[str, str]]:
+    """voice_designs.json: ready-made voice descriptions for the Design tab, each with a name
+    and a preview line ({"name", "description", "preview_text"})."""
+    path = data_path("voice_designs.json")
+    rows = field(load_json(path), "designs", list, str(path))
+    designs = []
+    for number, row in enumerate(rows, start=1):
+        where = f"{path}: design {number}"
+        designs.append(
+            {name: field(row, name, str, where) for name in ("name", "description", "preview_text")}
+        )
+    return designs

@@ -8,7 +8,7 @@ the quota, the retries and the join as it is iterated (or drained with `complete
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from . import downloads
 from .cache import AudioCache
@@ -20,6 +20,7 @@ from .messages import Both, listing, say
 from .quota import CachedAnswers, DiskShare, Limits, Quota, Visitor
 from .speech import Notice, Plan, RetryPolicy, Route, Speech, SpeechResult
 from .text import clean_text, input_size, split_text
+from .voices import VoiceBook
 
 # DashScope keys are "sk-" and letters or digits; anything else would be refused by DashScope,
 # or break the Authorization header (and end up in an exception message, key included).
@@ -40,6 +41,8 @@ class SpeechOrder:
     region: str
     language_type: str | None = None
     instructions: str | None = None
+    # The browser's owner token (voices.py): a designed or cloned voice speaks only for its maker.
+    owner: str = field(default="", repr=False)
 
 
 class Synthesizer:
@@ -49,6 +52,7 @@ class Synthesizer:
         self.catalogue = catalogue
         self.settings = settings
         self.cache = AudioCache(settings.cache_dir, settings.cache_max_mb * 1024 * 1024)
+        self.voices = VoiceBook(settings.cache_dir)  # who made which designed or cloned voice
         self.quota = Quota(
             Limits(
                 settings.visitor_requests,
@@ -114,7 +118,10 @@ class Synthesizer:
             raise InputError(
                 say("model_not_offered", model=model.id, region=region, offered=offered)
             )
-        self.catalogue.check_voice(model.id, order.voice)
+        if model.family:  # a VD or VC model: only the visitor's own voices of its family
+            self.voices.check_use(order.voice, model, order.owner)
+        else:
+            self.catalogue.check_voice(model.id, order.voice)
         text = self._clean_text(order.text)
         pieces = split_text(text, model.max_input, model.input_unit)
         for piece in pieces:

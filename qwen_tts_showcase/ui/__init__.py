@@ -13,6 +13,7 @@ batch       a CSV or a table of lines in, a ZIP of WAVs and a manifest out
 benchmarks  the blog's SeedTTS-Eval results
 footer      AI-audio notice, model in use, links
 api         the public /synthesize endpoint, also the app's MCP tool
+voices      the Design and Clone tabs: voices from words or a recording, the visitor's own
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from ..audio import ensure_ffmpeg
 from ..catalogue import Catalogue, load_catalogue
 from ..config import Settings
 from ..synthesis import Synthesizer
+from ..voice_maker import VOICE_SWEEP_S, VoiceMaker
 from .api import build_api
 from .batch import build_batch
 from .benchmarks import build_benchmarks
@@ -37,6 +39,7 @@ from .i18n import I18N
 from .runs import api_event_options
 from .studio import build_studio
 from .theme import THEME, page_css, page_head
+from .voices import Context, build_voice_storage, build_voice_tabs
 
 __all__ = ["I18N", "build_demo", "launch_options", "worker_threads"]
 
@@ -79,15 +82,20 @@ def build_demo(settings: Settings | None = None, catalogue: Catalogue | None = N
     catalogue = catalogue or load_catalogue()
     settings = settings or Settings.from_env(catalogue)
     synthesizer = Synthesizer(catalogue, settings)
+    maker = VoiceMaker(synthesizer)
+    maker.sweep_every(VOICE_SWEEP_S)  # the Space key's voices past their retention
     api_events = api_event_options(settings.concurrency_limit)
 
     with gr.Blocks(title="Qwen-TTS Showcase", delete_cache=(3600, 3600)) as demo:
         connection = build_header(catalogue, settings)
         history_rows = build_history_storage()
+        voice_owner = build_voice_storage()
         with gr.Tabs(elem_id="tabs", overflow_behavior="wrap") as tabs:
             with gr.Tab(I18N("ui_tab_studio"), id="studio", elem_id="tab_studio"):
                 studio = build_studio(synthesizer, connection, api_events)
                 build_gallery(catalogue, studio)
+            voices = Context(synthesizer, maker, connection, voice_owner, api_events)
+            own_voices = build_voice_tabs(demo, voices)
             with gr.Tab(I18N("ui_tab_compare"), id="compare", elem_id="tab_compare"):
                 compared, compare_rows = build_compare(synthesizer, connection, api_events)
             with gr.Tab(I18N("ui_tab_batch"), id="batch", elem_id="tab_batch"):
@@ -99,6 +107,8 @@ def build_demo(settings: Settings | None = None, catalogue: Catalogue | None = N
         build_footer(catalogue, studio.model)
         record_after(studio.generated, history, studio.new_rows)
         record_after(compared, history, compare_rows)
+        for panel in own_voices:
+            record_after(panel.spoke, history, panel.new_rows)
         build_api(synthesizer, api_events)
     demo.queue(max_size=settings.queue_size)
     return demo

@@ -1,0 +1,223 @@
+"""Voices of a visitor's own: designed from a description or cloned from a recording.
+
+Who owns which voice: each browser holds a random owner token (kept in its storage with its
+history, never the key); the server keeps, per voice it helped make, a hash of that token, so a
+visitor sees, speaks and deletes only their own voices. Who pays: with the Space's key, creating
+is off unless the owner turns it on (SHOWCASE_ALLOW_DESIGN, SHOWCASE_ALLOW_CLONING), capped per
+day for the Space and per visitor, and each voice counts against the daily character budget;
+with a visitor's own key nothing here limits it. Voices the Space's key made are deleted from
+DashScope after the retention period; the book of voices is a small JSON file under the cache
+directory, written atomically, so a restart forgets none of them. The calls to DashScope
+(creating, deleting, the retention sweep) are in voice_maker.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import secrets
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from .catalogue import Model
+from .errors import DashScopeError, InputError, LimitReachedError, echo
+from .messages import say
+from .quota import Visitor
+
+log = logging.getLogger(__name__)
+
+BOOK_FILE = "custom_voices.json"
+DAY_S = 86_400
+MAX_DESCRIPTION_CHARS = 2048  # qwen-voice-design's voice_prompt
+MAX_PREVIEW_CHARS = 200  # the preview line: a sentence or two is enough to judge a voice
+NAME_PATTERN = re.compile(r"[A-Za-z0-9_]{1,16}")  # DashScope's preferred_name
+# A created voice costs USD 0.20, what 20,000 characters of qwen3-tts-flash cost (USD 0.10 per
+# 10,000): that many characters of the owner key's daily budget.
+VOICE_BUDGET_CHARACTERS = 20_000
+
+
+def new_owner_token() -> str:
+    """A browser's secret that proves which voices it made."""
+    return secrets.token_urlsafe(18)
+
+
+def owner_id(token: str) -> str:
+    """What the server keeps of an owner token: its hash, never the token."""
+    return hashlib.sha256(f"qwen-tts-showcase-voices|{token}".encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class OwnedVoice:
+    voice: str  # DashScope's name for it: the `voice` a synthesis sends
+    family: str  # "design" or "clone"
+    model: str  # the VD or VC model that speaks it
+    region: str
+    label: str  # what the visitor called it
+    owner: str  # owner_id() of the browser that made it
+    owner_key: bool  # made with the Space's key: deleted after the retention period
+    created_at: float  # epoch seconds
+
+    def public(self) -> dict:
+        """What the visitor's browser keeps: no owner hash."""
+        return {k: v for k, v in asdict(self).items() if k != "owner"}
+
+
+class VoiceBook:
+    """Every voice made through this app and today's creations, on disk; thread-safe."""
+
+    def __init__(self, directory: Path, clock: Callable[[], float] = time.time) -> None:
+        self.path = Path(directory) / BOOK_FILE
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._voices: dict[str, OwnedVoice] = {}
+        # (when, who) of the Space key's creations: who is the maker's owner id and address hash
+        self._created: list[tuple[float, tuple[str, ...]]] = []
+        self._load()
+
+    def _load(self) -> None:
+        try:
+            raw = json.loads(self.path.read_text(encoding="utf-8"))
+            self._voices = {row["voice"]: OwnedVoice(**row) for row in raw["voices"]}
+            self._created = [(float(at), tuple(map(str, who))) for at, who in raw["created"]]
+        except FileNotFoundError:
+            pass
+        except (ValueError, KeyError, TypeError) as exc:  # unreadable: say so, start empty
+            log.warning("custom voice book %s unreadable (%s); starting empty", self.path, exc)
+
+    def _save(self) -> None:
+        """Write the book to a temporary file and rename it into place (never half-written)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        data = {
+            "voices": [asdict(v) for v in self._voices.values()],
+            "created": [list(row) for row in self._created],
+        }
+        handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".voices-")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                json.dump(data, out)
+            os.replace(temporary, self.path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+    def add(self, voice: OwnedVoice, made_by: tuple[str, ...] = ()) -> None:
+        """Keep a new voice; `made_by` (see makers()) counts against the Space key's caps."""
+        with self._lock:
+            self._voices[voice.voice] = voice
+            if voice.owner_key:
+                self._created.append((voice.created_at, made_by or (voice.owner,)))
+            self._save()
+
+    def remove(self, name: str) -> None:
+        with self._lock:
+            if self._voices.pop(name, None) is not None:
+                self._save()
+
+    def now(self) -> float:
+        return self._clock()
+
+    def get(self, name: str) -> OwnedVoice | None:
+        with self._lock:
+            return self._voices.get(name)
+
+    def mine(self, token: str) -> list[OwnedVoice]:
+        """The voices this browser made, oldest first."""
+        who = owner_id(token) if token else None
+        with self._lock:
+            return sorted(
+                (v for v in self._voices.values() if v.owner == who), key=lambda v: v.created_at
+            )
+
+    def expired(self, retention_s: float) -> list[OwnedVoice]:
+        """The Space key's voices older than the retention period."""
+        now = self._clock()
+        with self._lock:
+            return [
+                v
+                for v in self._voices.values()
+                if v.owner_key and now - v.created_at >= retention_s
+            ]
+
+    def created_today(self, who: tuple[str, ...] | None = None) -> int:
+        """Voices the Space's key made today (UTC), by anyone, or by a visitor known by any of
+        `who` (their browser's owner id, or their address)."""
+        today = int(self._clock() // DAY_S)
+        with self._lock:
+            self._created = [row for row in self._created if int(row[0] // DAY_S) == today]
+            return sum(1 for _, by in self._created if who is None or set(by) & set(who))
+
+    def check_use(self, voice: str, model: Model, token: str) -> OwnedVoice:
+        """The visitor's own voice if `model` can speak it, else an InputError saying why."""
+        found = self.get(voice)
+        if found is None or not token or found.owner != owner_id(token):
+            raise InputError(say("custom_voice_not_yours", voice=echo(voice)))
+        if found.family != model.family:
+            raise InputError(
+                say(
+                    "custom_voice_wrong_model", voice=found.label, model=model.id, right=found.model
+                )
+            )
+        return found
+
+
+def makers(token: str, visitor: Visitor) -> tuple[str, ...]:
+    """How the per-visitor cap knows a visitor: the browser's owner id and a hash of its address,
+    so a cleared browser storage does not start a fresh count."""
+    address = hashlib.sha256(f"qwen-tts-showcase-address|{visitor.ip}".encode()).hexdigest()[:32]
+    return (owner_id(token), address) if visitor.ip else (owner_id(token),)
+
+
+def check_name(label: str) -> str:
+    """The visitor's name for a voice as DashScope takes it, or an InputError."""
+    name = (label or "").strip()
+    if not NAME_PATTERN.fullmatch(name):
+        raise InputError(say("voice_name_rules", name=echo(name)))
+    return name
+
+
+def check_description(description: str, preview_text: str) -> tuple[str, str]:
+    """The description and the preview line, trimmed, or an InputError saying what to fix."""
+    description, preview_text = (description or "").strip(), (preview_text or "").strip()
+    if not description:
+        raise InputError(say("voice_description_missing"))
+    if len(description) > MAX_DESCRIPTION_CHARS:
+        raise InputError(
+            say("voice_description_long", length=len(description), cap=MAX_DESCRIPTION_CHARS)
+        )
+    if not preview_text:
+        raise InputError(say("voice_preview_missing"))
+    if len(preview_text) > MAX_PREVIEW_CHARS:
+        raise InputError(say("voice_preview_long", length=len(preview_text), cap=MAX_PREVIEW_CHARS))
+    return description, preview_text
+
+
+def limits_refusal(
+    book: VoiceBook,
+    family: str,
+    who: tuple[str, ...],
+    allowed: bool,
+    per_day: int,
+    per_visitor: int,
+) -> Exception | None:
+    """Why the Space's key may not make this visitor a voice now, or None (0 = no cap)."""
+    if not allowed:
+        key = "design_off_owner_key" if family == "design" else "cloning_off_owner_key"
+        return InputError(say(key, where_key=say("where_key")))
+    wait_s = DAY_S - book.now() % DAY_S
+    if per_day and book.created_today() >= per_day:
+        return LimitReachedError(say("voices_space_cap", cap=per_day), retry_after_s=wait_s)
+    if per_visitor and book.created_today(who) >= per_visitor:
+        return LimitReachedError(say("voices_visitor_cap", cap=per_visitor), retry_after_s=wait_s)
+    return None
+
+
+def is_gone(err: DashScopeError) -> bool:
+    """A voice DashScope no longer has (deleted elsewhere, or by retention)."""
+    return err.msg.key == "voice_gone"
