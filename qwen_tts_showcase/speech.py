@@ -66,7 +66,7 @@ class SpeechResult:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Bounded exponential backoff with jitter, inside a deadline per request."""
+    """Bounded exponential backoff with jitter, inside one deadline for the whole synthesis."""
 
     max_retries: int
     base_s: float
@@ -151,6 +151,7 @@ class Speech:
         self._streaming = streaming
         self._notice = on_notice or (lambda message: None)
         self.result: SpeechResult | None = None
+        self._deadline = 0.0  # time.monotonic() by which every part and retry must be done
 
     def complete(self) -> SpeechResult:
         """Drain the speech (for callers that do not listen live) and return its result."""
@@ -166,6 +167,7 @@ class Speech:
             self.result = self._finish(hit.pcm, hit.usage, hit.request_id, started, started, True)
             return
         upstream = self.route.open()
+        self._deadline = time.monotonic() + self._retry.deadline_s  # one for all parts and retries
         characters = len(self.plan.request.text)
         admission = self._quota.admit(self._visitor, characters, self.route.owner_key)
         usage: dict[str, object] = {}
@@ -240,9 +242,10 @@ class Speech:
         request_ids: list[str],
     ) -> Iterator[bytes]:
         """One part's chunks; retryable failures are retried while none of its audio has played."""
-        deadline = time.monotonic() + self._retry.deadline_s
         for retry in range(self._retry.max_retries + 1):
-            stream = SpeechStream(part, upstream, self.plan.sdk, self._streaming)
+            stream = SpeechStream(
+                part, upstream, self.plan.sdk, self._streaming, deadline=self._deadline
+            )
             played = False
             try:
                 for pcm in stream:
@@ -254,7 +257,7 @@ class Speech:
                     played
                     or not err.retryable
                     or retry == self._retry.max_retries
-                    or time.monotonic() + delay > deadline
+                    or time.monotonic() + delay > self._deadline
                 ):
                     raise
                 self._announce_retry(err, delay, retry + 2)
