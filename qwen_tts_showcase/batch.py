@@ -24,7 +24,7 @@ from .audio import pcm_to_wav
 from .config import Settings
 from .errors import DemoError, InputError, InvalidKeyError, unexpected_error
 from .messages import Message, say
-from .quota import UNMETERED, Visitor
+from .quota import Visitor
 from .synthesis import SpeechOrder, Synthesizer
 
 log = logging.getLogger(__name__)
@@ -197,7 +197,12 @@ def _wav_name(row: BatchRow) -> str:
 
 
 def _synthesize_row(
-    row: BatchRow, synthesizer: Synthesizer, region: str, api_key: str, model: str
+    row: BatchRow,
+    synthesizer: Synthesizer,
+    region: str,
+    api_key: str,
+    model: str,
+    visitor: Visitor,
 ) -> tuple[RowOutcome, bytes]:
     """The row's outcome and its audio (b"" unless it succeeded)."""
     if row.problem:
@@ -210,8 +215,8 @@ def _synthesize_row(
         language_type=row.language,
         instructions=row.instructions,
     )
-    # UNMETERED: the batch was admitted as one request; each row counts against the budget.
-    result = synthesizer.speech(order, visitor=UNMETERED, api_key=api_key).complete()
+    # The batch was admitted as one request; each row counts against the budget and the shares.
+    result = synthesizer.speech(order, visitor=visitor, api_key=api_key).complete()
     outcome = _outcome(
         row,
         model,
@@ -227,11 +232,16 @@ def _synthesize_row(
 
 
 def _attempt(
-    row: BatchRow, synthesizer: Synthesizer, region: str, api_key: str, model: str
+    row: BatchRow,
+    synthesizer: Synthesizer,
+    region: str,
+    api_key: str,
+    model: str,
+    visitor: Visitor,
 ) -> tuple[RowOutcome, bytes, DemoError | None]:
     """The row's outcome, its audio, and the error that stopped it, if one did."""
     try:
-        return (*_synthesize_row(row, synthesizer, region, api_key, model), None)
+        return (*_synthesize_row(row, synthesizer, region, api_key, model, visitor), None)
     except DemoError as err:
         return _failed(row, model, err), b"", err
     except Exception:  # a bug in one row must not lose the rows already made
@@ -259,7 +269,7 @@ def run_batch(
     another synthesis now (the batch counts as one; each row counts against the owner's budget).
     """
     synthesizer.route(region, api_key).open()  # no key at all: say so before any row
-    synthesizer.admit_batch(visitor)
+    rows_visitor = synthesizer.admit_batch(visitor)
     default_model = default_model or synthesizer.catalogue.default_model
     out_dir.mkdir(parents=True, exist_ok=True)
     zip_path = out_dir / f"qwen-tts-batch_{time.strftime('%Y%m%d-%H%M%S')}.zip"
@@ -271,7 +281,7 @@ def run_batch(
             if key_refused:
                 outcome, pcm = _skipped(row, model), b""
             else:
-                outcome, pcm, err = _attempt(row, synthesizer, region, api_key, model)
+                outcome, pcm, err = _attempt(row, synthesizer, region, api_key, model, rows_visitor)
                 key_refused = isinstance(err, InvalidKeyError)
             if pcm:
                 archive.writestr(outcome.file, pcm_to_wav(pcm))

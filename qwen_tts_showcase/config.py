@@ -42,8 +42,13 @@ class Settings:
     visitor_window_s: float = 60.0
     ip_requests: int = 60  # syntheses per IP address per ip_window_s
     ip_window_s: float = 3600.0
-    # About CNY 8 a day on qwen3-tts-flash (CNY 0.8 per 10,000 characters); own keys don't count.
+    # Characters as DashScope bills them (a Han character is 2 on qwen3): about CNY 8 a day on
+    # qwen3-tts-flash (CNY 0.8 per 10,000 billed characters); own keys don't count.
     daily_char_budget: int = 100_000
+    # Each visitor's (session's) and each address's share of that budget a day: one visitor
+    # cannot spend the day's budget for everyone.
+    visitor_daily_chars: int = 10_000
+    ip_daily_chars: int = 20_000
     # Proxies in front of the app that append to X-Forwarded-For: Hugging Face's on a Space
     # (SPACE_ID set), none elsewhere, where the TCP peer is the visitor.
     trusted_proxy_hops: int = 0
@@ -76,6 +81,8 @@ class Settings:
             ip_requests=_int(env, "SHOWCASE_IP_REQUESTS", cls.ip_requests),
             ip_window_s=_float(env, "SHOWCASE_IP_WINDOW_S", cls.ip_window_s),
             daily_char_budget=_int(env, "SHOWCASE_DAILY_CHAR_BUDGET", cls.daily_char_budget),
+            visitor_daily_chars=_int(env, "SHOWCASE_VISITOR_DAILY_CHARS", cls.visitor_daily_chars),
+            ip_daily_chars=_int(env, "SHOWCASE_IP_DAILY_CHARS", cls.ip_daily_chars),
             trusted_proxy_hops=_int(
                 env,
                 "SHOWCASE_TRUSTED_PROXY_HOPS",

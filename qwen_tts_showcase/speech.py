@@ -87,6 +87,7 @@ class Plan:
     parts: tuple[SynthesisRequest, ...]  # one, or one per piece the model's limit requires
     sdk: str  # how the client calls the model: "speech_synthesizer" or "multimodal_conversation"
     billing: str  # "tokens" or "characters"
+    billed: int = 0  # what DashScope bills for the parts' text, as the budget counts it
 
     @cached_property
     def cache_key(self) -> str:
@@ -168,8 +169,7 @@ class Speech:
             return
         upstream = self.route.open()
         self._deadline = time.monotonic() + self._retry.deadline_s  # one for all parts and retries
-        characters = len(self.plan.request.text)
-        admission = self._quota.admit(self._visitor, characters, self.route.owner_key)
+        admission = self._quota.admit(self._visitor, self.plan.billed, self.route.owner_key)
         usage: dict[str, object] = {}
         request_ids: list[str] = []
         chunks: list[bytes] = []

@@ -18,7 +18,7 @@ from .errors import InputError, echo
 from .messages import LANGUAGES, say
 from .quota import Limits, Quota, Visitor
 from .speech import Notice, Plan, RetryPolicy, Route, Speech, SpeechResult
-from .text import clean_text, input_size, split_text
+from .text import billed_characters, clean_text, estimated_tokens, input_size, split_text
 
 # DashScope keys are "sk-" and letters or digits; anything else would be refused by DashScope,
 # or break the Authorization header (and end up in an exception message, key included).
@@ -55,6 +55,8 @@ class Synthesizer:
                 settings.ip_requests,
                 settings.ip_window_s,
                 settings.daily_char_budget,
+                settings.visitor_daily_chars,
+                settings.ip_daily_chars,
             )
         )
 
@@ -114,7 +116,8 @@ class Synthesizer:
             instructions=self.catalogue.check_instructions(model.id, order.instructions),
         )
         parts = tuple(replace(request, text=piece) for piece in pieces)
-        return Plan(request, parts, sdk=model.sdk, billing=model.billing)
+        billed = sum(billed_size(part.text, model.billing) for part in parts)
+        return Plan(request, parts, sdk=model.sdk, billing=model.billing, billed=billed)
 
     def route(self, region: str, api_key: str = "") -> Route:
         """Where requests go: the visitor's own key if given (an InputError if it cannot be a
@@ -161,10 +164,12 @@ class Synthesizer:
             cached=True,
         )
 
-    def admit_batch(self, visitor: Visitor) -> None:
-        """Count a whole batch as one request of the visitor (its rows then speak as UNMETERED,
-        each charged to the owner key's budget), or raise LimitReachedError."""
+    def admit_batch(self, visitor: Visitor) -> Visitor:
+        """Count a whole batch as one request of the visitor, or raise LimitReachedError; the
+        Visitor its rows speak as: each row is charged, as it runs, to the owner key's budget
+        and to the visitor's and the address's share of it, but counts as no further request."""
         self.quota.admit(visitor, 0, owner_key=False)
+        return replace(visitor, request_counted=True)
 
     def _clean_text(self, text: str | None) -> str:
         """The text cleaned, or an InputError when there is none or too much of it."""
@@ -177,6 +182,12 @@ class Synthesizer:
         if len(text) > cap:
             raise _too_long(len(text), cap)
         return text
+
+
+def billed_size(text: str, billing: str) -> int:
+    """What DashScope bills for sending `text`, in the unit the budget counts: characters for
+    qwen3 (a Han character is 2), the generous token estimate for qwen-tts (billing "tokens")."""
+    return billed_characters(text) if billing == "characters" else estimated_tokens(text)
 
 
 def _unsplittable(piece: str, model: Model) -> InputError:
