@@ -49,6 +49,10 @@ class Settings:
     # cannot spend the day's budget for everyone.
     visitor_daily_chars: int = 10_000
     ip_daily_chars: int = 20_000
+    # What the server keeps and accepts (ui/__init__.py launch options, ui/guard.py).
+    max_upload_mb: float = 2.0  # one uploaded file (a batch's CSV: the app reads at most 2 MB)
+    max_sessions: int = 2_000  # Gradio sessions kept in memory (~250 KB each); the oldest go
+    session_idle_s: float = 1_800.0  # a session unused this long is forgotten; 0 keeps them
     # Proxies in front of the app that append to X-Forwarded-For: Hugging Face's on a Space
     # (SPACE_ID set), none elsewhere, where the TCP peer is the visitor.
     trusted_proxy_hops: int = 0
@@ -83,6 +87,9 @@ class Settings:
             daily_char_budget=_int(env, "SHOWCASE_DAILY_CHAR_BUDGET", cls.daily_char_budget),
             visitor_daily_chars=_int(env, "SHOWCASE_VISITOR_DAILY_CHARS", cls.visitor_daily_chars),
             ip_daily_chars=_int(env, "SHOWCASE_IP_DAILY_CHARS", cls.ip_daily_chars),
+            max_upload_mb=_float(env, "SHOWCASE_MAX_UPLOAD_MB", cls.max_upload_mb),
+            max_sessions=_int(env, "SHOWCASE_MAX_SESSIONS", cls.max_sessions),
+            session_idle_s=_float(env, "SHOWCASE_SESSION_IDLE_S", cls.session_idle_s),
             trusted_proxy_hops=_int(
                 env,
                 "SHOWCASE_TRUSTED_PROXY_HOPS",
