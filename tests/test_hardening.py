@@ -121,6 +121,16 @@ def test_an_upload_over_the_limit_is_refused_and_not_kept(hardened):
     assert small.status_code == 200
 
 
+def test_a_file_input_given_by_url_is_refused_not_downloaded(hardened):
+    _, client, url = hardened
+    remote = {"path": "https://example.com/huge.csv", "meta": {"_type": "gradio.FileData"}}
+    info = requests.get(f"{url}config", timeout=10).json()
+    (load,) = [d for d in info["dependencies"] if d["targets"] and d["targets"][0][1] == "upload"]
+    body = {"data": [remote], "fn_index": load["id"], "session_hash": client.session_hash}
+    response = requests.post(f"{url}gradio_api/queue/join", json=body, timeout=30)
+    assert response.status_code == 413
+
+
 # --- item 11: inputs bounded before Gradio reads, logs or echoes them --------------------------------
 
 

@@ -20,6 +20,7 @@ for every request before Gradio reads it:
   of the event) more than `max_choice_chars`: Gradio echoes an invalid choice whole in its error
   and logs it, before any quota; what is refused here is refused in a few words, echoing nothing.
   (A text longer than the app accepts still reaches the app, which says so, echoing nothing.)
+  A file input given by URL is refused too: Gradio would download it whole, with no size limit;
 - sessions idle for `session_idle_s` are forgotten (Gradio keeps each one's copy of the page's
   config, about 250 KB, until its capacity, launch_options' state_session_capacity, is reached).
 """
@@ -105,6 +106,8 @@ class RequestGuard:
         data = value.get("data") if isinstance(value, dict) else None
         if not isinstance(data, list):
             return True
+        if any(_names_a_remote_file(item) for item in data):
+            return False  # Gradio would download it, with no size limit, into its cache
         choices = _choice_inputs(scope.get("app"), scope.get("path", ""), value)
         return all(
             _strings_within(data[i], self.max_choice_chars) for i in choices if i < len(data)
@@ -240,6 +243,15 @@ def _strings_within(value: Any, limit: int) -> bool:
     if isinstance(value, list):
         return all(_strings_within(item, limit) for item in value)
     return True
+
+
+def _names_a_remote_file(value: Any) -> bool:
+    """Whether an input is a file given by URL ({"path": "https://..."}): the page only sends
+    files it uploaded, which are bounded as they stream in."""
+    if isinstance(value, list):
+        return any(_names_a_remote_file(item) for item in value)
+    path = value.get("path") if isinstance(value, dict) else None
+    return isinstance(path, str) and path.lower().lstrip().startswith(("http://", "https://"))
 
 
 _API_ROUTE = re.compile(r"/gradio_api/(?:run|api|call(?:/v2)?)/([^/]+)/?$")
