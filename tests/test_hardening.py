@@ -121,6 +121,18 @@ def test_an_upload_over_the_limit_is_refused_and_not_kept(hardened):
     assert small.status_code == 200
 
 
+def test_many_files_under_the_limit_cannot_add_up_in_one_upload(hardened):
+    demo, _, url = hardened
+    uploads = Path(os.environ["GRADIO_TEMP_DIR"])
+    before = {p for p in uploads.rglob("*") if p.is_file()}
+    part = b"text,voice\n" + b"b,Cherry\n" * 150_000  # 1.35 MB each, under the 2 MB per file
+    files = [("files", (f"part{n}.csv", part, "text/csv")) for n in range(4)]
+    response = requests.post(f"{url}gradio_api/upload", files=files, timeout=30)
+    assert response.status_code == 413
+    added = {p for p in uploads.rglob("*") if p.is_file()} - before
+    assert not [p for p in added if p.stat().st_size > 1_000_000]
+
+
 def test_a_file_input_given_by_url_is_refused_not_downloaded(hardened):
     _, client, url = hardened
     remote = {"path": "https://example.com/huge.csv", "meta": {"_type": "gradio.FileData"}}

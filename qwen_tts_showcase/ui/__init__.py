@@ -45,6 +45,7 @@ __all__ = ["I18N", "build_demo", "launch_options", "worker_threads"]
 
 
 MAX_BODY_BYTES = 4_000_000  # a request other than an upload: a full batch table fits many times
+UPLOAD_OVERHEAD_BYTES = 64 * 1024  # an upload request's form fields and boundaries, one file
 MAX_STRING_CHARS = 100_000  # any one string of it: far over a text the app accepts (it says so)
 MAX_CHOICE_CHARS = 1_000  # a dropdown's or radio's value: the longest choice is a few dozen
 GRADIO_DEFAULT_THREADS = 40
@@ -59,9 +60,11 @@ def launch_options(settings: Settings | None = None) -> dict[str, Any]:
     # max_file_size: Gradio refuses a larger upload as it streams in, before it is kept or read.
     # state_session_capacity: the sessions Gradio keeps (the oldest go); the guard forgets idle
     # ones. The guard (ui/guard.py) bounds every other request before Gradio reads it.
+    max_file_size = int(settings.max_upload_mb * 1024 * 1024)
     guard = Middleware(
         RequestGuard,
         max_body_bytes=MAX_BODY_BYTES,
+        max_upload_bytes=max_file_size + UPLOAD_OVERHEAD_BYTES,
         max_string_chars=max(MAX_STRING_CHARS, 20 * settings.max_text_chars),
         max_choice_chars=MAX_CHOICE_CHARS,
         session_idle_s=settings.session_idle_s,
@@ -75,7 +78,7 @@ def launch_options(settings: Settings | None = None) -> dict[str, Any]:
         show_error=False,
         max_threads=worker_threads(settings.concurrency_limit),
         mcp_server=True,
-        max_file_size=int(settings.max_upload_mb * 1024 * 1024),
+        max_file_size=max_file_size,
         state_session_capacity=settings.max_sessions,
         app_kwargs={"middleware": [guard]},
     )

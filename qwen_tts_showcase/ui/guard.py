@@ -15,7 +15,9 @@ for every request before Gradio reads it:
   visitor's own key among them, before this app kept it out) to a served file, ~164 KB a call with
   no limit, and `?deep_link=` loaded such files back into the page. The app offers no link
   button, so neither route has a use;
-- a body other than an upload may carry at most `max_body_bytes`, no string in it more than
+- an upload (Gradio bounds each file with max_file_size, but takes 1,000 files a request) may
+  carry at most `max_upload_bytes` in all;
+- any other body may carry at most `max_body_bytes`, no string in it more than
   `max_string_chars` characters, and no value for a choice (a dropdown, radio or checkbox group
   of the event) more than `max_choice_chars`: Gradio echoes an invalid choice whole in its error
   and logs it, before any quota; what is refused here is refused in a few words, echoing nothing.
@@ -43,6 +45,7 @@ Send = Callable[[dict], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 DEEP_LINK_ROUTE = "/gradio_api/deep_link"
+UPLOAD_ROUTE = "/gradio_api/upload"
 MCP_PREFIX = "/gradio_api/mcp"
 # The MCP caller's socket address, carried into Gradio's loopback call back to the app.
 RELAYED_PEER = b"x-showcase-relayed-peer"
@@ -57,12 +60,14 @@ class RequestGuard:
         app: ASGIApp,
         *,
         max_body_bytes: int,
+        max_upload_bytes: int,
         max_string_chars: int,
         max_choice_chars: int,
         session_idle_s: float,
     ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.max_upload_bytes = max_upload_bytes
         self.max_string_chars = max_string_chars
         self.max_choice_chars = max_choice_chars
         self.session_idle_s = session_idle_s
@@ -83,7 +88,13 @@ class RequestGuard:
             await _refuse(send, 404, "Not found")
             return
         scope["query_string"] = _without_deep_link(scope.get("query_string", b""))
-        if scope.get("method") in ("POST", "PUT", "PATCH") and not _is_multipart(scope):
+        if path.rstrip("/") == UPLOAD_ROUTE and _is_multipart(scope):
+            # Gradio bounds each file (max_file_size) but not how many: 1,000 a request.
+            if _declared_length(scope) > self.max_upload_bytes:
+                await _refuse(send, 413, "The upload is too large.")
+                return
+            receive = _bounded(receive, self.max_upload_bytes)
+        elif scope.get("method") in ("POST", "PUT", "PATCH"):
             body = await _read_body(receive, self.max_body_bytes)
             if body is None:
                 await _refuse(send, 413, "The request is too large.")
@@ -199,13 +210,36 @@ def _is_loopback(host: str) -> bool:
 
 
 def _is_multipart(scope: Scope) -> bool:
-    """An upload: its size is Gradio's to limit (launch_options' max_file_size), as it streams
-    to disk; every other body is read here, whatever content type it claims (FastAPI parses a
-    body without one as JSON)."""
     for name, value in scope.get("headers", []):
         if name == b"content-type":
             return value.lower().startswith(b"multipart/")
     return False
+
+
+def _declared_length(scope: Scope) -> int:
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return 0
+    return 0
+
+
+def _bounded(receive: Receive, limit: int) -> Receive:
+    """A receive that ends the request as a disconnect once more than `limit` bytes came."""
+    size = 0
+
+    async def bounded() -> dict:
+        nonlocal size
+        message = await receive()
+        if message["type"] == "http.request":
+            size += len(message.get("body", b""))
+            if size > limit:
+                return {"type": "http.disconnect"}
+        return message
+
+    return bounded
 
 
 def _without_deep_link(query: bytes) -> bytes:
