@@ -133,6 +133,32 @@ def test_many_files_under_the_limit_cannot_add_up_in_one_upload(hardened):
     assert not [p for p in added if p.stat().st_size > 1_000_000]
 
 
+def test_an_upload_of_undeclared_length_is_refused_before_anything_is_written(hardened):
+    _, _, url = hardened
+    uploads = Path(os.environ["GRADIO_TEMP_DIR"])
+    before = {p for p in uploads.rglob("*") if p.is_file()}
+
+    def chunked() -> Iterator[bytes]:  # no Content-Length: the size is known only at the end
+        for number in range(4):  # 1.3 MB each: under the limit per file, over it in all
+            yield b'--B\r\nContent-Disposition: form-data; name="files"; '
+            yield b'filename="part%d.csv"\r\n\r\n' % number
+            for _ in range(13):
+                yield b"y" * 100_000
+            yield b"\r\n"
+        yield b"--B--\r\n"
+
+    headers = {"content-type": "multipart/form-data; boundary=B"}
+    try:
+        response = requests.post(
+            f"{url}gradio_api/upload", data=chunked(), headers=headers, timeout=30
+        )
+        assert response.status_code == 411
+    except requests.ConnectionError:
+        pass  # refused before the client finished sending
+    added = {p for p in uploads.rglob("*") if p.is_file()} - before
+    assert added == set()
+
+
 def test_a_file_input_given_by_url_is_refused_not_downloaded(hardened):
     _, client, url = hardened
     remote = {"path": "https://example.com/huge.csv", "meta": {"_type": "gradio.FileData"}}

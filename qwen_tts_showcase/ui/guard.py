@@ -89,11 +89,16 @@ class RequestGuard:
             return
         scope["query_string"] = _without_deep_link(scope.get("query_string", b""))
         if path.rstrip("/") == UPLOAD_ROUTE and _is_multipart(scope):
-            # Gradio bounds each file (max_file_size) but not how many: 1,000 a request.
-            if _declared_length(scope) > self.max_upload_bytes:
+            # Gradio bounds each file (max_file_size) but not how many: 1,000 a request. The
+            # length must be declared (browsers and gradio_client do): a chunked upload cut off
+            # part-way would leave Gradio's partial file behind.
+            length = _declared_length(scope)
+            if length is None:
+                await _refuse(send, 411, "An upload must declare its length.")
+                return
+            if length > self.max_upload_bytes:
                 await _refuse(send, 413, "The upload is too large.")
                 return
-            receive = _bounded(receive, self.max_upload_bytes)
         elif scope.get("method") in ("POST", "PUT", "PATCH"):
             body = await _read_body(receive, self.max_body_bytes)
             if body is None:
@@ -216,30 +221,15 @@ def _is_multipart(scope: Scope) -> bool:
     return False
 
 
-def _declared_length(scope: Scope) -> int:
+def _declared_length(scope: Scope) -> int | None:
+    """The Content-Length a request declared (uvicorn holds the body to it), or None."""
     for name, value in scope.get("headers", []):
         if name == b"content-length":
             try:
                 return int(value)
             except ValueError:
-                return 0
-    return 0
-
-
-def _bounded(receive: Receive, limit: int) -> Receive:
-    """A receive that ends the request as a disconnect once more than `limit` bytes came."""
-    size = 0
-
-    async def bounded() -> dict:
-        nonlocal size
-        message = await receive()
-        if message["type"] == "http.request":
-            size += len(message.get("body", b""))
-            if size > limit:
-                return {"type": "http.disconnect"}
-        return message
-
-    return bounded
+                return None
+    return None
 
 
 def _without_deep_link(query: bytes) -> bytes:
