@@ -29,6 +29,7 @@ for every request before Gradio reads it:
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import hmac
 import ipaddress
@@ -117,7 +118,10 @@ class RequestGuard:
             value = json.loads(body)
         except (ValueError, RecursionError):
             return True
-        if not _strings_within(value, self.max_string_chars):
+        try:
+            if not _strings_within(value, self.max_string_chars):
+                return False
+        except RecursionError:  # nested deeper than any input of the page
             return False
         data = value.get("data") if isinstance(value, dict) else None
         if not isinstance(data, list):
@@ -172,8 +176,6 @@ class RequestGuard:
 
 def forget_idle_sessions(holder: Any, idle_s: float) -> int:
     """Remove from a gradio StateHolder the sessions unused for idle_s; how many went."""
-    import datetime
-
     cutoff = datetime.datetime.now() - datetime.timedelta(seconds=idle_s)
     with holder.lock:
         idle = [s for s, used in list(holder.time_last_used.items()) if used < cutoff]
