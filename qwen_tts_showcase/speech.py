@@ -20,6 +20,7 @@ from .cache import AudioCache, CachedAudio, cache_key
 from .dashscope_client import SpeechStream, SynthesisRequest, Upstream
 from .messages import LANGUAGES, Message, say
 from .quota import Quota, Visitor
+from .text import billed_characters, estimated_tokens
 
 Notice = Callable[[Message], None]  # progress or a retry, for the visitor
 
@@ -87,7 +88,13 @@ class Plan:
     parts: tuple[SynthesisRequest, ...]  # one, or one per piece the model's limit requires
     sdk: str  # how the client calls the model: "speech_synthesizer" or "multimodal_conversation"
     billing: str  # "tokens" or "characters"
-    billed: int = 0  # what DashScope bills for the parts' text, as the budget counts it
+
+    @cached_property
+    def billed(self) -> int:
+        """What DashScope bills for the parts' text, as the budget counts it: characters for
+        qwen3 (a Han character is 2), the generous token estimate for qwen-tts."""
+        measure = billed_characters if self.billing == "characters" else estimated_tokens
+        return sum(measure(part.text) for part in self.parts)
 
     @cached_property
     def cache_key(self) -> str:

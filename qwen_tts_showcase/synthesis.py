@@ -18,7 +18,7 @@ from .errors import InputError, echo
 from .messages import LANGUAGES, say
 from .quota import Limits, Quota, Visitor
 from .speech import Notice, Plan, RetryPolicy, Route, Speech, SpeechResult
-from .text import billed_characters, clean_text, estimated_tokens, input_size, split_text
+from .text import clean_text, input_size, split_text
 
 # DashScope keys are "sk-" and letters or digits; anything else would be refused by DashScope,
 # or break the Authorization header (and end up in an exception message, key included).
@@ -116,8 +116,7 @@ class Synthesizer:
             instructions=self.catalogue.check_instructions(model.id, order.instructions),
         )
         parts = tuple(replace(request, text=piece) for piece in pieces)
-        billed = sum(billed_size(part.text, model.billing) for part in parts)
-        return Plan(request, parts, sdk=model.sdk, billing=model.billing, billed=billed)
+        return Plan(request, parts, sdk=model.sdk, billing=model.billing)
 
     def route(self, region: str, api_key: str = "") -> Route:
         """Where requests go: the visitor's own key if given (an InputError if it cannot be a
@@ -182,12 +181,6 @@ class Synthesizer:
         if len(text) > cap:
             raise _too_long(len(text), cap)
         return text
-
-
-def billed_size(text: str, billing: str) -> int:
-    """What DashScope bills for sending `text`, in the unit the budget counts: characters for
-    qwen3 (a Han character is 2), the generous token estimate for qwen-tts (billing "tokens")."""
-    return billed_characters(text) if billing == "characters" else estimated_tokens(text)
 
 
 def _unsplittable(piece: str, model: Model) -> InputError:
