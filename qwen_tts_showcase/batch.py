@@ -24,7 +24,7 @@ from .audio import pcm_to_wav
 from .config import Settings
 from .errors import DemoError, InputError, InvalidKeyError, unexpected_error
 from .messages import Message, say
-from .quota import UNMETERED, Visitor
+from .quota import Visitor
 from .synthesis import SpeechOrder, Synthesizer
 
 log = logging.getLogger(__name__)
@@ -215,7 +215,13 @@ def _wav_name(row: BatchRow) -> str:
 
 
 def _synthesize_row(
-    row: BatchRow, synthesizer: Synthesizer, region: str, api_key: str, model: str, viewer: Visitor
+    row: BatchRow,
+    synthesizer: Synthesizer,
+    region: str,
+    api_key: str,
+    model: str,
+    visitor: Visitor,
+    viewer: Visitor,
 ) -> tuple[RowOutcome, bytes]:
     """The row's outcome and its audio (b"" unless it succeeded)."""
     if row.problem:
@@ -228,9 +234,10 @@ def _synthesize_row(
         language_type=row.language,
         instructions=row.instructions,
     )
-    # UNMETERED: the batch was admitted as one request; each row counts against the budget, and
-    # a row served from the cache against the cached answers of the visitor who runs it.
-    speech = synthesizer.speech(order, visitor=UNMETERED, api_key=api_key, viewer=viewer)
+    # The batch was admitted as one request; each row counts against the budget and the
+    # shares as `visitor`, and a row served from the cache against the cached answers of the
+    # `viewer` who runs it.
+    speech = synthesizer.speech(order, visitor=visitor, api_key=api_key, viewer=viewer)
     result = speech.complete()
     outcome = _outcome(
         row,
@@ -247,11 +254,17 @@ def _synthesize_row(
 
 
 def _attempt(
-    row: BatchRow, synthesizer: Synthesizer, region: str, api_key: str, model: str, viewer: Visitor
+    row: BatchRow,
+    synthesizer: Synthesizer,
+    region: str,
+    api_key: str,
+    model: str,
+    visitor: Visitor,
+    viewer: Visitor,
 ) -> tuple[RowOutcome, bytes, DemoError | None]:
     """The row's outcome, its audio, and the error that stopped it, if one did."""
     try:
-        return (*_synthesize_row(row, synthesizer, region, api_key, model, viewer), None)
+        return (*_synthesize_row(row, synthesizer, region, api_key, model, visitor, viewer), None)
     except DemoError as err:
         return _failed(row, model, err), b"", err
     except Exception:  # a bug in one row must not lose the rows already made
@@ -280,7 +293,7 @@ def run_batch(
     (the batch counts as one; each row counts against the owner's budget).
     """
     synthesizer.route(region, api_key).open()  # no key at all: say so before any row
-    synthesizer.admit_batch(visitor)
+    rows_visitor = synthesizer.admit_batch(visitor)
     default_model = default_model or synthesizer.catalogue.default_model
     max_zip_mb = synthesizer.settings.batch_max_mb
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -296,7 +309,9 @@ def run_batch(
             if stop is not None:
                 outcome, pcm = _skipped(row, model, stop), b""
             else:
-                outcome, pcm, err = _attempt(row, synthesizer, region, api_key, model, visitor)
+                outcome, pcm, err = _attempt(
+                    row, synthesizer, region, api_key, model, rows_visitor, visitor
+                )
                 if isinstance(err, InvalidKeyError):
                     stop = say("row_skipped_key_refused")
             if pcm:

@@ -42,7 +42,8 @@ class Settings:
     visitor_window_s: float = 60.0
     ip_requests: int = 60  # syntheses per IP address per ip_window_s
     ip_window_s: float = 3600.0
-    # About CNY 8 a day on qwen3-tts-flash (CNY 0.8 per 10,000 characters); own keys don't count.
+    # Characters as DashScope bills them (a Han character is 2 on qwen3): about CNY 8 a day on
+    # qwen3-tts-flash (CNY 0.8 per 10,000 billed characters); own keys don't count.
     daily_char_budget: int = 100_000
     # Answers from the cache (quota.CachedAnswers): free of the budget, never unlimited.
     cached_requests: int = 60  # per visitor per cached_window_s; below 1 counts as 1
@@ -54,6 +55,14 @@ class Settings:
     visitor_disk_mb: int = 50
     visitor_disk_window_s: float = 60.0
     batch_max_mb: float = 200.0
+    # Each visitor's (session's) and each address's share of that budget a day: one visitor
+    # cannot spend the day's budget for everyone.
+    visitor_daily_chars: int = 10_000
+    ip_daily_chars: int = 20_000
+    # What the server keeps and accepts (ui/__init__.py launch options, ui/guard.py).
+    max_upload_mb: float = 2.0  # one uploaded file (a batch's CSV: the app reads at most 2 MB)
+    max_sessions: int = 2_000  # Gradio sessions kept in memory (~250 KB each); the oldest go
+    session_idle_s: float = 1_800.0  # a session unused this long is forgotten; 0 keeps them
     # Proxies in front of the app that append to X-Forwarded-For: Hugging Face's on a Space
     # (SPACE_ID set), none elsewhere, where the TCP peer is the visitor.
     trusted_proxy_hops: int = 0
@@ -109,6 +118,11 @@ class Settings:
                 env, "SHOWCASE_VOICES_PER_VISITOR_DAY", cls.voices_per_visitor_day
             ),
             voice_retention_h=_float(env, "SHOWCASE_VOICE_RETENTION_H", cls.voice_retention_h),
+            visitor_daily_chars=_int(env, "SHOWCASE_VISITOR_DAILY_CHARS", cls.visitor_daily_chars),
+            ip_daily_chars=_int(env, "SHOWCASE_IP_DAILY_CHARS", cls.ip_daily_chars),
+            max_upload_mb=_float(env, "SHOWCASE_MAX_UPLOAD_MB", cls.max_upload_mb),
+            max_sessions=_int(env, "SHOWCASE_MAX_SESSIONS", cls.max_sessions),
+            session_idle_s=_float(env, "SHOWCASE_SESSION_IDLE_S", cls.session_idle_s),
             trusted_proxy_hops=_int(
                 env,
                 "SHOWCASE_TRUSTED_PROXY_HOPS",

@@ -41,13 +41,38 @@ class Upstream:
     download_timeout_s: float = 30.0
 
 
+class _SingleSendSession(requests.Session):
+    """A requests.Session that sends each request once: after a connection error it raises the
+    same error again instead of sending.
+
+    The SDK resends a POST whose connection dropped (its `_send_with_retry`), on top of the app's
+    own retries (speech.py): more attempts than SHOWCASE_MAX_RETRIES, none of them announced, and
+    a request DashScope may have received billed twice. With this session the app's retry policy
+    is the only one.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._failed: requests.ConnectionError | None = None
+
+    def send(self, request, **kwargs):
+        if self._failed is not None:
+            raise self._failed
+        try:
+            return super().send(request, **kwargs)
+        except requests.ConnectionError as exc:
+            self._failed = exc
+            raise
+
+
 @dataclass
 class SpeechStream:
     """Iterate for raw PCM chunks as DashScope sends them; afterwards usage and ids are filled in.
 
     Iteration raises a DemoError on any failure, including a stream that stops before its last
     frame, so a caller that saw no exception has the complete audio. Leaving the loop early
-    closes the HTTP connection.
+    closes the HTTP connection. `deadline` (time.monotonic()) ends the whole synthesis this
+    stream is part of; without one the stream alone has `total_timeout_s`.
     """
 
     request: SynthesisRequest
@@ -57,10 +82,12 @@ class SpeechStream:
     usage: dict = field(default_factory=dict)
     request_id: str = ""
     audio_url: str = ""
+    deadline: float | None = None
 
     def __iter__(self) -> Iterator[bytes]:
-        session = requests.Session()
-        started = time.monotonic()
+        session = _SingleSendSession()
+        if self.deadline is None:
+            self.deadline = time.monotonic() + self.connection.total_timeout_s
         sent_audio = False
         try:
             if self.streaming:
@@ -71,8 +98,8 @@ class SpeechStream:
                         yield pcm
                     if self.audio_url:  # only the final frame carries the URL
                         return
-                    if time.monotonic() - started > self.connection.total_timeout_s:
-                        raise _took_too_long(self.connection.total_timeout_s)
+                    if time.monotonic() > self.deadline:
+                        raise _took_too_long(self.connection.total_timeout_s, sent_audio)
                 raise _stream_cut_short(self.request_id, sent_audio)
             else:
                 self._read_frame(self._call(session, stream=False), partial=False)
@@ -80,6 +107,8 @@ class SpeechStream:
         except requests.exceptions.JSONDecodeError as exc:  # a RequestException, but not network
             raise _unreadable(self.request_id, partial=sent_audio) from exc
         except requests.RequestException as exc:
+            if time.monotonic() >= self.deadline:  # the read timeout was cut to the deadline
+                raise _took_too_long(self.connection.total_timeout_s, sent_audio) from exc
             raise _network_error(exc, self.connection, partial=sent_audio) from exc
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             raise _unreadable(self.request_id, partial=sent_audio) from exc
@@ -96,7 +125,7 @@ class SpeechStream:
             stream=stream,
             base_address=connection.base_url,
             session=session,
-            request_timeout=(connection.connect_timeout_s, connection.read_timeout_s),
+            request_timeout=(connection.connect_timeout_s, self._read_timeout_s()),
         )
         if self.sdk == "speech_synthesizer":
             return SpeechSynthesizer.call(**common)
@@ -104,6 +133,13 @@ class SpeechStream:
         if request.instructions:
             extra["instructions"] = request.instructions
         return MultiModalConversation.call(**common, language_type=request.language_type, **extra)
+
+    def _read_timeout_s(self) -> float:
+        """The silence tolerated between two bytes, never past the synthesis's deadline."""
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise _took_too_long(self.connection.total_timeout_s, partial=False)
+        return min(self.connection.read_timeout_s, left)
 
     def _read_frame(self, response, partial: bool) -> bytes:
         """The PCM of one response (a frame, or the whole non-streamed answer)."""
@@ -123,7 +159,10 @@ class SpeechStream:
 
     def _download(self, session: requests.Session) -> bytes:
         """The PCM of the WAV behind audio.url (the non-streaming path)."""
-        timeout = (self.connection.connect_timeout_s, self.connection.download_timeout_s)
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise _took_too_long(self.connection.total_timeout_s, partial=False)
+        timeout = (self.connection.connect_timeout_s, min(self.connection.download_timeout_s, left))
         try:
             response = session.get(self.audio_url, timeout=timeout)
         except requests.RequestException as exc:
@@ -244,8 +283,8 @@ def _network_error(
     return _make(errors.ConnectionFailedError, say("connection_refused", host=host), partial)
 
 
-def _took_too_long(limit_s: float) -> errors.DashScopeError:
-    return _make(errors.UpstreamTimeoutError, say("synthesis_too_slow", seconds=limit_s), True)
+def _took_too_long(limit_s: float, partial: bool) -> errors.DashScopeError:
+    return _make(errors.UpstreamTimeoutError, say("synthesis_too_slow", seconds=limit_s), partial)
 
 
 def _stream_cut_short(request_id: str, partial: bool) -> errors.DashScopeError:

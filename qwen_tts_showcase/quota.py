@@ -4,8 +4,10 @@ owner's key a day may spend.
 Three limits, each turned off by 0:
 - per visitor (one Gradio session: a page load, or one gradio_client) and per IP address: a
   sliding window of synthesis starts, so a burst is refused and the refusal says when a slot frees;
-- a daily character budget for the Space owner's key, reset at midnight UTC. Syntheses with a
-  visitor's own key are not counted (DashScope bills that visitor).
+- a daily character budget for the Space owner's key, reset at midnight UTC, and each visitor's
+  and each address's share of it, so no one visitor spends the day's budget. Characters are
+  counted as DashScope bills them (synthesis.py: a Han character is 2 for qwen3, tokens for
+  qwen-tts). Syntheses with a visitor's own key are not counted (DashScope bills that visitor).
 
 The Synthesizer asks only when a request to DashScope is about to be sent, so cache hits cost
 nothing of these; they have a limit of their own (CachedAnswers, at the end), and so does what
@@ -32,10 +34,12 @@ class Visitor:
 
     session: str = ""
     ip: str = ""
+    # Its request was already counted (a batch's rows): only characters are counted now.
+    request_counted: bool = False
 
 
-# Nobody in particular: only the owner key's daily budget applies. The rows of a batch already
-# admitted as one request (Synthesizer.admit_batch) speak as it, and so does the showcase pack.
+# Nobody in particular: only the owner key's daily budget applies. The showcase pack speaks as
+# it (a batch's rows speak as their visitor, with request_counted set: Synthesizer.admit_batch).
 UNMETERED = Visitor()
 
 
@@ -73,6 +77,8 @@ class Limits:
     ip_requests: int = 0  # syntheses per IP address per ip_window_s; 0 = unlimited
     ip_window_s: float = 3600.0
     daily_characters: int = 0  # characters a UTC day on the owner's key; 0 = unlimited
+    visitor_daily_characters: int = 0  # one visitor's share of those; 0 = no share
+    ip_daily_characters: int = 0  # one address's share of those; 0 = no share
 
 
 @dataclass(frozen=True)
@@ -125,40 +131,87 @@ class Quota:
         self._visitors = _SlidingWindow(limits.visitor_requests, limits.visitor_window_s)
         self._ips = _SlidingWindow(limits.ip_requests, limits.ip_window_s)
         self._day, self._spent = -1, 0
+        self._shares = _DailyShares(limits)
         self._lock = threading.Lock()
 
     def admit(self, visitor: Visitor, characters: int, owner_key: bool) -> Admission:
         """Count one synthesis of `characters`, or raise LimitReachedError saying what to do."""
         with self._lock:
             now, wall = self._clock(), self._calendar()
-            wait = self._visitors.wait_s(visitor.session, now)
-            if wait:
-                raise _visitor_limit(self.limits, wait)
-            wait = self._ips.wait_s(visitor.ip, now)
-            if wait:
-                raise _ip_limit(self.limits, wait)
+            if not visitor.request_counted:
+                wait = self._visitors.wait_s(visitor.session, now)
+                if wait:
+                    raise _visitor_limit(self.limits, wait)
+                wait = self._ips.wait_s(visitor.ip, now)
+                if wait:
+                    raise _ip_limit(self.limits, wait)
             day = int(wall // DAY_S)
             if day != self._day:
                 self._day, self._spent = day, 0
+                self._shares.new_day()
             charged = characters if owner_key and self.limits.daily_characters else 0
             if charged and self._spent + charged > self.limits.daily_characters:
                 raise _budget_spent(
                     self.limits.daily_characters, self._spent, charged, DAY_S - wall % DAY_S
                 )
-            self._visitors.add(visitor.session, now)
-            self._ips.add(visitor.ip, now)
+            if owner_key:
+                self._shares.check(visitor, characters, DAY_S - wall % DAY_S)
+            if not visitor.request_counted:
+                self._visitors.add(visitor.session, now)
+                self._ips.add(visitor.ip, now)
             self._spent += charged
-            return Admission(refund=lambda: self._refund(charged, day))
+            shared = characters if owner_key else 0
+            self._shares.add(visitor, shared)
+            return Admission(refund=lambda: self._refund(charged, day, visitor, shared))
 
     def spent_today(self) -> int:
         """Characters of the owner's key counted so far today."""
         with self._lock:
             return self._spent if self._day == int(self._calendar() // DAY_S) else 0
 
-    def _refund(self, characters: int, day: int) -> None:
+    def _refund(self, characters: int, day: int, visitor: Visitor, shared: int) -> None:
         with self._lock:
             if day == self._day:
                 self._spent = max(0, self._spent - characters)
+                self._shares.add(visitor, -shared)
+
+
+class _DailyShares:
+    """Characters of the owner's key each visitor and each address spent today, against their
+    share of the budget. Called under the Quota's lock; forgotten at midnight UTC, so at most one
+    day of visitors is remembered (two small dicts)."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self._visitors: dict[str, int] = {}
+        self._ips: dict[str, int] = {}
+
+    def new_day(self) -> None:
+        self._visitors.clear()
+        self._ips.clear()
+
+    def check(self, visitor: Visitor, characters: int, reset_s: float) -> None:
+        """Raise LimitReachedError when `characters` more would pass a share."""
+        for key, spent, share, words in (
+            (
+                visitor.session,
+                self._visitors,
+                self.limits.visitor_daily_characters,
+                "visitor_share_spent",
+            ),
+            (visitor.ip, self._ips, self.limits.ip_daily_characters, "address_share_spent"),
+        ):
+            if key and share and spent.get(key, 0) + characters > share:
+                raise _share_spent(words, share, spent.get(key, 0), characters, reset_s)
+
+    def add(self, visitor: Visitor, characters: int) -> None:
+        for key, spent in ((visitor.session, self._visitors), (visitor.ip, self._ips)):
+            if key and characters:
+                left = spent.get(key, 0) + characters
+                if left > 0:
+                    spent[key] = left
+                else:
+                    spent.pop(key, None)
 
 
 # --- What a visitor reads --------------------------------------------------------------------
@@ -200,6 +253,22 @@ def _ip_limit(limits: Limits, wait_s: float) -> LimitReachedError:
         wait=_span(wait_s),
     )
     return LimitReachedError(message, retry_after_s=wait_s)
+
+
+def _share_spent(
+    words: str, share: int, spent: int, wanted: int, reset_s: float
+) -> LimitReachedError:
+    """A visitor's or an address's share of the budget cannot pay for `wanted` more."""
+    own_key = say("own_key_instead", where_key=say("where_key"))
+    message = say(
+        words,
+        share=share,
+        left=max(0, share - spent),
+        wanted=wanted,
+        own_key=own_key,
+        reset=_span(reset_s),
+    )
+    return LimitReachedError(message, retry_after_s=reset_s)
 
 
 def _budget_spent(budget: int, spent: int, wanted: int, reset_s: float) -> LimitReachedError:

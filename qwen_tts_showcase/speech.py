@@ -20,6 +20,7 @@ from .cache import AudioCache, CachedAudio, Flight, cache_key
 from .dashscope_client import SpeechStream, SynthesisRequest, Upstream
 from .messages import Both, Message, say
 from .quota import CachedAnswers, DiskShare, Quota, Visitor
+from .text import billed_characters, estimated_tokens
 
 Notice = Callable[[Message], None]  # progress or a retry, for the visitor
 
@@ -71,7 +72,7 @@ class SpeechResult:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Bounded exponential backoff with jitter, inside a deadline per request."""
+    """Bounded exponential backoff with jitter, inside one deadline for the whole synthesis."""
 
     max_retries: int
     base_s: float
@@ -92,6 +93,13 @@ class Plan:
     parts: tuple[SynthesisRequest, ...]  # one, or one per piece the model's limit requires
     sdk: str  # how the client calls the model: "speech_synthesizer" or "multimodal_conversation"
     billing: str  # "tokens" or "characters"
+
+    @cached_property
+    def billed(self) -> int:
+        """What DashScope bills for the parts' text, as the budget counts it: characters for
+        qwen3 (a Han character is 2), the generous token estimate for qwen-tts."""
+        measure = billed_characters if self.billing == "characters" else estimated_tokens
+        return sum(measure(part.text) for part in self.parts)
 
     @cached_property
     def cache_key(self) -> str:
@@ -169,6 +177,7 @@ class Speech:
         self._streaming = streaming
         self._notice = on_notice or (lambda message: None)
         self.result: SpeechResult | None = None
+        self._deadline = 0.0  # time.monotonic() by which every part and retry must be done
 
     def complete(self) -> SpeechResult:
         """Drain the speech (for callers that do not listen live) and return its result."""
@@ -220,8 +229,8 @@ class Speech:
         """The audio made now: the key, the quota, each part with retries, the cache store."""
         self._disk.check(self._viewer)
         upstream = self.route.open()
-        characters = len(self.plan.request.text)
-        admission = self._quota.admit(self._visitor, characters, self.route.owner_key)
+        self._deadline = time.monotonic() + self._retry.deadline_s  # one for all parts and retries
+        admission = self._quota.admit(self._visitor, self.plan.billed, self.route.owner_key)
         usage: dict[str, object] = {}
         request_ids: list[str] = []
         chunks: list[bytes] = []
@@ -295,9 +304,10 @@ class Speech:
         request_ids: list[str],
     ) -> Iterator[bytes]:
         """One part's chunks; retryable failures are retried while none of its audio has played."""
-        deadline = time.monotonic() + self._retry.deadline_s
         for retry in range(self._retry.max_retries + 1):
-            stream = SpeechStream(part, upstream, self.plan.sdk, self._streaming)
+            stream = SpeechStream(
+                part, upstream, self.plan.sdk, self._streaming, deadline=self._deadline
+            )
             played = False
             try:
                 for pcm in stream:
@@ -309,7 +319,7 @@ class Speech:
                     played
                     or not err.retryable
                     or retry == self._retry.max_retries
-                    or time.monotonic() + delay > deadline
+                    or time.monotonic() + delay > self._deadline
                 ):
                     raise
                 self._announce_retry(err, delay, retry + 2)

@@ -60,6 +60,8 @@ class Synthesizer:
                 settings.ip_requests,
                 settings.ip_window_s,
                 settings.daily_char_budget,
+                settings.visitor_daily_chars,
+                settings.ip_daily_chars,
             )
         )
         self.answers = CachedAnswers(settings.cached_requests, settings.cached_window_s)
@@ -184,10 +186,12 @@ class Synthesizer:
             cached=True,
         )
 
-    def admit_batch(self, visitor: Visitor) -> None:
-        """Count a whole batch as one request of the visitor (its rows then speak as UNMETERED,
-        each charged to the owner key's budget), or raise LimitReachedError."""
+    def admit_batch(self, visitor: Visitor) -> Visitor:
+        """Count a whole batch as one request of the visitor, or raise LimitReachedError; the
+        Visitor its rows speak as: each row is charged, as it runs, to the owner key's budget
+        and to the visitor's and the address's share of it, but counts as no further request."""
         self.quota.admit(visitor, 0, owner_key=False)
+        return replace(visitor, request_counted=True)
 
     def _clean_text(self, text: str | None) -> str:
         """The text cleaned, or an InputError when there is none or too much of it."""

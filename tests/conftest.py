@@ -153,6 +153,8 @@ def simulator_settings(
         "SHOWCASE_IP_REQUESTS": "0",
         "SHOWCASE_VISITOR_DISK_MB": "0",
         "SHOWCASE_DAILY_CHAR_BUDGET": "0",
+        "SHOWCASE_VISITOR_DAILY_CHARS": "0",
+        "SHOWCASE_IP_DAILY_CHARS": "0",
     }
     env.update(overrides)
     return Settings.from_env(catalogue, env)

@@ -72,7 +72,7 @@ SDK_FAULTS = [
     ("internal_error", 1, errors.ServiceError, "internal error"),
     ("unavailable", 1, errors.ServiceError, "unavailable"),
     ("bad_gateway_html", 1, errors.ServiceError, "unreadable error"),
-    ("drop_connection", 2, errors.ConnectionFailedError, "Could not reach"),  # the SDK retries once
+    ("drop_connection", 1, errors.ConnectionFailedError, "Could not reach"),  # no SDK resend
     ("hang", 1, errors.UpstreamTimeoutError, "stopped answering"),
     ("malformed_sse", 1, errors.ServiceError, "unreadable error"),
     ("missing_output", 1, errors.ServiceError, "could not read"),

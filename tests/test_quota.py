@@ -15,6 +15,7 @@ from qwen_tts_showcase.batch import BatchRow, run_batch
 from qwen_tts_showcase.errors import LimitReachedError
 from qwen_tts_showcase.quota import DAY_S, Limits, Quota, Visitor, client_ip, visitor_of
 from qwen_tts_showcase.synthesis import SpeechOrder, Synthesizer
+from qwen_tts_showcase.text import estimated_tokens
 
 from .conftest import BEIJING_KEY, simulator_settings, submit_generate
 
@@ -300,4 +301,106 @@ def test_the_app_stops_the_owners_key_at_the_daily_budget_but_not_a_visitors_key
         synthesize(client, "二" * 20)
     job = submit_generate(client, "二" * 20, api_key=BEIJING_KEY)
     assert job.result()[1].endswith(".wav")
+    assert len(simulator.generation_requests()) == 2
+
+
+# --- counted as DashScope bills, shared out (issue 14, items 5 and 6) -----------------------------
+
+
+def budgeted(simulator, catalogue, **overrides) -> Synthesizer:
+    settings = simulator_settings(simulator, catalogue, **overrides)
+    return Synthesizer(catalogue, settings)
+
+
+def say_as(synthesizer, text, visitor=ALICE, model="qwen3-tts-flash", voice="Cherry"):
+    order = SpeechOrder(text, voice, model, "beijing")
+    return synthesizer.speech(order, visitor=visitor).complete()
+
+
+def test_the_budget_counts_chinese_as_qwen3_bills_it(simulator, catalogue):
+    """Two 499-character Chinese texts: 998 characters, but qwen3 bills 1,996 (a Han is 2)."""
+    synthesizer = budgeted(simulator, catalogue, SHOWCASE_DAILY_CHAR_BUDGET="1000")
+    first = say_as(synthesizer, "天" * 499)
+    assert first.billed == 998 == synthesizer.quota.spent_today(), "counted as DashScope billed"
+    with pytest.raises(LimitReachedError, match="only 2 of today's 1,000 characters"):
+        say_as(synthesizer, "地" * 499)
+    assert len(simulator.generation_requests()) == 1
+
+
+def test_the_budget_counts_qwen_tts_in_estimated_tokens(simulator, catalogue):
+    synthesizer = budgeted(simulator, catalogue, SHOWCASE_DAILY_CHAR_BUDGET="1000")
+    text = "Hello, world. " * 10
+    say_as(synthesizer, text, model="qwen-tts-latest")
+    assert synthesizer.quota.spent_today() == estimated_tokens(text.strip()) != len(text.strip())
+
+
+def test_admitted_characters_never_exceed_the_budget_under_100_racing_requests(
+    simulator, catalogue
+):
+    synthesizer = budgeted(simulator, catalogue, SHOWCASE_DAILY_CHAR_BUDGET="1000")
+    results, refused, start = [], [], threading.Barrier(100)
+
+    def visitor(number: int) -> None:
+        start.wait()
+        try:
+            results.append(say_as(synthesizer, f"第{number:03d}号" + "天" * 25, Visitor()))
+        except LimitReachedError:
+            refused.append(number)
+
+    threads = [threading.Thread(target=visitor, args=(n,)) for n in range(100)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    billed = sum(result.billed for result in results)  # what the simulator's usage said
+    assert len(results) + len(refused) == 100
+    assert billed <= 1000 and len(results) == 1000 // 57, billed  # 27 Han (2 each) + 3 digits
+    assert billed == synthesizer.quota.spent_today()
+
+
+def test_one_visitor_and_one_address_get_only_their_share_of_the_budget(simulator, catalogue):
+    synthesizer = budgeted(
+        simulator,
+        catalogue,
+        SHOWCASE_DAILY_CHAR_BUDGET="1000",
+        SHOWCASE_VISITOR_DAILY_CHARS="100",
+        SHOWCASE_IP_DAILY_CHARS="150",
+    )
+    say_as(synthesizer, "天" * 40)  # 80 of Alice's 100
+    with pytest.raises(LimitReachedError, match="only 20 of the 100 characters one visitor") as err:
+        say_as(synthesizer, "地" * 20)
+    assert "每位访客" in err.value.zh
+    same_address = Visitor("alice-again", ALICE.ip)  # a fresh session from the same address
+    say_as(synthesizer, "人" * 30, same_address)  # 140 of the address's 150
+    with pytest.raises(LimitReachedError, match="only 10 of the 150 characters one network"):
+        say_as(synthesizer, "和" * 10, same_address)
+    say_as(synthesizer, "和" * 40, BOB)  # others keep their own share
+    synthesizer.speech(
+        SpeechOrder("和" * 40, "Cherry", "qwen3-tts-flash", "beijing"),
+        visitor=ALICE,
+        api_key=BEIJING_KEY,
+    ).complete()  # an own key is not counted
+    assert synthesizer.quota.spent_today() == 80 + 60 + 80
+
+
+def test_a_refund_gives_the_share_back(simulator, catalogue):
+    synthesizer = budgeted(simulator, catalogue, SHOWCASE_VISITOR_DAILY_CHARS="100")
+    simulator.enqueue_fault("data_inspection")
+    with pytest.raises(Exception, match="content safety"):
+        say_as(synthesizer, "天" * 40)
+    say_as(synthesizer, "天" * 50)  # the refused 80 were given back
+
+
+def test_a_batchs_rows_count_against_the_visitors_share_as_they_run(simulator, catalogue, tmp_path):
+    synthesizer = budgeted(
+        simulator, catalogue, SHOWCASE_VISITOR_REQUESTS="1", SHOWCASE_VISITOR_DAILY_CHARS="8"
+    )
+    rows = [
+        BatchRow(2, "一二三。", "Cherry"),
+        BatchRow(3, "四五六。", "Cherry"),
+        BatchRow(4, "七八九。", "Cherry"),
+    ]
+    result = run_batch(rows, synthesizer, tmp_path, "beijing", visitor=ALICE)
+    assert [o.status for o in result.outcomes] == ["ok", "ok", "failed"]
+    assert "one visitor may spend today" in result.outcomes[2].error
     assert len(simulator.generation_requests()) == 2

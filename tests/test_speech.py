@@ -28,8 +28,16 @@ def synthesizer(simulator, catalogue, tmp_path) -> Synthesizer:
     return Synthesizer(catalogue, settings)
 
 
-def speak(synthesizer, text=TEXT, voice="Dylan", model="qwen-tts-latest", user_key="", **kwargs):
-    notices = []
+def speak(
+    synthesizer,
+    text=TEXT,
+    voice="Dylan",
+    model="qwen-tts-latest",
+    user_key="",
+    on_notice_list=None,
+    **kwargs,
+):
+    notices = [] if on_notice_list is None else on_notice_list
     speech = synthesizer.speech(
         SpeechOrder(text, voice, model, "beijing"),
         api_key=user_key,
@@ -57,10 +65,27 @@ def test_a_transient_failure_is_retried_and_the_visitor_is_told(synthesizer, sim
 
 
 def test_a_dropped_connection_is_retried(synthesizer, simulator):
-    simulator.enqueue_fault("drop_connection", times=2)  # the SDK's own single retry, then ours
+    simulator.enqueue_fault("drop_connection", times=1)
     pcm, _, notices = speak(synthesizer)
     assert pcm == simulator.generation_requests()[-1].pcm
     assert any("connection to DashScope failed" in notice for notice in notices)
+
+
+def test_dropped_connections_are_retried_by_the_app_alone_and_every_attempt_is_told(
+    synthesizer, simulator
+):
+    """The SDK resends a dropped POST by itself; only the app's retries may happen (issue 14/14)."""
+    simulator.enqueue_fault("drop_connection", times=5)
+    notices = []
+    with pytest.raises(errors.ConnectionFailedError):
+        speak(synthesizer, on_notice_list=notices)
+    total = RETRIES + 1
+    assert len(simulator.generation_requests()) == total, "one POST per attempt, no more"
+    told = [n for n in notices if "retrying in" in n]
+    assert [f"attempt {n} of {total}" in told[n - 2] for n in range(2, total + 1)] == [True] * (
+        total - 1
+    )
+    assert len(told) == RETRIES
 
 
 def test_retries_are_bounded(synthesizer, simulator):
@@ -99,6 +124,22 @@ def test_retries_stop_at_the_deadline(simulator, catalogue, tmp_path):
     with pytest.raises(errors.RateLimitError):
         speak(Synthesizer(catalogue, settings))
     assert len(simulator.generation_requests()) == 1, "a 2.5 s+ backoff would pass the 1 s deadline"
+
+
+def test_one_deadline_covers_every_part_of_a_long_text(simulator, catalogue, tmp_path):
+    """SHOWCASE_TOTAL_TIMEOUT_S bounds the whole synthesis, not each part (issue 14/15)."""
+    settings = simulator_settings(
+        simulator, catalogue, SHOWCASE_TOTAL_TIMEOUT_S="2", SHOWCASE_CACHE_DIR=str(tmp_path)
+    )
+    simulator.profile.first_chunk_delay_s = 0.8  # each part alone is well inside 2 s
+    text = "。".join(["今儿个天儿不错咱们出去遛遛弯儿吧"] * 100)  # several parts for qwen-tts
+    synthesizer = Synthesizer(catalogue, settings)
+    assert (
+        len(synthesizer.plan(SpeechOrder(text, "Dylan", "qwen-tts-latest", "beijing")).parts) >= 4
+    )
+    with pytest.raises(errors.UpstreamTimeoutError, match="longer than 2 s"):
+        speak(synthesizer, text=text)
+    assert len(simulator.generation_requests()) < 4
 
 
 # --- long text ------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The Gradio page: the only package that imports gradio, one module per panel.
 
 header      title, key notice, connection settings (region, streaming, own key)
+guard       before Gradio: the socket's address, deep links closed, inputs bounded, idle sessions
 studio      editor (text, counter, model, voice) and player (live audio, numbers, download)
 widgets     what panels share: voice pickers, download buttons, updates keyed by component
 runs        who is asking, progress toasts, failures as toasts, the events' concurrency
@@ -21,6 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from ..audio import ensure_ffmpeg
 from ..catalogue import Catalogue, load_catalogue
@@ -33,6 +35,7 @@ from .benchmarks import build_benchmarks
 from .compare import build_compare
 from .footer import build_footer
 from .gallery import build_gallery
+from .guard import RequestGuard, serve_socket_address
 from .header import build_header
 from .history import build_history, build_history_storage, record_after
 from .i18n import I18N
@@ -44,6 +47,10 @@ from .voices import Context, build_voice_storage, build_voice_tabs
 __all__ = ["I18N", "build_demo", "launch_options", "worker_threads"]
 
 
+MAX_BODY_BYTES = 4_000_000  # a request other than an upload: a full batch table fits many times
+UPLOAD_OVERHEAD_BYTES = 64 * 1024  # an upload request's form fields and boundaries, one file
+MAX_STRING_CHARS = 100_000  # any one string of it: far over a text the app accepts (it says so)
+MAX_CHOICE_CHARS = 1_000  # a dropdown's or radio's value: the longest choice is a few dozen
 GRADIO_DEFAULT_THREADS = 40
 SPARE_THREADS = 8  # for the page's other events and Gradio's processing while every slot is busy
 
@@ -53,6 +60,18 @@ def launch_options(settings: Settings | None = None) -> dict[str, Any]:
     settings = settings or Settings.from_env(load_catalogue())
     # run_history off: Gradio would keep every run's inputs, a visitor's own key included,
     # in the browser's storage. The MCP server offers /synthesize to agents (ui/api.py).
+    # max_file_size: Gradio refuses a larger upload as it streams in, before it is kept or read.
+    # state_session_capacity: the sessions Gradio keeps (the oldest go); the guard forgets idle
+    # ones. The guard (ui/guard.py) bounds every other request before Gradio reads it.
+    max_file_size = int(settings.max_upload_mb * 1024 * 1024)
+    guard = Middleware(
+        RequestGuard,
+        max_body_bytes=MAX_BODY_BYTES,
+        max_upload_bytes=max_file_size + UPLOAD_OVERHEAD_BYTES,
+        max_string_chars=max(MAX_STRING_CHARS, 20 * settings.max_text_chars),
+        max_choice_chars=MAX_CHOICE_CHARS,
+        session_idle_s=settings.session_idle_s,
+    )
     return dict(
         i18n=I18N,
         theme=THEME,
@@ -62,6 +81,9 @@ def launch_options(settings: Settings | None = None) -> dict[str, Any]:
         show_error=False,
         max_threads=worker_threads(settings.concurrency_limit),
         mcp_server=True,
+        max_file_size=max_file_size,
+        state_session_capacity=settings.max_sessions,
+        app_kwargs={"middleware": [guard]},
     )
 
 
@@ -76,6 +98,15 @@ def worker_threads(concurrency_limit: int) -> int:
     return max(GRADIO_DEFAULT_THREADS, concurrency_limit + SPARE_THREADS)
 
 
+class ShowcaseBlocks(gr.Blocks):
+    """gr.Blocks whose server gives the app the socket's client address (ui/guard.py)."""
+
+    def launch(self, *args, **kwargs):
+        launched = super().launch(*args, **kwargs)
+        serve_socket_address(getattr(self, "server", None))
+        return launched
+
+
 def build_demo(settings: Settings | None = None, catalogue: Catalogue | None = None) -> gr.Blocks:
     """The whole page, wired to DashScope as the settings say."""
     ensure_ffmpeg()
@@ -86,7 +117,7 @@ def build_demo(settings: Settings | None = None, catalogue: Catalogue | None = N
     maker.sweep_every(VOICE_SWEEP_S)  # the Space key's voices past their retention
     api_events = api_event_options(settings.concurrency_limit)
 
-    with gr.Blocks(title="Qwen-TTS Showcase", delete_cache=(3600, 3600)) as demo:
+    with ShowcaseBlocks(title="Qwen-TTS Showcase", delete_cache=(3600, 3600)) as demo:
         connection = build_header(catalogue, settings)
         history_rows = build_history_storage()
         voice_owner = build_voice_storage()
