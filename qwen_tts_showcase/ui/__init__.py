@@ -24,6 +24,7 @@ import gradio as gr
 from ..audio import ensure_ffmpeg
 from ..catalogue import Catalogue, load_catalogue
 from ..config import Settings
+from ..live import LiveTickets, routes
 from ..synthesis import Synthesizer
 from .api import build_api
 from .batch import build_batch
@@ -73,6 +74,20 @@ def worker_threads(concurrency_limit: int) -> int:
     return max(GRADIO_DEFAULT_THREADS, concurrency_limit + SPARE_THREADS)
 
 
+class ShowcaseBlocks(gr.Blocks):
+    """gr.Blocks whose FastAPI app also serves the live player's routes (live.py), on the page's
+    own origin; they come before Gradio's routes."""
+
+    def __init__(self, *args: Any, routes: list | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.own_routes = list(routes or [])
+
+    def launch(self, *args: Any, app_kwargs: dict[str, Any] | None = None, **kwargs: Any):
+        app_kwargs = dict(app_kwargs or {})
+        app_kwargs["routes"] = [*self.own_routes, *app_kwargs.get("routes", [])]
+        return super().launch(*args, app_kwargs=app_kwargs, **kwargs)
+
+
 def build_demo(settings: Settings | None = None, catalogue: Catalogue | None = None) -> gr.Blocks:
     """The whole page, wired to DashScope as the settings say."""
     ensure_ffmpeg()
@@ -80,13 +95,18 @@ def build_demo(settings: Settings | None = None, catalogue: Catalogue | None = N
     settings = settings or Settings.from_env(catalogue)
     synthesizer = Synthesizer(catalogue, settings)
     api_events = api_event_options(settings.concurrency_limit)
+    tickets = LiveTickets()
 
-    with gr.Blocks(title="Qwen-TTS Showcase", delete_cache=(3600, 3600)) as demo:
+    with ShowcaseBlocks(
+        title="Qwen-TTS Showcase",
+        delete_cache=(3600, 3600),
+        routes=routes(synthesizer, tickets),
+    ) as demo:
         connection = build_header(catalogue, settings)
         history_rows = build_history_storage()
         with gr.Tabs(elem_id="tabs", overflow_behavior="wrap") as tabs:
             with gr.Tab(I18N("ui_tab_studio"), id="studio", elem_id="tab_studio"):
-                studio = build_studio(synthesizer, connection, api_events)
+                studio = build_studio(synthesizer, connection, api_events, tickets)
                 build_gallery(catalogue, studio)
             with gr.Tab(I18N("ui_tab_compare"), id="compare", elem_id="tab_compare"):
                 compared, compare_rows = build_compare(synthesizer, connection, api_events)
@@ -98,6 +118,7 @@ def build_demo(settings: Settings | None = None, catalogue: Catalogue | None = N
                 build_benchmarks()
         build_footer(catalogue, studio.model)
         record_after(studio.generated, history, studio.new_rows)
+        record_after(studio.finished, history, studio.new_rows)
         record_after(compared, history, compare_rows)
         build_api(synthesizer, api_events)
     demo.queue(max_size=settings.queue_size)
