@@ -169,11 +169,15 @@
   // (qwen_tts_showcase/live.py), read with fetch() and played with Web Audio, each piece an
   // AudioBufferSourceNode started exactly where the previous one ends (frames counted as
   // integers, so pieces join without a gap or an overlap), LEAD_S ahead of the clock when the
-  // stream starts or falls behind. Where the browser lacks any of it (or the page is told
+  // stream starts or falls behind (less when its first piece is long). Where the browser lacks any of it (or the page is told
   // window.qwenTtsPlayer = "stream"), Generate runs the streamed gr.Audio as before.
   const live = (() => {
     const RATE = 24000;
-    const LEAD_S = 0.04;  // the jitter buffer: what is scheduled ahead before the first sound
+    // The jitter buffer: how far ahead of the clock a stream starts (or restarts after falling
+    // behind), so the next piece has that long to arrive. A first piece that is itself long
+    // enough covers the wait (a cache hit is one piece): then it starts at once.
+    const LEAD_S = 0.04;
+    const MIN_LEAD_S = 0.01;
     let audio = null;  // {context, output}: one AudioContext for the page, made on first use
     let run = null;  // the stream now playing, or null
 
@@ -228,7 +232,8 @@
       const now = Math.ceil(ctx.currentTime * RATE);
       if (current.nextFrame < now + 1) {  // the first piece, or the stream fell behind
         if (current.nextFrame) current.underruns += 1;
-        current.nextFrame = now + Math.round(LEAD_S * RATE);
+        const lead = Math.max(MIN_LEAD_S, LEAD_S - frames / RATE);
+        current.nextFrame = now + Math.round(lead * RATE);
         if (current.firstFrame === null) current.firstFrame = current.nextFrame;
       }
       const source = ctx.createBufferSource();
