@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 ROUTE = "/live/{ticket}"
 END_ROUTE = "/live/{ticket}/end"
 TICKET_TTL_S = 60.0  # an unused ticket is forgotten after this
-OUTCOME_TTL_S = 300.0  # how long a finished stream waits for the page to ask how it ended
+OUTCOME_TTL_S = 60.0  # how long a finished stream (its audio included) waits for the page to ask
 MEDIA_TYPE = f"audio/pcm;rate={SAMPLE_RATE_HZ};channels=1;encoding=s16le"
 _STATUS: list[tuple[type[DemoError], int]] = [
     (errors.InputError, 400),
@@ -108,8 +108,15 @@ class LiveTickets:
             if ticket is None or ticket.redeemed or (ticket.visitor.ip and ticket.visitor.ip != ip):
                 return None
             ticket.redeemed = True
-            ticket.expires = self._clock() + OUTCOME_TTL_S
+            ticket.expires = float("inf")  # kept while it streams, however long
             return ticket
+
+    def end(self, ticket: _Ticket, outcome: Outcome) -> None:
+        """Record how a redeemed ticket's stream ended; kept OUTCOME_TTL_S for the page."""
+        with self._lock:
+            ticket.outcome = outcome
+            ticket.expires = self._clock() + OUTCOME_TTL_S
+        ticket.ended.set()
 
     def ended(self, token: str, wait_s: float = 10.0) -> Outcome | None:
         """How the ticket's stream ended, for its holder, without using it up; None when the
@@ -216,8 +223,7 @@ class LiveRoute:
         except BaseException as failure:
             self._streams.release_on_behalf_of(borrower)
             error = _as_demo_error(failure)
-            ticket.outcome = Outcome(error=error)
-            ticket.ended.set()
+            self.tickets.end(ticket, Outcome(error=error) if error else Outcome(stopped=True))
             if error is None:
                 raise
             return error_response(error)
@@ -239,8 +245,7 @@ class LiveRoute:
             finally:
                 pull.stop()  # the visitor left (or it ended): close DashScope's stream now
                 self._streams.release_on_behalf_of(borrower)
-                ticket.outcome = outcome
-                ticket.ended.set()
+                self.tickets.end(ticket, outcome)
 
         return StreamingResponse(
             body(),

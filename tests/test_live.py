@@ -8,7 +8,9 @@ import uuid
 import pytest
 import requests
 
-from qwen_tts_showcase.live import MEDIA_TYPE
+from qwen_tts_showcase.live import MEDIA_TYPE, TICKET_TTL_S, LiveTickets, Outcome
+from qwen_tts_showcase.quota import Visitor
+from qwen_tts_showcase.synthesis import SpeechOrder
 
 from .conftest import BEIJING_KEY, wait_until
 from .test_dashscope_client import connections_to
@@ -159,8 +161,8 @@ def test_leaving_closes_the_dashscope_stream_and_caches_nothing(launch_app, simu
     before = connections_to(simulator.port)
     token = ticket(url, session)
     with requests.get(f"{url}live/{token}", stream=True, timeout=30) as answer:
+        assert answer.status_code == 200, answer.content
         assert next(answer.iter_content(4800))  # audio is flowing
-        assert connections_to(simulator.port) == before + 1
     wait_until(lambda: connections_to(simulator.port) == before, "DashScope's stream to close")
     assert end(url, token).json() == {"state": "stopped"}
     simulator.profile.realtime_factor = 0.0
@@ -175,3 +177,24 @@ def test_a_key_that_cannot_be_one_is_refused_without_being_echoed(app, simulator
     answer = stream(url, ticket(url, session, api_key=bad))
     assert answer.status_code == 400 and bad not in answer.text and "X-Injected" not in answer.text
     assert simulator.generation_requests() == []
+
+
+def test_tickets_are_single_use_short_lived_bound_to_an_address_and_told_to_their_session():
+    now = [0.0]
+    tickets = LiveTickets(clock=lambda: now[0])
+    order = SpeechOrder("你好。", "Cherry", "qwen-tts-latest", "beijing")
+    visitor = Visitor(session="page-1", ip="10.0.0.1")
+    token = tickets.issue(order, visitor, "sk-own", True)
+    assert tickets.redeem(token, "10.0.0.2") is None  # another address
+    redeemed = tickets.redeem(token, "10.0.0.1")
+    assert redeemed.order == order and redeemed.api_key == "sk-own"
+    assert "sk-own" not in repr(redeemed)
+    assert tickets.redeem(token, "10.0.0.1") is None  # once
+    now[0] += 10 * TICKET_TTL_S  # a stream may last long: its ticket stays while it plays
+    tickets.end(redeemed, Outcome(stopped=True))
+    assert tickets.outcome(token, "page-2", wait_s=0) is None  # not this session's
+    assert tickets.outcome(token, "page-1", wait_s=0) == Outcome(stopped=True)
+    assert tickets.outcome(token, "page-1", wait_s=0) is None  # told once
+    late = tickets.issue(order, visitor, "", True)
+    now[0] += TICKET_TTL_S + 1
+    assert tickets.redeem(late, "10.0.0.1") is None  # unused too long

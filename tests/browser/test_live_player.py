@@ -220,3 +220,15 @@ def test_the_streamed_player_keeps_no_audio_after_a_failure_mid_stream(open_page
     generate(page, "这句话也会在中途断掉，后面的内容听不到了。")
     expect(toast(page)).to_contain_text("part-way")
     expect(page.locator(LIVE_AUDIO)).to_have_count(0)
+
+
+def test_a_gallery_card_speaks_through_the_live_player(open_page, simulator):
+    page = live_page(open_page)
+    page.locator("#card-dylan-zh-2").get_by_role("button", name="Generate live").click()
+    page.wait_for_function(SOUNDED)
+    wait_for_state(page, "complete")
+    expect(page.locator(f"{PANEL} .live-status")).to_contain_text("Played")  # all of it played
+    (sent,) = simulator.generation_requests()
+    assert sent.body["input"]["voice"] == "Dylan"
+    assert page.evaluate(HEARD) == trimmed(sent.pcm)
+    expect(page.locator("#readout .readout")).to_be_visible()
