@@ -108,8 +108,8 @@ class StudioHandlers:
         player: Player,
         latest: gr.State,
         new_rows: gr.State,
-        tickets: LiveTickets,
-        live: LiveControls,
+        tickets: LiveTickets | None = None,  # the live player's (none: the streamed one only)
+        live: LiveControls | None = None,
     ) -> None:
         self.synthesizer = synthesizer
         self.catalogue = synthesizer.catalogue
