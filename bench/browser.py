@@ -33,6 +33,67 @@ FIRST_SOUND_JS = """async (streaming) => {
   });
 }"""
 DONE_JS = "() => document.querySelector('#readout').innerText.trim().length > 0"
+STREAM_PLAYER = 'window.qwenTtsPlayer = "stream";'  # today's gr.Audio(streaming=True) player
+
+# The live player (page.js): an AudioWorklet on its output notes, in the page's wall clock, when
+# the first non-silent sample reaches the audio output, and counts silent runs over 30 ms
+# between the first and the last sound of a stream.
+LIVE_TAP_JS = """async () => {
+  const { context, output } = window.qwenTts.live.context();
+  const code = `registerProcessor("tape", class extends AudioWorkletProcessor {
+    process(inputs) {
+      const channel = inputs[0][0];
+      let loud = -1;
+      if (channel) for (let i = 0; i < channel.length; i++) if (channel[i] !== 0) { loud = i; break; }
+      let tail = 0;
+      if (channel) for (let i = channel.length - 1; i >= 0 && channel[i] === 0; i--) tail++;
+      this.port.postMessage({ loud, tail: channel ? tail : 128, frames: 128 });
+      return true;
+    }
+  });`;
+  const url = URL.createObjectURL(new Blob([code], { type: "application/javascript" }));
+  await context.audioWorklet.addModule(url);
+  const tap = new AudioWorkletNode(context, "tape");
+  const meter = window.__meter = { firstSoundAt: null, silentRun: 0, gaps: [] };
+  tap.port.onmessage = ({ data }) => {
+    if (data.loud >= 0) {
+      if (meter.firstSoundAt === null) meter.firstSoundAt = performance.timeOrigin + performance.now();
+      // silence before this block's first sound ends a run
+      const run = meter.silentRun + data.loud;
+      if (meter.firstSoundAt !== null && run > 720 && meter.heard) meter.gaps.push(run);
+      meter.heard = true;
+      meter.silentRun = data.tail;
+    } else if (meter.heard) meter.silentRun += data.frames;
+  };
+  output.connect(tap);
+  tap.connect(context.destination);
+}"""
+LIVE_PRESS_JS = """() => {
+  window.__meter.firstSoundAt = null; window.__meter.heard = false;
+  window.__meter.silentRun = 0; window.__meter.gaps = [];
+  window.__pressedAt = performance.timeOrigin + performance.now();
+  document.querySelector('#generate').click();
+}"""
+LIVE_DONE_JS = """() => { const panel = document.querySelector('#live_player .live-panel');
+  return panel && panel.dataset.state === 'complete'
+         && window.qwenTts.live.current().sources.size === 0
+         && document.querySelector('#readout').innerText.trim().length > 0; }"""
+LIVE_RESULT_JS = """() => ({ pressedAt: window.__pressedAt / 1000,
+  firstSoundAt: window.__meter.firstSoundAt / 1000, gaps: window.__meter.gaps.length })"""
+STREAM_PRESS_JS = """() => {
+  window.__pressedAt = performance.timeOrigin + performance.now();
+  document.querySelector('#generate').click();
+  return new Promise((resolve) => {
+    const poll = () => {
+      const audio = document.querySelector('#live_audio audio');
+      if (audio && audio.currentTime > 0) {
+        resolve({ pressedAt: window.__pressedAt / 1000,
+                  firstSoundAt: (performance.timeOrigin + performance.now()) / 1000 });
+      } else setTimeout(poll, 5);
+    };
+    poll();
+  });
+}"""
 
 
 def available() -> bool:
@@ -43,19 +104,24 @@ def available() -> bool:
     return CHROMIUM.exists() or shutil.which("chromium") is not None
 
 
+def _executable() -> str:
+    return str(CHROMIUM) if CHROMIUM.exists() else shutil.which("chromium")
+
+
 async def first_sound(app_url: str, texts: list[tuple[str, bool]]) -> list[float]:
-    """Seconds from the click to first sound, for each (text, streaming), one fresh page each."""
+    """Seconds from the click to first sound in today's streamed player, for each (text,
+    streaming), one fresh page each."""
     from playwright.async_api import async_playwright
 
     results = []
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM) if CHROMIUM.exists() else shutil.which("chromium"),
-            args=CHROMIUM_ARGS,
+            executable_path=_executable(), args=CHROMIUM_ARGS
         )
         try:
             for text, streaming in texts:
                 page = await browser.new_page()
+                await page.add_init_script(STREAM_PLAYER)
                 await page.goto(app_url)
                 await page.locator("#text textarea").fill(text)
                 await page.locator("#connection button").first.click()  # holds the switch
@@ -63,6 +129,46 @@ async def first_sound(app_url: str, texts: list[tuple[str, bool]]) -> list[float
                 results.append(await page.evaluate(FIRST_SOUND_JS, streaming))
                 # Let the synthesis finish, so it does not overlap the next measurement.
                 await page.wait_for_function(DONE_JS, timeout=DONE_TIMEOUT_MS)
+                await page.close()
+        finally:
+            await browser.close()
+    return results
+
+
+async def player_first_sound(
+    app_url: str, texts: list[str], player: str, repeat_last: int = 0
+) -> list[dict]:
+    """For each text, on a fresh page with this player ("live" or "stream"): when Generate was
+    pressed and when the first sound reached the output (page wall clock, seconds since the
+    epoch), and for the live player the silent gaps over 30 ms inside the stream. Then, on the
+    last page, the last text pressed again `repeat_last` times (cache hits)."""
+    from playwright.async_api import async_playwright
+
+    results = []
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=_executable(), args=CHROMIUM_ARGS
+        )
+        try:
+            for number, text in enumerate(texts, start=1):
+                page = await browser.new_page()
+                if player == "stream":
+                    await page.add_init_script(STREAM_PLAYER)
+                await page.goto(app_url)
+                await page.wait_for_selector("#input_counter .input-counter")
+                await page.locator("#text textarea").fill(text)
+                presses = 1 + (repeat_last if number == len(texts) else 0)
+                if player == "live":
+                    await page.evaluate(LIVE_TAP_JS)
+                for _ in range(presses):
+                    if player == "live":
+                        await page.evaluate(LIVE_PRESS_JS)
+                        await page.wait_for_function(LIVE_DONE_JS, timeout=DONE_TIMEOUT_MS)
+                        results.append({"text": text, **await page.evaluate(LIVE_RESULT_JS)})
+                    else:
+                        sound = await page.evaluate(STREAM_PRESS_JS)
+                        results.append({"text": text, **sound})
+                        await page.wait_for_function(DONE_JS, timeout=DONE_TIMEOUT_MS)
                 await page.close()
         finally:
             await browser.close()

@@ -145,6 +145,47 @@ async def browser_first_sound(
     return streaming, baseline
 
 
+@dataclass
+class PlayerSound:
+    """First sound in Chromium, the live player against today's streamed one."""
+
+    live_after_upstream_s: list[float] = field(default_factory=list)  # minus upstream's 1st chunk
+    stream_after_upstream_s: list[float] = field(default_factory=list)
+    live_click_s: list[float] = field(default_factory=list)  # click to first sound
+    stream_click_s: list[float] = field(default_factory=list)
+    live_cache_hit_s: list[float] = field(default_factory=list)  # click to sound, cached
+    live_gaps: int = 0  # silent runs over 30 ms inside the live streams
+
+
+async def player_first_sound(
+    lab: Lab, audio_s: float, repetitions: int, cache_hits: int
+) -> PlayerSound:
+    """The live player and today's streamed player, `repetitions` fresh pages each (the two
+    interleaved), each first sound against the moment the simulator sent its first audio."""
+    await lab.set_upstream(audio_s)
+    result = PlayerSound()
+    for repetition in range(repetitions):
+        order = ("live", "stream") if repetition % 2 == 0 else ("stream", "live")
+        for player in order:
+            hits = cache_hits if player == "live" and repetition == repetitions - 1 else 0
+            sounds = await browser.player_first_sound(
+                lab.app_service.url, [unique_text()], player, repeat_last=hits
+            )
+            first, cached = sounds[0], sounds[1:]
+            upstream_at = await lab.upstream_first_audio_at(first["text"])
+            after = first["firstSoundAt"] - upstream_at
+            click = first["firstSoundAt"] - first["pressedAt"]
+            if player == "live":
+                result.live_after_upstream_s.append(after)
+                result.live_click_s.append(click)
+                result.live_gaps += first["gaps"]
+                result.live_cache_hit_s += [s["firstSoundAt"] - s["pressedAt"] for s in cached]
+            else:
+                result.stream_after_upstream_s.append(after)
+                result.stream_click_s.append(click)
+    return result
+
+
 async def overhead(lab: Lab, count: int) -> list[float]:
     """First audio at the client minus the upstream's first audio frame, per streaming request."""
     await lab.set_upstream(OVERHEAD_AUDIO_S)

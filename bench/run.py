@@ -32,6 +32,11 @@ TARGET_COLD_START_RATIO = 1.5
 TARGET_COST_GROWTH = 1.3  # CPU per audio second at the longest length / at the shortest
 TARGET_LENGTH_S = 30.0
 TARGET_CROWD = 32
+TARGET_LIVE_SOUND_S = 0.100  # first sound in Chromium after the upstream's first chunk
+TARGET_LIVE_GAPS = 0
+LIVE_AUDIO_S = 5.0  # speech per live-player sample
+LIVE_REPETITIONS = 5
+LIVE_CACHE_HITS = 5
 QUOTA_SETTINGS = ("SHOWCASE_VISITOR_REQUESTS", "SHOWCASE_IP_REQUESTS", "SHOWCASE_DAILY_CHAR_BUDGET")
 
 
@@ -71,6 +76,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="runs of each length in the first-audio comparison",
     )
     parser.add_argument(
+        "--browser-only",
+        action="store_true",
+        help="only first sound in Chromium, the live player against the streamed one",
+    )
+    parser.add_argument(
         "--no-browser",
         action="store_true",
         help="skip first sound in Chromium (skipped anyway without Playwright)",
@@ -80,6 +90,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def plan(args: argparse.Namespace) -> dict:
     """How much of each measurement to run."""
+    if args.browser_only:
+        return dict(browser_only=True, realtime_factor=args.realtime_factor)
     if args.quick:
         return dict(
             lengths=[10.0, 30.0],
@@ -106,6 +118,12 @@ async def measure_running_app(lab: measures.Lab, scope: dict, limit: int) -> dic
     """Everything measured against one running app, in an order that keeps them apart."""
     results = {"idle_rss": lab.app_service.rss_bytes()}
     await lab.generate(streaming=True)  # warm-up: imports and first-use costs out of the samples
+    if scope.get("browser") or scope.get("browser_only"):
+        results["players"] = await measures.player_first_sound(
+            lab, LIVE_AUDIO_S, LIVE_REPETITIONS, LIVE_CACHE_HITS
+        )
+    if scope.get("browser_only"):
+        return results
     results["first_audio"] = await measures.first_audio(lab, scope["lengths"], scope["repetitions"])
     if scope.get("browser"):
         results["browser"] = await measures.browser_first_sound(
@@ -123,8 +141,11 @@ async def measure_running_app(lab: measures.Lab, scope: dict, limit: int) -> dic
 
 
 def rows_for(results: dict) -> list[Row]:
+    if "first_audio" not in results:  # --browser-only
+        return player_rows(results)
     return (
-        first_audio_rows(results)
+        player_rows(results)
+        + first_audio_rows(results)
         + overhead_rows(results)
         + cache_rows(results)
         + crowd_rows(results)
@@ -165,6 +186,41 @@ def first_audio_rows(results: dict) -> list[Row]:
         )
     )
     return rows
+
+
+def player_rows(results: dict) -> list[Row]:
+    if "players" not in results:
+        return []
+    p = results["players"]
+    live, stream = median(p.live_after_upstream_s), median(p.stream_after_upstream_s)
+    hit = median(p.live_cache_hit_s)
+    n = len(p.live_after_upstream_s)
+    return [
+        Row(
+            f"First sound in Chromium after the upstream's first chunk, median of {n}: "
+            "live player / streamed gr.Audio",
+            f"{seconds(live)} / {seconds(stream)}",
+            f"live ≤ {seconds(TARGET_LIVE_SOUND_S)}",
+            live <= TARGET_LIVE_SOUND_S,
+        ),
+        Row(
+            f"Click to first sound in Chromium, median of {n}: live player / streamed gr.Audio",
+            f"{seconds(median(p.live_click_s))} / {seconds(median(p.stream_click_s))}",
+        ),
+        Row(
+            f"Cache hit, click to first sound in Chromium (live player), median of "
+            f"{len(p.live_cache_hit_s)}",
+            seconds(hit),
+            f"≤ {seconds(TARGET_CACHE_HIT_P50_S)}",
+            hit <= TARGET_CACHE_HIT_P50_S,
+        ),
+        Row(
+            f"Silent gaps > 30 ms inside {n} live streams ({LIVE_AUDIO_S:g} s each)",
+            str(p.live_gaps),
+            str(TARGET_LIVE_GAPS),
+            p.live_gaps <= TARGET_LIVE_GAPS,
+        ),
+    ]
 
 
 def overhead_rows(results: dict) -> list[Row]:
@@ -238,6 +294,16 @@ def details_for(results: dict) -> list[str]:
         return ", ".join(f"{v:.3f}" for v in values)
 
     lines = []
+    if "players" in results:
+        p = results["players"]
+        lines.append(
+            "First sound in Chromium after the upstream's first chunk (s): live player "
+            f"{listing(p.live_after_upstream_s)}; streamed gr.Audio "
+            f"{listing(p.stream_after_upstream_s)}; live cache hits, click to sound "
+            f"{listing(p.live_cache_hit_s)}"
+        )
+    if "first_audio" not in results:
+        return lines
     for fa in results["first_audio"]:
         lines.append(
             f"{fa.audio_s:g} s of speech, first audio (s): streaming "
@@ -287,6 +353,8 @@ async def run_bench(args: argparse.Namespace, scope: dict, work: Path) -> dict:
                 results = await measure_running_app(lab, scope, args.concurrency_limit)
         finally:
             app.stop()
+        if scope.get("browser_only"):
+            return results
         results["cold_app"], results["cold_hello"] = measures.cold_starts(
             services.app(work, simulator, app_env), services.bare_gradio(work), scope["cold"]
         )
@@ -297,6 +365,8 @@ async def run_bench(args: argparse.Namespace, scope: dict, work: Path) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.browser_only and args.write:
+        raise SystemExit("--write needs the whole run: the file's table would lose its rows")
     scope = plan(args)
     facts = report.machine()
     with tempfile.TemporaryDirectory(prefix="qwen-tts-bench-") as work:

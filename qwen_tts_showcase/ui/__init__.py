@@ -27,6 +27,7 @@ from starlette.middleware import Middleware
 from ..audio import ensure_ffmpeg
 from ..catalogue import Catalogue, load_catalogue
 from ..config import Settings
+from ..live import LiveTickets, routes
 from ..synthesis import Synthesizer
 from ..voice_maker import VOICE_SWEEP_S, VoiceMaker
 from .api import build_api
@@ -99,10 +100,18 @@ def worker_threads(concurrency_limit: int) -> int:
 
 
 class ShowcaseBlocks(gr.Blocks):
-    """gr.Blocks whose server gives the app the socket's client address (ui/guard.py)."""
+    """gr.Blocks whose FastAPI app also serves the live player's routes (live.py), on the page's
+    own origin, before Gradio's routes; and whose server gives the app the socket's client
+    address (ui/guard.py)."""
 
-    def launch(self, *args, **kwargs):
-        launched = super().launch(*args, **kwargs)
+    def __init__(self, *args: Any, routes: list | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.own_routes = list(routes or [])
+
+    def launch(self, *args: Any, app_kwargs: dict[str, Any] | None = None, **kwargs: Any):
+        app_kwargs = dict(app_kwargs or {})
+        app_kwargs["routes"] = [*self.own_routes, *app_kwargs.get("routes", [])]
+        launched = super().launch(*args, app_kwargs=app_kwargs, **kwargs)
         serve_socket_address(getattr(self, "server", None))
         return launched
 
@@ -116,14 +125,19 @@ def build_demo(settings: Settings | None = None, catalogue: Catalogue | None = N
     maker = VoiceMaker(synthesizer)
     maker.sweep_every(VOICE_SWEEP_S)  # the Space key's voices past their retention
     api_events = api_event_options(settings.concurrency_limit)
+    tickets = LiveTickets()
 
-    with ShowcaseBlocks(title="Qwen-TTS Showcase", delete_cache=(3600, 3600)) as demo:
+    with ShowcaseBlocks(
+        title="Qwen-TTS Showcase",
+        delete_cache=(3600, 3600),
+        routes=routes(synthesizer, tickets),
+    ) as demo:
         connection = build_header(catalogue, settings)
         history_rows = build_history_storage()
         voice_owner = build_voice_storage()
         with gr.Tabs(elem_id="tabs", overflow_behavior="wrap") as tabs:
             with gr.Tab(I18N("ui_tab_studio"), id="studio", elem_id="tab_studio"):
-                studio = build_studio(synthesizer, connection, api_events)
+                studio = build_studio(synthesizer, connection, api_events, tickets)
                 build_gallery(catalogue, studio)
             voices = Context(synthesizer, maker, connection, voice_owner, api_events)
             own_voices = build_voice_tabs(demo, voices)
@@ -137,6 +151,7 @@ def build_demo(settings: Settings | None = None, catalogue: Catalogue | None = N
                 build_benchmarks()
         build_footer(catalogue, studio.model)
         record_after(studio.generated, history, studio.new_rows)
+        record_after(studio.finished, history, studio.new_rows)
         record_after(compared, history, compare_rows)
         for panel in own_voices:
             record_after(panel.spoke, history, panel.new_rows)

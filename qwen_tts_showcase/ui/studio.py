@@ -17,6 +17,7 @@ from ..catalogue import Catalogue
 from ..downloads import FORMATS, write_download
 from ..errors import DemoError, unexpected_error
 from ..history_log import history_row
+from ..live import LiveTickets
 from ..messages import say
 from ..synthesis import SpeechOrder, Synthesizer
 from .code_panel import build_code_panel
@@ -71,12 +72,24 @@ class Editor:
 class Player:
     """The right column: live audio, its numbers, the download, the blog's recording."""
 
-    live_audio: gr.Audio
+    live_audio: gr.Audio  # the streamed player: where the browser lacks what the live one needs
+    live_player: gr.HTML  # the Web Audio player (page.js) and its Stop button
+    result_audio: gr.Audio  # the live player's finished recording
     readout: gr.HTML
     audio_format: gr.Radio
     download: gr.DownloadButton
     download_info: gr.HTML
     official: gr.HTML
+
+
+@dataclass(frozen=True)
+class LiveControls:
+    """What page.js drives, kept out of sight: the ticket of the live stream, the button that
+    asks for one, and the button that fetches how it ended."""
+
+    ticket: gr.Textbox
+    start: gr.Button
+    finish: gr.Button
 
 
 @dataclass(frozen=True)
@@ -91,11 +104,18 @@ class LatestAudio:
 
 class StudioHandlers:
     def __init__(
-        self, synthesizer: Synthesizer, player: Player, latest: gr.State, new_rows: gr.State
+        self,
+        synthesizer: Synthesizer,
+        player: Player,
+        latest: gr.State,
+        new_rows: gr.State,
+        tickets: LiveTickets | None = None,  # the live player's (none: the streamed one only)
+        live: LiveControls | None = None,
     ) -> None:
         self.synthesizer = synthesizer
         self.catalogue = synthesizer.catalogue
         self.player, self.latest, self.new_rows = player, latest, new_rows
+        self.tickets, self.live = tickets, live
 
     def change_model(self, model: str, voice: str) -> gr.Dropdown:
         """Offer the model's voices, keeping the current one when the model has it."""
@@ -145,6 +165,59 @@ class StudioHandlers:
             path = write_download(result.pcm, result.request.voice, when)
         # A plain path for API callers; offer_download then enables the button and names the file.
         yield {
+            player.download: str(path),
+            player.readout: readout_html(result),
+            self.latest: LatestAudio(str(path), result.request.voice, when.isoformat()),
+            self.new_rows: [history_row(result, when)],
+        }
+
+    def live_ticket(
+        self,
+        text: str,
+        model: str,
+        voice: str,
+        language: str,
+        instructions: str,
+        region: str,
+        api_key: str,
+        streaming: bool,
+        request: gr.Request,
+    ) -> Updates:
+        """A ticket for the live player's stream (live.py), and the previous results cleared.
+
+        Nothing is checked or sent here: the route does that as this visitor when the page
+        fetches the stream, and says what went wrong in words."""
+        options = sent_options(self.catalogue, model, language, instructions)
+        order = SpeechOrder(text, voice, model, region, **options)
+        who = visitor(self.synthesizer, request)
+        player = self.player
+        return {
+            self.live.ticket: self.tickets.issue(order, who, api_key, streaming),
+            player.result_audio: None,
+            player.download: None,
+            player.download_info: "",
+            player.readout: "",
+            self.latest: None,
+            self.new_rows: [],
+        }
+
+    def live_finish(self, ticket: str, request: gr.Request) -> Updates:
+        """After the live stream: the finished recording, its numbers, file and history row; a
+        failure as a toast, and a stopped or broken stream leaves no audio at all."""
+        player = self.player
+        with shown_to_visitor(request):
+            outcome = self.tickets.outcome(ticket, request.session_hash or "")
+            if outcome is None:
+                raise DemoError(say("live_refused"))
+            if outcome.error is not None:
+                raise outcome.error
+            if outcome.result is None:  # stopped by the visitor
+                return {player.result_audio: None}
+            result = outcome.result
+            when = datetime.now()
+            path = write_download(result.pcm, result.request.voice, when)
+        return {
+            player.result_audio: pcm_to_wav(result.pcm),  # a path would need ffprobe to check
             player.download: str(path),
             player.readout: readout_html(result),
             self.latest: LatestAudio(str(path), result.request.voice, when.isoformat()),
@@ -234,6 +307,13 @@ def build_player() -> Player:
         buttons=[],
         elem_id="live_audio",  # the Download button below names the file well
     )
+    live_player = gr.HTML(elem_id="live_player")
+    result_audio = gr.Audio(
+        label=I18N("ui_live_result"),
+        interactive=False,
+        autoplay=False,
+        elem_id="result_audio",
+    )
     readout = gr.HTML(elem_id="readout")
     with gr.Row(elem_id="download_row", equal_height=True):
         audio_format = gr.Radio(
@@ -254,11 +334,32 @@ def build_player() -> Player:
         )
     download_info = gr.HTML(elem_id="download_info")
     official = gr.HTML(elem_id="official_audio")
-    return Player(live_audio, readout, audio_format, download, download_info, official)
+    return Player(
+        live_audio,
+        live_player,
+        result_audio,
+        readout,
+        audio_format,
+        download,
+        download_info,
+        official,
+    )
+
+
+def build_live_controls() -> LiveControls:
+    """The hidden ticket box and buttons page.js uses for the live player."""
+    with gr.Row(elem_classes=["live-hidden"]):
+        ticket = gr.Textbox(elem_id="live_ticket", show_label=False, container=False)
+        start = gr.Button(elem_id="generate_live", size="sm")
+        finish = gr.Button(elem_id="live_finish", size="sm")
+    return LiveControls(ticket, start, finish)
 
 
 def build_studio(
-    synthesizer: Synthesizer, connection: ConnectionControls, api_events: ApiEventOptions
+    synthesizer: Synthesizer,
+    connection: ConnectionControls,
+    api_events: ApiEventOptions,
+    tickets: LiveTickets,
 ) -> Studio:
     """Editor on the left, player on the right, wired to DashScope."""
     catalogue = synthesizer.catalogue
@@ -278,8 +379,9 @@ def build_studio(
             )
         with gr.Column(scale=2, elem_id="player"):
             player = build_player()
+        live = build_live_controls()
     latest, new_rows = gr.State(None), gr.State([])  # a LatestAudio, and its history row
-    handlers = StudioHandlers(synthesizer, player, latest, new_rows)
+    handlers = StudioHandlers(synthesizer, player, latest, new_rows, tickets, live)
     model, voice = editor.model, editor.voice
 
     region.change(
@@ -313,8 +415,11 @@ def build_studio(
     )
     # The caption of the previous file goes at once; the new one comes with offer_download.
     generate.click(None, js="() => ''", outputs=player.download_info)
+    # A failed or stopped stream leaves nothing playable behind (Gradio keeps the pieces).
+    generated.failure(lambda: None, None, player.live_audio, **PAGE_EVENT)
+    finished = wire_live(handlers, editor, connection, player, live, latest, new_rows)
     # After a failure too: latest is then empty and the button is disabled.
-    for offer in (generated.then, player.audio_format.change):
+    for offer in (generated.then, finished.then, player.audio_format.change):
         offer(
             handlers.offer_download,
             [latest, player.audio_format],
@@ -331,6 +436,52 @@ def build_studio(
         player.official,
         new_rows,
         generated,
+        finished,
+    )
+
+
+def wire_live(
+    handlers: StudioHandlers,
+    editor: Editor,
+    connection: ConnectionControls,
+    player: Player,
+    live: LiveControls,
+    latest: gr.State,
+    new_rows: gr.State,
+):
+    """The live player's events. page.js presses the hidden start button instead of Generate
+    when the browser can play the stream itself: a ticket comes back (outside the queue, so
+    nothing waits before DashScope is asked), the page streams it, then presses finish."""
+    live.start.click(
+        handlers.live_ticket,
+        [
+            editor.text,
+            editor.model,
+            editor.voice,
+            editor.language,
+            editor.instructions.text,
+            connection.region,
+            connection.api_key,
+            connection.streaming,
+        ],
+        [
+            live.ticket,
+            player.result_audio,
+            player.download,
+            player.download_info,
+            player.readout,
+            latest,
+            new_rows,
+        ],
+        **PAGE_EVENT,
+    ).then(None, [live.ticket], None, js="(ticket) => { window.qwenTts.live.play(ticket); }")
+    # Queued, so a failure shows as the Generate event's would; cheap, so not limited.
+    return live.finish.click(
+        handlers.live_finish,
+        [live.ticket],
+        [player.result_audio, player.download, player.readout, latest, new_rows],
+        api_visibility="private",
+        concurrency_limit=None,
     )
 
 

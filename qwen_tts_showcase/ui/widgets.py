@@ -33,6 +33,7 @@ class Studio:
     official: gr.HTML
     new_rows: gr.State  # history rows of the latest result
     generated: Dependency  # the generate event, for history to chain onto
+    finished: Dependency  # the live player's end, the same for its results
 
 
 def voice_choices(catalogue: Catalogue, model: str) -> list[tuple[str, str]]:

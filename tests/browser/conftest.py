@@ -115,11 +115,17 @@ def open_page(browser: Browser, app) -> Iterator[Callable[..., Page]]:
             refused.append(route.request.url)
             route.abort()
 
-    def open_(locale: str = "en-US", viewport: dict = DESKTOP, **context_options) -> Page:
+    def open_(
+        locale: str = "en-US", viewport: dict = DESKTOP, player: str = "stream", **context_options
+    ) -> Page:
+        """player "stream": the streamed gr.Audio these tests were written for (the live player's
+        fallback); "live": the Web Audio player (test_live_player.py)."""
         context = browser.new_context(locale=locale, viewport=viewport, **context_options)
         contexts.append(context)
         context.route("**/*", guard)
         context.add_init_script(PLAY_RECORDER)
+        if player == "stream":
+            context.add_init_script('window.qwenTtsPlayer = "stream";')
         page = context.new_page()
         page.goto(url)
         page.wait_for_function("() => window.qwenTts && document.querySelector('#generate')")

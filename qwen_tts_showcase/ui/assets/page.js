@@ -121,7 +121,7 @@
   // After a card filled the editor: what its button asked for (the gallery sets cardAction).
   function afterCard() {
     if (window.qwenTts.cardAction === "official") return playOfficial();
-    reveal("#live_audio");
+    reveal(live.supported() ? "#live_player" : "#live_audio");
     document.querySelector("#generate").click();  // one way to synthesize: the Generate button
   }
 
@@ -164,9 +164,224 @@
     }
   }).observe(document.documentElement, { childList: true, subtree: true });
 
+
+  // The live player: the synthesis streamed as raw 16-bit 24 kHz PCM from the app's own route
+  // (qwen_tts_showcase/live.py), read with fetch() and played with Web Audio, each piece an
+  // AudioBufferSourceNode started exactly where the previous one ends (frames counted as
+  // integers, so pieces join without a gap or an overlap), LEAD_S ahead of the clock when the
+  // stream starts or falls behind (less when its first piece is long). Where the browser lacks any of it (or the page is told
+  // window.qwenTtsPlayer = "stream"), Generate runs the streamed gr.Audio as before.
+  const live = (() => {
+    const RATE = 24000;
+    // The jitter buffer: how far ahead of the clock a stream starts (or restarts after falling
+    // behind), so the next piece has that long to arrive. A first piece that is itself long
+    // enough covers the wait (a cache hit is one piece): then it starts at once.
+    const LEAD_S = 0.04;
+    const MIN_LEAD_S = 0.01;
+    let audio = null;  // {context, output}: one AudioContext for the page, made on first use
+    let run = null;  // the stream now playing, or null
+
+    function supported() {
+      return window.qwenTtsPlayer !== "stream" && typeof window.AudioContext === "function" &&
+        typeof window.ReadableStream === "function" &&
+        typeof window.AbortController === "function" && "body" in Response.prototype;
+    }
+
+    // Made or resumed inside the click (browsers let audio start only from a gesture).
+    function context() {
+      if (!audio) {
+        const made = new AudioContext({ sampleRate: RATE, latencyHint: "interactive" });
+        const output = made.createGain();
+        output.connect(made.destination);
+        audio = { context: made, output };
+      }
+      if (audio.context.state !== "running") audio.context.resume().catch(() => {});
+      return audio;
+    }
+
+    function liveUrl(ticket, tail = "") {
+      const root = (window.gradio_config && window.gradio_config.root) || location.origin;
+      return `${root.replace(/\/$/, "")}/live/${encodeURIComponent(ticket)}${tail}`;
+    }
+
+    // Generate pressed: stop what plays, then ask the server for a ticket (studio.py).
+    function start() {
+      context();
+      stop();
+      show({ state: "waiting" });
+      document.querySelector("#generate_live").click();
+    }
+
+    // Samples in, a source node scheduled right after the previous one.
+    function schedule(current, bytes) {
+      let data = bytes;
+      if (current.carry) {
+        data = new Uint8Array(current.carry.length + bytes.length);
+        data.set(current.carry);
+        data.set(bytes, current.carry.length);
+        current.carry = null;
+      }
+      const frames = data.length >> 1;
+      if (data.length & 1) current.carry = data.slice(data.length - 1);
+      if (!frames) return;
+      const { context: ctx, output } = audio;
+      const buffer = ctx.createBuffer(1, frames, RATE);
+      const channel = buffer.getChannelData(0);
+      const view = new DataView(data.buffer, data.byteOffset, frames * 2);
+      for (let i = 0; i < frames; i++) channel[i] = view.getInt16(2 * i, true) / 32768;
+      const now = Math.ceil(ctx.currentTime * RATE);
+      if (current.nextFrame < now + 1) {  // the first piece, or the stream fell behind
+        if (current.nextFrame) current.underruns += 1;
+        const lead = Math.max(MIN_LEAD_S, LEAD_S - frames / RATE);
+        current.nextFrame = now + Math.round(lead * RATE);
+        if (current.firstFrame === null) current.firstFrame = current.nextFrame;
+      }
+      const source = ctx.createBufferSource();
+      source.buffer = buffer;
+      source.connect(output);
+      source.start(current.nextFrame / RATE);
+      source.onended = () => current.sources.delete(source);
+      current.sources.add(source);
+      current.nextFrame += frames;
+      current.receivedFrames += frames;
+    }
+
+    function silence(current) {
+      for (const source of current.sources) {
+        try { source.stop(); } catch (_) { /* not started yet */ }
+      }
+      current.sources.clear();
+    }
+
+    async function play(ticket) {
+      if (!ticket || !supported()) return;
+      if (run) stop();
+      const current = {
+        ticket, abort: new AbortController(), sources: new Set(), carry: null, nextFrame: 0,
+        firstFrame: null, receivedFrames: 0, underruns: 0, state: "waiting", error: null,
+      };
+      run = current;
+      context();
+      show(current);
+      tick(current);
+      let state = "complete";
+      try {
+        const response = await fetch(liveUrl(ticket), {
+          signal: current.abort.signal, cache: "no-store",
+        });
+        if (!response.ok) {
+          current.error = await response.json().catch(() => null);
+          state = "failed";
+        } else {
+          current.state = "playing";
+          const reader = response.body.getReader();
+          for (;;) {
+            const { value, done } = await reader.read();
+            if (done) break;
+            schedule(current, value);
+          }
+          // A failure part-way ends the body like a whole one: ask how it ended.
+          const end = await fetch(liveUrl(ticket, "/end"), { cache: "no-store" });
+          const told = await end.json().catch(() => ({}));
+          if (!end.ok) { current.error = told; state = "broken"; }
+          else state = told.state === "complete" ? "complete" : "stopped";
+        }
+      } catch (_) {
+        state = current.abort.signal.aborted ? "stopped" : "broken";
+      }
+      if (state !== "complete") silence(current);
+      current.state = state;
+      show(current);
+      if (run === current) document.querySelector("#live_finish")?.click();
+    }
+
+    function stop() {
+      if (!run) return;
+      const current = run;
+      current.abort.abort();
+      silence(current);
+      if (current.state !== "complete") current.state = "stopped";  // a whole one stays whole
+      show(current);
+    }
+
+    function seconds(frames) { return (frames / RATE).toFixed(1); }
+
+    function playedFrames(current) {
+      if (!audio || current.firstFrame === null) return 0;
+      const now = Math.floor(audio.context.currentTime * RATE) - current.firstFrame;
+      return Math.max(0, Math.min(now, current.nextFrame - current.firstFrame));
+    }
+
+    // The player's line: Stop, a bar of what has played against what has arrived, in words.
+    function show(current) {
+      const box = document.querySelector("#live_player");
+      if (!box) return;
+      let panel = box.querySelector(".live-panel");
+      if (!panel) {
+        box.innerHTML = `<div class="live-panel" data-state="idle">` +
+          `<button type="button" class="live-stop">${words("page_live_stop")}</button>` +
+          `<div class="live-bar"><div class="live-received"></div>` +
+          `<div class="live-played"></div></div><div class="live-status"></div></div>`;
+        panel = box.querySelector(".live-panel");
+        panel.querySelector(".live-stop").addEventListener("click", stop);
+      }
+      const state = current.state;
+      panel.dataset.state = state;
+      const played = current.receivedFrames ? playedFrames(current) : 0;
+      const total = Math.max(current.receivedFrames || 0, 1);
+      panel.querySelector(".live-played").style.width = `${(100 * played) / total}%`;
+      panel.querySelector(".live-received").style.width = current.receivedFrames ? "100%" : "0";
+      const status = panel.querySelector(".live-status");
+      if (state === "waiting") status.innerHTML = words("page_live_waiting");
+      else if (state === "playing" || (state === "complete" && current.sources.size > 0)) {
+        status.innerHTML = words("page_live_playing", {
+          played: seconds(played), received: seconds(current.receivedFrames),
+        });
+      } else if (state === "complete") {
+        status.innerHTML = words("page_live_done", { seconds: seconds(current.receivedFrames) });
+      } else if (state === "stopped") status.innerHTML = words("page_live_stopped");
+      else if (current.error && current.error.en) {
+        const escape = (text) => text.replace(/[&<>]/g, (c) => `&#${c.charCodeAt(0)};`);
+        status.innerHTML = `<span class="lang-en">${escape(current.error.en)}</span>` +
+          `<span class="lang-zh">${escape(current.error.zh)}</span>`;
+      } else status.innerHTML = words("page_live_broken");
+      panel.querySelector(".live-stop").disabled = !sounding(current);
+    }
+
+    // Waiting for sound, or some of it still to be heard.
+    function sounding(current) {
+      return current.state === "waiting" || current.state === "playing" ||
+        (current.state === "complete" && current.sources.size > 0);
+    }
+
+    // The bar follows the clock while something plays.
+    function tick(current) {
+      show(current);
+      if (sounding(current)) requestAnimationFrame(() => tick(current));
+    }
+
+    // Generate (and Ctrl+Enter, and a gallery card) go to the live player when it can play.
+    document.addEventListener("click", (event) => {
+      const button = event.target.closest && event.target.closest("#generate");
+      if (!button || button.disabled || !supported()) return;
+      event.stopImmediatePropagation();
+      event.preventDefault();
+      start();
+    }, true);
+    document.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && run && sounding(run)) stop();
+    });
+    window.addEventListener("pagehide", stop);
+    // One voice at a time: a recording that starts playing silences the live player.
+    document.addEventListener("play", () => { if (run) silence(run); }, true);
+    document.documentElement.classList.add(supported() ? "live-player" : "stream-player");
+
+    return { supported, context, start, play, stop, current: () => run };
+  })();
+
   followChineseBrowser().catch(() => {});  // a Gradio without that module keeps its choice
 
   window.qwenTts = {
-    cleanText, estimatedTokens, measure, counter, instructionCounter, reveal, afterCard,
+    cleanText, estimatedTokens, measure, counter, instructionCounter, reveal, afterCard, live,
   };
 })();

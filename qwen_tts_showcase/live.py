@@ -1,0 +1,294 @@
+"""The page's live audio: raw PCM from DashScope to the browser's Web Audio player, no Gradio
+event per piece and no ffmpeg.
+
+A page event of the visitor's session (ui/studio.py) leaves what to speak here and gets a
+ticket: random, single-use, valid for TICKET_TTL_S. The page then fetches `/live/<ticket>` from
+the same origin; the route redeems the ticket and runs the one synthesis path
+(`Synthesizer.speech`) as the visitor, with the visitor's key kept server-side, so it admits
+exactly like the Generate event: quotas, budget, regions, cache, retries before the first audio.
+
+- Before the first audio, a failure is an HTTP error whose JSON body holds the catalogue's
+  message in both languages.
+- Once audio flows, the body is 16-bit 24 kHz mono PCM, chunk by chunk as DashScope sends it
+  (`audio/pcm`: Chromium buffers `application/octet-stream` bodies whole).
+- How it ended (complete, failed mid-stream, stopped) is kept under the ticket; the page asks
+  for it afterwards (`LiveTickets.outcome`), so a broken stream is never taken for a whole one.
+- When the browser goes away (Stop, Esc, reload), the synthesis is closed at once: the
+  DashScope connection is closed, nothing is cached, an unproduced synthesis is refunded.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+
+import anyio
+import anyio.to_thread
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from . import errors
+from .audio import SAMPLE_RATE_HZ
+from .errors import DemoError, unexpected_error
+from .messages import say
+from .quota import Visitor, visitor_of
+from .speech import SpeechResult
+from .synthesis import SpeechOrder, Synthesizer
+
+log = logging.getLogger(__name__)
+
+ROUTE = "/live/{ticket}"
+END_ROUTE = "/live/{ticket}/end"
+TICKET_TTL_S = 60.0  # an unused ticket is forgotten after this
+OUTCOME_TTL_S = 60.0  # how long a finished stream (its audio included) waits for the page to ask
+MEDIA_TYPE = f"audio/pcm;rate={SAMPLE_RATE_HZ};channels=1;encoding=s16le"
+_STATUS: list[tuple[type[DemoError], int]] = [
+    (errors.InputError, 400),
+    (errors.LimitReachedError, 429),
+    (errors.MissingKeyError, 401),
+    (errors.InvalidKeyError, 401),
+    (errors.AccessDeniedError, 403),
+    (errors.ContentRejectedError, 422),
+    (errors.BadRequestError, 400),
+    (errors.RateLimitError, 429),
+    (errors.UpstreamTimeoutError, 504),
+]
+
+
+@dataclass
+class Outcome:
+    """How one live stream ended: a result, an error, or stopped by the visitor (neither)."""
+
+    result: SpeechResult | None = None
+    error: DemoError | None = None
+    stopped: bool = False
+
+
+@dataclass
+class _Ticket:
+    order: SpeechOrder
+    visitor: Visitor
+    api_key: str = field(repr=False)  # never logged
+    streaming: bool
+    expires: float
+    redeemed: bool = False
+    outcome: Outcome | None = None
+    ended: threading.Event = field(default_factory=threading.Event)
+
+
+class LiveTickets:
+    """Tickets from a page event to the live route; safe to use from many threads."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._tickets: dict[str, _Ticket] = {}
+        self._lock = threading.Lock()
+
+    def issue(self, order: SpeechOrder, visitor: Visitor, api_key: str, streaming: bool) -> str:
+        """A new ticket for this visitor's order; only this visitor's session may use its end."""
+        token = secrets.token_urlsafe(24)
+        with self._lock:
+            self._sweep()
+            self._tickets[token] = _Ticket(
+                order, visitor, api_key, streaming, self._clock() + TICKET_TTL_S
+            )
+        return token
+
+    def redeem(self, token: str, ip: str) -> _Ticket | None:
+        """The ticket's order, once, from the address its session came from; else None."""
+        with self._lock:
+            self._sweep()
+            ticket = self._tickets.get(token)
+            if ticket is None or ticket.redeemed or (ticket.visitor.ip and ticket.visitor.ip != ip):
+                return None
+            ticket.redeemed = True
+            ticket.expires = float("inf")  # kept while it streams, however long
+            return ticket
+
+    def end(self, ticket: _Ticket, outcome: Outcome) -> None:
+        """Record how a redeemed ticket's stream ended; kept OUTCOME_TTL_S for the page."""
+        with self._lock:
+            ticket.outcome = outcome
+            ticket.expires = self._clock() + OUTCOME_TTL_S
+        ticket.ended.set()
+
+    def ended(self, token: str, wait_s: float = 10.0) -> Outcome | None:
+        """How the ticket's stream ended, for its holder, without using it up; None when the
+        ticket is unknown or its stream has not ended within wait_s."""
+        with self._lock:
+            ticket = self._tickets.get(token)
+        if ticket is None or not ticket.redeemed or not ticket.ended.wait(wait_s):
+            return None
+        return ticket.outcome
+
+    def outcome(self, token: str, session: str, wait_s: float = 10.0) -> Outcome | None:
+        """How the ticket's stream ended, once, to the session it was issued to; None when the
+        ticket is unknown, not this session's, or never streamed."""
+        with self._lock:
+            ticket = self._tickets.get(token)
+        if ticket is None or ticket.visitor.session != session or not ticket.redeemed:
+            return None
+        ticket.ended.wait(wait_s)  # the page may have read the last byte before it was recorded
+        with self._lock:
+            self._tickets.pop(token, None)
+        return ticket.outcome or Outcome(stopped=True)
+
+    def _sweep(self) -> None:
+        now = self._clock()
+        for token in [t for t, ticket in self._tickets.items() if ticket.expires < now]:
+            del self._tickets[token]
+
+
+def error_body(err: DemoError) -> dict[str, object]:
+    """A failure as the page reads it: the catalogue's words in both languages."""
+    body: dict[str, object] = {"error": type(err).__name__, "en": err.en, "zh": err.zh}
+    if isinstance(err, errors.LimitReachedError) and err.retry_after_s:
+        body["retry_after_s"] = round(err.retry_after_s, 1)
+    return body
+
+
+def error_response(err: DemoError, status: int | None = None) -> Response:
+    if status is None:
+        status = next((code for cls, code in _STATUS if isinstance(err, cls)), 502)
+        if type(err) is DemoError:  # unexpected_error(): a bug, already logged
+            status = 500
+    return Response(
+        json.dumps(error_body(err), ensure_ascii=False),
+        status_code=status,
+        media_type="application/json",
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+class _Pull:
+    """A synchronous Speech read one chunk at a time from worker threads, and closed as soon as
+    it is stopped: at once when no read is running, else the moment that read returns."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._lock = threading.Lock()
+        self._stopped = False
+
+    def next(self) -> bytes | None:
+        with self._lock:
+            if self._stopped:
+                return None
+            chunk = next(self._chunks, None)
+            if self._stopped:
+                self._chunks.close()
+                return None
+            return chunk
+
+    def stop(self) -> None:
+        self._stopped = True
+        if self._lock.acquire(blocking=False):
+            try:
+                self._chunks.close()
+            finally:
+                self._lock.release()
+
+    async def read(self) -> bytes | None:
+        return await anyio.to_thread.run_sync(self.next, abandon_on_cancel=True)
+
+
+class LiveRoute:
+    """`GET /live/<ticket>`: the synthesis as raw PCM, admitted as the ticket's visitor."""
+
+    def __init__(self, synthesizer: Synthesizer, tickets: LiveTickets) -> None:
+        self.synthesizer, self.tickets = synthesizer, tickets
+        self._streams = anyio.CapacityLimiter(synthesizer.settings.concurrency_limit)
+
+    async def serve(self, request: Request) -> Response:
+        ip = visitor_of(request, self.synthesizer.settings.trusted_proxy_hops).ip
+        ticket = self.tickets.redeem(request.path_params["ticket"], ip)
+        if ticket is None:
+            return error_response(DemoError(say("live_refused")), 403)
+        borrower = object()
+        await self._streams.acquire_on_behalf_of(borrower)
+        try:
+            speech = self.synthesizer.speech(
+                ticket.order,
+                visitor=ticket.visitor,
+                api_key=ticket.api_key,
+                streaming=ticket.streaming,
+            )
+            pull = _Pull(iter(speech))
+            first = await pull.read()
+        except BaseException as failure:
+            self._streams.release_on_behalf_of(borrower)
+            error = _as_demo_error(failure)
+            self.tickets.end(ticket, Outcome(error=error) if error else Outcome(stopped=True))
+            if error is None:
+                raise
+            return error_response(error)
+
+        async def body() -> AsyncIterator[bytes]:
+            outcome = Outcome(stopped=True)
+            try:
+                chunk = first
+                while chunk is not None:
+                    if chunk:
+                        yield chunk
+                    chunk = await pull.read()
+                outcome = Outcome(result=speech.result)
+            except DemoError as err:  # after the first audio: the page asks how it ended
+                outcome = Outcome(error=err)
+            except Exception as exc:
+                log.exception("Live stream failed", exc_info=exc)
+                outcome = Outcome(error=unexpected_error())
+            finally:
+                pull.stop()  # the visitor left (or it ended): close DashScope's stream now
+                self._streams.release_on_behalf_of(borrower)
+                self.tickets.end(ticket, outcome)
+
+        return StreamingResponse(
+            body(),
+            media_type=MEDIA_TYPE,
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
+
+
+class LiveEnd:
+    """`GET /live/<ticket>/end`: whether the stream just read was complete, for the page's player
+    (a stream cut by a failure ends like a whole one on the wire)."""
+
+    def __init__(self, tickets: LiveTickets) -> None:
+        self.tickets = tickets
+
+    async def serve(self, request: Request) -> Response:
+        token = request.path_params["ticket"]
+        outcome = await anyio.to_thread.run_sync(self.tickets.ended, token)
+        if outcome is None:
+            return error_response(DemoError(say("live_refused")), 403)
+        if outcome.error is not None:
+            return error_response(outcome.error)
+        state = "complete" if outcome.result is not None else "stopped"
+        return Response(
+            json.dumps({"state": state}),
+            media_type="application/json",
+            headers={"Cache-Control": "no-store"},
+        )
+
+
+def routes(synthesizer: Synthesizer, tickets: LiveTickets) -> list[Route]:
+    """The live routes, for the page's FastAPI app."""
+    return [
+        Route(END_ROUTE, LiveEnd(tickets).serve, methods=["GET"]),
+        Route(ROUTE, LiveRoute(synthesizer, tickets).serve, methods=["GET"]),
+    ]
+
+
+def _as_demo_error(failure: BaseException) -> DemoError | None:
+    """A failure before the first audio as the visitor's error; None for a cancellation."""
+    if isinstance(failure, DemoError):
+        return failure
+    if isinstance(failure, Exception):
+        log.exception("Live stream failed before its first audio", exc_info=failure)
+        return unexpected_error()
+    return None

@@ -1,0 +1,234 @@
+"""The live player in Chromium: raw PCM from the app's own route played with Web Audio.
+
+A tap on the player's output (a ScriptProcessorNode the test adds) records every sample that
+reaches the audio output, so the tests ask what was heard, not what a request returned."""
+
+from __future__ import annotations
+
+import re
+import struct
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from qwen_tts_showcase.audio import wav_to_pcm
+
+from ..conftest import wait_until
+from ..test_dashscope_client import connections_to
+from .pages import LIVE_AUDIO, readout, toast, wait_until_playing
+
+RATE = 24_000
+GAP_SAMPLES = int(0.030 * RATE)  # a silence longer than 30 ms inside the stream is a gap
+
+# An AudioWorklet on the audio thread: every render quantum of the player's output, in order
+# (an input with nothing playing has no channels: 128 silent samples then).
+TAP = """async () => {
+  if (window.__tape) return;
+  const { context, output } = window.qwenTts.live.context();
+  const code = `registerProcessor("tape", class extends AudioWorkletProcessor {
+    process(inputs) {
+      const channel = inputs[0][0];
+      this.port.postMessage(channel ? Int16Array.from(channel, (x) => Math.round(x * 32768))
+                                    : new Int16Array(128));
+      return true;
+    }
+  });`;
+  const module = URL.createObjectURL(new Blob([code], { type: "application/javascript" }));
+  await context.audioWorklet.addModule(module);
+  const tap = new AudioWorkletNode(context, "tape");
+  const tape = window.__tape = [];
+  tap.port.onmessage = (event) => tape.push(event.data);
+  output.connect(tap);
+  tap.connect(context.destination);
+}"""
+SOUNDED = "() => (window.__tape || []).some((block) => block.some((x) => x !== 0))"
+HEARD = """() => { const all = []; for (const block of window.__tape) all.push(...block);
+  const first = all.findIndex((x) => x !== 0);
+  let last = all.length - 1; while (last >= 0 && all[last] === 0) last--;
+  return first < 0 ? [] : all.slice(first, last + 1); }"""
+PANEL = "#live_player .live-panel"
+
+
+@pytest.fixture(scope="module")
+def app(launch_app):
+    """The app with its cache on (each test speaks a text of its own)."""
+    return launch_app(SHOWCASE_CACHE_MAX_MB="50")
+
+
+def live_page(open_page, **options) -> Page:
+    page = open_page(player="live", **options)
+    expect(page.locator("html")).to_have_class("live-player")
+    page.evaluate(TAP)
+    return page
+
+
+def generate(page: Page, text: str) -> None:
+    page.locator("#text textarea").fill(text)
+    page.locator("#generate").click()
+
+
+def trimmed(pcm: bytes) -> list[int]:
+    """The samples between the first and the last that is not silent."""
+    samples = list(struct.unpack(f"<{len(pcm) // 2}h", pcm))
+    first = next(i for i, x in enumerate(samples) if x)
+    last = max(i for i, x in enumerate(samples) if x)
+    return samples[first : last + 1]
+
+
+def gaps(samples: list[int]) -> int:
+    """Runs of silence longer than 30 ms."""
+    count = run = 0
+    for sample in samples:
+        run = run + 1 if sample == 0 else 0
+        count += run == GAP_SAMPLES + 1
+    return count
+
+
+def wait_for_state(page: Page, state: str) -> None:
+    expect(page.locator(PANEL)).to_have_attribute("data-state", state)
+
+
+def test_the_stream_reaches_the_output_whole_and_gapless_and_the_result_is_kept(
+    open_page, simulator
+):
+    # Upstream ahead of real time, in small frames: every piece arrives before it is due.
+    simulator.profile.realtime_factor = 0.5
+    simulator.profile.chunk_seconds = 0.12
+    page = live_page(open_page)
+    text = "今儿个天儿不错，咱们出去遛遛弯儿吧。出门记得带伞。"
+    generate(page, text)
+    page.wait_for_function(SOUNDED)  # first sound reached the audio output
+    wait_for_state(page, "complete")
+    expect(page.locator(f"{PANEL} .live-status")).to_contain_text("Played")  # all of it played
+    (sent,) = simulator.generation_requests()
+    heard = page.evaluate(HEARD)
+    assert gaps(heard) == 0
+    assert heard == trimmed(sent.pcm)  # every sample DashScope sent, in order, nothing added
+    # The finished recording, exactly those samples, in a normal player with its numbers.
+    recording = page.get_by_test_id("waveform-Result (finished recording)").locator("audio")
+    expect(recording).to_have_attribute("src", re.compile("^blob:"))
+    wav = page.evaluate(
+        "async (src) => [...new Uint8Array(await (await fetch(src)).arrayBuffer())]",
+        recording.get_attribute("src"),
+    )
+    assert wav_to_pcm(bytes(wav)) == sent.pcm
+    numbers = readout(page)
+    assert float(numbers["audio-s"]) == pytest.approx(len(sent.pcm) / 48_000, abs=0.001)
+    expect(page.locator("#download")).to_be_enabled()
+    assert page.locator(LIVE_AUDIO).count() == 0  # nothing went through Gradio's stream
+
+
+def test_stop_and_esc_close_dashscopes_stream_and_keep_nothing(open_page, simulator):
+    simulator.profile.realtime_factor = 1.0  # real time, two minutes: only a stop ends it
+    simulator.profile.fixed_audio_seconds = 120.0
+    simulator.profile.chunk_seconds = 0.1
+    before = connections_to(simulator.port)
+    page = live_page(open_page)
+    for stop in (
+        lambda: page.locator(f"{PANEL} .live-stop").click(),
+        lambda: page.keyboard.press("Escape"),
+    ):
+        generate(page, f"停下来。{len(simulator.generation_requests())}")
+        page.wait_for_function(SOUNDED)
+        wait_for_state(page, "playing")
+        stop()
+        wait_for_state(page, "stopped")
+        wait_until(lambda: connections_to(simulator.port) == before, "DashScope's stream to close")
+        page.evaluate("() => window.__tape.length = 0")
+    expect(page.locator("#download")).to_be_disabled()
+    assert page.locator("#result_audio audio[src]").count() == 0
+    simulator.profile.realtime_factor = 0.0
+    simulator.profile.fixed_audio_seconds = 1.0
+    generate(page, "停下来。0")  # the stopped text was not cached: DashScope is asked again
+    wait_for_state(page, "complete")
+    assert len(simulator.generation_requests()) == 3
+
+
+def test_leaving_mid_stream_closes_dashscopes_stream(open_page, simulator):
+    simulator.profile.realtime_factor = 1.0
+    simulator.profile.fixed_audio_seconds = 120.0
+    simulator.profile.chunk_seconds = 0.1
+    before = connections_to(simulator.port)
+    page = live_page(open_page)
+    generate(page, "重新加载页面。")
+    page.wait_for_function(SOUNDED)
+    page.reload()
+    wait_until(lambda: connections_to(simulator.port) == before, "DashScope's stream to close")
+
+
+def test_a_cache_hit_plays_through_the_same_player_without_dashscope(open_page, simulator):
+    page = live_page(open_page)
+    text = "缓存里的这句话。"
+    generate(page, text)
+    wait_for_state(page, "complete")
+    expect(page.locator("#readout .readout")).to_have_attribute("data-cached", "false")
+    page.evaluate("() => window.__tape.length = 0")
+    generate(page, text)
+    page.wait_for_function(SOUNDED)
+    wait_for_state(page, "complete")
+    expect(page.locator("#readout .readout")).to_have_attribute("data-cached", "true")
+    assert len(simulator.generation_requests()) == 1
+
+
+def test_a_failure_mid_stream_leaves_no_playable_audio(open_page, simulator):
+    simulator.profile.chunk_seconds = 0.1
+    simulator.enqueue_fault("drop_midstream", after_chunks=3)
+    page = live_page(open_page)
+    generate(page, "这句话会在中途断掉，后面的内容听不到了。")
+    wait_for_state(page, "broken")
+    expect(page.locator(f"{PANEL} .live-status")).to_contain_text("part-way")
+    expect(toast(page)).to_contain_text("part-way")
+    expect(page.locator("#download")).to_be_disabled()
+    assert page.locator("#result_audio audio[src]").count() == 0
+    assert page.locator(LIVE_AUDIO).count() == 0
+
+
+def test_an_error_before_the_first_audio_is_shown_in_words(open_page, simulator):
+    simulator.enqueue_fault("invalid_key")
+    page = live_page(open_page)
+    generate(page, "钥匙不对。")
+    wait_for_state(page, "failed")
+    expect(page.locator(f"{PANEL} .live-status")).to_contain_text("region")
+    expect(toast(page)).to_contain_text("region")
+
+
+def test_a_stream_not_asked_for_by_the_page_is_refused(open_page, simulator):
+    page = live_page(open_page)
+    answer = page.evaluate(
+        """async () => { const r = await fetch('/live/made-up-ticket');
+                         return [r.status, await r.json()]; }"""
+    )
+    assert answer[0] == 403 and "not opened by this page" in answer[1]["en"]
+    assert simulator.generation_requests() == []
+
+
+def test_without_web_audio_generate_falls_back_to_the_streamed_player(open_page, simulator):
+    page = open_page(player="live")  # but this browser has no AudioContext:
+    page.context.add_init_script("delete window.AudioContext;")
+    page.reload()
+    expect(page.locator("html")).to_have_class("stream-player")
+    generate(page, "没有网页音频也能播放。")
+    wait_until_playing(page, LIVE_AUDIO)
+    expect(page.locator("#live_player")).to_be_hidden()
+    assert len(simulator.generation_requests()) == 1
+
+
+def test_the_streamed_player_keeps_no_audio_after_a_failure_mid_stream(open_page, simulator):
+    simulator.profile.chunk_seconds = 0.1
+    simulator.enqueue_fault("drop_midstream", after_chunks=3)
+    page = open_page()  # the streamed gr.Audio
+    generate(page, "这句话也会在中途断掉，后面的内容听不到了。")
+    expect(toast(page)).to_contain_text("part-way")
+    expect(page.locator(LIVE_AUDIO)).to_have_count(0)
+
+
+def test_a_gallery_card_speaks_through_the_live_player(open_page, simulator):
+    page = live_page(open_page)
+    page.locator("#card-dylan-zh-2").get_by_role("button", name="Generate live").click()
+    page.wait_for_function(SOUNDED)
+    wait_for_state(page, "complete")
+    expect(page.locator(f"{PANEL} .live-status")).to_contain_text("Played")  # all of it played
+    (sent,) = simulator.generation_requests()
+    assert sent.body["input"]["voice"] == "Dylan"
+    assert page.evaluate(HEARD) == trimmed(sent.pcm)
+    expect(page.locator("#readout .readout")).to_be_visible()

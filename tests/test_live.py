@@ -1,0 +1,200 @@
+"""The live route (qwen_tts_showcase/live.py) against the real app and the simulator: a ticket
+from the page's own session, then raw PCM admitted exactly like the Generate event."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import requests
+
+from qwen_tts_showcase.live import MEDIA_TYPE, TICKET_TTL_S, LiveTickets, Outcome
+from qwen_tts_showcase.quota import Visitor
+from qwen_tts_showcase.synthesis import SpeechOrder
+
+from .conftest import BEIJING_KEY, wait_until
+from .test_dashscope_client import connections_to
+
+TEXT = "今儿个天儿不错，咱们出去遛遛弯儿吧。"
+REFUSED = "was not opened by this page"
+
+
+def page_event(url: str, elem_id: str, data: list, session: str) -> list:
+    """Press a page button the way the browser does (the events page.js uses are private to the
+    page): the click's event, by the button's elem_id, in this session; its outputs."""
+    config = requests.get(url + "config", timeout=10).json()
+    button = next(
+        c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == elem_id
+    )
+    event = next(
+        d for d in config["dependencies"] if [button, "click"] in [list(t) for t in d["targets"]]
+    )
+    answer = requests.post(
+        url + "gradio_api/run/predict",
+        json={
+            "data": data,
+            "fn_index": event["id"],
+            "session_hash": session,
+            "trigger_id": button,
+            "event_data": None,
+        },
+        timeout=10,
+    )
+    answer.raise_for_status()
+    return answer.json()["data"]
+
+
+def ticket(
+    url: str, session: str, text: str = TEXT, api_key: str = "", voice: str = "Cherry"
+) -> str:
+    """A live ticket from the Studio's hidden start button, as page.js asks for one."""
+    inputs = [text, "qwen-tts-latest", voice, "Auto", "", "beijing", api_key, True]
+    return page_event(url, "generate_live", inputs, session)[0]
+
+
+def stream(url: str, token: str) -> requests.Response:
+    return requests.get(f"{url}live/{token}", timeout=30)
+
+
+def end(url: str, token: str) -> requests.Response:
+    return requests.get(f"{url}live/{token}/end", timeout=30)
+
+
+@pytest.fixture
+def session() -> str:
+    return uuid.uuid4().hex
+
+
+def test_a_ticket_from_the_page_streams_exactly_the_pcm_dashscope_sent(app, simulator, session):
+    _, url = app
+    token = ticket(url, session)
+    answer = stream(url, token)
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == MEDIA_TYPE
+    sent = simulator.generation_requests()
+    assert len(sent) == 1 and answer.content == sent[0].pcm and len(answer.content) > 24_000
+    assert end(url, token).json() == {"state": "complete"}
+
+
+def test_a_ticket_is_used_once_and_a_made_up_one_reaches_nothing(app, simulator, session):
+    _, url = app
+    token = ticket(url, session)
+    assert stream(url, token).status_code == 200
+    again = stream(url, token)
+    assert again.status_code == 403 and REFUSED in again.json()["en"]
+    made_up = stream(url, "not-a-ticket-from-any-page")
+    assert made_up.status_code == 403
+    body = made_up.json()
+    assert REFUSED in body["en"] and "页面" in body["zh"]
+    assert len(simulator.generation_requests()) == 1  # only the first reached DashScope
+
+
+def test_an_error_before_the_first_audio_is_json_in_both_languages(app, simulator, session):
+    _, url = app
+    simulator.enqueue_fault("invalid_key")
+    answer = stream(url, ticket(url, session))
+    assert answer.status_code == 401 and answer.headers["content-type"] == "application/json"
+    body = answer.json()
+    assert body["error"] == "InvalidKeyError" and "region" in body["en"] and body["zh"]
+
+
+def test_no_text_is_refused_before_dashscope(app, simulator, session):
+    _, url = app
+    answer = stream(url, ticket(url, session, text="   "))
+    assert answer.status_code == 400 and "no text" in answer.json()["en"]
+    assert simulator.generation_requests() == []
+
+
+def test_a_failure_mid_stream_is_told_at_the_end_and_nothing_is_cached(
+    launch_app, simulator, session
+):
+    _, url = launch_app(SHOWCASE_CACHE_MAX_MB="50")
+    simulator.profile.chunk_seconds = 0.2
+    simulator.enqueue_fault("drop_midstream", after_chunks=2)
+    token = ticket(url, session)
+    answer = stream(url, token)
+    assert answer.status_code == 200 and 0 < len(answer.content)
+    told = end(url, token)
+    assert told.status_code == 502 and "part-way" in told.json()["en"]
+    # Not cached: the same order goes to DashScope again, and completes.
+    answer = stream(url, ticket(url, session))
+    assert end(url, answer.url.rsplit("/", 1)[1]).json() == {"state": "complete"}
+    assert len(simulator.generation_requests()) == 2
+
+
+def test_the_visitor_limit_and_the_budget_apply_and_an_own_key_is_not_in_the_url(
+    launch_app, simulator, session
+):
+    _, url = launch_app(SHOWCASE_VISITOR_REQUESTS="1", SHOWCASE_DAILY_CHAR_BUDGET="12")
+    assert stream(url, ticket(url, session, text="你好。")).status_code == 200
+    second = stream(url, ticket(url, session, text="再见。"))
+    assert (
+        second.status_code == 429 and "the most this demo allows one visitor" in second.json()["en"]
+    )
+    assert second.json()["retry_after_s"] > 0
+    # Another visitor is not held by the first one's limit, but by the owner key's budget.
+    other = uuid.uuid4().hex
+    long = "今天天气很好，我们出去走走吧。"
+    refused = stream(url, ticket(url, other, text=long))
+    assert refused.status_code == 429 and "budget" in refused.json()["en"]
+    # With their own key the budget does not apply; the key stays on the server.
+    token = ticket(url, other, text=long, api_key=BEIJING_KEY)  # the simulator's only key
+    assert BEIJING_KEY not in token
+    answer = stream(url, token)
+    assert answer.status_code == 200 and answer.content
+    assert BEIJING_KEY not in answer.url
+
+
+def test_a_cache_hit_streams_without_dashscope(launch_app, simulator, session):
+    _, url = launch_app(SHOWCASE_CACHE_MAX_MB="50")
+    first = stream(url, ticket(url, session)).content
+    again = stream(url, ticket(url, session))
+    assert again.status_code == 200 and again.content == first
+    assert len(simulator.generation_requests()) == 1
+
+
+def test_leaving_closes_the_dashscope_stream_and_caches_nothing(launch_app, simulator, session):
+    _, url = launch_app(SHOWCASE_CACHE_MAX_MB="50")
+    simulator.profile.realtime_factor = 1.0  # real time, two minutes: it outlasts the test
+    simulator.profile.fixed_audio_seconds = 120.0
+    simulator.profile.chunk_seconds = 0.1
+    before = connections_to(simulator.port)
+    token = ticket(url, session)
+    with requests.get(f"{url}live/{token}", stream=True, timeout=30) as answer:
+        assert answer.status_code == 200, answer.content
+        assert next(answer.iter_content(4800))  # audio is flowing
+    wait_until(lambda: connections_to(simulator.port) == before, "DashScope's stream to close")
+    assert end(url, token).json() == {"state": "stopped"}
+    simulator.profile.realtime_factor = 0.0
+    simulator.profile.fixed_audio_seconds = 3.0
+    stream(url, ticket(url, session))
+    assert len(simulator.generation_requests()) == 2  # the stopped one was not cached
+
+
+def test_a_key_that_cannot_be_one_is_refused_without_being_echoed(app, simulator, session):
+    _, url = app
+    bad = "sk-not a key\r\nX-Injected: 1"
+    answer = stream(url, ticket(url, session, api_key=bad))
+    assert answer.status_code == 400 and bad not in answer.text and "X-Injected" not in answer.text
+    assert simulator.generation_requests() == []
+
+
+def test_tickets_are_single_use_short_lived_bound_to_an_address_and_told_to_their_session():
+    now = [0.0]
+    tickets = LiveTickets(clock=lambda: now[0])
+    order = SpeechOrder("你好。", "Cherry", "qwen-tts-latest", "beijing")
+    visitor = Visitor(session="page-1", ip="10.0.0.1")
+    token = tickets.issue(order, visitor, "sk-own", True)
+    assert tickets.redeem(token, "10.0.0.2") is None  # another address
+    redeemed = tickets.redeem(token, "10.0.0.1")
+    assert redeemed.order == order and redeemed.api_key == "sk-own"
+    assert "sk-own" not in repr(redeemed)
+    assert tickets.redeem(token, "10.0.0.1") is None  # once
+    now[0] += 10 * TICKET_TTL_S  # a stream may last long: its ticket stays while it plays
+    tickets.end(redeemed, Outcome(stopped=True))
+    assert tickets.outcome(token, "page-2", wait_s=0) is None  # not this session's
+    assert tickets.outcome(token, "page-1", wait_s=0) == Outcome(stopped=True)
+    assert tickets.outcome(token, "page-1", wait_s=0) is None  # told once
+    late = tickets.issue(order, visitor, "", True)
+    now[0] += TICKET_TTL_S + 1
+    assert tickets.redeem(late, "10.0.0.1") is None  # unused too long
