@@ -47,6 +47,12 @@ ROUTE = "/live/{ticket}"
 END_ROUTE = "/live/{ticket}/end"
 TICKET_TTL_S = 60.0  # an unused ticket is forgotten after this
 OUTCOME_TTL_S = 60.0  # how long a finished stream (its audio included) waits for the page to ask
+# Tickets kept at once: a page uses its newest, so older unused ones of its session and address
+# go first, then the oldest unused of all (a ticket holds its text: the guard bounds it to 100k
+# characters, so these bound what tickets can take of memory). Streams under way stay.
+MAX_TICKETS_PER_SESSION = 4
+MAX_TICKETS_PER_ADDRESS = 20
+MAX_TICKETS = 1_000
 MEDIA_TYPE = f"audio/pcm;rate={SAMPLE_RATE_HZ};channels=1;encoding=s16le"
 _STATUS: list[tuple[type[DemoError], int]] = [
     (errors.InputError, 400),
@@ -78,6 +84,7 @@ class _Ticket:
     streaming: bool
     expires: float
     redeemed: bool = False
+    waited: bool = False  # someone waits for its end: one at a time, each holds a thread
     outcome: Outcome | None = None
     ended: threading.Event = field(default_factory=threading.Event)
 
@@ -95,6 +102,7 @@ class LiveTickets:
         token = secrets.token_urlsafe(24)
         with self._lock:
             self._sweep()
+            self._make_room(visitor)
             self._tickets[token] = _Ticket(
                 order, visitor, api_key, streaming, self._clock() + TICKET_TTL_S
             )
@@ -123,9 +131,13 @@ class LiveTickets:
         ticket is unknown or its stream has not ended within wait_s."""
         with self._lock:
             ticket = self._tickets.get(token)
-        if ticket is None or not ticket.redeemed or not ticket.ended.wait(wait_s):
-            return None
-        return ticket.outcome
+            if ticket is None or not ticket.redeemed or ticket.waited:
+                return None
+            ticket.waited = True
+        try:
+            return ticket.outcome if ticket.ended.wait(wait_s) else None
+        finally:
+            ticket.waited = False
 
     def outcome(self, token: str, session: str, wait_s: float = 10.0) -> Outcome | None:
         """How the ticket's stream ended, once, to the session it was issued to; None when the
@@ -138,6 +150,25 @@ class LiveTickets:
         with self._lock:
             self._tickets.pop(token, None)
         return ticket.outcome or Outcome(stopped=True)
+
+    def _make_room(self, visitor: Visitor) -> None:
+        """Forget the oldest tickets not streaming now, of the visitor's session, of its address,
+        and of all, until one more fits each bound."""
+        idle = [token for token, ticket in self._tickets.items() if ticket.expires != float("inf")]
+        for key, most in (("session", MAX_TICKETS_PER_SESSION), ("ip", MAX_TICKETS_PER_ADDRESS)):
+            mine = getattr(visitor, key)
+            if not mine:
+                continue
+            same = [
+                t
+                for t in idle
+                if t in self._tickets and getattr(self._tickets[t].visitor, key) == mine
+            ]
+            for token in same[: max(0, len(same) - most + 1)]:
+                self._tickets.pop(token, None)
+        idle = [token for token in idle if token in self._tickets]
+        for token in idle[: max(0, len(self._tickets) - MAX_TICKETS + 1)]:
+            del self._tickets[token]
 
     def _sweep(self) -> None:
         now = self._clock()

@@ -358,11 +358,16 @@ def _cached_limit(limit: int, window_s: float, wait_s: float) -> LimitReachedErr
 
 
 class DiskShare:
-    """Bytes written on one visitor's behalf (recordings made for them, their batches' ZIPs)
-    per `window_s`, by session and by address alike: past `limit_bytes` they may start nothing
-    new that writes until the window frees. Answers already made write nothing new (a download
-    is one file per recording) and are not counted. A synthesis is checked before it starts and
-    charged when it is done, so one visitor adds at most the limit plus one synthesis a window.
+    """Bytes written on one visitor's behalf (recordings made for them, their batches' ZIPs,
+    their uploads) per `window_s`, by session and by address alike: never more than
+    `limit_bytes` a window. Answers already made write nothing new (a download is one file per
+    recording) and are not counted.
+
+    What is about to be written is reserved first, at the most it can be (a synthesis: what its
+    text can last, speech.py), and refused when the window has no room for it; once written it
+    is settled at its real size and counted from then on for a window, or for as many windows as
+    it fills (the longest texts may make more than one window's share: such a reservation is
+    let through only when the window is empty, and its visitor then waits its size out).
     """
 
     def __init__(
@@ -370,38 +375,81 @@ class DiskShare:
     ) -> None:
         self.limit_bytes, self.window_s = limit_bytes, window_s
         self._clock = clock
-        self._written: dict[str, deque[tuple[float, int]]] = {}
+        # per visitor: [until, size] entries; until is inf while a reservation is unsettled
+        self._written: dict[str, list[list[float]]] = {}
         self._swept = 0.0
         self._lock = threading.Lock()
 
     def check(self, visitor: Visitor) -> None:
-        """LimitReachedError when the visitor wrote its share within the window."""
+        """LimitReachedError when the visitor's window is full."""
         if not self.limit_bytes:
             return
         with self._lock:
             now = self._clock()
             for who in {visitor.session, visitor.ip} - {""}:
-                written = self._recent(who, now)
-                if sum(size for _, size in written) >= self.limit_bytes:
-                    wait = written[0][0] + self.window_s - now
-                    mb = self.limit_bytes // (1024 * 1024)
-                    message = say(
-                        "disk_share", mb=mb, window=_span(self.window_s), wait=_span(wait)
-                    )
-                    raise LimitReachedError(message, retry_after_s=wait)
+                entries = self._recent(who, now)
+                if sum(entry[1] for entry in entries) >= self.limit_bytes:
+                    self._refuse(entries, now)
 
-    def charge(self, visitor: Visitor, size: int) -> None:
+    def reserve(self, visitor: Visitor, size: int) -> DiskReservation:
+        """Hold `size` bytes of the visitor's share, or raise LimitReachedError saying when."""
+        if not self.limit_bytes:
+            return DiskReservation(lambda actual: None)
         with self._lock:
             now = self._clock()
-            for who in {visitor.session, visitor.ip} - {""}:
-                self._recent(who, now).append((now, size))
-            if now - self._swept >= self.window_s:  # forget visitors idle for a window
-                self._swept = now
-                for who in [w for w in self._written if not self._recent(w, now)]:
-                    del self._written[who]
+            whos = sorted({visitor.session, visitor.ip} - {""})
+            for who in whos:
+                entries = self._recent(who, now)
+                held = sum(entry[1] for entry in entries)
+                room = self.limit_bytes - held
+                if (held and held + size > self.limit_bytes) or room <= 0:
+                    self._refuse(entries, now)
+            entry = [float("inf"), float(size)]
+            for who in whos:
+                self._written.setdefault(who, []).append(entry)
+            self._sweep(now)
+        return DiskReservation(lambda actual: self._settle(entry, actual))
 
-    def _recent(self, who: str, now: float) -> deque[tuple[float, int]]:
-        written = self._written.setdefault(who, deque())
-        while written and written[0][0] <= now - self.window_s:
-            written.popleft()
-        return written
+    def charge(self, visitor: Visitor, size: int) -> None:
+        """Count bytes already written (not refused: the reservation was the time to refuse)."""
+        if not self.limit_bytes:
+            return
+        entry = [float("inf"), float(size)]
+        with self._lock:
+            for who in {visitor.session, visitor.ip} - {""}:
+                self._written.setdefault(who, []).append(entry)
+        self._settle(entry, size)
+
+    def _settle(self, entry: list[float], actual: int) -> None:
+        with self._lock:
+            entry[1] = float(max(0, actual))
+            windows = max(1.0, entry[1] / self.limit_bytes)
+            entry[0] = self._clock() + self.window_s * windows
+
+    def _refuse(self, entries: list[list[float]], now: float) -> None:
+        settled = [until for until, _ in entries if until != float("inf")]
+        wait = max(1.0, min(settled) - now) if settled else self.window_s
+        mb = self.limit_bytes // (1024 * 1024)
+        message = say("disk_share", mb=mb, window=_span(self.window_s), wait=_span(wait))
+        raise LimitReachedError(message, retry_after_s=wait)
+
+    def _recent(self, who: str, now: float) -> list[list[float]]:
+        entries = self._written.get(who, [])
+        entries[:] = [entry for entry in entries if entry[0] > now]
+        return entries
+
+    def _sweep(self, now: float) -> None:
+        """Forget visitors with nothing in their window, once a window."""
+        if now - self._swept < self.window_s:
+            return
+        self._swept = now
+        for who in [w for w in self._written if not self._recent(w, now)]:
+            del self._written[who]
+
+
+@dataclass(frozen=True)
+class DiskReservation:
+    """Bytes held for a write about to happen; settle() with what was really written (0 when
+    nothing was)."""
+
+    settle: Callable[[int], None] = field(repr=False, compare=False)

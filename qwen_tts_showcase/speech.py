@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from functools import cached_property
 
 from . import errors
-from .audio import FADE_BYTES, PART_GAP, duration_s, fade
+from .audio import FADE_BYTES, PART_GAP, SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES, duration_s, fade
 from .cache import AudioCache, CachedAudio, Flight, cache_key
 from .dashscope_client import SpeechStream, SynthesisRequest, Upstream
 from .messages import Both, Message, say
@@ -28,6 +28,21 @@ CACHED_ANSWERS, CACHED_WINDOW_S = 60, 60.0  # Settings.cached_requests and _wind
 # A new recording is on disk three times: the cache entry, the download (or a batch's ZIP) and
 # the copy Gradio serves it from.
 WRITES_PER_RECORDING = 3
+# The longest a text can be spoken: a slow reading of Chinese is about 4 characters a second,
+# English about 15; each part may add a second of silence around it. A synthesis reserves this
+# much of its visitor's disk share before it starts (quota.DiskShare) and settles at its size.
+MOST_SPEECH_S_PER_CHARACTER = 0.5
+MOST_SPEECH_S_PER_PART = 1.0
+
+
+def most_bytes(plan: Plan) -> int:
+    """The most a plan's recording can write to disk: every copy of the longest speech its text
+    can make."""
+    seconds = sum(
+        MOST_SPEECH_S_PER_PART + MOST_SPEECH_S_PER_CHARACTER * len(part.text) for part in plan.parts
+    )
+    return int(seconds * SAMPLE_RATE_HZ * SAMPLE_WIDTH_BYTES) * WRITES_PER_RECORDING
+
 
 _RETRY_REASONS: dict[type[errors.DashScopeError], str] = {
     errors.RateLimitError: "retry_rate_limited",
@@ -173,6 +188,7 @@ class Speech:
         self._answers = answers or CachedAnswers(CACHED_ANSWERS, CACHED_WINDOW_S)
         self._disk = disk or DiskShare(0, 60.0)
         self._made_audio: CachedAudio | None = None
+        self._received = 0  # bytes of disk the audio received so far may take (every copy)
         self._public_text = public_text  # a gallery line: saying "cache" reveals nobody's text
         self._streaming = streaming
         self._notice = on_notice or (lambda message: None)
@@ -220,6 +236,10 @@ class Speech:
         anyone else it would say that another visitor synthesized this text)."""
         key = self.plan.cache_key
         self._answers.admit(self._viewer)
+        if self._visitor.request_counted:  # a batch's row: written anew into its ZIP, and
+            # Gradio's copy of the ZIP (a new recording's copies are counted in _made)
+            written = len(hit.pcm) * (WRITES_PER_RECORDING - 1)
+            self._disk.reserve(self._viewer, written).settle(written)
         marked = self._public_text or self._answers.asked_before(self._viewer, key)
         yield hit.pcm
         self._answers.remember(self._viewer, key)
@@ -227,8 +247,15 @@ class Speech:
 
     def _made(self, started: float) -> Iterator[bytes]:
         """The audio made now: the key, the quota, each part with retries, the cache store."""
-        self._disk.check(self._viewer)
         upstream = self.route.open()
+        reservation = self._disk.reserve(self._viewer, most_bytes(self.plan))
+        try:
+            yield from self._made_within(upstream, started)
+        finally:  # even a failure's audio may be on disk (Gradio's copy of a stream): counted
+            reservation.settle(self._received)
+
+    def _made_within(self, upstream: Upstream, started: float) -> Iterator[bytes]:
+        """The audio made now, its disk share reserved."""
         self._deadline = time.monotonic() + self._retry.deadline_s  # one for all parts and retries
         admission = self._quota.admit(self._visitor, self.plan.billed, self.route.owner_key)
         usage: dict[str, object] = {}
@@ -240,6 +267,7 @@ class Speech:
                 if not chunks:
                     first_audio = time.perf_counter()
                 chunks.append(pcm)
+                self._received += len(pcm) * WRITES_PER_RECORDING
                 yield pcm
         except BaseException as failure:  # a failure, or the visitor left (GeneratorExit)
             if not chunks:
@@ -256,7 +284,6 @@ class Speech:
         self._cache.put(self.plan.cache_key, audio)
         self._made_audio = audio  # for identical requests waiting on this one
         self._answers.remember(self._viewer, self.plan.cache_key)
-        self._disk.charge(self._viewer, len(pcm) * WRITES_PER_RECORDING)
 
     def _finish(
         self,

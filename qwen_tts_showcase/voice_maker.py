@@ -146,6 +146,9 @@ class VoiceMaker:
         only); refunded when no voice was made."""
         if not token:
             raise InputError(say("voice_owner_missing"))
+        refusal = self.book.room_for(token)
+        if refusal:
+            raise refusal
         if not route.owner_key:
             yield
             return

@@ -41,6 +41,12 @@ NAME_PATTERN = re.compile(r"[A-Za-z0-9_]{1,16}")  # DashScope's preferred_name
 # A created voice costs USD 0.20, what 20,000 characters of qwen3-tts-flash cost (USD 0.10 per
 # 10,000): that many characters of the owner key's daily budget.
 VOICE_BUDGET_CHARACTERS = 20_000
+# What the book keeps: a browser's voices (a new owner token is free to make, so this is a
+# courtesy), and all voices (each creation rewrites the book): past it the oldest voice made with
+# a visitor's own key is forgotten here (it stays in their DashScope account). The Space key's
+# voices are bounded by its daily caps and the retention period.
+MAX_VOICES_PER_OWNER = 20
+MAX_VOICES = 5_000
 
 
 def new_owner_token() -> str:
@@ -113,6 +119,10 @@ class VoiceBook:
             self._voices[voice.voice] = voice
             if voice.owner_key:
                 self._created.append((voice.created_at, made_by or (voice.owner,)))
+            visitors_own = [v for v in self._voices.values() if not v.owner_key]
+            visitors_own.sort(key=lambda v: v.created_at)
+            for old in visitors_own[: max(0, len(self._voices) - MAX_VOICES)]:
+                del self._voices[old.voice]
             self._save()
 
     def remove(self, name: str) -> None:
@@ -122,6 +132,12 @@ class VoiceBook:
 
     def now(self) -> float:
         return self._clock()
+
+    def room_for(self, token: str) -> InputError | None:
+        """Why this browser may make no more voices now (it keeps MAX_VOICES_PER_OWNER), or None."""
+        if len(self.mine(token)) >= MAX_VOICES_PER_OWNER:
+            return InputError(say("voices_owner_full", cap=MAX_VOICES_PER_OWNER))
+        return None
 
     def get(self, name: str) -> OwnedVoice | None:
         with self._lock:

@@ -11,9 +11,10 @@ import pytest
 import requests
 from gradio_client.exceptions import AppError
 
+from qwen_tts_showcase.batch import BatchRow, run_batch
 from qwen_tts_showcase.downloads import downloads_dir
 from qwen_tts_showcase.errors import ContentRejectedError, LimitReachedError
-from qwen_tts_showcase.quota import UNMETERED, Visitor
+from qwen_tts_showcase.quota import UNMETERED, DiskShare, Visitor
 from qwen_tts_showcase.synthesis import SpeechOrder, Synthesizer
 
 from .conftest import WAIT_LIMIT_S, simulator_settings, wait_until
@@ -248,20 +249,86 @@ def test_a_gallery_line_may_say_cache_to_anyone(simulator, catalogue, tmp_path):
 def test_a_visitors_new_recordings_are_bounded_per_window_by_session_and_address(
     simulator, catalogue, tmp_path
 ):
+    """A synthesis reserves the most its text can write before it starts: with a 1 MB share the
+    first (alone in the window) is let through, the next does not fit and is never sent."""
     synthesizer = make(catalogue, simulator, tmp_path, SHOWCASE_VISITOR_DISK_MB="1")
     texts = [f"第{n}句：今儿个天儿不错，咱们出去遛遛弯儿吧。" for n in range(4)]
-    made = [synthesizer.speech(order(texts[n]), visitor=ALICE).complete() for n in range(2)]
-    assert sum(len(result.pcm) for result in made) * 3 >= 1024 * 1024, "the share is used up"
+    made = synthesizer.speech(order(texts[0]), visitor=ALICE).complete()
+    assert len(made.pcm) * 3 < 1024 * 1024, "what it wrote leaves room, but not for the most"
     with pytest.raises(LimitReachedError) as caught:
-        synthesizer.speech(order(texts[2]), visitor=ALICE).complete()
+        synthesizer.speech(order(texts[1]), visitor=ALICE).complete()
     assert "MB" in caught.value.en and "1 min" in caught.value.en and caught.value.zh
     same_address = Visitor("alice-new-tab", ALICE.ip)  # a new session does not dodge it
     with pytest.raises(LimitReachedError):
-        synthesizer.speech(order(texts[3]), visitor=same_address).complete()
-    assert len(simulator.generation_requests()) == 2
+        synthesizer.speech(order(texts[2]), visitor=same_address).complete()
+    assert len(simulator.generation_requests()) == 1
     # What is already made writes nothing new, so it still plays; others are not affected.
-    assert synthesizer.speech(order(texts[0]), visitor=ALICE).complete().pcm == made[0].pcm
-    synthesizer.speech(order(texts[2]), visitor=BOB).complete()
+    assert synthesizer.speech(order(texts[0]), visitor=ALICE).complete().pcm == made.pcm
+    synthesizer.speech(order(texts[1]), visitor=BOB).complete()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+MB = 1024 * 1024
+
+
+def test_a_disk_reservation_must_fit_and_is_settled_at_what_was_written():
+    clock = Clock()
+    share = DiskShare(10 * MB, 60.0, clock)
+    first = share.reserve(ALICE, 6 * MB)
+    with pytest.raises(LimitReachedError):
+        share.reserve(ALICE, 5 * MB)  # 6 + 5 > 10: refused before anything is written
+    first.settle(1 * MB)  # it wrote less than it could have
+    share.reserve(ALICE, 5 * MB).settle(5 * MB)
+    share.charge(ALICE, 4 * MB)  # already written (an upload): counted, not refused
+    with pytest.raises(LimitReachedError) as caught:
+        share.reserve(Visitor("alice-other-tab", ALICE.ip), 1)
+    assert 0 < caught.value.retry_after_s <= 60
+    share.reserve(BOB, 9 * MB)  # another visitor's share is its own
+    clock.now += 60.5
+    share.reserve(ALICE, 9 * MB)
+
+
+def test_a_reservation_larger_than_the_share_waits_for_an_empty_window_and_its_size_out():
+    """The longest texts may need more than one window's share: alone, and then the visitor waits
+    as many windows as it filled, so over time no visitor writes more than the share a window."""
+    clock = Clock()
+    share = DiskShare(10 * MB, 60.0, clock)
+    share.reserve(ALICE, 1 * MB).settle(1 * MB)
+    with pytest.raises(LimitReachedError):
+        share.reserve(ALICE, 25 * MB)  # not alone in the window
+    clock.now += 61
+    big = share.reserve(ALICE, 25 * MB)
+    with pytest.raises(LimitReachedError):
+        share.reserve(ALICE, 1)  # while it runs, nothing else
+    big.settle(25 * MB)
+    clock.now += 120  # 2 of the 2.5 windows it filled
+    with pytest.raises(LimitReachedError):
+        share.reserve(ALICE, 1)
+    clock.now += 31
+    share.reserve(ALICE, 1)
+
+
+def test_a_batchs_rows_from_the_cache_are_charged_for_their_zip(simulator, catalogue, tmp_path):
+    """A row already in the cache still writes its audio anew into the batch's ZIP (and Gradio's
+    copy of it): past the visitor's share such rows fail, they do not grow the disk."""
+    synthesizer = make(catalogue, simulator, tmp_path, SHOWCASE_VISITOR_DISK_MB="1")
+    line = order("今儿个天儿不错，咱们出去遛遛弯儿吧。")
+    made = synthesizer.speech(line, visitor=BOB).complete()  # another visitor's: in the cache
+    rows = [BatchRow(n, line.text, line.voice, line.model) for n in range(2, 22)]
+    result = run_batch(rows, synthesizer, tmp_path / "zips", "beijing", visitor=ALICE)
+    ok = [outcome for outcome in result.outcomes if outcome.status == "ok"]
+    assert ok, "rows from the cache are served while the share lasts"
+    assert len(ok) * len(made.pcm) * 2 <= MB < (len(ok) + 1) * len(made.pcm) * 2
+    refused = [outcome for outcome in result.outcomes if outcome.status == "failed"]
+    assert refused and all("MB" in outcome.error for outcome in refused)
+    assert len(simulator.generation_requests()) == 1
 
 
 def test_a_new_session_per_request_meets_the_per_address_limit_of_cached_answers(

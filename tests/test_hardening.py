@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -267,3 +269,88 @@ def test_sessions_kept_are_capped_and_idle_ones_forgotten(launch_demo, simulator
         lambda: requests.get(url + "config", timeout=10).ok and not holder.session_data,
         "idle sessions to be forgotten",
     )
+
+
+# --- the Disk target: one visitor driven as hard as it can, against the app's folders ------------
+
+
+def folders_bytes(*folders: Path) -> int:
+    return sum(
+        path.stat().st_size
+        for folder in folders
+        if folder.is_dir()
+        for path in folder.rglob("*")
+        if path.is_file()
+    )
+
+
+def test_a_visitor_driven_as_hard_as_it_can_grows_the_apps_disk_by_at_most_its_share(
+    launch_demo, tmp_path
+):
+    """Four threads from one address, for one window, synthesize new texts and upload files as
+    fast as the app answers; the cache, the downloads and Gradio's files grow by at most the
+    share, though everything asked for would be many times it."""
+    from qwen_tts_showcase.downloads import downloads_dir
+
+    share_mb, window_s = 4, 8.0
+    demo, _, url = launch_demo(
+        SHOWCASE_VISITOR_DISK_MB=str(share_mb),
+        SHOWCASE_VISITOR_DISK_WINDOW_S=str(window_s),
+        SHOWCASE_CACHE_MAX_MB="50",
+        SHOWCASE_CACHE_DIR=str(tmp_path / "cache"),
+    )
+    folders = (tmp_path / "cache", downloads_dir(), Path(os.environ["GRADIO_TEMP_DIR"]))
+    before = folders_bytes(*folders)
+    made, uploaded, refused = [], [], []
+    stop = time.monotonic() + window_s
+
+    def drive(worker: int) -> None:
+        number = 0
+        while time.monotonic() < stop:
+            number += 1
+            text = f"Disk drive {worker}-{number}: hello there, friend."
+            streamed = synthesize_stream(url, "synthesize", [text, "Cherry", "qwen-tts-latest"])
+            (made if "event: complete" in streamed else refused).append(text)
+            upload = os.urandom(400_000)  # incompressible, unlike any earlier upload
+            response = requests.post(
+                f"{url}gradio_api/upload",
+                files={"files": (f"w{worker}-{number}.csv", upload, "text/csv")},
+                timeout=30,
+            )
+            (uploaded if response.status_code == 200 else refused).append(response.status_code)
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(drive, range(4)))
+    grown = folders_bytes(*folders) - before
+    assert made and uploaded and refused, (len(made), len(uploaded), len(refused))
+    assert 429 in refused, "an upload past the share is refused"
+    assert grown <= share_mb * 1024 * 1024, f"{grown} bytes in one window"
+
+
+def test_the_batch_reads_an_upload_in_one_bounded_piece_and_refuses_a_large_one(
+    synthesizer, tmp_path
+):
+    import tracemalloc
+
+    import gradio as gr
+
+    from qwen_tts_showcase.ui.batch import BatchHandlers
+
+    huge = tmp_path / "huge.csv"
+    with huge.open("wb") as file:
+        file.write(b"text,voice\n" + b"a,Cherry\n" * 1000)
+        file.truncate(200 * 1024 * 1024)  # 200 MB on paper, hardly any on disk
+    handlers = BatchHandlers(synthesizer, None)
+    tracemalloc.start()
+    try:
+        with pytest.raises(gr.Error) as refused:
+            handlers.load(str(huge), None)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert "larger than 2 MB" in str(refused.value.message)
+    assert peak < 10 * 1024 * 1024, f"{peak} bytes held to read it"
+    small = tmp_path / "small.csv"
+    small.write_bytes("text,voice\n你好。,Cherry\n".encode())
+    table = handlers.load(str(small), None)
+    assert list(table["text"]) == ["你好。"]

@@ -72,6 +72,7 @@ def launch_options(settings: Settings | None = None) -> dict[str, Any]:
         max_string_chars=max(MAX_STRING_CHARS, 20 * settings.max_text_chars),
         max_choice_chars=MAX_CHOICE_CHARS,
         session_idle_s=settings.session_idle_s,
+        trusted_proxy_hops=settings.trusted_proxy_hops,
     )
     return dict(
         i18n=I18N,
@@ -132,6 +133,7 @@ def build_demo(settings: Settings | None = None, catalogue: Catalogue | None = N
         delete_cache=(3600, 3600),
         routes=routes(synthesizer, tickets),
     ) as demo:
+        demo.disk_share = synthesizer.disk  # uploads count against it too (ui/guard.py)
         connection = build_header(catalogue, settings)
         history_rows = build_history_storage()
         voice_owner = build_voice_storage()

@@ -14,6 +14,7 @@ import pandas as pd
 
 from .. import downloads
 from ..batch import (
+    MAX_CSV_BYTES,
     BatchResult,
     RowOutcome,
     batch_table,
@@ -22,6 +23,7 @@ from ..batch import (
     run_batch,
 )
 from ..datafiles import data_path, load_bytes
+from ..errors import InputError
 from ..messages import Message, listing, say
 from ..synthesis import Synthesizer
 from .header import ConnectionControls
@@ -89,6 +91,16 @@ def summary_html(result: BatchResult) -> str:
     return f'<div class="batch-summary {state}" {data}>{localized_html(summary)}</div>'
 
 
+def read_upload(path: str, max_rows: int) -> bytes:
+    """An uploaded CSV's bytes, read in one bounded piece: a file over MAX_CSV_BYTES is refused
+    in words after reading one byte more than that, however large it is."""
+    with open(path, "rb") as file:
+        data = file.read(MAX_CSV_BYTES + 1)
+    if len(data) > MAX_CSV_BYTES:
+        raise InputError(say("csv_too_large", mb=MAX_CSV_BYTES // 1_000_000, max_rows=max_rows))
+    return data
+
+
 def both(message: Message, separator: str = " · ") -> str:
     """A message in both languages in one line, for places Gradio shows as they are."""
     return f"{message.en}{separator}{message.zh}"
@@ -110,13 +122,13 @@ class BatchHandlers:
         self.max_rows = synthesizer.settings.batch_max_rows
         self.outputs = outputs
 
-    def load(self, data: bytes | None, request: gr.Request) -> pd.DataFrame | dict[str, str]:
+    def load(self, path: str | None, request: gr.Request) -> pd.DataFrame | dict[str, str]:
         """An uploaded CSV into the table (a skip without one); lines that need fixing are
         named in a warning."""
-        if not data:
+        if not path:
             return gr.skip()
         with shown_to_visitor(request):
-            rows = read_batch_csv(data, self.max_rows)
+            rows = read_batch_csv(read_upload(path, self.max_rows), self.max_rows)
         for row in rows:
             if row.problem:
                 gr.Warning(both(row.problem, "\n"), duration=None)
@@ -171,7 +183,7 @@ def build_batch(
         upload = gr.File(
             label=I18N("ui_batch_upload"),
             file_types=[".csv"],
-            type="binary",
+            type="filepath",  # read in one bounded piece (read_upload), not whole
             elem_id="batch_upload",
             scale=3,
             height=120,

@@ -16,7 +16,8 @@ for every request before Gradio reads it:
   no limit, and `?deep_link=` loaded such files back into the page. The app offers no link
   button, so neither route has a use;
 - an upload (Gradio bounds each file with max_file_size, but takes 1,000 files a request) may
-  carry at most `max_upload_bytes` in all;
+  carry at most `max_upload_bytes` in all, and is counted, at its declared length, against its
+  address's share of the disk (quota.DiskShare, the app's `disk_share`), which it must fit;
 - any other body may carry at most `max_body_bytes`, no string in it more than
   `max_string_chars` characters, and no value for a choice (a dropdown, radio or checkbox group
   of the event) more than `max_choice_chars`: Gradio echoes an invalid choice whole in its error
@@ -39,6 +40,9 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
+
+from ..errors import LimitReachedError
+from ..quota import Visitor, client_ip
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict]]
@@ -65,8 +69,10 @@ class RequestGuard:
         max_string_chars: int,
         max_choice_chars: int,
         session_idle_s: float,
+        trusted_proxy_hops: int = 0,
     ) -> None:
         self.app = app
+        self.trusted_proxy_hops = trusted_proxy_hops
         self.max_body_bytes = max_body_bytes
         self.max_upload_bytes = max_upload_bytes
         self.max_string_chars = max_string_chars
@@ -100,6 +106,10 @@ class RequestGuard:
             if length > self.max_upload_bytes:
                 await _refuse(send, 413, "The upload is too large.")
                 return
+            refusal = self._disk_refusal(scope, length)
+            if refusal is not None:
+                await _refuse(send, 429, refusal.en, retry_after_s=refusal.retry_after_s)
+                return
         elif scope.get("method") in ("POST", "PUT", "PATCH"):
             body = await _read_body(receive, self.max_body_bytes)
             if body is None:
@@ -110,6 +120,23 @@ class RequestGuard:
                 return
             receive = _replay(body, receive)
         await self.app(scope, receive, send)
+
+    def _disk_refusal(self, scope: Scope, length: int) -> LimitReachedError | None:
+        """Count an upload against its address's disk share; the refusal when it does not fit."""
+        get_blocks = getattr(scope.get("app"), "get_blocks", None)
+        disk = getattr(get_blocks(), "disk_share", None) if get_blocks else None
+        if disk is None:
+            return None
+        client = scope.get("client")
+        forwarded = b",".join(v for k, v in scope.get("headers", []) if k == b"x-forwarded-for")
+        ip = client_ip(
+            client[0] if client else "", forwarded.decode("latin-1"), self.trusted_proxy_hops
+        )
+        try:
+            disk.reserve(Visitor(ip=ip), length).settle(length)
+        except LimitReachedError as refusal:
+            return refusal
+        return None
 
     def _inputs_within(self, scope: Scope, body: bytes) -> bool:
         """Whether every string of a body is within bounds (a body that is not JSON passes,
@@ -311,16 +338,10 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
-async def _refuse(send: Send, status: int, text: str) -> None:
+async def _refuse(send: Send, status: int, text: str, retry_after_s: float = 0) -> None:
     body = json.dumps({"error": text}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", b"%d" % len(body)),
-            ],
-        }
-    )
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    if retry_after_s:
+        headers.append((b"retry-after", b"%d" % max(1, round(retry_after_s))))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
