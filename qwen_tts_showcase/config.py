@@ -51,6 +51,8 @@ class Settings:
     # Files made for visitors to download (downloads.py), batch ZIPs included: all of them
     # together, the oldest removed first; and the most one batch's ZIP may hold.
     downloads_max_mb: int = 1_000
+    # Gradio's own temporary folder (uploads, its copies of served files): all of it (disk.py).
+    gradio_files_max_mb: int = 1_000
     # What one visitor's new recordings may add to the disk per window (quota.DiskShare).
     visitor_disk_mb: int = 50
     visitor_disk_window_s: float = 60.0
@@ -106,6 +108,7 @@ class Settings:
             cached_requests=_int(env, "SHOWCASE_CACHED_REQUESTS", cls.cached_requests),
             cached_window_s=_float(env, "SHOWCASE_CACHED_WINDOW_S", cls.cached_window_s),
             downloads_max_mb=_int(env, "SHOWCASE_DOWNLOADS_MAX_MB", cls.downloads_max_mb),
+            gradio_files_max_mb=_int(env, "SHOWCASE_GRADIO_FILES_MAX_MB", cls.gradio_files_max_mb),
             visitor_disk_mb=_int(env, "SHOWCASE_VISITOR_DISK_MB", cls.visitor_disk_mb),
             visitor_disk_window_s=_float(
                 env, "SHOWCASE_VISITOR_DISK_WINDOW_S", cls.visitor_disk_window_s

@@ -19,14 +19,17 @@ voices      the Design and Clone tabs: voices from words or a recording, the vis
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from gradio.utils import get_upload_folder
 from starlette.middleware import Middleware
 
 from ..audio import ensure_ffmpeg
 from ..catalogue import Catalogue, load_catalogue
 from ..config import Settings
+from ..disk import keep_bounded
 from ..live import LiveTickets, routes
 from ..synthesis import Synthesizer
 from ..voice_maker import VOICE_SWEEP_S, VoiceMaker
@@ -52,6 +55,8 @@ MAX_BODY_BYTES = 4_000_000  # a request other than an upload: a full batch table
 UPLOAD_OVERHEAD_BYTES = 64 * 1024  # an upload request's form fields and boundaries, one file
 MAX_STRING_CHARS = 100_000  # any one string of it: far over a text the app accepts (it says so)
 MAX_CHOICE_CHARS = 1_000  # a dropdown's or radio's value: the longest choice is a few dozen
+GRADIO_FILES_SWEEP_S = 60  # how often Gradio's own folder is brought under its size
+MB = 1024 * 1024
 GRADIO_DEFAULT_THREADS = 40
 SPARE_THREADS = 8  # for the page's other events and Gradio's processing while every slot is busy
 
@@ -125,6 +130,8 @@ def build_demo(settings: Settings | None = None, catalogue: Catalogue | None = N
     synthesizer = Synthesizer(catalogue, settings)
     maker = VoiceMaker(synthesizer)
     maker.sweep_every(VOICE_SWEEP_S)  # the Space key's voices past their retention
+    gradio_files_mb = settings.gradio_files_max_mb
+    keep_bounded(lambda: Path(get_upload_folder()), gradio_files_mb * MB, GRADIO_FILES_SWEEP_S)
     api_events = api_event_options(settings.concurrency_limit)
     tickets = LiveTickets()
 
