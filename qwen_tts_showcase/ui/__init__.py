@@ -135,11 +135,12 @@ def build_demo(settings: Settings | None = None, catalogue: Catalogue | None = N
         connection = build_header(catalogue, settings)
         history_rows = build_history_storage()
         voice_owner = build_voice_storage()
+        owner_token = gr.State("")  # the same token, for the Studio, Compare and Batch
         with gr.Tabs(elem_id="tabs", overflow_behavior="wrap") as tabs:
             with gr.Tab(I18N("ui_tab_studio"), id="studio", elem_id="tab_studio"):
-                studio = build_studio(synthesizer, connection, api_events, tickets)
+                studio = build_studio(synthesizer, connection, api_events, tickets, owner_token)
                 build_gallery(catalogue, studio)
-            voices = Context(synthesizer, maker, connection, voice_owner, api_events)
+            voices = Context(synthesizer, maker, connection, voice_owner, api_events, owner_token)
             own_voices = build_voice_tabs(demo, voices)
             with gr.Tab(I18N("ui_tab_compare"), id="compare", elem_id="tab_compare"):
                 compared, compare_rows = build_compare(synthesizer, connection, api_events)

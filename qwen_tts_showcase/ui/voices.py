@@ -52,6 +52,9 @@ class Context:
     connection: ConnectionControls
     owner: gr.BrowserState
     api_events: ApiEventOptions
+    # The same token for this page's session: the other tabs' events take it as a gr.State,
+    # which API clients do not send (a BrowserState would be one more input for them).
+    session: gr.State | None = None
 
     def picker(self, token: str, chosen: str | None = None) -> gr.Dropdown:
         choices = voice_list(self.maker.book.mine(token))
@@ -147,7 +150,10 @@ class DesignHandlers:
     def start(self, token: str | None) -> Updates:
         """A token for a browser that has none; the voices it made."""
         token = token if isinstance(token, str) and token else new_owner_token()
-        return {self.context.owner: token, self.panel.mine: self.context.picker(token)}
+        updates = {self.context.owner: token, self.panel.mine: self.context.picker(token)}
+        if self.context.session is not None:
+            updates[self.context.session] = token
+        return updates
 
     def shuffle(self) -> Updates:
         design = random.choice(self.designs)
@@ -214,7 +220,8 @@ def build_design(demo: gr.Blocks, tab: gr.Tab, context: Context) -> OwnVoices:
     panel, own = build_own_voices(context, "design")
     handlers = DesignHandlers(context, panel, preview, (description, preview_text, name))
     owner = context.owner
-    demo.load(handlers.start, owner, [owner, panel.mine], **PAGE_EVENT)
+    started = [owner, panel.mine] + ([context.session] if context.session is not None else [])
+    demo.load(handlers.start, owner, started, **PAGE_EVENT)
     tab.select(own.refresh, owner, panel.mine, **PAGE_EVENT)
     shuffle.click(handlers.shuffle, None, [description, preview_text, name], **PAGE_EVENT)
     make.click(
