@@ -3,9 +3,15 @@ maker) with the VD or VC model, and /synthesize (the MCP tool) refuses them in w
 
 from __future__ import annotations
 
+import zipfile
+
 import pytest
 from gradio_client.exceptions import AppError
 
+from dashscope_sim import render_speech
+from qwen_tts_showcase.audio import wav_to_pcm
+from qwen_tts_showcase.batch import BatchRow, run_batch
+from qwen_tts_showcase.quota import Visitor
 from qwen_tts_showcase.ui.studio import studio_model_choices
 from qwen_tts_showcase.ui.widgets import voice_picker
 from qwen_tts_showcase.voices import new_owner_token
@@ -44,6 +50,43 @@ def test_the_studios_model_picker_names_the_vd_and_vc_models_by_whose_voices_the
     assert [value for _, value in studio_model_choices(catalogue, "beijing")][
         : len(catalogue.models)
     ] == [m.id for m in catalogue.models]
+
+
+def test_a_batch_row_may_name_the_makers_own_voice_and_only_the_maker_hears_it(
+    simulator, catalogue, tmp_path
+):
+    maker, mine = maker_for(simulator, catalogue, **SPACE_ON), new_owner_token()
+    voice, _ = design(maker, mine)
+    rows = [
+        BatchRow(2, "My own voice, in a batch.", voice.voice, VD),
+        BatchRow(3, "And a catalogue voice beside it.", "Cherry", "qwen3-tts-flash"),
+        BatchRow(4, "By the name I gave it.", "grandpa", VD),
+    ]
+    before = len(simulator.generation_requests())
+    ran = run_batch(
+        rows, maker.synthesizer, tmp_path / "a", "beijing", visitor=Visitor("s", ""), owner=mine
+    )
+    assert [o.status for o in ran.outcomes] == ["ok", "ok", "ok"]
+    with zipfile.ZipFile(ran.zip_path) as archive:
+        own = wav_to_pcm(archive.read(ran.outcomes[0].file))
+        by_label = wav_to_pcm(archive.read(ran.outcomes[2].file))
+    assert own == render_speech(VD, voice.voice, "My own voice, in a batch.")
+    assert by_label == render_speech(VD, voice.voice, "By the name I gave it.")
+    sent = simulator.generation_requests()[before]
+    assert sent.body["model"] == VD and sent.body["input"]["voice"] == voice.voice
+
+    before = len(simulator.generation_requests())
+    stranger = run_batch(
+        [rows[0], rows[2]],
+        maker.synthesizer,
+        tmp_path / "b",
+        "beijing",
+        visitor=Visitor("t", ""),
+        owner=new_owner_token(),
+    )
+    for refused in stranger.outcomes:
+        assert refused.status == "failed" and "not one of the voices you made" in refused.error
+    assert len(simulator.generation_requests()) == before, "nothing sent for a stranger"
 
 
 @pytest.fixture(scope="module")

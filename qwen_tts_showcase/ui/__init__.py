@@ -145,7 +145,7 @@ def build_demo(settings: Settings | None = None, catalogue: Catalogue | None = N
             with gr.Tab(I18N("ui_tab_compare"), id="compare", elem_id="tab_compare"):
                 compared, compare_rows = build_compare(synthesizer, connection, api_events)
             with gr.Tab(I18N("ui_tab_batch"), id="batch", elem_id="tab_batch"):
-                build_batch(synthesizer, connection, api_events)
+                build_batch(synthesizer, connection, api_events, owner_token)
             with gr.Tab(I18N("ui_tab_history"), id="history", elem_id="tab_history"):
                 history = build_history(demo, synthesizer, studio, tabs, history_rows)
             with gr.Tab(I18N("ui_tab_benchmarks"), id="benchmarks", elem_id="tab_benchmarks"):
