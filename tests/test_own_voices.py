@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import zipfile
 
+import gradio as gr
 import pytest
 from gradio_client.exceptions import AppError
 
@@ -12,6 +13,7 @@ from dashscope_sim import render_speech
 from qwen_tts_showcase.audio import wav_to_pcm
 from qwen_tts_showcase.batch import BatchRow, run_batch
 from qwen_tts_showcase.quota import Visitor
+from qwen_tts_showcase.ui.compare import CompareHandlers, build_slot
 from qwen_tts_showcase.ui.studio import studio_model_choices
 from qwen_tts_showcase.ui.widgets import voice_picker
 from qwen_tts_showcase.voices import new_owner_token
@@ -102,3 +104,55 @@ def test_synthesize_refuses_custom_voices_in_words_before_anything_is_sent(app, 
     assert "private to the browser that made them" in str(refused.value)
     assert "/synthesize and the MCP tool do not speak them" in str(refused.value)
     assert simulator.generation_requests() == []
+
+
+def test_compare_offers_and_speaks_the_makers_own_voices_only(simulator, catalogue):
+    maker, mine = maker_for(simulator, catalogue, **SPACE_ON), new_owner_token()
+    first, _ = design(maker, mine, label="grandpa")
+    second, _ = design(maker, mine, label="anchor")
+    with gr.Blocks():
+        slots = [build_slot(index) for index in range(4)]
+    handlers = CompareHandlers(maker.synthesizer, slots, gr.State([]))
+    offered = handlers.change_model(VD, [first.voice, "Cherry"], mine)
+    assert offered.choices == [("grandpa", first.voice), ("anchor", second.voice)]
+    assert offered.value == [first.voice]
+    assert handlers.change_model(VD, [], new_owner_token()).choices == []
+    assert handlers.change_region("singapore", VD).value == VD, "offered there too: kept"
+
+    text = "Two voices of my own, side by side."
+    updates = list(
+        handlers.compare(
+            text, VD, [first.voice, second.voice], "beijing", "", True, "Auto", mine, None
+        )
+    )
+    assert (
+        "grandpa" in updates[0][slots[0].heading] and "Your voice" in updates[0][slots[0].heading]
+    )
+    heard = {
+        slot_index: wav_to_pcm(update[slot.audio])
+        for update in updates
+        for slot_index, slot in enumerate(slots)
+        if update.get(slot.audio) is not None
+    }
+    assert heard == {
+        0: render_speech(VD, first.voice, text),
+        1: render_speech(VD, second.voice, text),
+    }
+    assert len(updates[-1][handlers.new_rows]) == 2
+
+    before = len(simulator.generation_requests())
+    with pytest.raises(gr.Error, match="not one of the voices you made"):
+        list(
+            handlers.compare(
+                text,
+                VD,
+                [first.voice, second.voice],
+                "beijing",
+                "",
+                True,
+                "Auto",
+                new_owner_token(),
+                None,
+            )
+        )
+    assert len(simulator.generation_requests()) == before, "nothing sent for a stranger"

@@ -143,7 +143,9 @@ def build_demo(settings: Settings | None = None, catalogue: Catalogue | None = N
             voices = Context(synthesizer, maker, connection, voice_owner, api_events, owner_token)
             own_voices = build_voice_tabs(demo, voices)
             with gr.Tab(I18N("ui_tab_compare"), id="compare", elem_id="tab_compare"):
-                compared, compare_rows = build_compare(synthesizer, connection, api_events)
+                compared, compare_rows = build_compare(
+                    synthesizer, connection, api_events, owner_token
+                )
             with gr.Tab(I18N("ui_tab_batch"), id="batch", elem_id="tab_batch"):
                 build_batch(synthesizer, connection, api_events, owner_token)
             with gr.Tab(I18N("ui_tab_history"), id="history", elem_id="tab_history"):
