@@ -141,7 +141,7 @@ def build_demo(settings: Settings | None = None, catalogue: Catalogue | None = N
                 studio = build_studio(synthesizer, connection, api_events, tickets, owner_token)
                 build_gallery(catalogue, studio)
             voices = Context(synthesizer, maker, connection, voice_owner, api_events, owner_token)
-            own_voices = build_voice_tabs(demo, voices)
+            own_voices = build_voice_tabs(demo, voices, studio)
             with gr.Tab(I18N("ui_tab_compare"), id="compare", elem_id="tab_compare"):
                 compared, compare_rows = build_compare(
                     synthesizer, connection, api_events, owner_token

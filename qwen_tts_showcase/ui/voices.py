@@ -25,7 +25,7 @@ from .fragments import readout_html
 from .header import ConnectionControls
 from .i18n import I18N, localized_html
 from .runs import PAGE_EVENT, ApiEventOptions, shown_to_visitor, visitor
-from .widgets import Updates
+from .widgets import Studio, Updates, voice_picker
 
 # BrowserState sends its secret to the page, so it protects nothing; the token it holds is the
 # secret, and only its hash is kept on the server.
@@ -331,11 +331,24 @@ def build_clone(tab: gr.Tab, context: Context) -> OwnVoices:
     return panel
 
 
-def build_voice_tabs(demo: gr.Blocks, context: Context) -> list[OwnVoices]:
+def build_voice_tabs(
+    demo: gr.Blocks, context: Context, studio: Studio | None = None
+) -> list[OwnVoices]:
     """The Design and Clone tabs, inside the page's gr.Tabs; their voice panels (whose speeches
-    the history records)."""
+    the history records). A voice made or deleted here is at once in or out of the Studio's
+    voice picker when its VD or VC model is chosen there."""
     with gr.Tab(I18N("ui_tab_design"), id="design", elem_id="tab_design") as design:
         designed = build_design(demo, design, context)
     with gr.Tab(I18N("ui_tab_clone"), id="clone", elem_id="tab_clone") as clone:
         cloned = build_clone(clone, context)
+    if studio is not None and context.session is not None:
+        catalogue, book = context.synthesizer.catalogue, context.maker.book
+
+        def refresh(model: str, voice: str, token: str) -> gr.Dropdown:
+            return voice_picker(catalogue, model, voice, book, token)
+
+        for panel in (designed, cloned):
+            panel.mine.change(
+                refresh, [studio.model, studio.voice, context.session], studio.voice, **PAGE_EVENT
+            )
     return [designed, cloned]

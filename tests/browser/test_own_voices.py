@@ -21,12 +21,13 @@ def app(launch_app):
 def test_a_designed_voice_speaks_in_the_studio_for_its_maker_only(open_page, simulator):
     page = open_page(player="live")
     expect(page.locator("html")).to_have_class("live-player")
+    choose(page, "model", YOURS)  # none of one's own yet
+    expect(page.locator("#voice input")).to_have_value("")
     page.get_by_role("tab", name=DESIGN_TAB, exact=True).click()
     design_voice(page, simulator, name="grandpa")
     voice = next(iter(simulator.voice_store.voices))
     open_tab(page, "Studio")
-    choose(page, "model", YOURS)
-    expect(page.locator("#voice input")).to_have_value("grandpa")
+    expect(page.locator("#voice input")).to_have_value("grandpa")  # offered as soon as made
     page.evaluate(TAP)
     text = "A blog line, in the voice I just designed."
     page.locator("#text textarea").fill(text)
