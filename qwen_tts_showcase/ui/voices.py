@@ -5,6 +5,7 @@ browser; the server keeps only the token's hash (voices.py)."""
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 import gradio as gr
 from gradio.events import Dependency
 
-from ..audio import pcm_to_wav
+from ..audio import BYTES_PER_SECOND, pcm_to_wav
 from ..datafiles import load_voice_designs
 from ..errors import InputError
 from ..history_log import history_row
@@ -70,7 +71,8 @@ class OwnVoices:
     status: gr.HTML
     mine: gr.Dropdown
     text: gr.Textbox
-    spoken: gr.Audio
+    live: gr.Audio  # the speech as it arrives, as the Studio's streamed player plays it
+    spoken: gr.Audio  # the finished recording, to replay and download
     readout: gr.HTML
     new_rows: gr.State  # the history row of the latest speech
     spoke: Dependency  # the speak event, for the history to chain onto
@@ -84,20 +86,31 @@ class OwnVoicesHandlers:
     def refresh(self, token: str) -> gr.Dropdown:
         return self.context.picker(token or "")
 
-    def speak(self, token: str, voice: str, text: str, api_key: str, request: gr.Request):
-        """The text in the visitor's own voice, through the one synthesis path."""
+    def speak(
+        self, token: str, voice: str, text: str, api_key: str, streaming: bool, request: gr.Request
+    ) -> Iterator[Updates]:
+        """The text in the visitor's own voice, through the one synthesis path: played as it
+        arrives (as the Studio's streamed player does), then kept with its numbers."""
         synthesizer = self.context.synthesizer
+        panel = self.panel
         with shown_to_visitor(request):
             found = self.context.maker.book.get(voice or "")
             if found is None:
                 raise InputError(say("voice_pick_own"))
             order = SpeechOrder(text, found.voice, found.model, found.region, owner=token)
             speech = synthesizer.speech(
-                order, visitor=visitor(synthesizer, request), api_key=api_key
+                order,
+                visitor=visitor(synthesizer, request),
+                api_key=api_key,
+                streaming=streaming,
             )
-            result = speech.complete()
-        panel = self.panel
-        return {
+            empty = {panel.spoken: None, panel.readout: "", panel.new_rows: []}
+            yield empty
+            for pcm in speech:
+                for start in range(0, len(pcm), BYTES_PER_SECOND):
+                    yield {panel.live: pcm_to_wav(pcm[start : start + BYTES_PER_SECOND]), **empty}
+            result = speech.result
+        yield {
             panel.spoken: pcm_to_wav(result.pcm),
             panel.readout: readout_html(result),
             panel.new_rows: [history_row(result, datetime.now())],
@@ -122,17 +135,31 @@ def build_own_voices(context: Context, prefix: str) -> tuple[OwnVoices, OwnVoice
         delete = gr.Button(I18N("ui_design_delete"), variant="stop", elem_id=f"{prefix}_delete")
     text = gr.Textbox(label=I18N("ui_design_text"), lines=3, elem_id=f"{prefix}_text")
     speak = gr.Button(I18N("ui_design_speak"), variant="primary", elem_id=f"{prefix}_speak")
-    spoken = gr.Audio(interactive=False, show_label=False, elem_id=f"{prefix}_spoken")
+    live = gr.Audio(
+        label=I18N("ui_live_audio"),
+        streaming=True,
+        autoplay=True,
+        interactive=False,
+        buttons=[],
+        elem_id=f"{prefix}_live",
+    )
+    spoken = gr.Audio(
+        label=I18N("ui_live_result"), interactive=False, autoplay=False, elem_id=f"{prefix}_spoken"
+    )
     readout = gr.HTML(elem_id=f"{prefix}_readout")
     new_rows = gr.State([])
     owner, api_key = context.owner, context.connection.api_key
     private = dict(api_visibility="private", **context.api_events)
     handlers = OwnVoicesHandlers(context)
     spoke = speak.click(
-        handlers.speak, [owner, mine, text, api_key], [spoken, readout, new_rows], **private
+        handlers.speak,
+        [owner, mine, text, api_key, context.connection.streaming],
+        [live, spoken, readout, new_rows],
+        **private,
     )
+    spoke.failure(lambda: None, None, live, **PAGE_EVENT)  # nothing half-played is kept
     delete.click(handlers.delete, [owner, mine, api_key], [status, mine], **private)
-    handlers.panel = OwnVoices(status, mine, text, spoken, readout, new_rows, spoke)
+    handlers.panel = OwnVoices(status, mine, text, live, spoken, readout, new_rows, spoke)
     return handlers.panel, handlers
 
 

@@ -3,10 +3,14 @@ it through the live player like any other voice; another browser is never offere
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
-from .pages import choose, open_tab, readout
+from qwen_tts_showcase.audio import wav_to_pcm
+
+from .pages import choose, open_tab, readout, wait_until_playing
 from .test_design import DESIGN_TAB, VD, design_voice
 from .test_live_player import HEARD, PANEL, SOUNDED, TAP, trimmed, wait_for_state
 
@@ -56,3 +60,25 @@ def test_a_designed_voice_speaks_in_the_studio_for_its_maker_only(open_page, sim
     stranger.locator("#generate").click()
     expect(stranger.get_by_test_id("toast-body")).to_be_visible()
     assert len(simulator.generation_requests()) == before, "nothing sent for a stranger"
+
+
+def test_the_design_tab_plays_a_voice_as_it_arrives_then_keeps_the_recording(open_page, simulator):
+    page = open_page()
+    page.get_by_role("tab", name=DESIGN_TAB, exact=True).click()
+    design_voice(page, simulator, name="streamed")
+    page.locator("#design_text textarea").fill("Played while it is still arriving.")
+    page.locator("#design_speak").click()
+    wait_until_playing(page, "#design_live audio")  # the streamed player, before the end
+    page.locator("#design_readout .readout").wait_for()
+    sent = simulator.generation_requests()[-1]
+    assert sent.body["model"] == VD and sent.streamed
+    recording = page.locator("#design_spoken").get_by_test_id(
+        "waveform-Result (finished recording)"
+    )
+    recording = recording.locator("audio")
+    expect(recording).to_have_attribute("src", re.compile("^blob:"))
+    wav = page.evaluate(
+        "async (src) => [...new Uint8Array(await (await fetch(src)).arrayBuffer())]",
+        recording.get_attribute("src"),
+    )
+    assert wav_to_pcm(bytes(wav)) == sent.pcm
