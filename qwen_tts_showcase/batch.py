@@ -214,6 +214,15 @@ def _wav_name(row: BatchRow) -> str:
     return f"{row.row:04d}_{_UNSAFE_IN_FILE_NAME.sub('-', row.voice)}.wav"
 
 
+def _own_voice(synthesizer: Synthesizer, voice: str, model: str, owner: str) -> str:
+    """A row's voice as sent: for a VD or VC model, the visitor may name their own voice by the
+    name they gave it (as their Design and Clone tabs show it) or by DashScope's name."""
+    if not owner or not synthesizer.catalogue.model(model).family:
+        return voice
+    named = {own.label: own.voice for own in synthesizer.voices.mine(owner)}
+    return named.get(voice, voice)
+
+
 def _synthesize_row(
     row: BatchRow,
     synthesizer: Synthesizer,
@@ -222,17 +231,19 @@ def _synthesize_row(
     model: str,
     visitor: Visitor,
     viewer: Visitor,
+    owner: str = "",
 ) -> tuple[RowOutcome, bytes]:
     """The row's outcome and its audio (b"" unless it succeeded)."""
     if row.problem:
         raise InputError(row.problem)
     order = SpeechOrder(
         row.text,
-        row.voice,
+        _own_voice(synthesizer, row.voice, model, owner),
         model,
         region,
         language_type=row.language,
         instructions=row.instructions,
+        owner=owner,  # a row may name one of the visitor's own voices, with its VD or VC model
     )
     # The batch was admitted as one request; each row counts against the budget and the
     # shares as `visitor`, and a row served from the cache against the cached answers of the
@@ -261,10 +272,12 @@ def _attempt(
     model: str,
     visitor: Visitor,
     viewer: Visitor,
+    owner: str = "",
 ) -> tuple[RowOutcome, bytes, DemoError | None]:
     """The row's outcome, its audio, and the error that stopped it, if one did."""
     try:
-        return (*_synthesize_row(row, synthesizer, region, api_key, model, visitor, viewer), None)
+        spoken = _synthesize_row(row, synthesizer, region, api_key, model, visitor, viewer, owner)
+        return (*spoken, None)
     except DemoError as err:
         return _failed(row, model, err), b"", err
     except Exception:  # a bug in one row must not lose the rows already made
@@ -283,6 +296,7 @@ def run_batch(
     progress: ProgressCallback | None = None,
     *,
     visitor: Visitor,
+    owner: str = "",
 ) -> BatchResult:
     """Synthesize the rows one by one into a ZIP under out_dir, reporting each to `progress`.
 
@@ -290,7 +304,9 @@ def run_batch(
     remaining rows are skipped (each would fail the same way), and so are those left once the
     ZIP holds the settings' batch_max_mb. Raises MissingKeyError before any row when there is
     no key at all, and LimitReachedError when the visitor may not start another synthesis now
-    (the batch counts as one; each row counts against the owner's budget).
+    (the batch counts as one; each row counts against the owner's budget). `owner` is the
+    browser's owner token (voices.py): a row may name one of that browser's own voices with
+    its VD or VC model, and only those.
     """
     synthesizer.route(region, api_key).open()  # no key at all: say so before any row
     rows_visitor = synthesizer.admit_batch(visitor)
@@ -310,7 +326,7 @@ def run_batch(
                 outcome, pcm = _skipped(row, model, stop), b""
             else:
                 outcome, pcm, err = _attempt(
-                    row, synthesizer, region, api_key, model, rows_visitor, visitor
+                    row, synthesizer, region, api_key, model, rows_visitor, visitor, owner
                 )
                 if isinstance(err, InvalidKeyError):
                     stop = say("row_skipped_key_refused")

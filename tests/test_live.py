@@ -48,7 +48,8 @@ def ticket(
     url: str, session: str, text: str = TEXT, api_key: str = "", voice: str = "Cherry"
 ) -> str:
     """A live ticket from the Studio's hidden start button, as page.js asks for one."""
-    inputs = [text, "qwen-tts-latest", voice, "Auto", "", "beijing", api_key, True]
+    # the last: the owner token's gr.State, which the session fills in (ui/voices.py)
+    inputs = [text, "qwen-tts-latest", voice, "Auto", "", "beijing", api_key, True, None]
     return page_event(url, "generate_live", inputs, session)[0]
 
 

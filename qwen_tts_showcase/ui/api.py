@@ -12,6 +12,8 @@ import gradio as gr
 
 from ..catalogue import Catalogue
 from ..downloads import write_download
+from ..errors import InputError, echo
+from ..messages import say
 from ..synthesis import SpeechOrder, Synthesizer
 from .runs import ApiEventOptions, shown_to_visitor, visitor
 
@@ -34,6 +36,10 @@ class ApiHandlers:
         """
         order = SpeechOrder(text, voice, model, self.synthesizer.settings.default_region)
         with shown_to_visitor(request):
+            # A designed or cloned voice speaks only for the browser that made it (its owner
+            # token), and an API caller has no browser: refused, whoever asks.
+            if self.synthesizer.catalogue.model(model).family:
+                raise InputError(say("custom_voice_api_private", voice=echo(voice), model=model))
             speech = self.synthesizer.speech(order, visitor=visitor(self.synthesizer, request))
             result = speech.complete()
             return str(write_download(result.pcm, voice, datetime.now()))

@@ -139,6 +139,7 @@ class BatchHandlers:
         table: pd.DataFrame,
         region: str,
         api_key: str,
+        owner: str,
         request: gr.Request,
         progress: gr.Progress = gr.Progress(),
     ) -> Updates:
@@ -162,6 +163,7 @@ class BatchHandlers:
                 preferred_model(self.catalogue, region),
                 report,
                 visitor=visitor(synthesizer, request),
+                owner=owner or "",
             )
             downloads.added(result.zip_path.stat().st_size)
         return {
@@ -172,9 +174,13 @@ class BatchHandlers:
 
 
 def build_batch(
-    synthesizer: Synthesizer, connection: ConnectionControls, api_events: ApiEventOptions
+    synthesizer: Synthesizer,
+    connection: ConnectionControls,
+    api_events: ApiEventOptions,
+    owner: gr.State | None = None,
 ) -> None:
-    """Upload or edit the lines, run them, read the manifest, download the ZIP."""
+    """Upload or edit the lines, run them, read the manifest, download the ZIP. With `owner`
+    (the browser's owner token, ui/voices.py) a row may name the visitor's own voices."""
     sample = read_batch_csv(load_bytes(SAMPLE_CSV))
     gr.Markdown(I18N("ui_batch_intro"))
     limit = say("batch_limit", max_rows=synthesizer.settings.batch_max_rows)
@@ -222,7 +228,7 @@ def build_batch(
     upload.upload(handlers.load, upload, table, api_visibility="private")  # queued: it warns
     run.click(
         handlers.run,
-        [table, connection.region, connection.api_key],
+        [table, connection.region, connection.api_key, owner or gr.State("")],
         [summary, manifest, download],
         api_visibility="private",
         **api_events,

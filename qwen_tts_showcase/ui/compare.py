@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -22,11 +23,17 @@ from ..synthesis import SpeechOrder, Synthesizer
 from .alerts import as_gradio_error
 from .fragments import dialect_badge, error_html, pending_html, readout_html, voice_heading
 from .header import ConnectionControls
-from .i18n import I18N
+from .i18n import I18N, bilingual
 from .options import OptionHandlers, build_language, sent_options
 from .regions import RegionHandlers, model_choices, preferred_model
 from .runs import PAGE_EVENT, ApiEventOptions, shown_to_visitor, visitor
-from .widgets import Updates, offered_voices, voice_choices
+from .widgets import (
+    Updates,
+    custom_model_choices,
+    offered_voices,
+    own_voice_choices,
+    voice_choices,
+)
 
 log = logging.getLogger(__name__)
 
@@ -61,12 +68,30 @@ class CompareHandlers:
         self.slots = slots
         self.new_rows = new_rows
 
-    def change_model(self, model: str, voices: list[str]) -> gr.Dropdown:
-        """The model's voices, keeping the chosen ones it has."""
+    def change_model(self, model: str, voices: list[str], owner: str = "") -> gr.Dropdown:
+        """The model's voices, keeping the chosen ones it has; a VD or VC model offers the
+        visitor's own voices of its family (the browser's owner token), never another's."""
+        family = self.catalogue.model(model).family
+        if family:
+            own = own_voice_choices(self.synthesizer.voices, owner, family)
+            names = {name for _, name in own}
+            chosen = [v for v in voices or [] if v in names]
+            return gr.Dropdown(choices=own, value=chosen, multiselect=True)
         return gr.Dropdown(
             choices=voice_choices(self.catalogue, model),
             value=offered_voices(self.catalogue, model, voices or []),
         )
+
+    def change_region(self, region: str, model: str) -> gr.Dropdown:
+        """Every model marked for the new region, with the VD and VC models it offers; a chosen
+        VD or VC model stays when the region offers it."""
+        chosen = self.catalogue.model(model)
+        value = (
+            model
+            if chosen.family and chosen.offered_in(region)
+            else RegionHandlers(self.catalogue).change_region(region, model).value
+        )
+        return gr.Dropdown(choices=compare_model_choices(self.catalogue, region), value=value)
 
     def compare(
         self,
@@ -77,6 +102,7 @@ class CompareHandlers:
         api_key: str,
         streaming: bool,
         language: str,
+        owner: str,
         request: gr.Request,
     ) -> Iterator[Updates]:
         """Show every chosen voice's slot at once, then fill each as its audio is complete."""
@@ -89,14 +115,14 @@ class CompareHandlers:
             asking = visitor(self.synthesizer, request)
             speeches = [
                 self.synthesizer.speech(
-                    SpeechOrder(text, voice, model, region, **options),
+                    SpeechOrder(text, voice, model, region, **options, owner=owner or ""),
                     visitor=asking,
                     api_key=api_key,
                     streaming=streaming,
                 )
                 for voice in voices
             ]
-        yield self._layout(voices)
+        yield self._layout(voices, owner or "")
         rows = []
         with ThreadPoolExecutor(max_workers=len(speeches), thread_name_prefix="compare") as pool:
             running = {
@@ -112,14 +138,20 @@ class CompareHandlers:
                 yield {slot.audio: pcm_to_wav(result.pcm), slot.status: readout_html(result)}
         yield {self.new_rows: rows}
 
-    def _layout(self, voices: list[str]) -> Updates:
+    def _layout(self, voices: list[str], owner: str) -> Updates:
         updates = {}
+        own = {voice.voice: voice.label for voice in self.synthesizer.voices.mine(owner)}
         for index, slot in enumerate(self.slots):
             shown = index < len(voices)
             updates[slot.box] = gr.Column(visible=shown)
             if shown:
-                voice = self.catalogue.voices[voices[index]]
-                updates[slot.heading] = voice_heading(voice, dialect_badge(voice))
+                name = voices[index]
+                voice = self.catalogue.voices.get(name)
+                updates[slot.heading] = (
+                    voice_heading(voice, dialect_badge(voice))
+                    if voice
+                    else own_voice_heading(own.get(name, name))
+                )
                 updates[slot.audio] = None
                 updates[slot.status] = pending_html()
         return updates
@@ -133,6 +165,21 @@ class CompareHandlers:
         except Exception:
             log.exception("Unexpected failure while comparing voices")
             return unexpected_error()
+
+
+def own_voice_heading(label: str) -> str:
+    """A slot's heading for one of the visitor's own voices: the name they gave it."""
+    badge = say("own_voice_badge")
+    return (
+        f'<div class="voice-heading"><span class="voice-name">{html.escape(label)}</span>'
+        f'<span class="badge">{bilingual(html.escape(badge.en), html.escape(badge.zh))}</span></div>'
+    )
+
+
+def compare_model_choices(catalogue: Catalogue, region: str) -> list[tuple[str, str]]:
+    """Every model (regions.py), then the VD and VC models the region offers, which compare the
+    visitor's own designed or cloned voices."""
+    return model_choices(catalogue, region) + custom_model_choices(catalogue, region)
 
 
 def build_slot(index: int) -> Slot:
@@ -152,10 +199,14 @@ def build_slot(index: int) -> Slot:
 
 
 def build_compare(
-    synthesizer: Synthesizer, connection: ConnectionControls, api_events: ApiEventOptions
+    synthesizer: Synthesizer,
+    connection: ConnectionControls,
+    api_events: ApiEventOptions,
+    owner: gr.State | None = None,
 ) -> tuple[Dependency, gr.State]:
     """The tab's inputs, its four slots, and the event that fills them (returned, with the
-    history rows it makes)."""
+    history rows it makes). With `owner` (the browser's owner token, ui/voices.py) the VD and
+    VC models compare the visitor's own voices."""
     catalogue = synthesizer.catalogue
     preset = load_preset(catalogue)
     gr.Markdown(I18N("ui_compare_intro"))
@@ -173,7 +224,7 @@ def build_compare(
             opening_model = preferred_model(catalogue, region.value, preset["model"])
             with gr.Row():
                 model = gr.Dropdown(
-                    model_choices(catalogue, region.value),
+                    compare_model_choices(catalogue, region.value),
                     value=opening_model,
                     label=I18N("ui_model"),
                     elem_id="compare_model",
@@ -193,8 +244,9 @@ def build_compare(
         slots = [build_slot(index) for index in range(MAX_VOICES)]
     new_rows = gr.State([])
     handlers = CompareHandlers(synthesizer, slots, new_rows)
-    region.change(RegionHandlers(catalogue).change_region, [region, model], model, **PAGE_EVENT)
-    model.change(handlers.change_model, [model, voices], voices, **PAGE_EVENT)
+    owner = owner if owner is not None else gr.State("")  # no token: no voices of one's own
+    region.change(handlers.change_region, [region, model], model, **PAGE_EVENT)
+    model.change(handlers.change_model, [model, voices, owner], voices, **PAGE_EVENT)
     model.change(
         OptionHandlers(catalogue).show_language,
         model,
@@ -205,7 +257,7 @@ def build_compare(
     outputs = [part for slot in slots for part in (slot.box, slot.heading, slot.audio, slot.status)]
     compared = run.click(
         handlers.compare,
-        [text, model, voices, region, connection.api_key, connection.streaming, language],
+        [text, model, voices, region, connection.api_key, connection.streaming, language, owner],
         [*outputs, new_rows],
         api_visibility="private",
         **api_events,

@@ -44,6 +44,7 @@ from .runs import PAGE_EVENT, ApiEventOptions, notify, shown_to_visitor, visitor
 from .widgets import (
     Studio,
     Updates,
+    custom_model_choices,
     download_button,
     file_caption,
     voice_choices,
@@ -117,9 +118,21 @@ class StudioHandlers:
         self.player, self.latest, self.new_rows = player, latest, new_rows
         self.tickets, self.live = tickets, live
 
-    def change_model(self, model: str, voice: str) -> gr.Dropdown:
-        """Offer the model's voices, keeping the current one when the model has it."""
-        return voice_picker(self.catalogue, model, voice)
+    def change_model(self, model: str, voice: str, owner: str = "") -> gr.Dropdown:
+        """Offer the model's voices, keeping the current one when the model has it; a VD or VC
+        model offers the visitor's own voices of its family (the browser's owner token)."""
+        return voice_picker(self.catalogue, model, voice, self.synthesizer.voices, owner)
+
+    def change_region(self, region: str, model: str) -> gr.Dropdown:
+        """Every model marked for the new region (regions.py), and the VD and VC models it
+        offers; a chosen VD or VC model stays when the region offers it."""
+        kept = self.catalogue.model(model).family and self.catalogue.model(model).offered_in(region)
+        value = (
+            model
+            if kept
+            else RegionHandlers(self.catalogue, announce=True).change_region(region, model).value
+        )
+        return gr.Dropdown(choices=studio_model_choices(self.catalogue, region), value=value)
 
     def generate(
         self,
@@ -131,6 +144,7 @@ class StudioHandlers:
         region: str,
         api_key: str,
         streaming: bool,
+        owner: str,
         request: gr.Request,
     ) -> Iterator[Updates]:
         """Play the audio as it arrives, then offer the file, the numbers and a history row."""
@@ -138,7 +152,7 @@ class StudioHandlers:
         with shown_to_visitor(request):
             options = sent_options(self.catalogue, model, language, instructions)
             speech = self.synthesizer.speech(
-                SpeechOrder(text, voice, model, region, **options),
+                SpeechOrder(text, voice, model, region, **options, owner=owner or ""),
                 visitor=visitor(self.synthesizer, request),
                 api_key=api_key,
                 streaming=streaming,
@@ -181,6 +195,7 @@ class StudioHandlers:
         region: str,
         api_key: str,
         streaming: bool,
+        owner: str,
         request: gr.Request,
     ) -> Updates:
         """A ticket for the live player's stream (live.py), and the previous results cleared.
@@ -188,7 +203,7 @@ class StudioHandlers:
         Nothing is checked or sent here: the route does that as this visitor when the page
         fetches the stream, and says what went wrong in words."""
         options = sent_options(self.catalogue, model, language, instructions)
-        order = SpeechOrder(text, voice, model, region, **options)
+        order = SpeechOrder(text, voice, model, region, **options, owner=owner or "")
         who = visitor(self.synthesizer, request)
         player = self.player
         return {
@@ -261,7 +276,14 @@ class StudioHandlers:
 
 def input_limits(catalogue: Catalogue) -> str:
     """{model: {max, unit}} as JSON, for the counter that runs in the browser."""
-    return json.dumps({m.id: {"max": m.max_input, "unit": m.input_unit} for m in catalogue.models})
+    models = catalogue.models + catalogue.custom_models
+    return json.dumps({m.id: {"max": m.max_input, "unit": m.input_unit} for m in models})
+
+
+def studio_model_choices(catalogue: Catalogue, region: str) -> list[tuple[str, str]]:
+    """Every model (regions.py), then the VD and VC models the region offers, which speak the
+    visitor's own designed and cloned voices."""
+    return model_choices(catalogue, region) + custom_model_choices(catalogue, region)
 
 
 def build_editor(catalogue: Catalogue, region: str) -> Editor:
@@ -277,7 +299,7 @@ def build_editor(catalogue: Catalogue, region: str) -> Editor:
     counter = gr.HTML(elem_id="input_counter")
     with gr.Row(elem_id="pickers"):
         model = gr.Dropdown(
-            model_choices(catalogue, region),
+            studio_model_choices(catalogue, region),
             value=opening_model,
             label=I18N("ui_model"),
             elem_id="model",
@@ -360,8 +382,10 @@ def build_studio(
     connection: ConnectionControls,
     api_events: ApiEventOptions,
     tickets: LiveTickets,
+    owner: gr.State | None = None,
 ) -> Studio:
-    """Editor on the left, player on the right, wired to DashScope."""
+    """Editor on the left, player on the right, wired to DashScope. `owner` is the browser's
+    owner token (ui/voices.py): with it the VD and VC models speak the visitor's own voices."""
     catalogue = synthesizer.catalogue
     region = connection.region
     with gr.Row(elem_id="studio"):
@@ -384,13 +408,11 @@ def build_studio(
     handlers = StudioHandlers(synthesizer, player, latest, new_rows, tickets, live)
     model, voice = editor.model, editor.voice
 
+    owner = owner if owner is not None else gr.State("")  # no token: no voices of one's own
     region.change(
-        RegionHandlers(catalogue, announce=True).change_region,
-        [region, model],
-        model,
-        api_visibility="private",
+        handlers.change_region, [region, model], model, api_visibility="private"
     )  # queued: it may announce a model switch
-    model.change(handlers.change_model, [model, voice], voice, **PAGE_EVENT)
+    model.change(handlers.change_model, [model, voice, owner], voice, **PAGE_EVENT)
     wire_region_note(catalogue, editor.note, region, model)
     wire_options(
         catalogue, model, OptionTargets(editor.language, editor.instructions, editor.text, voice)
@@ -407,6 +429,7 @@ def build_studio(
             region,
             connection.api_key,
             connection.streaming,
+            owner,
         ],
         [player.live_audio, player.download, player.readout, latest, new_rows],
         api_name="generate",
@@ -417,7 +440,7 @@ def build_studio(
     generate.click(None, js="() => ''", outputs=player.download_info)
     # A failed or stopped stream leaves nothing playable behind (Gradio keeps the pieces).
     generated.failure(lambda: None, None, player.live_audio, **PAGE_EVENT)
-    finished = wire_live(handlers, editor, connection, player, live, latest, new_rows)
+    finished = wire_live(handlers, editor, connection, player, live, latest, new_rows, owner)
     # After a failure too: latest is then empty and the button is disabled.
     for offer in (generated.then, finished.then, player.audio_format.change):
         offer(
@@ -448,6 +471,7 @@ def wire_live(
     live: LiveControls,
     latest: gr.State,
     new_rows: gr.State,
+    owner: gr.State,
 ):
     """The live player's events. page.js presses the hidden start button instead of Generate
     when the browser can play the stream itself: a ticket comes back (outside the queue, so
@@ -463,6 +487,7 @@ def wire_live(
             connection.region,
             connection.api_key,
             connection.streaming,
+            owner,
         ],
         [
             live.ticket,

@@ -5,6 +5,7 @@ browser; the server keeps only the token's hash (voices.py)."""
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 import gradio as gr
 from gradio.events import Dependency
 
-from ..audio import pcm_to_wav
+from ..audio import BYTES_PER_SECOND, pcm_to_wav
 from ..datafiles import load_voice_designs
 from ..errors import InputError
 from ..history_log import history_row
@@ -25,7 +26,7 @@ from .fragments import readout_html
 from .header import ConnectionControls
 from .i18n import I18N, localized_html
 from .runs import PAGE_EVENT, ApiEventOptions, shown_to_visitor, visitor
-from .widgets import Updates
+from .widgets import Studio, Updates, voice_picker
 
 # BrowserState sends its secret to the page, so it protects nothing; the token it holds is the
 # secret, and only its hash is kept on the server.
@@ -52,6 +53,9 @@ class Context:
     connection: ConnectionControls
     owner: gr.BrowserState
     api_events: ApiEventOptions
+    # The same token for this page's session: the other tabs' events take it as a gr.State,
+    # which API clients do not send (a BrowserState would be one more input for them).
+    session: gr.State | None = None
 
     def picker(self, token: str, chosen: str | None = None) -> gr.Dropdown:
         choices = voice_list(self.maker.book.mine(token))
@@ -67,7 +71,8 @@ class OwnVoices:
     status: gr.HTML
     mine: gr.Dropdown
     text: gr.Textbox
-    spoken: gr.Audio
+    live: gr.Audio  # the speech as it arrives, as the Studio's streamed player plays it
+    spoken: gr.Audio  # the finished recording, to replay and download
     readout: gr.HTML
     new_rows: gr.State  # the history row of the latest speech
     spoke: Dependency  # the speak event, for the history to chain onto
@@ -81,20 +86,31 @@ class OwnVoicesHandlers:
     def refresh(self, token: str) -> gr.Dropdown:
         return self.context.picker(token or "")
 
-    def speak(self, token: str, voice: str, text: str, api_key: str, request: gr.Request):
-        """The text in the visitor's own voice, through the one synthesis path."""
+    def speak(
+        self, token: str, voice: str, text: str, api_key: str, streaming: bool, request: gr.Request
+    ) -> Iterator[Updates]:
+        """The text in the visitor's own voice, through the one synthesis path: played as it
+        arrives (as the Studio's streamed player does), then kept with its numbers."""
         synthesizer = self.context.synthesizer
+        panel = self.panel
         with shown_to_visitor(request):
             found = self.context.maker.book.get(voice or "")
             if found is None:
                 raise InputError(say("voice_pick_own"))
             order = SpeechOrder(text, found.voice, found.model, found.region, owner=token)
             speech = synthesizer.speech(
-                order, visitor=visitor(synthesizer, request), api_key=api_key
+                order,
+                visitor=visitor(synthesizer, request),
+                api_key=api_key,
+                streaming=streaming,
             )
-            result = speech.complete()
-        panel = self.panel
-        return {
+            empty = {panel.spoken: None, panel.readout: "", panel.new_rows: []}
+            yield empty
+            for pcm in speech:
+                for start in range(0, len(pcm), BYTES_PER_SECOND):
+                    yield {panel.live: pcm_to_wav(pcm[start : start + BYTES_PER_SECOND]), **empty}
+            result = speech.result
+        yield {
             panel.spoken: pcm_to_wav(result.pcm),
             panel.readout: readout_html(result),
             panel.new_rows: [history_row(result, datetime.now())],
@@ -119,17 +135,31 @@ def build_own_voices(context: Context, prefix: str) -> tuple[OwnVoices, OwnVoice
         delete = gr.Button(I18N("ui_design_delete"), variant="stop", elem_id=f"{prefix}_delete")
     text = gr.Textbox(label=I18N("ui_design_text"), lines=3, elem_id=f"{prefix}_text")
     speak = gr.Button(I18N("ui_design_speak"), variant="primary", elem_id=f"{prefix}_speak")
-    spoken = gr.Audio(interactive=False, show_label=False, elem_id=f"{prefix}_spoken")
+    live = gr.Audio(
+        label=I18N("ui_live_audio"),
+        streaming=True,
+        autoplay=True,
+        interactive=False,
+        buttons=[],
+        elem_id=f"{prefix}_live",
+    )
+    spoken = gr.Audio(
+        label=I18N("ui_live_result"), interactive=False, autoplay=False, elem_id=f"{prefix}_spoken"
+    )
     readout = gr.HTML(elem_id=f"{prefix}_readout")
     new_rows = gr.State([])
     owner, api_key = context.owner, context.connection.api_key
     private = dict(api_visibility="private", **context.api_events)
     handlers = OwnVoicesHandlers(context)
     spoke = speak.click(
-        handlers.speak, [owner, mine, text, api_key], [spoken, readout, new_rows], **private
+        handlers.speak,
+        [owner, mine, text, api_key, context.connection.streaming],
+        [live, spoken, readout, new_rows],
+        **private,
     )
+    spoke.failure(lambda: None, None, live, **PAGE_EVENT)  # nothing half-played is kept
     delete.click(handlers.delete, [owner, mine, api_key], [status, mine], **private)
-    handlers.panel = OwnVoices(status, mine, text, spoken, readout, new_rows, spoke)
+    handlers.panel = OwnVoices(status, mine, text, live, spoken, readout, new_rows, spoke)
     return handlers.panel, handlers
 
 
@@ -147,7 +177,10 @@ class DesignHandlers:
     def start(self, token: str | None) -> Updates:
         """A token for a browser that has none; the voices it made."""
         token = token if isinstance(token, str) and token else new_owner_token()
-        return {self.context.owner: token, self.panel.mine: self.context.picker(token)}
+        updates = {self.context.owner: token, self.panel.mine: self.context.picker(token)}
+        if self.context.session is not None:
+            updates[self.context.session] = token
+        return updates
 
     def shuffle(self) -> Updates:
         design = random.choice(self.designs)
@@ -214,7 +247,8 @@ def build_design(demo: gr.Blocks, tab: gr.Tab, context: Context) -> OwnVoices:
     panel, own = build_own_voices(context, "design")
     handlers = DesignHandlers(context, panel, preview, (description, preview_text, name))
     owner = context.owner
-    demo.load(handlers.start, owner, [owner, panel.mine], **PAGE_EVENT)
+    started = [owner, panel.mine] + ([context.session] if context.session is not None else [])
+    demo.load(handlers.start, owner, started, **PAGE_EVENT)
     tab.select(own.refresh, owner, panel.mine, **PAGE_EVENT)
     shuffle.click(handlers.shuffle, None, [description, preview_text, name], **PAGE_EVENT)
     make.click(
@@ -324,11 +358,24 @@ def build_clone(tab: gr.Tab, context: Context) -> OwnVoices:
     return panel
 
 
-def build_voice_tabs(demo: gr.Blocks, context: Context) -> list[OwnVoices]:
+def build_voice_tabs(
+    demo: gr.Blocks, context: Context, studio: Studio | None = None
+) -> list[OwnVoices]:
     """The Design and Clone tabs, inside the page's gr.Tabs; their voice panels (whose speeches
-    the history records)."""
+    the history records). A voice made or deleted here is at once in or out of the Studio's
+    voice picker when its VD or VC model is chosen there."""
     with gr.Tab(I18N("ui_tab_design"), id="design", elem_id="tab_design") as design:
         designed = build_design(demo, design, context)
     with gr.Tab(I18N("ui_tab_clone"), id="clone", elem_id="tab_clone") as clone:
         cloned = build_clone(clone, context)
+    if studio is not None and context.session is not None:
+        catalogue, book = context.synthesizer.catalogue, context.maker.book
+
+        def refresh(model: str, voice: str, token: str) -> gr.Dropdown:
+            return voice_picker(catalogue, model, voice, book, token)
+
+        for panel in (designed, cloned):
+            panel.mine.change(
+                refresh, [studio.model, studio.voice, context.session], studio.voice, **PAGE_EVENT
+            )
     return [designed, cloned]

@@ -14,10 +14,15 @@ from gradio.blocks import Block
 from gradio.events import Dependency
 
 from ..catalogue import Catalogue
+from ..messages import say
+from ..voices import VoiceBook
 
 # What a handler returns: the new value (or a gr.update) of each component it changes, keyed by
 # the component; Gradio leaves the event's other outputs as they are.
 Updates = dict[Block, Any]
+
+# How the model pickers name the VD and VC models: by whose voices they speak.
+CUSTOM_MODEL_LABELS = {"design": "model_your_design", "clone": "model_your_clone"}
 
 
 @dataclass(frozen=True)
@@ -41,9 +46,40 @@ def voice_choices(catalogue: Catalogue, model: str) -> list[tuple[str, str]]:
     return [(voice.label, voice.name) for voice in catalogue.voices_of(model)]
 
 
-def voice_picker(catalogue: Catalogue, model: str, wanted: str) -> gr.Dropdown:
+def own_voice_choices(book: VoiceBook, token: str, family: str) -> list[tuple[str, str]]:
+    """(label, DashScope name) of the voices of this family ("design" or "clone") the browser
+    holding `token` made: never another visitor's (voices.py)."""
+    return [
+        (voice.label, voice.voice) for voice in book.mine(token or "") if voice.family == family
+    ]
+
+
+def custom_model_choices(catalogue: Catalogue, region: str) -> list[tuple[str, str]]:
+    """(label, id) of the VD and VC models the region offers, labelled as the visitor's own
+    voices (a list's labels are not translated, so both languages)."""
+    return [
+        (say(CUSTOM_MODEL_LABELS[model.family], model=model.id).en, model.id)
+        for model in catalogue.custom_models
+        if model.offered_in(region)
+    ]
+
+
+def voice_picker(
+    catalogue: Catalogue,
+    model: str,
+    wanted: str,
+    book: VoiceBook | None = None,
+    token: str = "",
+) -> gr.Dropdown:
     """The model's voices with the wanted one chosen, or the default voice (else the first) when
-    the model lacks it."""
+    the model lacks it. A VD or VC model offers only the visitor's own voices of its family
+    (the newest chosen when the wanted one is not among them), none without the `book`."""
+    family = catalogue.model(model).family
+    if family:
+        own = own_voice_choices(book, token, family) if book else []
+        names = [name for _, name in own]
+        chosen = wanted if wanted in names else (names[-1] if names else None)
+        return gr.Dropdown(choices=own, value=chosen)
     choices = voice_choices(catalogue, model)
     names = [name for _, name in choices]
     chosen = next((name for name in (wanted, catalogue.default_voice) if name in names), names[0])

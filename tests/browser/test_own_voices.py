@@ -1,0 +1,84 @@
+"""A designed voice in the Studio, in Chromium: its maker picks it with the VD model and hears
+it through the live player like any other voice; another browser is never offered it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from qwen_tts_showcase.audio import wav_to_pcm
+
+from .pages import choose, open_tab, readout, wait_until_playing
+from .test_design import DESIGN_TAB, VD, design_voice
+from .test_live_player import HEARD, PANEL, SOUNDED, TAP, trimmed, wait_for_state
+
+YOURS = f"Your designed voices · {VD} · 你设计的音色"
+
+
+@pytest.fixture(scope="module")
+def app(launch_app):
+    return launch_app(SHOWCASE_ALLOW_DESIGN="1", SHOWCASE_VOICES_PER_VISITOR_DAY="0")
+
+
+def test_a_designed_voice_speaks_in_the_studio_for_its_maker_only(open_page, simulator):
+    page = open_page(player="live")
+    expect(page.locator("html")).to_have_class("live-player")
+    choose(page, "model", YOURS)  # none of one's own yet
+    expect(page.locator("#voice input")).to_have_value("")
+    page.get_by_role("tab", name=DESIGN_TAB, exact=True).click()
+    design_voice(page, simulator, name="grandpa")
+    voice = next(iter(simulator.voice_store.voices))
+    open_tab(page, "Studio")
+    expect(page.locator("#voice input")).to_have_value("grandpa")  # offered as soon as made
+    page.evaluate(TAP)
+    text = "A blog line, in the voice I just designed."
+    page.locator("#text textarea").fill(text)
+    page.locator("#generate").click()
+    page.wait_for_function(SOUNDED)
+    wait_for_state(page, "complete")
+    expect(page.locator(f"{PANEL} .live-status")).to_contain_text("Played")  # all of it played
+    page.locator("#readout .readout").wait_for()
+    sent = simulator.generation_requests()[-1]
+    assert sent.body["model"] == VD and sent.body["input"]["voice"] == voice
+    assert sent.streamed, "streamed like any other voice"
+    assert page.evaluate(HEARD) == trimmed(sent.pcm), "every sample the simulator sent, heard"
+    assert float(readout(page)["audio-s"]) == pytest.approx(len(sent.pcm) / 48_000, abs=0.001)
+    expect(page.locator("#download")).to_be_enabled()
+    open_tab(page, "History")
+    expect(page.locator("#history_table")).to_contain_text(text)
+    expect(page.locator("#history_table")).to_contain_text(VD)
+
+    stranger = open_page(player="live")
+    choose(stranger, "model", YOURS)
+    expect(stranger.locator("#voice input")).to_have_value("")
+    stranger.locator("#voice input").click()
+    expect(stranger.get_by_role("option", name="grandpa")).to_have_count(0)
+    stranger.locator("#text textarea").fill("Let me try someone else's voice.")
+    before = len(simulator.generation_requests())
+    stranger.locator("#generate").click()
+    expect(stranger.get_by_test_id("toast-body")).to_be_visible()
+    assert len(simulator.generation_requests()) == before, "nothing sent for a stranger"
+
+
+def test_the_design_tab_plays_a_voice_as_it_arrives_then_keeps_the_recording(open_page, simulator):
+    page = open_page()
+    page.get_by_role("tab", name=DESIGN_TAB, exact=True).click()
+    design_voice(page, simulator, name="streamed")
+    page.locator("#design_text textarea").fill("Played while it is still arriving.")
+    page.locator("#design_speak").click()
+    wait_until_playing(page, "#design_live audio")  # the streamed player, before the end
+    page.locator("#design_readout .readout").wait_for()
+    sent = simulator.generation_requests()[-1]
+    assert sent.body["model"] == VD and sent.streamed
+    recording = page.locator("#design_spoken").get_by_test_id(
+        "waveform-Result (finished recording)"
+    )
+    recording = recording.locator("audio")
+    expect(recording).to_have_attribute("src", re.compile("^blob:"))
+    wav = page.evaluate(
+        "async (src) => [...new Uint8Array(await (await fetch(src)).arrayBuffer())]",
+        recording.get_attribute("src"),
+    )
+    assert wav_to_pcm(bytes(wav)) == sent.pcm
