@@ -24,7 +24,7 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 import anyio
@@ -38,7 +38,7 @@ from .audio import SAMPLE_RATE_HZ
 from .errors import DemoError, unexpected_error
 from .messages import say
 from .quota import Visitor, visitor_of
-from .speech import SpeechResult
+from .speech import Speech, SpeechResult
 from .synthesis import SpeechOrder, Synthesizer
 
 log = logging.getLogger(__name__)
@@ -167,11 +167,12 @@ def error_response(err: DemoError, status: int | None = None) -> Response:
 
 
 class _Pull:
-    """A synchronous Speech read one chunk at a time from worker threads, and closed as soon as
-    it is stopped: at once when no read is running, else the moment that read returns."""
+    """A synchronous Speech read one chunk at a time from worker threads, and closed at once
+    when stopped: the DashScope connection a read is blocked on is shut, so the read returns."""
 
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self._chunks = chunks
+    def __init__(self, speech: Speech) -> None:
+        self._speech = speech
+        self._chunks = iter(speech)
         self._lock = threading.Lock()
         self._stopped = False
 
@@ -179,7 +180,12 @@ class _Pull:
         with self._lock:
             if self._stopped:
                 return None
-            chunk = next(self._chunks, None)
+            try:
+                chunk = next(self._chunks, None)
+            except BaseException:
+                if self._stopped:  # the stop shut the connection under this read
+                    return None
+                raise
             if self._stopped:
                 self._chunks.close()
                 return None
@@ -187,14 +193,41 @@ class _Pull:
 
     def stop(self) -> None:
         self._stopped = True
+        self._speech.close()  # a read blocked on DashScope returns now
         if self._lock.acquire(blocking=False):
             try:
                 self._chunks.close()
             finally:
                 self._lock.release()
 
+    @property
+    def stopped(self) -> bool:
+        return self._stopped
+
     async def read(self) -> bytes | None:
         return await anyio.to_thread.run_sync(self.next, abandon_on_cancel=True)
+
+
+async def _first_audio(request: Request, pull: _Pull) -> bytes | None:
+    """The first chunk, while watching the visitor: one who leaves before it (Stop, reload) stops
+    the speech at once. (Once the body streams, Starlette watches for the disconnect.)"""
+    async with anyio.create_task_group() as watching:
+
+        async def watch() -> None:
+            while (await request.receive())["type"] != "http.disconnect":
+                pass
+            pull.stop()
+
+        watching.start_soon(watch)
+        failure: Exception | None = None
+        try:
+            first = await pull.read()
+        except Exception as exc:  # raised below, not wrapped in the task group's ExceptionGroup
+            failure = exc
+        watching.cancel_scope.cancel()
+    if failure is not None:
+        raise failure
+    return first
 
 
 class LiveRoute:
@@ -211,6 +244,7 @@ class LiveRoute:
             return error_response(DemoError(say("live_refused")), 403)
         borrower = object()
         await self._streams.acquire_on_behalf_of(borrower)
+        pull: _Pull | None = None
         try:
             speech = self.synthesizer.speech(
                 ticket.order,
@@ -218,15 +252,21 @@ class LiveRoute:
                 api_key=ticket.api_key,
                 streaming=ticket.streaming,
             )
-            pull = _Pull(iter(speech))
-            first = await pull.read()
+            pull = _Pull(speech)
+            first = await _first_audio(request, pull)
         except BaseException as failure:
+            if pull is not None:
+                pull.stop()
             self._streams.release_on_behalf_of(borrower)
             error = _as_demo_error(failure)
             self.tickets.end(ticket, Outcome(error=error) if error else Outcome(stopped=True))
             if error is None:
                 raise
             return error_response(error)
+        if pull.stopped:  # the visitor left before the first audio
+            self._streams.release_on_behalf_of(borrower)
+            self.tickets.end(ticket, Outcome(stopped=True))
+            return Response(status_code=204, headers={"Cache-Control": "no-store"})
 
         async def body() -> AsyncIterator[bytes]:
             outcome = Outcome(stopped=True)
