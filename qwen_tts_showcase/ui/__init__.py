@@ -142,7 +142,7 @@ def build_demo(settings: Settings | None = None, catalogue: Catalogue | None = N
             voices = Context(synthesizer, maker, connection, voice_owner, api_events)
             own_voices = build_voice_tabs(demo, voices)
             with gr.Tab(I18N("ui_tab_compare"), id="compare", elem_id="tab_compare"):
-                compared, compare_rows = build_compare(synthesizer, connection, api_events)
+                compared, compare_rows = build_compare(synthesizer, connection, api_events, tickets)
             with gr.Tab(I18N("ui_tab_batch"), id="batch", elem_id="tab_batch"):
                 build_batch(synthesizer, connection, api_events)
             with gr.Tab(I18N("ui_tab_history"), id="history", elem_id="tab_history"):
@@ -152,7 +152,8 @@ def build_demo(settings: Settings | None = None, catalogue: Catalogue | None = N
         build_footer(catalogue, studio.model)
         record_after(studio.generated, history, studio.new_rows)
         record_after(studio.finished, history, studio.new_rows)
-        record_after(compared, history, compare_rows)
+        for event in compared:  # the Compare button's, and the live players' finish
+            record_after(event, history, compare_rows)
         for panel in own_voices:
             record_after(panel.spoke, history, panel.new_rows)
         build_api(synthesizer, api_events)
