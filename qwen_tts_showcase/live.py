@@ -77,6 +77,7 @@ class _Ticket:
     api_key: str = field(repr=False)  # never logged
     streaming: bool
     expires: float
+    ready: SpeechResult | None = field(default=None, repr=False)  # a replay: nothing to make
     redeemed: bool = False
     outcome: Outcome | None = None
     ended: threading.Event = field(default_factory=threading.Event)
@@ -98,6 +99,17 @@ class LiveTickets:
             self._tickets[token] = _Ticket(
                 order, visitor, api_key, streaming, self._clock() + TICKET_TTL_S
             )
+        return token
+
+    def issue_ready(self, result: SpeechResult, visitor: Visitor) -> str:
+        """A ticket that plays a finished recording (a History replay): no synthesis at all."""
+        token = secrets.token_urlsafe(24)
+        with self._lock:
+            self._sweep()
+            request = result.request
+            order = SpeechOrder(request.text, request.voice, request.model, region="")
+            expires = self._clock() + TICKET_TTL_S
+            self._tickets[token] = _Ticket(order, visitor, "", True, expires, ready=result)
         return token
 
     def redeem(self, token: str, ip: str) -> _Ticket | None:
@@ -242,6 +254,8 @@ class LiveRoute:
         ticket = self.tickets.redeem(request.path_params["ticket"], ip)
         if ticket is None:
             return error_response(DemoError(say("live_refused")), 403)
+        if ticket.ready is not None:
+            return self._replay(ticket)
         borrower = object()
         await self._streams.acquire_on_behalf_of(borrower)
         pull: _Pull | None = None
@@ -291,6 +305,20 @@ class LiveRoute:
             body(),
             media_type=MEDIA_TYPE,
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
+
+    def _replay(self, ticket: _Ticket) -> Response:
+        """A finished recording, in pieces as the player reads a stream."""
+        result = ticket.ready
+        self.tickets.end(ticket, Outcome(result=result))
+        pcm, piece = result.pcm, 2 * SAMPLE_RATE_HZ
+
+        async def body() -> AsyncIterator[bytes]:
+            for start in range(0, len(pcm), piece):
+                yield pcm[start : start + piece]
+
+        return StreamingResponse(
+            body(), media_type=MEDIA_TYPE, headers={"Cache-Control": "no-store"}
         )
 
 

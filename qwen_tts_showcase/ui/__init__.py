@@ -146,7 +146,7 @@ def build_demo(settings: Settings | None = None, catalogue: Catalogue | None = N
             with gr.Tab(I18N("ui_tab_batch"), id="batch", elem_id="tab_batch"):
                 build_batch(synthesizer, connection, api_events)
             with gr.Tab(I18N("ui_tab_history"), id="history", elem_id="tab_history"):
-                history = build_history(demo, synthesizer, studio, tabs, history_rows)
+                history = build_history(demo, synthesizer, studio, tabs, history_rows, tickets)
             with gr.Tab(I18N("ui_tab_benchmarks"), id="benchmarks", elem_id="tab_benchmarks"):
                 build_benchmarks()
         build_footer(catalogue, studio.model)

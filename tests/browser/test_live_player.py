@@ -280,3 +280,22 @@ def test_four_compare_players_stream_at_once_each_hearing_its_own_voice(open_pag
     voices = [x for voice in PRESET_VOICES for x in trimmed(sent[voice]) if x]
     assert heard == voices
     assert page.locator(LIVE_AUDIO).count() == 0  # nothing went through Gradio's stream
+
+
+def test_a_history_row_replays_at_once_through_the_live_player(open_page, simulator):
+    page = live_page(open_page)
+    generate(page, "历史里的这一句。")
+    wait_for_state(page, "complete")
+    page.wait_for_function("() => window.qwenTts.live.current().sources.size === 0")
+    (sent,) = simulator.generation_requests()
+    page.evaluate("() => window.__tape.length = 0")
+    open_tab(page, "History")
+    page.locator("#history_table [data-testid=cell-0-3]").click()
+    page.wait_for_function(SOUNDED)  # played without pressing play
+    expect(page.locator("#history_live .live-panel")).to_have_attribute("data-state", "complete")
+    page.wait_for_function(
+        "() => document.querySelector('#history_live .live-status').innerText.includes('Played')"
+    )
+    assert page.evaluate(HEARD) == trimmed(sent.pcm)  # the recording, every sample
+    expect(page.locator("#history_download")).to_be_enabled()  # and the normal player's file
+    assert len(simulator.generation_requests()) == 1, "a replay costs no API call"

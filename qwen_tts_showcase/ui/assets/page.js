@@ -292,6 +292,13 @@
       if (run === current) document.querySelector("#live_finish")?.click();
     }
 
+    // A finished recording played at once (a History row): the same player, nothing made.
+    async function replay(ticket, box) {
+      if (!ticket || !supported()) return;
+      stop();
+      await listen(newRun(ticket, box));
+    }
+
     // Compare's slots: all streamed at once, heard one after another in slot order.
     async function compare(tickets) {
       if (!tickets.length || !supported()) return;
@@ -442,7 +449,8 @@
     document.documentElement.classList.add(supported() ? "live-player" : "stream-player");
 
     return {
-      supported, context, start, play, compare, stop, current: () => run, compared: () => group,
+      supported, context, start, play, compare, replay, stop,
+      current: () => run, compared: () => group,
     };
   })();
 
