@@ -36,7 +36,7 @@ from starlette.routing import Route
 from . import errors
 from .audio import SAMPLE_RATE_HZ
 from .errors import DemoError, unexpected_error
-from .messages import say
+from .messages import Message, say
 from .quota import Visitor, visitor_of
 from .speech import Speech, SpeechResult
 from .synthesis import SpeechOrder, Synthesizer
@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 
 ROUTE = "/live/{ticket}"
 END_ROUTE = "/live/{ticket}/end"
+NOTICES_ROUTE = "/live/{ticket}/notices"
 TICKET_TTL_S = 60.0  # an unused ticket is forgotten after this
 OUTCOME_TTL_S = 60.0  # how long a finished stream (its audio included) waits for the page to ask
 MEDIA_TYPE = f"audio/pcm;rate={SAMPLE_RATE_HZ};channels=1;encoding=s16le"
@@ -81,6 +82,7 @@ class _Ticket:
     redeemed: bool = False
     outcome: Outcome | None = None
     ended: threading.Event = field(default_factory=threading.Event)
+    notices: list[Message] = field(default_factory=list)  # "part 2 of 3", a retry, in order
 
 
 class LiveTickets:
@@ -129,6 +131,12 @@ class LiveTickets:
             ticket.outcome = outcome
             ticket.expires = self._clock() + OUTCOME_TTL_S
         ticket.ended.set()
+
+    def notices(self, token: str) -> list[Message] | None:
+        """What the stream under this ticket has said so far; None for an unknown ticket."""
+        with self._lock:
+            ticket = self._tickets.get(token)
+            return None if ticket is None or not ticket.redeemed else list(ticket.notices)
 
     def ended(self, token: str, wait_s: float = 10.0) -> Outcome | None:
         """How the ticket's stream ended, for its holder, without using it up; None when the
@@ -265,6 +273,7 @@ class LiveRoute:
                 visitor=ticket.visitor,
                 api_key=ticket.api_key,
                 streaming=ticket.streaming,
+                on_notice=ticket.notices.append,
             )
             pull = _Pull(speech)
             first = await _first_audio(request, pull)
@@ -344,10 +353,30 @@ class LiveEnd:
         )
 
 
+class LiveNotices:
+    """`GET /live/<ticket>/notices`: what the stream has said so far ("part 2 of 3", a retry),
+    in both languages, for the player to show under it while it plays."""
+
+    def __init__(self, tickets: LiveTickets) -> None:
+        self.tickets = tickets
+
+    async def serve(self, request: Request) -> Response:
+        notices = self.tickets.notices(request.path_params["ticket"])
+        if notices is None:
+            return error_response(DemoError(say("live_refused")), 403)
+        body = [{"en": notice.en, "zh": notice.zh} for notice in notices]
+        return Response(
+            json.dumps({"notices": body}, ensure_ascii=False),
+            media_type="application/json",
+            headers={"Cache-Control": "no-store"},
+        )
+
+
 def routes(synthesizer: Synthesizer, tickets: LiveTickets) -> list[Route]:
     """The live routes, for the page's FastAPI app."""
     return [
         Route(END_ROUTE, LiveEnd(tickets).serve, methods=["GET"]),
+        Route(NOTICES_ROUTE, LiveNotices(tickets).serve, methods=["GET"]),
         Route(ROUTE, LiveRoute(synthesizer, tickets).serve, methods=["GET"]),
     ]
 

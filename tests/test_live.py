@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from qwen_tts_showcase.live import MEDIA_TYPE, TICKET_TTL_S, LiveTickets, Outcome
+from qwen_tts_showcase.messages import say
 from qwen_tts_showcase.quota import Visitor
 from qwen_tts_showcase.synthesis import SpeechOrder
 from qwen_tts_showcase.text import estimated_tokens
@@ -258,3 +259,24 @@ def test_a_stop_before_the_first_audio_closes_the_stream_and_refunds_the_visitor
     again = stream(url, ticket(url, session))
     assert again.status_code == 200 and again.content
     assert len(simulator.generation_requests()) == 2
+
+
+def test_retries_and_parts_are_told_to_the_page_while_it_streams(launch_app, simulator, session):
+    _, url = launch_app()
+    simulator.enqueue_fault("throttling_plain")  # the first attempt is throttled, then retried
+    token = ticket(url, session)
+    assert stream(url, token).status_code == 200
+    told = requests.get(f"{url}live/{token}/notices", timeout=10).json()["notices"]
+    assert len(told) == 1 and "retrying" in told[0]["en"] and "2 of" in told[0]["en"]
+    assert told[0]["zh"] and told[0]["zh"] != told[0]["en"]
+    long = "今天天气很好，我们出去走走吧。" * 60  # over the model's limit: sent in parts
+    token = ticket(url, session, text=long)
+    assert stream(url, token).status_code == 200
+    told = [
+        n["en"] for n in requests.get(f"{url}live/{token}/notices", timeout=10).json()["notices"]
+    ]
+    parts = len(simulator.generation_requests()) - 2
+    assert parts > 1 and told == [
+        say("speaking_part", number=n, count=parts).en for n in range(1, parts + 1)
+    ]
+    assert requests.get(f"{url}live/made-up/notices", timeout=10).status_code == 403

@@ -228,7 +228,7 @@
       return {
         ticket, box, abort: new AbortController(), sources: new Set(), carry: null, nextFrame: 0,
         firstFrame: null, receivedFrames: 0, underruns: 0, state: "waiting", error: null,
-        after: null, pending: [], done: false, next: null, checksum: 0,
+        after: null, pending: [], done: false, next: null, checksum: 0, note: null,
       };
     }
 
@@ -323,11 +323,26 @@
       show(current);
     }
 
+    // What the stream says while it plays ("part 2 of 3", a retry), asked for twice a second.
+    const NOTICE_POLL_MS = 500;
+
+    async function heed(current) {
+      while (!current.done) {
+        await new Promise((resolve) => setTimeout(resolve, NOTICE_POLL_MS));
+        if (current.done) break;
+        const answer = await fetch(liveUrl(current.ticket, "/notices"), { cache: "no-store" })
+          .then((response) => (response.ok ? response.json() : null)).catch(() => null);
+        const notices = (answer && answer.notices) || [];
+        if (notices.length) { current.note = notices[notices.length - 1]; show(current); }
+      }
+    }
+
     async function listen(current) {
       runs.add(current);
       context();
       show(current);
       tick(current);
+      heed(current);
       let state = "complete";
       try {
         const response = await fetch(liveUrl(current.ticket), {
@@ -390,7 +405,8 @@
         box.innerHTML = `<div class="live-panel" data-state="idle">` +
           `<button type="button" class="live-stop">${words("page_live_stop")}</button>` +
           `<div class="live-bar"><div class="live-received"></div>` +
-          `<div class="live-played"></div></div><div class="live-status"></div></div>`;
+          `<div class="live-played"></div></div><div class="live-status"></div>` +
+          `<div class="live-note"></div></div>`;
         panel = box.querySelector(".live-panel");
         panel.querySelector(".live-stop").addEventListener("click", stop);
       }
@@ -417,6 +433,12 @@
           `<span class="lang-zh">${escape(current.error.zh)}</span>`;
       } else status.innerHTML = words("page_live_broken");
       panel.querySelector(".live-stop").disabled = !sounding(current);
+      const note = panel.querySelector(".live-note");
+      const escaped = (text) => text.replace(/[&<>]/g, (c) => `&#${c.charCodeAt(0)};`);
+      note.innerHTML = current.note && sounding(current)
+        ? `<span class="lang-en">${escaped(current.note.en)}</span>` +
+          `<span class="lang-zh">${escaped(current.note.zh)}</span>`
+        : "";
     }
 
     // Waiting for sound, or some of it still to be heard.
