@@ -299,3 +299,13 @@ def test_a_history_row_replays_at_once_through_the_live_player(open_page, simula
     assert page.evaluate(HEARD) == trimmed(sent.pcm)  # the recording, every sample
     expect(page.locator("#history_download")).to_be_enabled()  # and the normal player's file
     assert len(simulator.generation_requests()) == 1, "a replay costs no API call"
+
+
+def test_a_retry_is_told_under_the_player_while_it_plays(open_page, simulator):
+    simulator.enqueue_fault("throttling_plain")  # the first attempt is throttled, then retried
+    simulator.profile.fixed_audio_seconds = 4.0  # heard long enough for the note to be read
+    page = live_page(open_page)
+    generate(page, "先被限流，再试一次。")
+    expect(page.locator(f"{PANEL} .live-note")).to_contain_text("retrying")
+    wait_for_state(page, "complete")
+    assert len(simulator.generation_requests()) == 2

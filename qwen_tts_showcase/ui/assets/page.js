@@ -326,14 +326,18 @@
     // What the stream says while it plays ("part 2 of 3", a retry), asked for twice a second.
     const NOTICE_POLL_MS = 500;
 
+    async function heedOnce(current) {
+      const answer = await fetch(liveUrl(current.ticket, "/notices"), { cache: "no-store" })
+        .then((response) => (response.ok ? response.json() : null)).catch(() => null);
+      const notices = (answer && answer.notices) || [];
+      if (notices.length) { current.note = notices[notices.length - 1]; show(current); }
+    }
+
+    // While the stream arrives; once more when it has (a fast stream is still being heard).
     async function heed(current) {
       while (!current.done) {
         await new Promise((resolve) => setTimeout(resolve, NOTICE_POLL_MS));
-        if (current.done) break;
-        const answer = await fetch(liveUrl(current.ticket, "/notices"), { cache: "no-store" })
-          .then((response) => (response.ok ? response.json() : null)).catch(() => null);
-        const notices = (answer && answer.notices) || [];
-        if (notices.length) { current.note = notices[notices.length - 1]; show(current); }
+        if (!current.done) await heedOnce(current);
       }
     }
 
@@ -364,6 +368,7 @@
           const told = await end.json().catch(() => ({}));
           if (!end.ok) { current.error = told; state = "broken"; }
           else state = told.state === "complete" ? "complete" : "stopped";
+          if (state === "complete") await heedOnce(current);
         }
       } catch (_) {
         state = current.abort.signal.aborted ? "stopped" : "broken";
