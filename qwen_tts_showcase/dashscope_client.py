@@ -70,12 +70,20 @@ class _SingleSendSession(requests.Session):
             _shut(response)
         return response
 
+    def close(self) -> None:
+        """Close the response being read too: it is kept (for abort) past the SDK's own use."""
+        response, self._response = self._response, None
+        if response is not None:
+            response.close()
+        super().close()
+
     def abort(self) -> None:
         """From any thread: shut the socket of the response being read (a read blocked on it
         returns at once) and send nothing more."""
         self._failed = requests.ConnectionError("closed by the app")
-        if self._response is not None:
-            _shut(self._response)
+        response = self._response
+        if response is not None:
+            _shut(response)
 
 
 def _shut(response: requests.Response) -> None:
