@@ -173,3 +173,37 @@ async def player_first_sound(
         finally:
             await browser.close()
     return results
+
+
+LIVE_PLAYING_JS = """() => { const panel = document.querySelector('#live_player .live-panel');
+  return panel && panel.dataset.state === 'playing'; }"""
+LIVE_STOP_JS = """() => { const at = performance.timeOrigin + performance.now();
+  document.querySelector('#live_player .live-stop').click(); return at / 1000; }"""
+LIVE_STOPPED_JS = """() => document.querySelector('#live_player .live-panel')
+  .dataset.state === 'stopped'"""
+
+
+async def stop_clicks(app_url: str, texts: list[str]) -> list[dict]:
+    """For each text, on a fresh page with the live player: Generate, then Stop once it plays;
+    when Stop was clicked (page wall clock, seconds since the epoch)."""
+    from playwright.async_api import async_playwright
+
+    results = []
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=_executable(), args=CHROMIUM_ARGS
+        )
+        try:
+            for text in texts:
+                page = await browser.new_page()
+                await page.goto(app_url)
+                await page.wait_for_selector("#input_counter .input-counter")
+                await page.locator("#text textarea").fill(text)
+                await page.locator("#generate").click()
+                await page.wait_for_function(LIVE_PLAYING_JS, timeout=DONE_TIMEOUT_MS)
+                results.append({"text": text, "stoppedAt": await page.evaluate(LIVE_STOP_JS)})
+                await page.wait_for_function(LIVE_STOPPED_JS, timeout=DONE_TIMEOUT_MS)
+                await page.close()
+        finally:
+            await browser.close()
+    return results

@@ -186,6 +186,24 @@ async def player_first_sound(
     return result
 
 
+async def stop_closes(lab: Lab, repetitions: int, audio_s: float = 60.0) -> list[float]:
+    """Seconds from a click on the live player's Stop to the simulator seeing its stream closed
+    (a long stream at real time, so only the Stop ends it)."""
+    await lab.set_upstream(audio_s, realtime_factor=1.0)
+    texts = [unique_text() for _ in range(repetitions)]
+    samples = []
+    for stop in await browser.stop_clicks(lab.app_service.url, texts):
+        for _ in range(200):  # the simulator notes the hang-up as it happens; wait to read it
+            (sent,) = (await lab.requests_for(stop["text"]))[-1:]
+            if sent.get("hung_up_at"):
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise RuntimeError("the stopped stream was not closed within 10 s")
+        samples.append(sent["hung_up_at"] - stop["stoppedAt"])
+    return samples
+
+
 async def overhead(lab: Lab, count: int) -> list[float]:
     """First audio at the client minus the upstream's first audio frame, per streaming request."""
     await lab.set_upstream(OVERHEAD_AUDIO_S)

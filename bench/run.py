@@ -34,6 +34,7 @@ TARGET_LENGTH_S = 30.0
 TARGET_CROWD = 32
 TARGET_LIVE_SOUND_S = 0.100  # first sound in Chromium after the upstream's first chunk
 TARGET_LIVE_GAPS = 0
+TARGET_STOP_S = 0.200  # Stop clicked to DashScope's stream closed
 LIVE_AUDIO_S = 5.0  # speech per live-player sample
 LIVE_REPETITIONS = 5
 LIVE_CACHE_HITS = 5
@@ -122,6 +123,7 @@ async def measure_running_app(lab: measures.Lab, scope: dict, limit: int) -> dic
         results["players"] = await measures.player_first_sound(
             lab, LIVE_AUDIO_S, LIVE_REPETITIONS, LIVE_CACHE_HITS
         )
+        results["stops"] = await measures.stop_closes(lab, LIVE_REPETITIONS)
     if scope.get("browser_only"):
         return results
     results["first_audio"] = await measures.first_audio(lab, scope["lengths"], scope["repetitions"])
@@ -220,6 +222,20 @@ def player_rows(results: dict) -> list[Row]:
             str(TARGET_LIVE_GAPS),
             p.live_gaps <= TARGET_LIVE_GAPS,
         ),
+    ] + stop_rows(results)
+
+
+def stop_rows(results: dict) -> list[Row]:
+    if "stops" not in results:
+        return []
+    stops = results["stops"]
+    return [
+        Row(
+            f"Stop: DashScope stream closed after the click, median of {len(stops)}",
+            seconds(median(stops)),
+            f"≤ {seconds(TARGET_STOP_S)}",
+            median(stops) <= TARGET_STOP_S,
+        )
     ]
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import select
+import socket
 import time
 import uuid
 from dataclasses import asdict
@@ -237,7 +239,7 @@ class Handler(BaseHTTPRequestHandler):
                 if self._stream_fault(fault, number, request_id):
                     return
             due = profile.first_chunk_delay_s + profile.realtime_factor * sent_seconds
-            sim._sleep(started + due - time.time())  # paced from the request's arrival
+            self._pace(record, started + due - time.time())  # from the request's arrival
             sent_seconds += len(chunk) / (2 * SAMPLE_RATE_HZ)
             frame = {
                 "output": {
@@ -271,6 +273,25 @@ class Handler(BaseHTTPRequestHandler):
         }
         self._write_event(len(chunks) + 1, "result", 200, final)
         self._write_chunk(b"")
+
+    def _pace(self, record, seconds: float) -> None:
+        """Wait until the next frame is due, watching the client: one that hangs up meanwhile is
+        noticed at once (record.hung_up_at), as DashScope stops generating and billing."""
+        end = time.time() + seconds
+        while (left := end - time.time()) > 0:
+            ready, _, _ = select.select([self.connection], [], [], min(left, 0.05))
+            if ready:
+                try:
+                    gone = self.connection.recv(1, socket.MSG_PEEK) == b""
+                except OSError:
+                    gone = True
+                if gone:
+                    record.hung_up_at = time.time()
+                    raise ClientGone
+                self.simulator._sleep(end - time.time())  # it sent something: just wait
+                return
+            if self.simulator._wake.is_set():  # cleared or stopped: drop the client
+                raise ClientGone
 
     def _stream_fault(self, fault: Fault, number: int, request_id: str) -> bool:
         """Apply a mid-stream fault; True when the stream is over."""

@@ -40,6 +40,7 @@ class RecordedRequest:
     fault: str | None = None
     received_at: float = field(default_factory=time.time)
     first_audio_sent_at: float | None = None  # time.time() when the first audio left
+    hung_up_at: float | None = None  # time.time() when the client closed the stream part-way
 
 
 def most_at_once(spans: Iterable[tuple[float, float | None]]) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -54,15 +55,45 @@ class _SingleSendSession(requests.Session):
     def __init__(self) -> None:
         super().__init__()
         self._failed: requests.ConnectionError | None = None
+        self._response: requests.Response | None = None
 
     def send(self, request, **kwargs):
         if self._failed is not None:
             raise self._failed
         try:
-            return super().send(request, **kwargs)
+            response = super().send(request, **kwargs)
         except requests.ConnectionError as exc:
             self._failed = exc
             raise
+        self._response = response
+        if self._failed is not None:  # aborted while it was being sent
+            _shut(response)
+        return response
+
+    def close(self) -> None:
+        """Close the response being read too: it is kept (for abort) past the SDK's own use."""
+        response, self._response = self._response, None
+        if response is not None:
+            response.close()
+        super().close()
+
+    def abort(self) -> None:
+        """From any thread: shut the socket of the response being read (a read blocked on it
+        returns at once) and send nothing more."""
+        self._failed = requests.ConnectionError("closed by the app")
+        response = self._response
+        if response is not None:
+            _shut(response)
+
+
+def _shut(response: requests.Response) -> None:
+    connection = getattr(response.raw, "connection", None)
+    sock = getattr(connection, "sock", None)
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:  # already closed
+            pass
 
 
 @dataclass
@@ -83,9 +114,20 @@ class SpeechStream:
     request_id: str = ""
     audio_url: str = ""
     deadline: float | None = None
+    _session: _SingleSendSession | None = field(default=None, init=False, repr=False)
+    _closed: bool = field(default=False, init=False, repr=False)
+
+    def close(self) -> None:
+        """Close the connection to DashScope now, from any thread (a visitor's Stop): a read
+        blocked on it returns at once and the iteration ends with an error."""
+        self._closed = True
+        if self._session is not None:
+            self._session.abort()
 
     def __iter__(self) -> Iterator[bytes]:
-        session = _SingleSendSession()
+        session = self._session = _SingleSendSession()
+        if self._closed:
+            session.abort()
         if self.deadline is None:
             self.deadline = time.monotonic() + self.connection.total_timeout_s
         sent_audio = False

@@ -24,7 +24,7 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 import anyio
@@ -36,15 +36,16 @@ from starlette.routing import Route
 from . import errors
 from .audio import SAMPLE_RATE_HZ
 from .errors import DemoError, unexpected_error
-from .messages import say
+from .messages import Message, say
 from .quota import Visitor, visitor_of
-from .speech import SpeechResult
+from .speech import Speech, SpeechResult
 from .synthesis import SpeechOrder, Synthesizer
 
 log = logging.getLogger(__name__)
 
 ROUTE = "/live/{ticket}"
 END_ROUTE = "/live/{ticket}/end"
+NOTICES_ROUTE = "/live/{ticket}/notices"
 TICKET_TTL_S = 60.0  # an unused ticket is forgotten after this
 OUTCOME_TTL_S = 60.0  # how long a finished stream (its audio included) waits for the page to ask
 # Tickets kept at once: a page uses its newest, so older unused ones of its session and address
@@ -83,10 +84,12 @@ class _Ticket:
     api_key: str = field(repr=False)  # never logged
     streaming: bool
     expires: float
+    ready: SpeechResult | None = field(default=None, repr=False)  # a replay: nothing to make
     redeemed: bool = False
     waited: bool = False  # someone waits for its end: one at a time, each holds a thread
     outcome: Outcome | None = None
     ended: threading.Event = field(default_factory=threading.Event)
+    notices: list[Message] = field(default_factory=list)  # "part 2 of 3", a retry, in order
 
 
 class LiveTickets:
@@ -108,6 +111,17 @@ class LiveTickets:
             )
         return token
 
+    def issue_ready(self, result: SpeechResult, visitor: Visitor) -> str:
+        """A ticket that plays a finished recording (a History replay): no synthesis at all."""
+        token = secrets.token_urlsafe(24)
+        with self._lock:
+            self._sweep()
+            request = result.request
+            order = SpeechOrder(request.text, request.voice, request.model, region="")
+            expires = self._clock() + TICKET_TTL_S
+            self._tickets[token] = _Ticket(order, visitor, "", True, expires, ready=result)
+        return token
+
     def redeem(self, token: str, ip: str) -> _Ticket | None:
         """The ticket's order, once, from the address its session came from; else None."""
         with self._lock:
@@ -125,6 +139,12 @@ class LiveTickets:
             ticket.outcome = outcome
             ticket.expires = self._clock() + OUTCOME_TTL_S
         ticket.ended.set()
+
+    def notices(self, token: str) -> list[Message] | None:
+        """What the stream under this ticket has said so far; None for an unknown ticket."""
+        with self._lock:
+            ticket = self._tickets.get(token)
+            return None if ticket is None or not ticket.redeemed else list(ticket.notices)
 
     def ended(self, token: str, wait_s: float = 10.0) -> Outcome | None:
         """How the ticket's stream ended, for its holder, without using it up; None when the
@@ -198,11 +218,12 @@ def error_response(err: DemoError, status: int | None = None) -> Response:
 
 
 class _Pull:
-    """A synchronous Speech read one chunk at a time from worker threads, and closed as soon as
-    it is stopped: at once when no read is running, else the moment that read returns."""
+    """A synchronous Speech read one chunk at a time from worker threads, and closed at once
+    when stopped: the DashScope connection a read is blocked on is shut, so the read returns."""
 
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self._chunks = chunks
+    def __init__(self, speech: Speech) -> None:
+        self._speech = speech
+        self._chunks = iter(speech)
         self._lock = threading.Lock()
         self._stopped = False
 
@@ -210,7 +231,12 @@ class _Pull:
         with self._lock:
             if self._stopped:
                 return None
-            chunk = next(self._chunks, None)
+            try:
+                chunk = next(self._chunks, None)
+            except BaseException:
+                if self._stopped:  # the stop shut the connection under this read
+                    return None
+                raise
             if self._stopped:
                 self._chunks.close()
                 return None
@@ -218,14 +244,41 @@ class _Pull:
 
     def stop(self) -> None:
         self._stopped = True
+        self._speech.close()  # a read blocked on DashScope returns now
         if self._lock.acquire(blocking=False):
             try:
                 self._chunks.close()
             finally:
                 self._lock.release()
 
+    @property
+    def stopped(self) -> bool:
+        return self._stopped
+
     async def read(self) -> bytes | None:
         return await anyio.to_thread.run_sync(self.next, abandon_on_cancel=True)
+
+
+async def _first_audio(request: Request, pull: _Pull) -> bytes | None:
+    """The first chunk, while watching the visitor: one who leaves before it (Stop, reload) stops
+    the speech at once. (Once the body streams, Starlette watches for the disconnect.)"""
+    async with anyio.create_task_group() as watching:
+
+        async def watch() -> None:
+            while (await request.receive())["type"] != "http.disconnect":
+                pass
+            pull.stop()
+
+        watching.start_soon(watch)
+        failure: Exception | None = None
+        try:
+            first = await pull.read()
+        except Exception as exc:  # raised below, not wrapped in the task group's ExceptionGroup
+            failure = exc
+        watching.cancel_scope.cancel()
+    if failure is not None:
+        raise failure
+    return first
 
 
 class LiveRoute:
@@ -240,24 +293,34 @@ class LiveRoute:
         ticket = self.tickets.redeem(request.path_params["ticket"], ip)
         if ticket is None:
             return error_response(DemoError(say("live_refused")), 403)
+        if ticket.ready is not None:
+            return self._replay(ticket)
         borrower = object()
         await self._streams.acquire_on_behalf_of(borrower)
+        pull: _Pull | None = None
         try:
             speech = self.synthesizer.speech(
                 ticket.order,
                 visitor=ticket.visitor,
                 api_key=ticket.api_key,
                 streaming=ticket.streaming,
+                on_notice=ticket.notices.append,
             )
-            pull = _Pull(iter(speech))
-            first = await pull.read()
+            pull = _Pull(speech)
+            first = await _first_audio(request, pull)
         except BaseException as failure:
+            if pull is not None:
+                pull.stop()
             self._streams.release_on_behalf_of(borrower)
             error = _as_demo_error(failure)
             self.tickets.end(ticket, Outcome(error=error) if error else Outcome(stopped=True))
             if error is None:
                 raise
             return error_response(error)
+        if pull.stopped:  # the visitor left before the first audio
+            self._streams.release_on_behalf_of(borrower)
+            self.tickets.end(ticket, Outcome(stopped=True))
+            return Response(status_code=204, headers={"Cache-Control": "no-store"})
 
         async def body() -> AsyncIterator[bytes]:
             outcome = Outcome(stopped=True)
@@ -284,6 +347,20 @@ class LiveRoute:
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )
 
+    def _replay(self, ticket: _Ticket) -> Response:
+        """A finished recording, in pieces as the player reads a stream."""
+        result = ticket.ready
+        self.tickets.end(ticket, Outcome(result=result))
+        pcm, piece = result.pcm, 2 * SAMPLE_RATE_HZ
+
+        async def body() -> AsyncIterator[bytes]:
+            for start in range(0, len(pcm), piece):
+                yield pcm[start : start + piece]
+
+        return StreamingResponse(
+            body(), media_type=MEDIA_TYPE, headers={"Cache-Control": "no-store"}
+        )
+
 
 class LiveEnd:
     """`GET /live/<ticket>/end`: whether the stream just read was complete, for the page's player
@@ -307,10 +384,30 @@ class LiveEnd:
         )
 
 
+class LiveNotices:
+    """`GET /live/<ticket>/notices`: what the stream has said so far ("part 2 of 3", a retry),
+    in both languages, for the player to show under it while it plays."""
+
+    def __init__(self, tickets: LiveTickets) -> None:
+        self.tickets = tickets
+
+    async def serve(self, request: Request) -> Response:
+        notices = self.tickets.notices(request.path_params["ticket"])
+        if notices is None:
+            return error_response(DemoError(say("live_refused")), 403)
+        body = [{"en": notice.en, "zh": notice.zh} for notice in notices]
+        return Response(
+            json.dumps({"notices": body}, ensure_ascii=False),
+            media_type="application/json",
+            headers={"Cache-Control": "no-store"},
+        )
+
+
 def routes(synthesizer: Synthesizer, tickets: LiveTickets) -> list[Route]:
     """The live routes, for the page's FastAPI app."""
     return [
         Route(END_ROUTE, LiveEnd(tickets).serve, methods=["GET"]),
+        Route(NOTICES_ROUTE, LiveNotices(tickets).serve, methods=["GET"]),
         Route(ROUTE, LiveRoute(synthesizer, tickets).serve, methods=["GET"]),
     ]
 

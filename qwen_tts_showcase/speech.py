@@ -9,6 +9,7 @@ the cache store.
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
@@ -151,6 +152,10 @@ class Route:
         )
 
 
+class Stopped(Exception):
+    """The speech was closed (the visitor stopped it) before it was complete."""
+
+
 class Speech:
     """Iterate for PCM chunks as they arrive; `result` is set once the audio is complete.
 
@@ -194,6 +199,17 @@ class Speech:
         self._notice = on_notice or (lambda message: None)
         self.result: SpeechResult | None = None
         self._deadline = 0.0  # time.monotonic() by which every part and retry must be done
+        self._closed = threading.Event()
+        self._stream: SpeechStream | None = None  # the DashScope stream being read
+
+    def close(self) -> None:
+        """Stop now, from any thread: the DashScope connection being read is closed at once and
+        no retry or later part is sent; the iteration ends (raising Stopped if it was reading).
+        Nothing is cached, and the quota is refunded when no audio came."""
+        self._closed.set()
+        stream = self._stream
+        if stream is not None:
+            stream.close()
 
     def complete(self) -> SpeechResult:
         """Drain the speech (for callers that do not listen live) and return its result."""
@@ -335,12 +351,17 @@ class Speech:
             stream = SpeechStream(
                 part, upstream, self.plan.sdk, self._streaming, deadline=self._deadline
             )
+            self._stream = stream
+            if self._closed.is_set():
+                raise Stopped
             played = False
             try:
                 for pcm in stream:
                     played = True
                     yield pcm
             except errors.DashScopeError as err:
+                if self._closed.is_set():
+                    raise Stopped from err
                 delay = self._retry.delay_s(retry)
                 if (
                     played
@@ -350,7 +371,8 @@ class Speech:
                 ):
                     raise
                 self._announce_retry(err, delay, retry + 2)
-                time.sleep(delay)
+                if self._closed.wait(delay):
+                    raise Stopped from err
                 continue
             _add_usage(usage, stream.usage)
             request_ids.append(stream.request_id)

@@ -3,14 +3,19 @@ from the page's own session, then raw PCM admitted exactly like the Generate eve
 
 from __future__ import annotations
 
+import socket
+import time
 import uuid
+from urllib.parse import urlsplit
 
 import pytest
 import requests
 
 from qwen_tts_showcase.live import MEDIA_TYPE, TICKET_TTL_S, LiveTickets, Outcome
+from qwen_tts_showcase.messages import say
 from qwen_tts_showcase.quota import Visitor
 from qwen_tts_showcase.synthesis import SpeechOrder
+from qwen_tts_showcase.text import estimated_tokens
 
 from .conftest import BEIJING_KEY, wait_until
 from .test_dashscope_client import connections_to
@@ -199,3 +204,80 @@ def test_tickets_are_single_use_short_lived_bound_to_an_address_and_told_to_thei
     late = tickets.issue(order, visitor, "", True)
     now[0] += TICKET_TTL_S + 1
     assert tickets.redeem(late, "10.0.0.1") is None  # unused too long
+
+
+ONE_TEXT = str(estimated_tokens(TEXT) * 3 // 2)  # a daily budget for TEXT once, not twice
+SLOW_FRAME_S = 60.0  # the simulator's next frame is this far away: a close before it is the app's
+PATIENT = {"SHOWCASE_READ_TIMEOUT_S": "90", "SHOWCASE_TOTAL_TIMEOUT_S": "120"}  # not the closer
+
+
+def hung_up(simulator, bound_s: float = 10.0) -> bool:
+    """Whether the simulator saw the app close its stream, polled for at most bound_s (well
+    below SLOW_FRAME_S, so a close that waits for the next frame fails)."""
+    deadline = time.monotonic() + bound_s
+    while time.monotonic() < deadline:
+        sent = simulator.generation_requests()
+        if sent and sent[-1].hung_up_at is not None:
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_a_stop_closes_the_dashscope_stream_at_once_keeps_the_charge_and_caches_nothing(
+    launch_app, simulator, session
+):
+    _, url = launch_app(SHOWCASE_CACHE_MAX_MB="50", SHOWCASE_DAILY_CHAR_BUDGET=ONE_TEXT, **PATIENT)
+    simulator.profile.chunk_seconds = 0.5  # one frame now, the next SLOW_FRAME_S later
+    simulator.profile.realtime_factor = SLOW_FRAME_S / 0.5
+    simulator.profile.fixed_audio_seconds = 3.0
+    token = ticket(url, session)
+    with requests.get(f"{url}live/{token}", stream=True, timeout=30) as answer:
+        assert answer.status_code == 200, answer.content
+        assert next(answer.iter_content(4800))  # audio is flowing
+    assert hung_up(simulator), "the DashScope stream stayed open until its next frame"
+    assert end(url, token).json() == {"state": "stopped"}
+    # Audio was sent, so its characters count; and it was not cached (a hit would be served).
+    again = stream(url, ticket(url, session))
+    assert again.status_code == 429 and "budget" in again.json()["en"]
+    assert len(simulator.generation_requests()) == 1
+
+
+def test_a_stop_before_the_first_audio_closes_the_stream_and_refunds_the_visitor(
+    launch_app, simulator, session
+):
+    _, url = launch_app(SHOWCASE_CACHE_MAX_MB="50", SHOWCASE_DAILY_CHAR_BUDGET=ONE_TEXT, **PATIENT)
+    simulator.profile.first_chunk_delay_s = SLOW_FRAME_S
+    simulator.profile.fixed_audio_seconds = 3.0
+    token = ticket(url, session)
+    host, port = urlsplit(url).hostname, urlsplit(url).port
+    with socket.create_connection((host, port), timeout=10) as page:  # a fetch, then Stop
+        page.sendall(f"GET /live/{token} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+        wait_until(lambda: simulator.generation_requests(), "the request to reach DashScope")
+    assert hung_up(simulator), "the DashScope stream stayed open until its first frame"
+    assert end(url, token).json() == {"state": "stopped"}
+    # No audio, so its characters are refunded: the budget still holds the text, sent again.
+    simulator.profile.first_chunk_delay_s = 0.0
+    again = stream(url, ticket(url, session))
+    assert again.status_code == 200 and again.content
+    assert len(simulator.generation_requests()) == 2
+
+
+def test_retries_and_parts_are_told_to_the_page_while_it_streams(launch_app, simulator, session):
+    _, url = launch_app()
+    simulator.enqueue_fault("throttling_plain")  # the first attempt is throttled, then retried
+    token = ticket(url, session)
+    assert stream(url, token).status_code == 200
+    told = requests.get(f"{url}live/{token}/notices", timeout=10).json()["notices"]
+    assert len(told) == 1 and "retrying" in told[0]["en"] and "2 of" in told[0]["en"]
+    assert told[0]["zh"] and told[0]["zh"] != told[0]["en"]
+    long = "今天天气很好，我们出去走走吧。" * 60  # over the model's limit: sent in parts
+    token = ticket(url, session, text=long)
+    assert stream(url, token).status_code == 200
+    told = [
+        n["en"] for n in requests.get(f"{url}live/{token}/notices", timeout=10).json()["notices"]
+    ]
+    parts = len(simulator.generation_requests()) - 2
+    assert parts > 1 and told == [
+        say("speaking_part", number=n, count=parts).en for n in range(1, parts + 1)
+    ]
+    assert requests.get(f"{url}live/made-up/notices", timeout=10).status_code == 403

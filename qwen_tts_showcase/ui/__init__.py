@@ -153,18 +153,19 @@ def build_demo(settings: Settings | None = None, catalogue: Catalogue | None = N
             own_voices = build_voice_tabs(demo, voices, studio)
             with gr.Tab(I18N("ui_tab_compare"), id="compare", elem_id="tab_compare"):
                 compared, compare_rows = build_compare(
-                    synthesizer, connection, api_events, owner_token
+                    synthesizer, connection, api_events, tickets, owner_token
                 )
             with gr.Tab(I18N("ui_tab_batch"), id="batch", elem_id="tab_batch"):
                 build_batch(synthesizer, connection, api_events, owner_token)
             with gr.Tab(I18N("ui_tab_history"), id="history", elem_id="tab_history"):
-                history = build_history(demo, synthesizer, studio, tabs, history_rows)
+                history = build_history(demo, synthesizer, studio, tabs, history_rows, tickets)
             with gr.Tab(I18N("ui_tab_benchmarks"), id="benchmarks", elem_id="tab_benchmarks"):
                 build_benchmarks()
         build_footer(catalogue, studio.model)
         record_after(studio.generated, history, studio.new_rows)
         record_after(studio.finished, history, studio.new_rows)
-        record_after(compared, history, compare_rows)
+        for event in compared:  # the Compare button's, and the live players' finish
+            record_after(event, history, compare_rows)
         for panel in own_voices:
             record_after(panel.spoke, history, panel.new_rows)
         build_api(synthesizer, api_events)

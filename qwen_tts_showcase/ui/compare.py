@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import logging
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -17,6 +18,7 @@ from ..catalogue import Catalogue
 from ..datafiles import data_path, load_compare_preset
 from ..errors import DemoError, InputError, unexpected_error
 from ..history_log import history_row
+from ..live import LiveTickets
 from ..messages import say
 from ..speech import Speech, SpeechResult
 from ..synthesis import SpeechOrder, Synthesizer
@@ -49,6 +51,17 @@ class Slot:
     heading: gr.HTML
     audio: gr.Audio
     status: gr.HTML
+    live: gr.HTML  # the live player's panel (page.js)
+
+
+@dataclass(frozen=True)
+class CompareLive:
+    """What page.js drives for the live players, kept out of sight: the slots' tickets (JSON,
+    in slot order), the button that issues them and the one pressed when all have ended."""
+
+    tickets: gr.Textbox
+    start: gr.Button
+    finish: gr.Button
 
 
 def load_preset(catalogue: Catalogue) -> dict:
@@ -62,11 +75,19 @@ def load_preset(catalogue: Catalogue) -> dict:
 
 
 class CompareHandlers:
-    def __init__(self, synthesizer: Synthesizer, slots: list[Slot], new_rows: gr.State) -> None:
+    def __init__(
+        self,
+        synthesizer: Synthesizer,
+        slots: list[Slot],
+        new_rows: gr.State,
+        tickets: LiveTickets | None = None,
+        live: CompareLive | None = None,
+    ) -> None:
         self.synthesizer = synthesizer
         self.catalogue = synthesizer.catalogue
         self.slots = slots
         self.new_rows = new_rows
+        self.tickets, self.live = tickets, live
 
     def change_model(self, model: str, voices: list[str], owner: str = "") -> gr.Dropdown:
         """The model's voices, keeping the chosen ones it has; a VD or VC model offers the
@@ -138,6 +159,62 @@ class CompareHandlers:
                 yield {slot.audio: pcm_to_wav(result.pcm), slot.status: readout_html(result)}
         yield {self.new_rows: rows}
 
+    def compare_live(
+        self,
+        text: str,
+        model: str,
+        voices: list[str],
+        region: str,
+        api_key: str,
+        streaming: bool,
+        language: str,
+        owner: str,
+        request: gr.Request,
+    ) -> Updates:
+        """One live ticket per chosen voice (live.py), and their slots shown, empty.
+
+        Like the Studio's ticket, nothing is sent here: each slot's stream is admitted by the
+        route as this visitor when the page fetches it, all at the same time."""
+        voices = list(dict.fromkeys(voices or []))
+        if not MIN_VOICES <= len(voices) <= MAX_VOICES:
+            refused = say("compare_voice_count", low=MIN_VOICES, high=MAX_VOICES)
+            raise as_gradio_error(InputError(refused), request)
+        with shown_to_visitor(request):
+            options = sent_options(self.catalogue, model, language, None)
+            who = visitor(self.synthesizer, request)
+            tickets = [
+                self.tickets.issue(
+                    SpeechOrder(text, voice, model, region, **options, owner=owner or ""),
+                    who,
+                    api_key,
+                    streaming,
+                )
+                for voice in voices
+            ]
+        updates = self._layout(voices, owner or "")
+        for slot in self.slots[: len(voices)]:
+            updates[slot.status] = ""
+        return {**updates, self.live.tickets: json.dumps(tickets), self.new_rows: []}
+
+    def compare_finish(self, tickets: str, request: gr.Request) -> Updates:
+        """After the live streams: each slot's finished recording and numbers, or its error;
+        a stopped slot keeps no audio."""
+        updates: Updates = {}
+        rows = []
+        session = request.session_hash or ""
+        for slot, ticket in zip(self.slots, json.loads(tickets or "[]"), strict=False):
+            outcome = self.tickets.outcome(ticket, session)
+            if outcome is None:
+                updates[slot.status] = error_html(DemoError(say("live_refused")))
+            elif outcome.error is not None:
+                updates[slot.status] = error_html(outcome.error)
+            elif outcome.result is not None:
+                result = outcome.result
+                rows.append(history_row(result, datetime.now()))
+                updates[slot.audio] = pcm_to_wav(result.pcm)
+                updates[slot.status] = readout_html(result)
+        return {**updates, self.new_rows: rows}
+
     def _layout(self, voices: list[str], owner: str) -> Updates:
         updates = {}
         own = {voice.voice: voice.label for voice in self.synthesizer.voices.mine(owner)}
@@ -191,22 +268,23 @@ def build_slot(index: int) -> Slot:
         elem_classes="compare-slot",
     ) as box:
         heading = gr.HTML(elem_id=f"compare_heading_{index}")
+        live = gr.HTML(elem_id=f"compare_live_{index}", elem_classes="compare-live")
         audio = gr.Audio(
             interactive=False, show_label=False, buttons=[], elem_id=f"compare_audio_{index}"
         )
         status = gr.HTML(elem_id=f"compare_status_{index}")
-    return Slot(box, heading, audio, status)
+    return Slot(box, heading, audio, status, live)
 
 
 def build_compare(
     synthesizer: Synthesizer,
     connection: ConnectionControls,
     api_events: ApiEventOptions,
+    tickets: LiveTickets | None = None,
     owner: gr.State | None = None,
-) -> tuple[Dependency, gr.State]:
-    """The tab's inputs, its four slots, and the event that fills them (returned, with the
-    history rows it makes). With `owner` (the browser's owner token, ui/voices.py) the VD and
-    VC models compare the visitor's own voices."""
+) -> tuple[list[Dependency], gr.State]:
+    """The tab's inputs, its four slots, and the events that fill them (returned, with the
+    history rows they make): the Compare button's, and with tickets the live players' finish."""
     catalogue = synthesizer.catalogue
     preset = load_preset(catalogue)
     gr.Markdown(I18N("ui_compare_intro"))
@@ -243,7 +321,8 @@ def build_compare(
     with gr.Row(elem_id="compare_slots", elem_classes="card-grid"):
         slots = [build_slot(index) for index in range(MAX_VOICES)]
     new_rows = gr.State([])
-    handlers = CompareHandlers(synthesizer, slots, new_rows)
+    live = build_compare_live() if tickets is not None else None
+    handlers = CompareHandlers(synthesizer, slots, new_rows, tickets, live)
     owner = owner if owner is not None else gr.State("")  # no token: no voices of one's own
     region.change(handlers.change_region, [region, model], model, **PAGE_EVENT)
     model.change(handlers.change_model, [model, voices, owner], voices, **PAGE_EVENT)
@@ -255,11 +334,55 @@ def build_compare(
         **PAGE_EVENT,
     )
     outputs = [part for slot in slots for part in (slot.box, slot.heading, slot.audio, slot.status)]
+    inputs = [
+        text,
+        model,
+        voices,
+        region,
+        connection.api_key,
+        connection.streaming,
+        language,
+        owner,
+    ]
     compared = run.click(
-        handlers.compare,
-        [text, model, voices, region, connection.api_key, connection.streaming, language, owner],
+        handlers.compare, inputs, [*outputs, new_rows], api_visibility="private", **api_events
+    )
+    if live is None:
+        return [compared], new_rows
+    return [compared, wire_compare_live(handlers, live, inputs, outputs, new_rows)], new_rows
+
+
+def build_compare_live() -> CompareLive:
+    """The hidden tickets box and buttons page.js uses for the slots' live players."""
+    with gr.Row(elem_classes=["live-hidden"]):
+        tickets = gr.Textbox(elem_id="compare_tickets", show_label=False, container=False)
+        start = gr.Button(elem_id="compare_live", size="sm")
+        finish = gr.Button(elem_id="compare_finish", size="sm")
+    return CompareLive(tickets, start, finish)
+
+
+def wire_compare_live(
+    handlers: CompareHandlers,
+    live: CompareLive,
+    inputs: list[gr.components.Component],
+    outputs: list[gr.components.Component],
+    new_rows: gr.State,
+) -> Dependency:
+    """page.js presses the hidden start instead of Compare when the browser can play the streams
+    itself: the tickets come back (outside the queue), the page streams them all at once, then
+    presses finish; its event (queued, cheap) is the one that makes the history rows."""
+    live.start.click(
+        handlers.compare_live, inputs, [*outputs, live.tickets, new_rows], **PAGE_EVENT
+    ).then(
+        None,
+        [live.tickets],
+        None,
+        js="(tickets) => { window.qwenTts.live.compare(JSON.parse(tickets || '[]')); }",
+    )
+    return live.finish.click(
+        handlers.compare_finish,
+        [live.tickets],
         [*outputs, new_rows],
         api_visibility="private",
-        **api_events,
+        concurrency_limit=None,
     )
-    return compared, new_rows

@@ -14,6 +14,7 @@ from ..audio import pcm_to_wav
 from ..downloads import write_download
 from ..errors import DemoError, InputError, LimitReachedError
 from ..history_log import COLUMN_WIDTHS, COLUMNS, add_rows, row_time, table_rows, valid_rows
+from ..live import LiveTickets
 from ..messages import say
 from ..synthesis import Synthesizer
 from .alerts import as_gradio_error
@@ -41,6 +42,8 @@ class History:
     audio: gr.Audio
     download: gr.DownloadButton
     info: gr.HTML
+    replay: gr.Textbox | None = None  # the live player's ticket for the selected row (hidden)
+    live: gr.HTML | None = None  # the live player's panel (page.js)
 
     def recorded(self, rows: StoredRows, new_rows: list[HistoryRow] | None) -> Updates:
         """The history with an event's new rows on top, and its table."""
@@ -64,9 +67,14 @@ def selection_html(row: HistoryRow, replayable: bool, refusal: DemoError | None 
 
 class HistoryHandlers:
     def __init__(
-        self, synthesizer: Synthesizer, history: History, studio: Studio, tabs: gr.Tabs
+        self,
+        synthesizer: Synthesizer,
+        history: History,
+        studio: Studio,
+        tabs: gr.Tabs,
+        tickets: LiveTickets | None = None,
     ) -> None:
-        self.synthesizer = synthesizer
+        self.synthesizer, self.tickets = synthesizer, tickets
         self.catalogue = synthesizer.catalogue
         self.history, self.studio, self.tabs = history, studio, tabs
 
@@ -92,9 +100,8 @@ class HistoryHandlers:
         row = rows[index]
         with shown_to_visitor(request):
             try:
-                result = self.synthesizer.cached_result(
-                    row["cache_key"], visitor(self.synthesizer, request)
-                )
+                who = visitor(self.synthesizer, request)
+                result = self.synthesizer.cached_result(row["cache_key"], who)
             except LimitReachedError as refused:
                 return self._selection(index, None, None, selection_html(row, False, refused))
             if result is None:
@@ -102,7 +109,10 @@ class HistoryHandlers:
             path = write_download(result.pcm, row["voice"], row_time(row).astimezone())
         # WAV bytes for the player: a file path would make Gradio probe it with ffprobe.
         wav = pcm_to_wav(result.pcm)
-        return self._selection(index, wav, path, selection_html(row, replayable=True))
+        updates = self._selection(index, wav, path, selection_html(row, replayable=True))
+        if self.tickets is not None:  # the live player plays it at once, from this recording
+            updates[self.history.replay] = self.tickets.issue_ready(result, who)
+        return updates
 
     def load_into_editor(self, rows: StoredRows, index: int | None, request: gr.Request) -> Updates:
         """The row's text, model and voice back in the Studio editor, which comes to the front."""
@@ -125,12 +135,15 @@ class HistoryHandlers:
     ) -> Updates:
         """The selected row's index, player, download and text."""
         history = self.history
-        return {
+        updates = {
             history.selected: index,
             history.audio: wav,
             history.download: download_button(path),
             history.info: info,
         }
+        if history.replay is not None:
+            updates[history.replay] = ""
+        return updates
 
 
 def build_history_storage() -> gr.BrowserState:
@@ -139,7 +152,12 @@ def build_history_storage() -> gr.BrowserState:
 
 
 def build_history(
-    demo: gr.Blocks, synthesizer: Synthesizer, studio: Studio, tabs: gr.Tabs, rows: gr.BrowserState
+    demo: gr.Blocks,
+    synthesizer: Synthesizer,
+    studio: Studio,
+    tabs: gr.Tabs,
+    rows: gr.BrowserState,
+    tickets: LiveTickets | None = None,
 ) -> History:
     """The table, the selected row's player and actions, and their events."""
     selected = gr.State(None)
@@ -160,6 +178,7 @@ def build_history(
                 buttons=[],
                 elem_id="history_audio",
             )
+            live = gr.HTML(elem_id="history_live") if tickets is not None else None
             info = gr.HTML(elem_id="history_info")
         with gr.Column(scale=2):
             load = gr.Button(I18N("ui_history_load"), variant="primary", elem_id="history_load")
@@ -169,11 +188,22 @@ def build_history(
             clear = gr.Button(
                 I18N("ui_history_clear"), variant="stop", size="sm", elem_id="history_clear"
             )
-    history = History(rows, table, selected, audio, download, info)
-    handlers = HistoryHandlers(synthesizer, history, studio, tabs)
-    selection = [selected, audio, download, info]
+    replay = None
+    if tickets is not None:
+        with gr.Row(elem_classes=["live-hidden"]):
+            replay = gr.Textbox(elem_id="history_replay", show_label=False, container=False)
+    history = History(rows, table, selected, audio, download, info, replay, live)
+    handlers = HistoryHandlers(synthesizer, history, studio, tabs, tickets)
+    selection = [selected, audio, download, info] + ([replay] if replay is not None else [])
     demo.load(handlers.show, rows, [rows, table], **PAGE_EVENT)
-    table.select(handlers.select, rows, selection, **PAGE_EVENT)
+    selected_row = table.select(handlers.select, rows, selection, **PAGE_EVENT)
+    if replay is not None:  # played at once by the live player where it can play
+        selected_row.then(
+            None,
+            [replay],
+            None,
+            js="(ticket) => { if (ticket) window.qwenTts.live.replay(ticket, '#history_live'); }",
+        )
     load.click(
         handlers.load_into_editor,
         [rows, selected],

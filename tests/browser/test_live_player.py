@@ -11,11 +11,12 @@ import struct
 import pytest
 from playwright.sync_api import Page, expect
 
+from dashscope_sim import most_at_once
 from qwen_tts_showcase.audio import wav_to_pcm
 
 from ..conftest import wait_until
 from ..test_dashscope_client import connections_to
-from .pages import LIVE_AUDIO, readout, toast, wait_until_playing
+from .pages import LIVE_AUDIO, open_tab, readout, toast, wait_until_playing
 
 RATE = 24_000
 GAP_SAMPLES = int(0.030 * RATE)  # a silence longer than 30 ms inside the stream is a gap
@@ -232,3 +233,79 @@ def test_a_gallery_card_speaks_through_the_live_player(open_page, simulator):
     assert sent.body["input"]["voice"] == "Dylan"
     assert page.evaluate(HEARD) == trimmed(sent.pcm)
     expect(page.locator("#readout .readout")).to_be_visible()
+
+
+PRESET_VOICES = ["Cherry", "Dylan", "Jada", "Sunny"]  # data/compare.json, in slot order
+COMPARED = """() => window.qwenTts.live.compared().map((r) => ({
+  state: r.state, checksum: r.checksum, frames: r.receivedFrames }))"""
+ALL_HEARD = """() => window.qwenTts.live.compared().length === 4 && window.qwenTts.live.compared()
+  .every((r) => r.done && r.sources.size === 0 && r.pending.length === 0)"""
+
+
+def checksum(pcm: bytes) -> int:
+    """page.js's hash of the samples a player scheduled (Math.imul(sum, 31) + sample)."""
+    total = 0
+    for (sample,) in struct.iter_unpack("<h", pcm):
+        total = (total * 31 + (sample & 0xFFFF)) & 0xFFFFFFFF
+    return total
+
+
+def test_four_compare_players_stream_at_once_each_hearing_its_own_voice(open_page, simulator):
+    simulator.profile.realtime_factor = 0.5
+    simulator.profile.chunk_seconds = 0.12
+    page = live_page(open_page)
+    open_tab(page, "Compare voices")
+    simulator.profile.first_chunk_delay_s = 1.0  # a second before each first frame
+    page.locator("#compare_run").click()
+    expect(page.locator("[id^=compare_status_] .readout")).to_have_count(4)
+    sent = {r.body["input"]["voice"]: r.pcm for r in simulator.generation_requests()}
+    assert sorted(sent) == sorted(PRESET_VOICES) and len(set(sent.values())) == 4
+    spans = [(r.received_at, r.first_audio_sent_at) for r in simulator.generation_requests()]
+    assert most_at_once(spans) == 4  # all four were waiting for DashScope at the same time
+    players = page.evaluate(COMPARED)
+    for index, voice in enumerate(PRESET_VOICES):
+        expect(page.locator(f"#compare_heading_{index}")).to_contain_text(voice)
+        pcm = sent[voice]
+        assert players[index] == {
+            "state": "complete",
+            "checksum": checksum(pcm),
+            "frames": len(pcm) // 2,
+        }
+        expect(page.locator(f"#compare_live_{index} .live-panel")).to_have_attribute(
+            "data-state", "complete"
+        )
+    # Heard one after another in slot order, each voice whole and unmixed (silence aside).
+    page.wait_for_function(ALL_HEARD)
+    heard = [x for x in page.evaluate(HEARD) if x]
+    voices = [x for voice in PRESET_VOICES for x in trimmed(sent[voice]) if x]
+    assert heard == voices
+    assert page.locator(LIVE_AUDIO).count() == 0  # nothing went through Gradio's stream
+
+
+def test_a_history_row_replays_at_once_through_the_live_player(open_page, simulator):
+    page = live_page(open_page)
+    generate(page, "历史里的这一句。")
+    wait_for_state(page, "complete")
+    page.wait_for_function("() => window.qwenTts.live.current().sources.size === 0")
+    (sent,) = simulator.generation_requests()
+    page.evaluate("() => window.__tape.length = 0")
+    open_tab(page, "History")
+    page.locator("#history_table [data-testid=cell-0-3]").click()
+    page.wait_for_function(SOUNDED)  # played without pressing play
+    expect(page.locator("#history_live .live-panel")).to_have_attribute("data-state", "complete")
+    page.wait_for_function(
+        "() => document.querySelector('#history_live .live-status').innerText.includes('Played')"
+    )
+    assert page.evaluate(HEARD) == trimmed(sent.pcm)  # the recording, every sample
+    expect(page.locator("#history_download")).to_be_enabled()  # and the normal player's file
+    assert len(simulator.generation_requests()) == 1, "a replay costs no API call"
+
+
+def test_a_retry_is_told_under_the_player_while_it_plays(open_page, simulator):
+    simulator.enqueue_fault("throttling_plain")  # the first attempt is throttled, then retried
+    simulator.profile.fixed_audio_seconds = 4.0  # heard long enough for the note to be read
+    page = live_page(open_page)
+    generate(page, "先被限流，再试一次。")
+    expect(page.locator(f"{PANEL} .live-note")).to_contain_text("retrying")
+    wait_for_state(page, "complete")
+    assert len(simulator.generation_requests()) == 2

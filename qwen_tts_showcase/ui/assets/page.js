@@ -178,8 +178,13 @@
     // enough covers the wait (a cache hit is one piece): then it starts at once.
     const LEAD_S = 0.04;
     const MIN_LEAD_S = 0.01;
+    // Compare's players take turns: each streams at once, and is heard after the one before
+    // it ends, with this pause between two voices.
+    const TURN_GAP_S = 0.3;
     let audio = null;  // {context, output}: one AudioContext for the page, made on first use
-    let run = null;  // the stream now playing, or null
+    let run = null;  // the Studio's stream, or null
+    let group = [];  // Compare's streams, in slot order
+    const runs = new Set();  // every stream that may still sound, for Stop and Esc
 
     function supported() {
       return window.qwenTtsPlayer !== "stream" && typeof window.AudioContext === "function" &&
@@ -208,12 +213,31 @@
     function start() {
       context();
       stop();
-      show({ state: "waiting" });
+      show({ state: "waiting", box: "#live_player" });
       document.querySelector("#generate_live").click();
     }
 
+    // Compare pressed: the same, for every slot's ticket at once (compare.py).
+    function startCompare() {
+      context();
+      stop();
+      document.querySelector("#compare_live").click();
+    }
+
+    function newRun(ticket, box) {
+      return {
+        ticket, box, abort: new AbortController(), sources: new Set(), carry: null, nextFrame: 0,
+        firstFrame: null, receivedFrames: 0, underruns: 0, state: "waiting", error: null,
+        after: null, pending: [], done: false, next: null, checksum: 0, note: null,
+      };
+    }
+
+    // A Compare slot waits for the one before it to be done before its samples are scheduled.
+    function queued(current) { return current.after !== null && !current.after.done; }
+
     // Samples in, a source node scheduled right after the previous one.
     function schedule(current, bytes) {
+      if (queued(current)) { current.pending.push(bytes); return; }
       let data = bytes;
       if (current.carry) {
         data = new Uint8Array(current.carry.length + bytes.length);
@@ -228,14 +252,20 @@
       const buffer = ctx.createBuffer(1, frames, RATE);
       const channel = buffer.getChannelData(0);
       const view = new DataView(data.buffer, data.byteOffset, frames * 2);
-      for (let i = 0; i < frames; i++) channel[i] = view.getInt16(2 * i, true) / 32768;
+      let sum = current.checksum;  // what this player got, for the tests: a hash of its samples
+      for (let i = 0; i < frames; i++) {
+        const sample = view.getInt16(2 * i, true);
+        channel[i] = sample / 32768;
+        sum = (Math.imul(sum, 31) + (sample & 0xffff)) >>> 0;
+      }
+      current.checksum = sum;
       const now = Math.ceil(ctx.currentTime * RATE);
       if (current.nextFrame < now + 1) {  // the first piece, or the stream fell behind
-        if (current.nextFrame) current.underruns += 1;
+        if (current.firstFrame !== null) current.underruns += 1;
         const lead = Math.max(MIN_LEAD_S, LEAD_S - frames / RATE);
         current.nextFrame = now + Math.round(lead * RATE);
-        if (current.firstFrame === null) current.firstFrame = current.nextFrame;
       }
+      if (current.firstFrame === null) current.firstFrame = current.nextFrame;
       const source = ctx.createBufferSource();
       source.buffer = buffer;
       source.connect(output);
@@ -255,18 +285,71 @@
 
     async function play(ticket) {
       if (!ticket || !supported()) return;
-      if (run) stop();
-      const current = {
-        ticket, abort: new AbortController(), sources: new Set(), carry: null, nextFrame: 0,
-        firstFrame: null, receivedFrames: 0, underruns: 0, state: "waiting", error: null,
-      };
+      stop();
+      const current = newRun(ticket, "#live_player");
       run = current;
+      await listen(current);
+      if (run === current) document.querySelector("#live_finish")?.click();
+    }
+
+    // A finished recording played at once (a History row): the same player, nothing made.
+    async function replay(ticket, box) {
+      if (!ticket || !supported()) return;
+      stop();
+      await listen(newRun(ticket, box));
+    }
+
+    // Compare's slots: all streamed at once, heard one after another in slot order.
+    async function compare(tickets) {
+      if (!tickets.length || !supported()) return;
+      stop();
+      const mine = tickets.map((ticket, index) => newRun(ticket, `#compare_live_${index}`));
+      mine.forEach((current, index) => {
+        if (index) { current.after = mine[index - 1]; mine[index - 1].next = current; }
+      });
+      group = mine;
+      await Promise.all(mine.map(listen));
+      if (group === mine) document.querySelector("#compare_finish")?.click();
+    }
+
+    // The one before is done: this slot starts where it ends (after a pause), or now.
+    function takeTurn(current) {
+      const before = current.after;
+      if (before.state === "complete" && before.nextFrame) {
+        current.nextFrame = before.nextFrame + Math.round(TURN_GAP_S * RATE);
+      }
+      for (const bytes of current.pending.splice(0)) schedule(current, bytes);
+      if (current.done && current.next) takeTurn(current.next);
+      show(current);
+    }
+
+    // What the stream says while it plays ("part 2 of 3", a retry), asked for twice a second.
+    const NOTICE_POLL_MS = 500;
+
+    async function heedOnce(current) {
+      const answer = await fetch(liveUrl(current.ticket, "/notices"), { cache: "no-store" })
+        .then((response) => (response.ok ? response.json() : null)).catch(() => null);
+      const notices = (answer && answer.notices) || [];
+      if (notices.length) { current.note = notices[notices.length - 1]; show(current); }
+    }
+
+    // While the stream arrives; once more when it has (a fast stream is still being heard).
+    async function heed(current) {
+      while (!current.done) {
+        await new Promise((resolve) => setTimeout(resolve, NOTICE_POLL_MS));
+        if (!current.done) await heedOnce(current);
+      }
+    }
+
+    async function listen(current) {
+      runs.add(current);
       context();
       show(current);
       tick(current);
+      heed(current);
       let state = "complete";
       try {
-        const response = await fetch(liveUrl(ticket), {
+        const response = await fetch(liveUrl(current.ticket), {
           signal: current.abort.signal, cache: "no-store",
         });
         if (!response.ok) {
@@ -281,27 +364,33 @@
             schedule(current, value);
           }
           // A failure part-way ends the body like a whole one: ask how it ended.
-          const end = await fetch(liveUrl(ticket, "/end"), { cache: "no-store" });
+          const end = await fetch(liveUrl(current.ticket, "/end"), { cache: "no-store" });
           const told = await end.json().catch(() => ({}));
           if (!end.ok) { current.error = told; state = "broken"; }
           else state = told.state === "complete" ? "complete" : "stopped";
+          if (state === "complete") await heedOnce(current);
         }
       } catch (_) {
         state = current.abort.signal.aborted ? "stopped" : "broken";
       }
-      if (state !== "complete") silence(current);
+      if (current.abort.signal.aborted && state === "complete") state = "stopped";
+      if (state !== "complete") { silence(current); current.pending = []; }
       current.state = state;
+      current.done = true;
       show(current);
-      if (run === current) document.querySelector("#live_finish")?.click();
+      if (!queued(current) && current.next) takeTurn(current.next);
     }
 
+    // Stop (and Esc, and leaving): every stream is aborted and silenced.
     function stop() {
-      if (!run) return;
-      const current = run;
-      current.abort.abort();
-      silence(current);
-      if (current.state !== "complete") current.state = "stopped";  // a whole one stays whole
-      show(current);
+      for (const current of runs) {
+        current.abort.abort();
+        silence(current);
+        current.pending = [];
+        if (current.state !== "complete") current.state = "stopped";  // a whole one stays whole
+        show(current);
+      }
+      runs.clear();
     }
 
     function seconds(frames) { return (frames / RATE).toFixed(1); }
@@ -314,14 +403,15 @@
 
     // The player's line: Stop, a bar of what has played against what has arrived, in words.
     function show(current) {
-      const box = document.querySelector("#live_player");
+      const box = document.querySelector(current.box);
       if (!box) return;
       let panel = box.querySelector(".live-panel");
       if (!panel) {
         box.innerHTML = `<div class="live-panel" data-state="idle">` +
           `<button type="button" class="live-stop">${words("page_live_stop")}</button>` +
           `<div class="live-bar"><div class="live-received"></div>` +
-          `<div class="live-played"></div></div><div class="live-status"></div></div>`;
+          `<div class="live-played"></div></div><div class="live-status"></div>` +
+          `<div class="live-note"></div></div>`;
         panel = box.querySelector(".live-panel");
         panel.querySelector(".live-stop").addEventListener("click", stop);
       }
@@ -332,7 +422,9 @@
       panel.querySelector(".live-played").style.width = `${(100 * played) / total}%`;
       panel.querySelector(".live-received").style.width = current.receivedFrames ? "100%" : "0";
       const status = panel.querySelector(".live-status");
-      if (state === "waiting") status.innerHTML = words("page_live_waiting");
+      if (state === "waiting" || (sounding(current) && current.pending.length)) {
+        status.innerHTML = words("page_live_waiting");
+      }
       else if (state === "playing" || (state === "complete" && current.sources.size > 0)) {
         status.innerHTML = words("page_live_playing", {
           played: seconds(played), received: seconds(current.receivedFrames),
@@ -346,12 +438,18 @@
           `<span class="lang-zh">${escape(current.error.zh)}</span>`;
       } else status.innerHTML = words("page_live_broken");
       panel.querySelector(".live-stop").disabled = !sounding(current);
+      const note = panel.querySelector(".live-note");
+      const escaped = (text) => text.replace(/[&<>]/g, (c) => `&#${c.charCodeAt(0)};`);
+      note.innerHTML = current.note && sounding(current)
+        ? `<span class="lang-en">${escaped(current.note.en)}</span>` +
+          `<span class="lang-zh">${escaped(current.note.zh)}</span>`
+        : "";
     }
 
     // Waiting for sound, or some of it still to be heard.
     function sounding(current) {
       return current.state === "waiting" || current.state === "playing" ||
-        (current.state === "complete" && current.sources.size > 0);
+        (current.state === "complete" && (current.sources.size > 0 || queued(current)));
     }
 
     // The bar follows the clock while something plays.
@@ -360,23 +458,27 @@
       if (sounding(current)) requestAnimationFrame(() => tick(current));
     }
 
-    // Generate (and Ctrl+Enter, and a gallery card) go to the live player when it can play.
+    // Generate (and Ctrl+Enter, and a gallery card) go to the live player when it can play, and
+    // so does Compare.
     document.addEventListener("click", (event) => {
-      const button = event.target.closest && event.target.closest("#generate");
+      const button = event.target.closest && event.target.closest("#generate, #compare_run");
       if (!button || button.disabled || !supported()) return;
       event.stopImmediatePropagation();
       event.preventDefault();
-      start();
+      if (button.id === "compare_run") startCompare(); else start();
     }, true);
     document.addEventListener("keydown", (event) => {
-      if (event.key === "Escape" && run && sounding(run)) stop();
+      if (event.key === "Escape" && [...runs].some(sounding)) stop();
     });
     window.addEventListener("pagehide", stop);
-    // One voice at a time: a recording that starts playing silences the live player.
-    document.addEventListener("play", () => { if (run) silence(run); }, true);
+    // One voice at a time: a recording that starts playing silences the live players.
+    document.addEventListener("play", () => { for (const current of runs) silence(current); }, true);
     document.documentElement.classList.add(supported() ? "live-player" : "stream-player");
 
-    return { supported, context, start, play, stop, current: () => run };
+    return {
+      supported, context, start, play, compare, replay, stop,
+      current: () => run, compared: () => group,
+    };
   })();
 
   followChineseBrowser().catch(() => {});  // a Gradio without that module keeps its choice
