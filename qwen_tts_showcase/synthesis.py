@@ -121,7 +121,12 @@ class Synthesizer:
                 say("model_not_offered", model=model.id, region=region, offered=offered)
             )
         if model.family:  # a VD or VC model: only the visitor's own voices of its family
-            self.voices.check_use(order.voice, model, order.owner)
+            own = self.voices.check_use(order.voice, model, order.owner)
+            if own.region != region.id:  # a custom voice lives in its key's region only
+                made = self.catalogue.region(own.region)
+                raise InputError(
+                    say("custom_voice_other_region", voice=own.label, made=Both(made.en, made.zh))
+                )
         else:
             self.catalogue.check_voice(model.id, order.voice)
         text = self._clean_text(order.text)

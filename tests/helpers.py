@@ -9,8 +9,11 @@ from pathlib import Path
 from gradio_client import Client
 
 from qwen_tts_showcase import errors
+from qwen_tts_showcase.quota import Visitor
+from qwen_tts_showcase.synthesis import Synthesizer
+from qwen_tts_showcase.voice_maker import VoiceMaker
 
-from .conftest import submit_generate
+from .conftest import simulator_settings, submit_generate
 
 TEXT = "今儿个天儿不错，咱们出去遛遛弯儿吧。Nice weather today!"
 DATA = Path(__file__).parent / "data"
@@ -77,3 +80,32 @@ SDK_FAULTS = [
     ("malformed_sse", 1, errors.ServiceError, "unreadable error"),
     ("missing_output", 1, errors.ServiceError, "could not read"),
 ]
+
+
+def connections_to(port: int) -> int:
+    """This machine's open TCP connections to a local port, from the client's side (Linux)."""
+    established = "01"
+    rows = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    fields = [row.split() for row in rows]
+    return sum(1 for f in fields if int(f[2].split(":")[1], 16) == port and f[3] == established)
+
+
+VD, VC = "qwen3-tts-vd-2026-01-26", "qwen3-tts-vc-2026-01-22"  # the custom voices' models
+DESCRIPTION = "A warm Beijing grandfather telling a story, slow and kind"
+
+
+VISITOR = Visitor("s1", "10.0.0.1")
+
+
+SPACE_ON = {"SHOWCASE_ALLOW_DESIGN": "1", "SHOWCASE_ALLOW_CLONING": "1"}
+
+
+def maker_for(simulator, catalogue, **overrides) -> VoiceMaker:
+    return VoiceMaker(Synthesizer(catalogue, simulator_settings(simulator, catalogue, **overrides)))
+
+
+def design(maker, token, label="grandpa", visitor=VISITOR, **options):
+    options = {"region": "beijing", "api_key": "", **options}
+    return maker.design(
+        DESCRIPTION, "Once upon a time.", label, token=token, visitor=visitor, **options
+    )

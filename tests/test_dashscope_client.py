@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from qwen_tts_showcase import errors
@@ -15,7 +13,7 @@ from qwen_tts_showcase.dashscope_client import (
 )
 
 from .conftest import wait_until
-from .helpers import SDK_FAULTS
+from .helpers import SDK_FAULTS, connections_to
 
 REQUEST = SynthesisRequest(
     text="今儿个天儿不错，咱们出去遛遛弯儿吧。", voice="Dylan", model="qwen-tts-latest"
@@ -118,14 +116,6 @@ def test_the_total_deadline_stops_a_slow_stream(simulator):
     simulator.profile.realtime_factor = 1.0  # real time: 0.72 s per frame
     with pytest.raises(errors.UpstreamTimeoutError, match="longer than 1 s"):
         run(simulator, total_timeout_s=1.0)
-
-
-def connections_to(port: int) -> int:
-    """This machine's open TCP connections to a local port, from the client's side (Linux)."""
-    established = "01"
-    rows = Path("/proc/net/tcp").read_text().splitlines()[1:]
-    fields = [row.split() for row in rows]
-    return sum(1 for f in fields if int(f[2].split(":")[1], 16) == port and f[3] == established)
 
 
 def test_leaving_the_loop_early_closes_the_connection(simulator):

@@ -18,7 +18,7 @@ from qwen_tts_showcase.synthesis import SpeechOrder
 from qwen_tts_showcase.text import estimated_tokens
 
 from .conftest import BEIJING_KEY, wait_until
-from .test_dashscope_client import connections_to
+from .helpers import connections_to
 
 TEXT = "今儿个天儿不错，咱们出去遛遛弯儿吧。"
 REFUSED = "was not opened by this page"

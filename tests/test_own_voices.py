@@ -18,7 +18,7 @@ from qwen_tts_showcase.ui.studio import studio_model_choices
 from qwen_tts_showcase.ui.widgets import voice_picker
 from qwen_tts_showcase.voices import new_owner_token
 
-from .test_voices import SPACE_ON, VC, VD, design, maker_for
+from .helpers import SPACE_ON, VC, VD, design, maker_for
 
 
 def test_the_vd_and_vc_models_offer_only_the_visitors_own_voices_of_their_family(

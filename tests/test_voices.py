@@ -20,26 +20,11 @@ from qwen_tts_showcase.voice_maker import VoiceMaker
 from qwen_tts_showcase.voices import BOOK_FILE, VoiceBook, new_owner_token
 
 from .conftest import BEIJING_KEY, simulator_settings, wait_until
-
-VD, VC = "qwen3-tts-vd-2026-01-26", "qwen3-tts-vc-2026-01-22"
-DESCRIPTION = "A warm Beijing grandfather telling a story, slow and kind"
-VISITOR = Visitor("s1", "10.0.0.1")
-SPACE_ON = {"SHOWCASE_ALLOW_DESIGN": "1", "SHOWCASE_ALLOW_CLONING": "1"}
+from .helpers import DESCRIPTION, SPACE_ON, VC, VD, VISITOR, design, maker_for
 
 
-def maker_for(simulator, catalogue, **overrides) -> VoiceMaker:
-    return VoiceMaker(Synthesizer(catalogue, simulator_settings(simulator, catalogue, **overrides)))
-
-
-def design(maker, token, label="grandpa", visitor=VISITOR, **options):
-    options = {"region": "beijing", "api_key": "", **options}
-    return maker.design(
-        DESCRIPTION, "Once upon a time.", label, token=token, visitor=visitor, **options
-    )
-
-
-def speak(maker, voice, token, model=VD, text="Hello from my own voice."):
-    order = SpeechOrder(text, voice, model, "beijing", owner=token)
+def speak(maker, voice, token, model=VD, text="Hello from my own voice.", region="beijing"):
+    order = SpeechOrder(text, voice, model, region, owner=token)
     return maker.synthesizer.speech(order, visitor=VISITOR).complete()
 
 
@@ -73,6 +58,17 @@ def test_a_voice_speaks_only_for_its_maker_and_only_through_its_family(simulator
     assert wrong_family.value.msg.key == "custom_voice_wrong_model" and VD in wrong_family.value.en
     with pytest.raises(InputError):
         speak(maker, voice.voice, token, model="qwen3-tts-flash")
+    assert len(simulator.generation_requests()) == before, "refused before anything was sent"
+
+
+def test_a_voice_speaks_only_in_the_region_it_was_made_in(simulator, catalogue):
+    maker, token = maker_for(simulator, catalogue, **SPACE_ON), new_owner_token()
+    voice, _ = design(maker, token)  # in Beijing
+    before = len(simulator.generation_requests())
+    with pytest.raises(InputError) as elsewhere:
+        speak(maker, voice.voice, token, region="singapore")
+    assert elsewhere.value.msg.key == "custom_voice_other_region"
+    assert "Beijing" in elsewhere.value.en and "北京" in elsewhere.value.zh
     assert len(simulator.generation_requests()) == before, "refused before anything was sent"
 
 

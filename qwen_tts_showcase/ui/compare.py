@@ -110,7 +110,7 @@ class CompareHandlers:
         value = (
             model
             if chosen.family and chosen.offered_in(region)
-            else RegionHandlers(self.catalogue).change_region(region, model).value
+            else RegionHandlers(self.catalogue).followed(region, model)
         )
         return gr.Dropdown(choices=compare_model_choices(self.catalogue, region), value=value)
 

@@ -114,19 +114,23 @@ class HistoryHandlers:
             updates[self.history.replay] = self.tickets.issue_ready(result, who)
         return updates
 
-    def load_into_editor(self, rows: StoredRows, index: int | None, request: gr.Request) -> Updates:
+    def load_into_editor(
+        self, rows: StoredRows, index: int | None, owner: str, request: gr.Request
+    ) -> Updates:
         """The row's text, model and voice back in the Studio editor, which comes to the front."""
         rows = valid_rows(rows)
         if index is None or not 0 <= index < len(rows):
             raise as_gradio_error(InputError(say("history_no_selection")), request)
         row = rows[index]
         # The catalogue may have changed since the row was stored.
-        known_models = {model.id for model in self.catalogue.models}
-        model = row["model"] if row["model"] in known_models else self.catalogue.default_model
+        catalogue = self.catalogue
+        known_models = {model.id for model in catalogue.models + catalogue.custom_models}
+        model = row["model"] if row["model"] in known_models else catalogue.default_model
+        voices = self.synthesizer.voices  # a VD or VC row: the browser's own voice, if it still is
         return {
             self.studio.text: row["text"],
             self.studio.model: model,
-            self.studio.voice: voice_picker(self.catalogue, model, row["voice"]),
+            self.studio.voice: voice_picker(catalogue, model, row["voice"], voices, owner),
             self.tabs: gr.Tabs(selected="studio"),
         }
 
@@ -206,7 +210,7 @@ def build_history(
         )
     load.click(
         handlers.load_into_editor,
-        [rows, selected],
+        [rows, selected, studio.owner],
         [studio.text, studio.model, studio.voice, tabs],
         api_visibility="private",
     )  # queued: it may refuse

@@ -104,12 +104,19 @@ class RegionHandlers:
 
     def change_region(self, region: str, model: str) -> gr.Dropdown:
         """Every model, marked for the new region; the chosen one stays if the region offers it."""
+        return gr.Dropdown(
+            choices=model_choices(self.catalogue, region), value=self.followed(region, model)
+        )
+
+    def followed(self, region: str, model: str) -> str:
+        """The model to show in the new region: the chosen one if the region offers it, else the
+        region's default (announced, when asked to)."""
         value = preferred_model(self.catalogue, region, model)
         if self.announce and model and value != model:
             here = _short_name(self.catalogue.region(region))
             switched = say("model_switched", model=model, region=here, chosen=value)
             gr.Info(in_both(switched), duration=6)
-        return gr.Dropdown(choices=model_choices(self.catalogue, region), value=value)
+        return value
 
     def show_note(self, region: str, model: str) -> Updates:
         """The note and its button when the model is not offered in the region; hidden otherwise."""

@@ -128,9 +128,7 @@ class StudioHandlers:
         offers; a chosen VD or VC model stays when the region offers it."""
         kept = self.catalogue.model(model).family and self.catalogue.model(model).offered_in(region)
         value = (
-            model
-            if kept
-            else RegionHandlers(self.catalogue, announce=True).change_region(region, model).value
+            model if kept else RegionHandlers(self.catalogue, announce=True).followed(region, model)
         )
         return gr.Dropdown(choices=studio_model_choices(self.catalogue, region), value=value)
 
@@ -460,6 +458,7 @@ def build_studio(
         new_rows,
         generated,
         finished,
+        owner,
     )
 
 

@@ -39,6 +39,7 @@ class Studio:
     new_rows: gr.State  # history rows of the latest result
     generated: Dependency  # the generate event, for history to chain onto
     finished: Dependency  # the live player's end, the same for its results
+    owner: gr.State  # the browser's owner token (ui/voices.py): its own voices for VD and VC
 
 
 def voice_choices(catalogue: Catalogue, model: str) -> list[tuple[str, str]]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import struct
+
 from playwright.sync_api import Locator, Page, TimeoutError, expect
 
 LIVE_AUDIO = "#live_audio audio"
@@ -113,3 +115,65 @@ TABS = {
 
 def open_tab(page: Page, name: str) -> None:
     page.get_by_role("tab", name=TABS[name], exact=True).click()
+
+
+DESIGN_TAB = "音色设计 Design"
+
+
+VD = "qwen3-tts-vd-2026-01-26"
+
+
+def design_voice(page, simulator, name="grandpa"):
+    page.locator("#design_shuffle").click()
+    expect(page.locator("#design_description textarea")).not_to_have_value("")
+    page.locator("#design_name textarea").fill(name)
+    page.locator("#design_run").click()
+    expect(page.locator("#design_status")).to_contain_text(f"Voice {name} is made")
+    return simulator.customization_requests()[-1]
+
+
+# An AudioWorklet on the audio thread: every render quantum of the player's output, in order
+# (an input with nothing playing has no channels: 128 silent samples then).
+TAP = """async () => {
+  if (window.__tape) return;
+  const { context, output } = window.qwenTts.live.context();
+  const code = `registerProcessor("tape", class extends AudioWorkletProcessor {
+    process(inputs) {
+      const channel = inputs[0][0];
+      this.port.postMessage(channel ? Int16Array.from(channel, (x) => Math.round(x * 32768))
+                                    : new Int16Array(128));
+      return true;
+    }
+  });`;
+  const module = URL.createObjectURL(new Blob([code], { type: "application/javascript" }));
+  await context.audioWorklet.addModule(module);
+  const tap = new AudioWorkletNode(context, "tape");
+  const tape = window.__tape = [];
+  tap.port.onmessage = (event) => tape.push(event.data);
+  output.connect(tap);
+  tap.connect(context.destination);
+}"""
+
+
+SOUNDED = "() => (window.__tape || []).some((block) => block.some((x) => x !== 0))"
+
+
+HEARD = """() => { const all = []; for (const block of window.__tape) all.push(...block);
+  const first = all.findIndex((x) => x !== 0);
+  let last = all.length - 1; while (last >= 0 && all[last] === 0) last--;
+  return first < 0 ? [] : all.slice(first, last + 1); }"""
+
+
+PANEL = "#live_player .live-panel"
+
+
+def trimmed(pcm: bytes) -> list[int]:
+    """The samples between the first and the last that is not silent."""
+    samples = list(struct.unpack(f"<{len(pcm) // 2}h", pcm))
+    first = next(i for i, x in enumerate(samples) if x)
+    last = max(i for i, x in enumerate(samples) if x)
+    return samples[first : last + 1]
+
+
+def wait_for_state(page: Page, state: str) -> None:
+    expect(page.locator(PANEL)).to_have_attribute("data-state", state)

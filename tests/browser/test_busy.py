@@ -14,9 +14,13 @@ from .pages import choose, run_and_wait_for_readout, toast
 
 @pytest.fixture(scope="module")
 def app(launch_app):
-    """One synthesis at a time and one place in the queue."""
+    """One synthesis at a time and one place in the queue; the held synthesis's deadline (one
+    for the whole synthesis) is far beyond the test's own waits."""
     return launch_app(
-        SHOWCASE_CONCURRENCY_LIMIT="1", SHOWCASE_QUEUE_SIZE="1", SHOWCASE_READ_TIMEOUT_S="120"
+        SHOWCASE_CONCURRENCY_LIMIT="1",
+        SHOWCASE_QUEUE_SIZE="1",
+        SHOWCASE_READ_TIMEOUT_S="300",
+        SHOWCASE_TOTAL_TIMEOUT_S="300",
     )
 
 

@@ -11,10 +11,7 @@ from playwright.sync_api import expect
 from dashscope_sim import render_speech
 from qwen_tts_showcase.datafiles import load_voice_designs
 
-from .pages import readout, toast
-
-DESIGN_TAB = "音色设计 Design"
-VD = "qwen3-tts-vd-2026-01-26"
+from .pages import DESIGN_TAB, VD, design_voice, readout, toast
 
 
 @pytest.fixture(scope="module")
@@ -28,15 +25,6 @@ def open_design(open_page):
     page = open_page()
     page.get_by_role("tab", name=DESIGN_TAB, exact=True).click()
     return page
-
-
-def design_voice(page, simulator, name="grandpa"):
-    page.locator("#design_shuffle").click()
-    expect(page.locator("#design_description textarea")).not_to_have_value("")
-    page.locator("#design_name textarea").fill(name)
-    page.locator("#design_run").click()
-    expect(page.locator("#design_status")).to_contain_text(f"Voice {name} is made")
-    return simulator.customization_requests()[-1]
 
 
 def test_describe_preview_and_speak_with_a_designed_voice(open_page, simulator, screenshots):

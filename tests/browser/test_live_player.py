@@ -15,39 +15,23 @@ from dashscope_sim import most_at_once
 from qwen_tts_showcase.audio import wav_to_pcm
 
 from ..conftest import wait_until
-from ..test_dashscope_client import connections_to
-from .pages import LIVE_AUDIO, open_tab, readout, toast, wait_until_playing
+from ..helpers import connections_to
+from .pages import (
+    HEARD,
+    LIVE_AUDIO,
+    PANEL,
+    SOUNDED,
+    TAP,
+    open_tab,
+    readout,
+    toast,
+    trimmed,
+    wait_for_state,
+    wait_until_playing,
+)
 
 RATE = 24_000
 GAP_SAMPLES = int(0.030 * RATE)  # a silence longer than 30 ms inside the stream is a gap
-
-# An AudioWorklet on the audio thread: every render quantum of the player's output, in order
-# (an input with nothing playing has no channels: 128 silent samples then).
-TAP = """async () => {
-  if (window.__tape) return;
-  const { context, output } = window.qwenTts.live.context();
-  const code = `registerProcessor("tape", class extends AudioWorkletProcessor {
-    process(inputs) {
-      const channel = inputs[0][0];
-      this.port.postMessage(channel ? Int16Array.from(channel, (x) => Math.round(x * 32768))
-                                    : new Int16Array(128));
-      return true;
-    }
-  });`;
-  const module = URL.createObjectURL(new Blob([code], { type: "application/javascript" }));
-  await context.audioWorklet.addModule(module);
-  const tap = new AudioWorkletNode(context, "tape");
-  const tape = window.__tape = [];
-  tap.port.onmessage = (event) => tape.push(event.data);
-  output.connect(tap);
-  tap.connect(context.destination);
-}"""
-SOUNDED = "() => (window.__tape || []).some((block) => block.some((x) => x !== 0))"
-HEARD = """() => { const all = []; for (const block of window.__tape) all.push(...block);
-  const first = all.findIndex((x) => x !== 0);
-  let last = all.length - 1; while (last >= 0 && all[last] === 0) last--;
-  return first < 0 ? [] : all.slice(first, last + 1); }"""
-PANEL = "#live_player .live-panel"
 
 
 @pytest.fixture(scope="module")
@@ -68,14 +52,6 @@ def generate(page: Page, text: str) -> None:
     page.locator("#generate").click()
 
 
-def trimmed(pcm: bytes) -> list[int]:
-    """The samples between the first and the last that is not silent."""
-    samples = list(struct.unpack(f"<{len(pcm) // 2}h", pcm))
-    first = next(i for i, x in enumerate(samples) if x)
-    last = max(i for i, x in enumerate(samples) if x)
-    return samples[first : last + 1]
-
-
 def gaps(samples: list[int]) -> int:
     """Runs of silence longer than 30 ms."""
     count = run = 0
@@ -83,10 +59,6 @@ def gaps(samples: list[int]) -> int:
         run = run + 1 if sample == 0 else 0
         count += run == GAP_SAMPLES + 1
     return count
-
-
-def wait_for_state(page: Page, state: str) -> None:
-    expect(page.locator(PANEL)).to_have_attribute("data-state", state)
 
 
 def test_the_stream_reaches_the_output_whole_and_gapless_and_the_result_is_kept(

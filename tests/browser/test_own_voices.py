@@ -10,9 +10,21 @@ from playwright.sync_api import expect
 
 from qwen_tts_showcase.audio import wav_to_pcm
 
-from .pages import choose, open_tab, readout, wait_until_playing
-from .test_design import DESIGN_TAB, VD, design_voice
-from .test_live_player import HEARD, PANEL, SOUNDED, TAP, trimmed, wait_for_state
+from .pages import (
+    DESIGN_TAB,
+    HEARD,
+    PANEL,
+    SOUNDED,
+    TAP,
+    VD,
+    choose,
+    design_voice,
+    open_tab,
+    readout,
+    trimmed,
+    wait_for_state,
+    wait_until_playing,
+)
 
 YOURS = f"Your designed voices · {VD} · 你设计的音色"
 
