@@ -6,6 +6,7 @@ import base64
 import json
 import select
 import socket
+import threading
 import time
 import uuid
 from dataclasses import asdict
@@ -224,6 +225,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _stream(self, record, model: Model, text: str, pcm: bytes, request_id: str, fault) -> None:
         sim, profile = self.simulator, self.simulator.profile
+        wake = sim._wake  # taken before answering: a clear() from now on drops this client
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream;charset=UTF-8")
         self.send_header("Transfer-Encoding", "chunked")
@@ -239,7 +241,7 @@ class Handler(BaseHTTPRequestHandler):
                 if self._stream_fault(fault, number, request_id):
                     return
             due = profile.first_chunk_delay_s + profile.realtime_factor * sent_seconds
-            self._pace(record, started + due - time.time())  # from the request's arrival
+            self._pace(record, started + due - time.time(), wake)  # from the request's arrival
             sent_seconds += len(chunk) / (2 * SAMPLE_RATE_HZ)
             frame = {
                 "output": {
@@ -274,7 +276,7 @@ class Handler(BaseHTTPRequestHandler):
         self._write_event(len(chunks) + 1, "result", 200, final)
         self._write_chunk(b"")
 
-    def _pace(self, record, seconds: float) -> None:
+    def _pace(self, record, seconds: float, wake: threading.Event) -> None:
         """Wait until the next frame is due, watching the client: one that hangs up meanwhile is
         noticed at once (record.hung_up_at), as DashScope stops generating and billing."""
         end = time.time() + seconds
@@ -288,9 +290,10 @@ class Handler(BaseHTTPRequestHandler):
                 if gone:
                     record.hung_up_at = time.time()
                     raise ClientGone
-                self.simulator._sleep(end - time.time())  # it sent something: just wait
+                if wake.wait(max(0.0, end - time.time())):  # it sent something: just wait
+                    raise ClientGone
                 return
-            if self.simulator._wake.is_set():  # cleared or stopped: drop the client
+            if wake.is_set():  # cleared or stopped: drop the client
                 raise ClientGone
 
     def _stream_fault(self, fault: Fault, number: int, request_id: str) -> bool:

@@ -324,3 +324,13 @@ def test_the_app_bills_han_outside_the_basic_plane_as_the_service_does(simulator
     text = "\U00020000\U0002a700"  # CJK extensions B and C
     usage = answer(session, simulator, model, text).json()["usage"]
     assert usage == {"characters": billed_characters(text)}
+
+
+def test_clear_drops_a_stream_waiting_for_its_first_frame(simulator):
+    simulator.profile.first_chunk_delay_s = 3600  # no frame before clear() drops the client
+    response = post(simulator, stream=True)
+    chunks = response.iter_content(chunk_size=None)
+    simulator.clear()
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        for _ in chunks:  # the connection ends; without the drop this read would wait an hour
+            pass
