@@ -61,6 +61,11 @@ def test_a_designed_voice_speaks_in_the_studio_for_its_maker_only(open_page, sim
     open_tab(page, "History")
     expect(page.locator("#history_table")).to_contain_text(text)
     expect(page.locator("#history_table")).to_contain_text(VD)
+    page.locator("#history_table [data-testid=cell-0-3]").click()  # back into the editor
+    page.locator("#history_load").click()
+    expect(page.locator("#text textarea")).to_have_value(text)
+    expect(page.locator("#model input")).to_have_value(YOURS)
+    expect(page.locator("#voice input")).to_have_value("grandpa")
 
     stranger = open_page(player="live")
     choose(stranger, "model", YOURS)
