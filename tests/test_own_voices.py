@@ -14,7 +14,7 @@ from qwen_tts_showcase.audio import wav_to_pcm
 from qwen_tts_showcase.batch import BatchRow, run_batch
 from qwen_tts_showcase.quota import Visitor
 from qwen_tts_showcase.ui.compare import CompareHandlers, build_slot
-from qwen_tts_showcase.ui.studio import studio_model_choices
+from qwen_tts_showcase.ui.regions import speaking_model_choices
 from qwen_tts_showcase.ui.widgets import voice_picker
 from qwen_tts_showcase.voices import new_owner_token
 
@@ -46,10 +46,10 @@ def test_the_vd_and_vc_models_offer_only_the_visitors_own_voices_of_their_family
 
 
 def test_the_studios_model_picker_names_the_vd_and_vc_models_by_whose_voices_they_speak(catalogue):
-    labels = dict((value, label) for label, value in studio_model_choices(catalogue, "beijing"))
+    labels = dict((value, label) for label, value in speaking_model_choices(catalogue, "beijing"))
     assert labels[VD] == f"Your designed voices · {VD} · 你设计的音色"
     assert labels[VC] == f"Your cloned voices · {VC} · 你复刻的音色"
-    assert [value for _, value in studio_model_choices(catalogue, "beijing")][
+    assert [value for _, value in speaking_model_choices(catalogue, "beijing")][
         : len(catalogue.models)
     ] == [m.id for m in catalogue.models]
 

@@ -27,11 +27,10 @@ from .fragments import dialect_badge, error_html, pending_html, readout_html, vo
 from .header import ConnectionControls
 from .i18n import I18N, bilingual
 from .options import OptionHandlers, build_language, sent_options
-from .regions import RegionHandlers, model_choices, preferred_model
+from .regions import RegionHandlers, preferred_model, speaking_model_choices
 from .runs import PAGE_EVENT, ApiEventOptions, shown_to_visitor, visitor
 from .widgets import (
     Updates,
-    custom_model_choices,
     offered_voices,
     own_voice_choices,
     voice_choices,
@@ -104,15 +103,8 @@ class CompareHandlers:
         )
 
     def change_region(self, region: str, model: str) -> gr.Dropdown:
-        """Every model marked for the new region, with the VD and VC models it offers; a chosen
-        VD or VC model stays when the region offers it."""
-        chosen = self.catalogue.model(model)
-        value = (
-            model
-            if chosen.family and chosen.offered_in(region)
-            else RegionHandlers(self.catalogue).followed(region, model)
-        )
-        return gr.Dropdown(choices=compare_model_choices(self.catalogue, region), value=value)
+        """Every model marked for the new region, with the VD and VC models it offers."""
+        return RegionHandlers(self.catalogue, own_voices=True).change_region(region, model)
 
     def compare(
         self,
@@ -253,12 +245,6 @@ def own_voice_heading(label: str) -> str:
     )
 
 
-def compare_model_choices(catalogue: Catalogue, region: str) -> list[tuple[str, str]]:
-    """Every model (regions.py), then the VD and VC models the region offers, which compare the
-    visitor's own designed or cloned voices."""
-    return model_choices(catalogue, region) + custom_model_choices(catalogue, region)
-
-
 def build_slot(index: int) -> Slot:
     with gr.Column(
         visible=False,
@@ -302,7 +288,7 @@ def build_compare(
             opening_model = preferred_model(catalogue, region.value, preset["model"])
             with gr.Row():
                 model = gr.Dropdown(
-                    compare_model_choices(catalogue, region.value),
+                    speaking_model_choices(catalogue, region.value),
                     value=opening_model,
                     label=I18N("ui_model"),
                     elem_id="compare_model",

@@ -13,7 +13,7 @@ from ..catalogue import Catalogue, Model, Region
 from ..messages import Both, Message, in_both, say
 from .i18n import bilingual
 from .runs import PAGE_EVENT
-from .widgets import Updates
+from .widgets import Updates, custom_model_choices
 
 
 def _short_name(region: Region, escape: bool = False) -> Both:
@@ -53,6 +53,12 @@ def preferred_model(catalogue: Catalogue, region: str, wanted: str = "") -> str:
         if candidate in offered:
             return candidate
     return offered[0]
+
+
+def speaking_model_choices(catalogue: Catalogue, region: str) -> list[tuple[str, str]]:
+    """Every model, then the VD and VC models the region offers, which speak the visitor's own
+    designed and cloned voices."""
+    return model_choices(catalogue, region) + custom_model_choices(catalogue, region)
 
 
 def region_note(catalogue: Catalogue, region: str, model_id: str) -> tuple[str, str]:
@@ -96,21 +102,30 @@ def build_region_note() -> RegionNote:
 
 class RegionHandlers:
     def __init__(
-        self, catalogue: Catalogue, announce: bool = False, note: RegionNote | None = None
+        self,
+        catalogue: Catalogue,
+        announce: bool = False,
+        note: RegionNote | None = None,
+        own_voices: bool = False,
     ) -> None:
         self.catalogue = catalogue
         self.note = note  # the note show_note fills
         self.announce = announce  # say so when the model had to change (once per page)
+        self.own_voices = own_voices  # the picker also offers the VD and VC models
 
     def change_region(self, region: str, model: str) -> gr.Dropdown:
         """Every model, marked for the new region; the chosen one stays if the region offers it."""
-        return gr.Dropdown(
-            choices=model_choices(self.catalogue, region), value=self.followed(region, model)
+        choices = (speaking_model_choices if self.own_voices else model_choices)(
+            self.catalogue, region
         )
+        return gr.Dropdown(choices=choices, value=self.followed(region, model))
 
     def followed(self, region: str, model: str) -> str:
-        """The model to show in the new region: the chosen one if the region offers it, else the
-        region's default (announced, when asked to)."""
+        """The model to show in the new region: the chosen one if the region offers it (a VD or
+        VC model included), else the region's default (announced, when asked to)."""
+        chosen = self.catalogue.model(model) if model else None
+        if chosen is not None and chosen.family and chosen.offered_in(region):
+            return model
         value = preferred_model(self.catalogue, region, model)
         if self.announce and model and value != model:
             here = _short_name(self.catalogue.region(region))

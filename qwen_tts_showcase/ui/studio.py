@@ -36,15 +36,14 @@ from .regions import (
     RegionHandlers,
     RegionNote,
     build_region_note,
-    model_choices,
     preferred_model,
+    speaking_model_choices,
     wire_region_note,
 )
 from .runs import PAGE_EVENT, ApiEventOptions, notify, shown_to_visitor, visitor
 from .widgets import (
     Studio,
     Updates,
-    custom_model_choices,
     download_button,
     file_caption,
     voice_choices,
@@ -124,13 +123,10 @@ class StudioHandlers:
         return voice_picker(self.catalogue, model, voice, self.synthesizer.voices, owner)
 
     def change_region(self, region: str, model: str) -> gr.Dropdown:
-        """Every model marked for the new region (regions.py), and the VD and VC models it
-        offers; a chosen VD or VC model stays when the region offers it."""
-        kept = self.catalogue.model(model).family and self.catalogue.model(model).offered_in(region)
-        value = (
-            model if kept else RegionHandlers(self.catalogue, announce=True).followed(region, model)
+        """Every model marked for the new region, with the VD and VC models it offers."""
+        return RegionHandlers(self.catalogue, announce=True, own_voices=True).change_region(
+            region, model
         )
-        return gr.Dropdown(choices=studio_model_choices(self.catalogue, region), value=value)
 
     def generate(
         self,
@@ -278,12 +274,6 @@ def input_limits(catalogue: Catalogue) -> str:
     return json.dumps({m.id: {"max": m.max_input, "unit": m.input_unit} for m in models})
 
 
-def studio_model_choices(catalogue: Catalogue, region: str) -> list[tuple[str, str]]:
-    """Every model (regions.py), then the VD and VC models the region offers, which speak the
-    visitor's own designed and cloned voices."""
-    return model_choices(catalogue, region) + custom_model_choices(catalogue, region)
-
-
 def build_editor(catalogue: Catalogue, region: str) -> Editor:
     """The text box with its counter; model, voice and language; the instructions box."""
     opening_model = preferred_model(catalogue, region)
@@ -297,7 +287,7 @@ def build_editor(catalogue: Catalogue, region: str) -> Editor:
     counter = gr.HTML(elem_id="input_counter")
     with gr.Row(elem_id="pickers"):
         model = gr.Dropdown(
-            studio_model_choices(catalogue, region),
+            speaking_model_choices(catalogue, region),
             value=opening_model,
             label=I18N("ui_model"),
             elem_id="model",
