@@ -214,41 +214,45 @@ def _wav_name(row: BatchRow) -> str:
     return f"{row.row:04d}_{_UNSAFE_IN_FILE_NAME.sub('-', row.voice)}.wav"
 
 
-def _own_voice(synthesizer: Synthesizer, voice: str, model: str, owner: str) -> str:
-    """A row's voice as sent: for a VD or VC model, the visitor may name their own voice by the
-    name they gave it (as their Design and Clone tabs show it) or by DashScope's name."""
-    if not owner or not synthesizer.catalogue.model(model).family:
-        return voice
-    named = {own.label: own.voice for own in synthesizer.voices.mine(owner)}
-    return named.get(voice, voice)
+@dataclass(frozen=True)
+class _BatchRun:
+    """What every row of one batch is spoken with."""
+
+    synthesizer: Synthesizer
+    region: str
+    api_key: str
+    visitor: Visitor  # who the rows are charged to (the batch was admitted as one request)
+    viewer: Visitor  # who runs it: a row served from the cache counts against their answers
+    owner: str = ""  # the browser's owner token: its own voices may be named
+
+    def own_voice(self, voice: str, model: str) -> str:
+        """A row's voice as sent: for a VD or VC model, the visitor may name their own voice by the
+        name they gave it (as their Design and Clone tabs show it) or by DashScope's name."""
+        if not self.owner or not self.synthesizer.catalogue.model(model).family:
+            return voice
+        named = {own.label: own.voice for own in self.synthesizer.voices.mine(self.owner)}
+        return named.get(voice, voice)
 
 
-def _synthesize_row(
-    row: BatchRow,
-    synthesizer: Synthesizer,
-    region: str,
-    api_key: str,
-    model: str,
-    visitor: Visitor,
-    viewer: Visitor,
-    owner: str = "",
-) -> tuple[RowOutcome, bytes]:
+def _synthesize_row(row: BatchRow, model: str, run: _BatchRun) -> tuple[RowOutcome, bytes]:
     """The row's outcome and its audio (b"" unless it succeeded)."""
     if row.problem:
         raise InputError(row.problem)
     order = SpeechOrder(
         row.text,
-        _own_voice(synthesizer, row.voice, model, owner),
+        run.own_voice(row.voice, model),
         model,
-        region,
+        run.region,
         language_type=row.language,
         instructions=row.instructions,
-        owner=owner,  # a row may name one of the visitor's own voices, with its VD or VC model
+        owner=run.owner,  # a row may name one of the visitor's own voices, with its VD or VC model
     )
     # The batch was admitted as one request; each row counts against the budget and the
     # shares as `visitor`, and a row served from the cache against the cached answers of the
     # `viewer` who runs it.
-    speech = synthesizer.speech(order, visitor=visitor, api_key=api_key, viewer=viewer)
+    speech = run.synthesizer.speech(
+        order, visitor=run.visitor, api_key=run.api_key, viewer=run.viewer
+    )
     result = speech.complete()
     outcome = _outcome(
         row,
@@ -265,18 +269,11 @@ def _synthesize_row(
 
 
 def _attempt(
-    row: BatchRow,
-    synthesizer: Synthesizer,
-    region: str,
-    api_key: str,
-    model: str,
-    visitor: Visitor,
-    viewer: Visitor,
-    owner: str = "",
+    row: BatchRow, model: str, run: _BatchRun
 ) -> tuple[RowOutcome, bytes, DemoError | None]:
     """The row's outcome, its audio, and the error that stopped it, if one did."""
     try:
-        spoken = _synthesize_row(row, synthesizer, region, api_key, model, visitor, viewer, owner)
+        spoken = _synthesize_row(row, model, run)
         return (*spoken, None)
     except DemoError as err:
         return _failed(row, model, err), b"", err
@@ -309,7 +306,7 @@ def run_batch(
     its VD or VC model, and only those.
     """
     synthesizer.route(region, api_key).open()  # no key at all: say so before any row
-    rows_visitor = synthesizer.admit_batch(visitor)
+    run = _BatchRun(synthesizer, region, api_key, synthesizer.admit_batch(visitor), visitor, owner)
     default_model = default_model or synthesizer.catalogue.default_model
     max_zip_mb = synthesizer.settings.batch_max_mb
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -325,9 +322,7 @@ def run_batch(
             if stop is not None:
                 outcome, pcm = _skipped(row, model, stop), b""
             else:
-                outcome, pcm, err = _attempt(
-                    row, synthesizer, region, api_key, model, rows_visitor, visitor, owner
-                )
+                outcome, pcm, err = _attempt(row, model, run)
                 if isinstance(err, InvalidKeyError):
                     stop = say("row_skipped_key_refused")
             if pcm:
