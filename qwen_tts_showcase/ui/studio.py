@@ -19,6 +19,7 @@ from ..errors import DemoError, unexpected_error
 from ..history_log import history_row
 from ..live import LiveTickets
 from ..messages import say
+from ..speech import SpeechResult
 from ..synthesis import SpeechOrder, Synthesizer
 from .code_panel import build_code_panel
 from .fragments import readout_html
@@ -168,16 +169,8 @@ class StudioHandlers:
                         player.live_audio: pcm_to_wav(pcm[start : start + LIVE_PIECE_BYTES]),
                         **empty,
                     }
-            result = speech.result
-            when = datetime.now()
-            path = write_download(result.pcm, result.request.voice, when)
-        # A plain path for API callers; offer_download then enables the button and names the file.
-        yield {
-            player.download: str(path),
-            player.readout: readout_html(result),
-            self.latest: LatestAudio(str(path), result.request.voice, when.isoformat()),
-            self.new_rows: [history_row(result, when)],
-        }
+            finished = self._finished(speech.result)
+        yield finished
 
     def live_ticket(
         self,
@@ -222,13 +215,18 @@ class StudioHandlers:
                 raise outcome.error
             if outcome.result is None:  # stopped by the visitor
                 return {player.result_audio: None}
-            result = outcome.result
-            when = datetime.now()
-            path = write_download(result.pcm, result.request.voice, when)
+            finished = self._finished(outcome.result)
+        # WAV bytes: a path would need ffprobe to check.
+        return {player.result_audio: pcm_to_wav(outcome.result.pcm), **finished}
+
+    def _finished(self, result: SpeechResult) -> Updates:
+        """A complete result's file, numbers and history row. The download is a plain path for
+        API callers; offer_download then enables the button and names the file."""
+        when = datetime.now()
+        path = write_download(result.pcm, result.request.voice, when)
         return {
-            player.result_audio: pcm_to_wav(result.pcm),  # a path would need ffprobe to check
-            player.download: str(path),
-            player.readout: readout_html(result),
+            self.player.download: str(path),
+            self.player.readout: readout_html(result),
             self.latest: LatestAudio(str(path), result.request.voice, when.isoformat()),
             self.new_rows: [history_row(result, when)],
         }
