@@ -42,6 +42,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..errors import LimitReachedError
+from ..messages import Message, in_both, say
 from ..quota import Visitor, client_ip
 
 Scope = dict[str, Any]
@@ -92,7 +93,7 @@ class RequestGuard:
             return
         path = scope.get("path", "")
         if path.rstrip("/") == DEEP_LINK_ROUTE:
-            await _refuse(send, 404, "Not found")
+            await _refuse(send, 404, say("guard_not_found"))
             return
         scope["query_string"] = _without_deep_link(scope.get("query_string", b""))
         if path.rstrip("/") == UPLOAD_ROUTE and _is_multipart(scope):
@@ -101,22 +102,22 @@ class RequestGuard:
             # part-way would leave Gradio's partial file behind.
             length = _declared_length(scope)
             if length is None:
-                await _refuse(send, 411, "An upload must declare its length.")
+                await _refuse(send, 411, say("guard_upload_length"))
                 return
             if length > self.max_upload_bytes:
-                await _refuse(send, 413, "The upload is too large.")
+                await _refuse(send, 413, say("guard_upload_too_large"))
                 return
             refusal = self._disk_refusal(scope, length)
             if refusal is not None:
-                await _refuse(send, 429, refusal.en, retry_after_s=refusal.retry_after_s)
+                await _refuse(send, 429, refusal.msg, retry_after_s=refusal.retry_after_s)
                 return
         elif scope.get("method") in ("POST", "PUT", "PATCH"):
             body = await _read_body(receive, self.max_body_bytes)
             if body is None:
-                await _refuse(send, 413, "The request is too large.")
+                await _refuse(send, 413, say("guard_request_too_large"))
                 return
             if not self._inputs_within(scope, body):
-                await _refuse(send, 413, "An input of the request is too long.")
+                await _refuse(send, 413, say("guard_input_too_long"))
                 return
             receive = _replay(body, receive)
         await self.app(scope, receive, send)
@@ -338,8 +339,9 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
-async def _refuse(send: Send, status: int, text: str, retry_after_s: float = 0) -> None:
-    body = json.dumps({"error": text}).encode()
+async def _refuse(send: Send, status: int, message: Message, retry_after_s: float = 0) -> None:
+    """A refusal in the catalogue's words, both languages, echoing nothing of the request."""
+    body = json.dumps({"error": in_both(message)}, ensure_ascii=False).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
     if retry_after_s:
         headers.append((b"retry-after", b"%d" % max(1, round(retry_after_s))))
