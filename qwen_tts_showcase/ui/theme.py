@@ -29,14 +29,20 @@ FONTS = (
 THEME = gr.themes.Soft(primary_hue="indigo", secondary_hue="pink", font=FONTS)
 
 
+def _assets(suffix: str, first: str, *, skip: tuple[str, ...] = ()) -> str:
+    """`first`, then every other asset with this suffix by name: one file per part of the page."""
+    others = sorted(p for p in ASSETS_DIR.glob(f"*{suffix}") if p.name not in (first, *skip))
+    return "\n".join(p.read_text(encoding="utf-8") for p in [ASSETS_DIR / first, *others])
+
+
 def page_css() -> str:
-    return (ASSETS_DIR / "page.css").read_text(encoding="utf-8")
+    return _assets(".css", "page.css", skip=("frame.css",))
 
 
 def page_head() -> str:
     """The frame's CSS and the page script, with the catalogue's words the script shows."""
     frame = (ASSETS_DIR / "frame.css").read_text(encoding="utf-8")
-    script = (ASSETS_DIR / "page.js").read_text(encoding="utf-8")
+    script = _assets(".js", "page.js")
     measure = f"window.qwenTtsMeasure = {json.dumps(PAGE_MEASURE)};"  # text.py's, for page.js
     return (
         f"<style>\n{frame}\n</style>\n"
