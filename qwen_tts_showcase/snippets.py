@@ -72,3 +72,33 @@ def curl_snippet(
             f"  -d {shlex.quote(json.dumps(body, ensure_ascii=False))}",
         ]
     )
+
+
+def app_python_snippet(text: str, handle: str, model: str, address: str) -> str:
+    """A call of this app's /synthesize (gradio_client) with a custom voice's API handle: the
+    Space's key speaks it, so the caller needs no DashScope key."""
+    arguments = ", ".join(json.dumps(value, ensure_ascii=False) for value in (text, handle, model))
+    return "\n".join(
+        [
+            "from gradio_client import Client",
+            "",
+            f"client = Client({json.dumps(address)})",
+            "# The voice's API handle is a secret: keep it out of shared code.",
+            f'wav_path = client.predict({arguments}, api_name="/synthesize")',
+        ]
+    )
+
+
+def app_curl_snippet(text: str, handle: str, model: str, address: str) -> str:
+    """The same call over Gradio's HTTP API: a POST gives an event id, its GET streams the
+    result (the WAV's URL)."""
+    url = address.rstrip("/") + "/gradio_api/call/synthesize"
+    body = json.dumps({"data": [text, handle, model]}, ensure_ascii=False)
+    post = " \\\n".join(
+        [
+            f"EVENT_ID=$(curl -s -X POST {shlex.quote(url)}",
+            "  -H 'Content-Type: application/json'",
+            f"  -d {shlex.quote(body)} | cut -d '\"' -f 4)",
+        ]
+    )
+    return f'{post}\ncurl -N {shlex.quote(url)}/"$EVENT_ID"'

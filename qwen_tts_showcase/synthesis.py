@@ -43,6 +43,8 @@ class SpeechOrder:
     instructions: str | None = None
     # The browser's owner token (voices.py): a designed or cloned voice speaks only for its maker.
     owner: str = field(default="", repr=False)
+    # Or an API caller's handle of such a voice ("<voice id>#<secret>", voices.py): a secret.
+    handle: str = field(default="", repr=False)
 
 
 class Synthesizer:
@@ -121,7 +123,7 @@ class Synthesizer:
                 say("model_not_offered", model=model.id, region=region, offered=offered)
             )
         if model.family:  # a VD or VC model: only the visitor's own voices of its family
-            own = self.voices.check_use(order.voice, model, order.owner)
+            own = self.voices.check_use(order.voice, model, order.owner, order.handle)
             if own.region != region.id:  # a custom voice lives in its key's region only
                 made = self.catalogue.region(own.region)
                 raise InputError(

@@ -21,9 +21,12 @@ from .voices import (
     OwnedVoice,
     check_description,
     check_name,
+    handle_hash,
     is_gone,
     limits_refusal,
+    make_handle,
     makers,
+    new_api_salt,
     owner_id,
 )
 
@@ -180,8 +183,18 @@ class VoiceMaker:
     ) -> OwnedVoice:
         token, visitor = maker
         made_at = self.book.now()
+        salt = new_api_salt() if route.owner_key else ""  # a visitor's key: no API handle
         voice = OwnedVoice(
-            name, model.family, model.id, region, label, owner_id(token), route.owner_key, made_at
+            name,
+            model.family,
+            model.id,
+            region,
+            label,
+            owner_id(token),
+            route.owner_key,
+            made_at,
+            api_salt=salt,
+            api_hash=handle_hash(make_handle(token, name, salt)) if salt else "",
         )
         self.book.add(voice, makers(token, visitor))
         return voice

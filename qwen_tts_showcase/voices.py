@@ -9,11 +9,20 @@ with a visitor's own key nothing here limits it. Voices the Space's key made are
 DashScope after the retention period; the book of voices is a small JSON file under the cache
 directory, written atomically, so a restart forgets none of them. The calls to DashScope
 (creating, deleting, the retention sweep) are in voice_maker.py.
+
+API handles: an API caller has no browser, so each voice the Space's key made also has a handle,
+"<voice id>#<secret>", that /synthesize and the MCP tool speak. The secret is an HMAC of the
+maker's owner token and a random salt of the voice: the page can show it again to its maker
+(who sends the token) without it being stored anywhere; the book keeps the salt and a hash of
+the handle. Deleting or expiring the voice revokes it. Voices made with a visitor's own key live
+in their account, which the Space's key cannot speak: they have none.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import json
 import logging
 import os
@@ -69,10 +78,39 @@ class OwnedVoice:
     owner: str  # owner_id() of the browser that made it
     owner_key: bool  # made with the Space's key: deleted after the retention period
     created_at: float  # epoch seconds
+    # The API handle (the Space key's voices only): a random salt and the handle's hash; a book
+    # written before handles existed has neither, and its voices have no handle.
+    api_salt: str = ""
+    api_hash: str = ""
 
-    def public(self) -> dict:
-        """What the visitor's browser keeps: no owner hash."""
-        return {k: v for k, v in asdict(self).items() if k != "owner"}
+
+HANDLE_SEPARATOR = "#"
+
+
+def new_api_salt() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def _api_secret(token: str, name: str, salt: str) -> str:
+    """128 bits only the maker's token (and the voice's salt) can give."""
+    digest = hmac.new(token.encode(), f"api-handle|{name}|{salt}".encode(), "sha256").digest()
+    return base64.urlsafe_b64encode(digest[:16]).decode().rstrip("=")
+
+
+def handle_hash(handle: str) -> str:
+    """What the book keeps of a handle: its hash, never the handle."""
+    return hashlib.sha256(f"qwen-tts-showcase-handle|{handle}".encode()).hexdigest()
+
+
+def make_handle(token: str, name: str, salt: str) -> str:
+    return f"{name}{HANDLE_SEPARATOR}{_api_secret(token, name, salt)}"
+
+
+def api_handle(voice: OwnedVoice, token: str) -> str | None:
+    """The voice's API handle for its maker (None for anyone else, or a voice without one)."""
+    if not (voice.owner_key and voice.api_salt and token) or voice.owner != owner_id(token):
+        return None
+    return make_handle(token, voice.voice, voice.api_salt)
 
 
 class VoiceBook:
@@ -169,10 +207,40 @@ class VoiceBook:
             self._created = [row for row in self._created if int(row[0] // DAY_S) == today]
             return sum(1 for _, by in self._created if who is None or set(by) & set(who))
 
-    def check_use(self, voice: str, model: Model, token: str) -> OwnedVoice:
-        """The visitor's own voice if `model` can speak it, else an InputError saying why."""
+    def by_handle(self, handle: str) -> OwnedVoice | None:
+        """The voice this API handle speaks, or None (not a handle, wrong, revoked)."""
+        name, separator, secret = (handle or "").partition(HANDLE_SEPARATOR)
+        found = self.get(name) if separator and secret else None
+        if found is None or not found.api_hash:
+            return None
+        return found if hmac.compare_digest(found.api_hash, handle_hash(handle)) else None
+
+    def check_handle(self, handle: str, model: Model) -> OwnedVoice:
+        """The voice an API caller named by its handle, if `model` can speak it; else an
+        InputError that never repeats what was sent (it may hold a secret)."""
+        name = (handle or "").partition(HANDLE_SEPARATOR)[0]
+        known = self.get(name)
+        if known is not None and not known.owner_key:
+            raise InputError(say("voice_api_own_key", model=model.id))
+        found = self.by_handle(handle)
+        if found is None:
+            raise InputError(say("voice_api_handle_wrong", model=model.id))
+        if found.family != model.family:
+            raise InputError(
+                say(
+                    "custom_voice_wrong_model", voice=found.label, model=model.id, right=found.model
+                )
+            )
+        return found
+
+    def check_use(self, voice: str, model: Model, token: str, handle: str = "") -> OwnedVoice:
+        """The visitor's own voice if `model` can speak it (its maker's token, or its API
+        handle), else an InputError saying why."""
         found = self.get(voice)
-        if found is None or not token or found.owner != owner_id(token):
+        mine = found is not None and bool(token) and found.owner == owner_id(token)
+        if found is not None and not mine and handle:
+            mine = self.by_handle(handle) == found
+        if found is None or not mine:
             raise InputError(say("custom_voice_not_yours", voice=echo(voice)))
         if found.family != model.family:
             raise InputError(

@@ -109,3 +109,32 @@ def design(maker, token, label="grandpa", visitor=VISITOR, **options):
     return maker.design(
         DESCRIPTION, "Once upon a time.", label, token=token, visitor=visitor, **options
     )
+
+
+MCP_PATH = "gradio_api/mcp/"
+
+
+def _mcp(url: str, use):
+    """Open an MCP session on the app (Gradio's streamable HTTP), run `use` in it."""
+    import asyncio
+
+    from mcp import ClientSession
+    from mcp.client.streamable_http import streamable_http_client
+
+    async def run():
+        async with streamable_http_client(url + MCP_PATH) as (read, write, _):
+            async with ClientSession(read, write) as session:
+                await session.initialize()
+                return await use(session)
+
+    return asyncio.run(run())
+
+
+def list_tools(url: str) -> list:
+    """The app's MCP tools."""
+    return _mcp(url, lambda session: session.list_tools()).tools
+
+
+def call_tool(url: str, arguments: dict, name: str = "synthesize"):
+    """One call of an MCP tool of the app; its CallToolResult."""
+    return _mcp(url, lambda session: session.call_tool(name, arguments))

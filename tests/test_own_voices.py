@@ -1,5 +1,6 @@
 """The visitor's own voices outside their tabs: the Studio's pickers offer them (only to their
-maker) with the VD or VC model, and /synthesize (the MCP tool) refuses them in words."""
+maker) with the VD or VC model, and /synthesize (the MCP tool) refuses them in words without
+their API handle (tests/test_voice_api.py speaks them with it)."""
 
 from __future__ import annotations
 
@@ -97,12 +98,14 @@ def app(launch_app):
 
 
 @pytest.mark.parametrize("model", [VD, VC])
-def test_synthesize_refuses_custom_voices_in_words_before_anything_is_sent(app, simulator, model):
+def test_synthesize_refuses_custom_voices_without_their_handle_before_anything_is_sent(
+    app, simulator, model
+):
     client, _ = app
     with pytest.raises(AppError) as refused:
         client.predict("Hello.", "qwen-tts-vd-grandpa-voice-1", model, api_name="/synthesize")
-    assert "private to the browser that made them" in str(refused.value)
-    assert "/synthesize and the MCP tool do not speak them" in str(refused.value)
+    assert "only by its handle" in str(refused.value)
+    assert "A bare voice id is not enough" in str(refused.value)
     assert simulator.generation_requests() == []
 
 

@@ -12,12 +12,11 @@ import gradio as gr
 
 from ..catalogue import Catalogue
 from ..downloads import write_download
-from ..errors import InputError, echo
-from ..messages import say
 from ..synthesis import SpeechOrder, Synthesizer
 from .runs import ApiEventOptions, shown_to_visitor, visitor
 
 MANDARIN = "mandarin"
+KINDS = {"design": "designed", "clone": "cloned"}
 
 
 class ApiHandlers:
@@ -29,20 +28,25 @@ class ApiHandlers:
 
         Args:
             text: What to say, as written: Chinese, English or mixed; long text is split at sentence ends and joined.
-            voice: The voice name, exact and case-sensitive (e.g. Cherry, Dylan, Rocky, "Eldric Sage"); it must be one the model offers.
-            model: The model id, e.g. qwen3-tts-flash (all dialect voices) or qwen-tts-latest.
+            voice: The voice name, exact and case-sensitive (e.g. Cherry, Dylan, Rocky, "Eldric Sage"); it must be one the model offers. For a voice designed or cloned on this app's page: its API handle "<voice id>#<secret>", shown to its maker on the page.
+            model: The model id, e.g. qwen3-tts-flash (all dialect voices) or qwen-tts-latest; for a designed or cloned voice, its VD or VC model.
         Returns:
             The URL of the WAV file (24 kHz, mono, 16-bit).
         """
         order = SpeechOrder(text, voice, model, self.synthesizer.settings.default_region)
+        name = voice
         with shown_to_visitor(request):
-            # A designed or cloned voice speaks only for the browser that made it (its owner
-            # token), and an API caller has no browser: refused, whoever asks.
+            # A designed or cloned voice: an API caller has no owner token, so it names the
+            # voice by its handle (which holds a secret: never echoed, logged or kept).
             if self.synthesizer.catalogue.model(model).family:
-                raise InputError(say("custom_voice_api_private", voice=echo(voice), model=model))
+                own = self.synthesizer.voices.check_handle(
+                    voice, self.synthesizer.catalogue.model(model)
+                )
+                order = SpeechOrder(text, own.voice, model, own.region, handle=voice)
+                name = own.label
             speech = self.synthesizer.speech(order, visitor=visitor(self.synthesizer, request))
             result = speech.complete()
-            return str(write_download(result.pcm, voice, datetime.now()))
+            return str(write_download(result.pcm, name, datetime.now()))
 
 
 def tool_description(catalogue: Catalogue, region: str) -> str:
@@ -59,12 +63,20 @@ def tool_description(catalogue: Catalogue, region: str) -> str:
     listed = ", ".join(f"{m.id} ({len(m.voices)} voices)" for m in models)
     every_dialect = {name for names in dialects.values() for name in names}
     widest = ", ".join(m.id for m in models if every_dialect <= set(m.voices))
+    custom = [m for m in catalogue.custom_models if m.offered_in(catalogue.region(region).id)]
+    handles = (
+        " A voice designed or cloned on this app's page is spoken by its API handle, "
+        '"<voice id>#<secret>" (its maker sees it on the page), given as the voice, with its '
+        f"model ({', '.join(f'{m.id} for {KINDS[m.family]} voices' for m in custom)})."
+        if custom
+        else ""
+    )
     return (
         "Speak a text aloud with Alibaba's Qwen-TTS (DashScope) and return the finished "
         "recording as a WAV file (24 kHz, mono, 16-bit): give the text, a voice and a model. "
         "Voices speak Mandarin and English; some speak a Chinese dialect "
         f"({spoken}). Models: {listed}. The voice must be one the model offers; every dialect "
-        f"voice is offered by {widest}. Returns the URL of the WAV file."
+        f"voice is offered by {widest}.{handles} Returns the URL of the WAV file."
     )
 
 

@@ -374,6 +374,7 @@ def build_studio(
     owner token (ui/voices.py): with it the VD and VC models speak the visitor's own voices."""
     catalogue = synthesizer.catalogue
     region = connection.region
+    owner = owner if owner is not None else gr.State("")  # no token: no voices of one's own
     with gr.Row(elem_id="studio"):
         with gr.Column(scale=3, elem_id="editor"):
             editor = build_editor(catalogue, region.value)
@@ -386,6 +387,8 @@ def build_studio(
                 region,
                 editor.language,
                 editor.instructions.text,
+                synthesizer.voices,  # the maker's own voices by their API handle
+                owner,
             )
         with gr.Column(scale=2, elem_id="player"):
             player = build_player()
@@ -393,8 +396,6 @@ def build_studio(
     latest, new_rows = gr.State(None), gr.State([])  # a LatestAudio, and its history row
     handlers = StudioHandlers(synthesizer, player, latest, new_rows, tickets, live)
     model, voice = editor.model, editor.voice
-
-    owner = owner if owner is not None else gr.State("")  # no token: no voices of one's own
     region.change(
         handlers.change_region, [region, model], model, api_visibility="private"
     )  # queued: it may announce a model switch

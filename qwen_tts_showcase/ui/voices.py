@@ -4,6 +4,7 @@ browser; the server keeps only the token's hash (voices.py)."""
 
 from __future__ import annotations
 
+import html
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from ..messages import say
 from ..recordings import check_recording
 from ..synthesis import SpeechOrder, Synthesizer
 from ..voice_maker import VoiceMaker
-from ..voices import MAX_DESCRIPTION_CHARS, OwnedVoice, new_owner_token
+from ..voices import MAX_DESCRIPTION_CHARS, OwnedVoice, api_handle, new_owner_token, owner_id
 from .fragments import readout_html
 from .header import ConnectionControls
 from .i18n import I18N, localized_html
@@ -42,6 +43,26 @@ def build_voice_storage() -> gr.BrowserState:
 def voice_list(voices: list[OwnedVoice]) -> list[tuple[str, str]]:
     """(label, DashScope name) of the visitor's voices, for a picker."""
     return [(f"{v.label} · {v.model}", v.voice) for v in voices]
+
+
+def voice_details(voice: OwnedVoice | None, token: str, retention_h: float) -> str:
+    """How the voice is spoken outside the page, for its maker only: the Space key's voice by
+    its API handle (shown here and nowhere else but the Studio's code panel), a voice of the
+    visitor's own account by calling DashScope with their key."""
+    if voice is None or not token:
+        return ""
+    if not voice.owner_key:
+        return localized_html(
+            say("voice_own_key_details", name=voice.label, model=voice.model, voice=voice.voice)
+        )
+    handle = api_handle(voice, token)
+    if handle is None:  # another browser's voice, or one kept before handles existed
+        return ""
+    hours = f"{retention_h:g}"
+    words = localized_html(
+        say("voice_handle_details", name=voice.label, model=voice.model, hours=hours)
+    )
+    return f'{words}<code class="voice-handle">{html.escape(handle)}</code>'
 
 
 @dataclass(frozen=True)
@@ -70,6 +91,7 @@ class OwnVoices:
 
     status: gr.HTML
     mine: gr.Dropdown
+    details: gr.HTML  # how to speak the chosen voice outside the page (its API handle)
     text: gr.Textbox
     live: gr.Audio  # the speech as it arrives, as the Studio's streamed player plays it
     spoken: gr.Audio  # the finished recording, to replay and download
@@ -85,6 +107,13 @@ class OwnVoicesHandlers:
 
     def refresh(self, token: str) -> gr.Dropdown:
         return self.context.picker(token or "")
+
+    def details(self, token: str, voice: str | None) -> str:
+        token = token if isinstance(token, str) else ""
+        found = self.context.maker.book.get(voice or "")
+        if found is not None and found.owner != owner_id(token):
+            found = None  # another browser's voice: nothing about it
+        return voice_details(found, token, self.context.synthesizer.settings.voice_retention_h)
 
     def speak(
         self, token: str, voice: str, text: str, api_key: str, streaming: bool, request: gr.Request
@@ -133,6 +162,7 @@ def build_own_voices(context: Context, prefix: str) -> tuple[OwnVoices, OwnVoice
     with gr.Row():
         mine = gr.Dropdown([], label=I18N("ui_design_mine"), elem_id=f"{prefix}_mine", scale=3)
         delete = gr.Button(I18N("ui_design_delete"), variant="stop", elem_id=f"{prefix}_delete")
+    details = gr.HTML(elem_id=f"{prefix}_details")
     text = gr.Textbox(label=I18N("ui_design_text"), lines=3, elem_id=f"{prefix}_text")
     speak = gr.Button(I18N("ui_design_speak"), variant="primary", elem_id=f"{prefix}_speak")
     live = gr.Audio(
@@ -159,7 +189,8 @@ def build_own_voices(context: Context, prefix: str) -> tuple[OwnVoices, OwnVoice
     )
     spoke.failure(lambda: None, None, live, **PAGE_EVENT)  # nothing half-played is kept
     delete.click(handlers.delete, [owner, mine, api_key], [status, mine], **private)
-    handlers.panel = OwnVoices(status, mine, text, live, spoken, readout, new_rows, spoke)
+    mine.change(handlers.details, [owner, mine], details, **PAGE_EVENT)
+    handlers.panel = OwnVoices(status, mine, details, text, live, spoken, readout, new_rows, spoke)
     return handlers.panel, handlers
 
 

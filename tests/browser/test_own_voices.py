@@ -8,6 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from dashscope_sim import render_speech
 from qwen_tts_showcase.audio import wav_to_pcm
 
 from .pages import (
@@ -99,3 +100,36 @@ def test_the_design_tab_plays_a_voice_as_it_arrives_then_keeps_the_recording(ope
         recording.get_attribute("src"),
     )
     assert wav_to_pcm(bytes(wav)) == sent.pcm
+
+
+def test_the_maker_reads_the_api_handle_on_the_page_and_the_api_speaks_it(
+    open_page, app, simulator
+):
+    page = open_page()
+    page.get_by_role("tab", name=DESIGN_TAB, exact=True).click()
+    design_voice(page, simulator, name="apivoice")
+    voice = next(iter(simulator.voice_store.voices))
+    shown = page.locator("#design_details .voice-handle")
+    expect(shown).to_contain_text(f"{voice}#")
+    handle = shown.inner_text().strip()
+    expect(page.locator("#design_details")).to_contain_text("Keep it secret")
+
+    open_tab(page, "Studio")  # the code panel shows the maker the same call
+    choose(page, "model", YOURS)
+    expect(page.locator("#voice input")).to_have_value("apivoice")
+    page.get_by_text("Use it in your app").click()
+    expect(page.locator("#code_python")).to_contain_text(handle)
+    expect(page.locator("#code_python")).to_contain_text('api_name="/synthesize"')
+
+    client, _ = app
+    text = "Spoken through the API by the handle the page showed."
+    wav = client.predict(text, handle, VD, api_name="/synthesize")
+    sent = simulator.generation_requests()[-1]
+    assert sent.body["model"] == VD and sent.body["input"]["voice"] == voice
+    with open(wav, "rb") as file:
+        assert wav_to_pcm(file.read()) == render_speech(VD, voice, text)
+
+    stranger = open_page()  # another browser never sees it
+    stranger.get_by_role("tab", name=DESIGN_TAB, exact=True).click()
+    expect(stranger.locator("#design_mine input")).to_have_value("")
+    assert handle.partition("#")[2] not in stranger.content()
