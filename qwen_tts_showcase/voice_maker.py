@@ -22,9 +22,9 @@ from .voices import (
     check_description,
     check_name,
     is_gone,
-    limits_refusal,
     makers,
     owner_id,
+    switch_refusal,
 )
 
 if TYPE_CHECKING:
@@ -43,7 +43,6 @@ class VoiceMaker:
         self.synthesizer = synthesizer
         self.settings = synthesizer.settings
         self.book = synthesizer.voices
-        self._creating = threading.Lock()  # the Space key's caps are checked and used at once
 
     def design(
         self,
@@ -154,26 +153,28 @@ class VoiceMaker:
             return
         settings = self.settings
         allowed = settings.allow_design if family == "design" else settings.allow_cloning
-        with self._creating:
-            refusal = limits_refusal(
-                self.book,
-                family,
-                makers(token, visitor),
-                allowed,
-                settings.voices_per_day,
-                settings.voices_per_visitor_day,
-            )
-            if refusal:
-                raise refusal
-            route.open()  # no key at all: said before anything is counted
+        refusal = switch_refusal(family, allowed)
+        if refusal:
+            raise refusal
+        route.open()  # no key at all: said before anything is counted
+        # The caps are counted first (one step: no two creations take the last one), then the
+        # budget; both are given back when no voice was made.
+        uncount = self.book.claim(
+            makers(token, visitor), settings.voices_per_day, settings.voices_per_visitor_day
+        )
+        try:
             admission = self.synthesizer.quota.admit(
                 visitor, VOICE_BUDGET_CHARACTERS, owner_key=True
             )
-            try:
-                yield
-            except BaseException:
-                admission.refund()
-                raise
+        except BaseException:
+            uncount()
+            raise
+        try:
+            yield
+        except BaseException:
+            admission.refund()
+            uncount()
+            raise
 
     def _keep(
         self, name: str, model: Model, region: str, label: str, maker: tuple, route: Route
@@ -183,5 +184,5 @@ class VoiceMaker:
         voice = OwnedVoice(
             name, model.family, model.id, region, label, owner_id(token), route.owner_key, made_at
         )
-        self.book.add(voice, makers(token, visitor))
+        self.book.add(voice)
         return voice
