@@ -113,6 +113,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--crowd", type=int, default=32, help="visitors on one replica")
+    parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="replica i on CPU i only (taskset), as replicas on machines of their own would be",
+    )
+    parser.add_argument(
+        "--admission-only", action="store_true", help="only the Redis admission's latency"
+    )
     args = parser.parse_args(argv)
     if shutil.which("redis-server") is None:
         raise SystemExit("redis-server is missing: apt-get install redis-server")
@@ -137,14 +145,17 @@ def main(argv: list[str] | None = None) -> int:
     replicas = []
     try:
         memory, shared = admission_latency(url, samples)
-        for i in range(2):
+        for i in range(0 if args.admission_only else 2):
             app = services.app(work, simulator, {**env, "SHOWCASE_CACHE_DIR": str(work / f"c{i}")})
             app.name, app.log_path = f"app{i + 1}", work / f"app{i + 1}.log"
+            if args.pin:
+                app.argv = ["taskset", "-c", str(i), *app.argv]
             replicas.append(app)
-        replicas[0].start()
-        one = asyncio.run(crowd_on(replicas[:1], simulator, upstream, crowd))
-        replicas[1].start()
-        two = asyncio.run(crowd_on(replicas, simulator, upstream, 2 * crowd))
+        if replicas:
+            replicas[0].start()
+            one = asyncio.run(crowd_on(replicas[:1], simulator, upstream, crowd))
+            replicas[1].start()
+            two = asyncio.run(crowd_on(replicas, simulator, upstream, 2 * crowd))
     finally:
         for app in replicas:
             app.stop()
@@ -157,7 +168,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"logs kept in {work}", file=sys.stderr)
     p95_memory, p95_redis = percentile(memory, 0.95), percentile(shared, 0.95)
     extra = p95_redis - p95_memory
+    if args.admission_only:
+        print(
+            f"Admission p95, {samples} samples: in memory {p95_memory * 1000:.3f} ms, Redis "
+            f"{p95_redis * 1000:.3f} ms (+{extra * 1000:.3f} ms; target 2 ms)"
+        )
+        return 0
     scaling = two[0] / one[0]
+    if args.pin:
+        print("Replica i pinned to CPU i (taskset).")
     print("| Measure | Result | Target |")
     print("|---|---|---|")
     print(

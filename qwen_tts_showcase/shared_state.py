@@ -385,6 +385,7 @@ class RedisVoiceBook(VoiceBook):
         self._client = client
         self._claim_script = client.register_script(_CLAIM_LUA)
         self._add_script = client.register_script(_ADD_LUA)
+        self._unclaim_script = client.register_script(_REFUND_LUA)
         super().__init__(directory, clock=clock)
 
     def _load(self) -> None:  # nothing on disk: the book is in Redis
@@ -443,8 +444,13 @@ class RedisVoiceBook(VoiceBook):
         refused = self._call(self._claim_script, keys=keys, args=[per_day, per_visitor, ttl])
         if int(refused):
             raise self._cap_refusal(int(refused) == 1, per_day, per_visitor)
-        refund = self._client.register_script(_REFUND_LUA)
-        return lambda: self._call(refund, keys=keys, args=[1] * len(keys))
+        return lambda: self._unclaim(keys)
+
+    def _unclaim(self, keys: list[str]) -> None:
+        try:
+            self._unclaim_script(keys=keys, args=[1] * len(keys))
+        except redis.RedisError as err:  # the creation stays counted: the safe side
+            log.warning("voice cap not given back, Redis unreachable: %s", type(err).__name__)
 
     def _claim_keys(self, who: tuple[str, ...]) -> list[str]:
         day = int(self._clock() // DAY_S)

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from ..conftest import WAIT_LIMIT_S
 from ..real_services import AppProcess, HAProxy, RedisServer
-from .pages import open_tab, run_and_wait_for_readout
+from .pages import open_tab, run_and_wait_for_readout, toast
 
 LINE = "Replicas keep their own audio."
 
@@ -87,3 +87,59 @@ def test_a_history_row_made_on_a_dead_replica_says_it_is_gone_and_a_new_one_play
     shown = run_and_wait_for_readout(page, page.locator("#generate").click)
     assert shown  # generated again, on the replica alive
     assert len(simulator.generation_requests()) == 2
+
+
+def test_a_generation_whose_replica_dies_says_so_in_words_and_succeeds_when_pressed_again(
+    open_page, replicas, simulator
+):
+    proxy, apps = replicas
+    alive = [app for app in apps if app.process and app.process.poll() is None]
+    if len(alive) < 2:  # the test above killed one: start it again, as an orchestrator would
+        for app in apps:
+            if app not in alive:
+                app.start()
+        _wait_for_both_up(proxy, {app.name for app in apps})
+    page = open_page()
+    cookie = {c["name"]: c["value"] for c in page.context.cookies()}["SHOWCASE_REPLICA"]
+    serving = next(app for app in apps if app.name == cookie)
+    page.locator("#text textarea").fill(LINE + " Again.")
+    simulator.hold()
+    try:
+        page.locator("#generate").click()
+        deadline = time.monotonic() + WAIT_LIMIT_S
+        while not simulator.generation_requests():
+            assert time.monotonic() < deadline, "the generation never reached the simulator"
+            time.sleep(0.05)
+        serving.kill()
+    finally:
+        simulator.release()
+    expect(toast(page).first).to_contain_text("The server handling this page stopped")
+    expect(toast(page).first).to_contain_text("处理本页面的服务器")
+    expect(page.locator("body")).not_to_contain_text("Connection errored out")
+    deadline = time.monotonic() + WAIT_LIMIT_S
+    while True:  # pressed again: once HAProxy has marked the replica down, another answers
+        try:
+            run_and_wait_for_readout(page, page.locator("#generate").click)
+            break
+        except Exception:
+            assert time.monotonic() < deadline, "pressing again never worked"
+            time.sleep(1)
+    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+    assert cookies["SHOWCASE_REPLICA"] != serving.name
+
+
+def _wait_for_both_up(proxy: HAProxy, names: set[str]) -> None:
+    """Until HAProxy hands new visitors to every named replica (it sees them up)."""
+    import httpx
+
+    seen: set[str] = set()
+    deadline = time.monotonic() + WAIT_LIMIT_S
+    while seen != names:
+        assert time.monotonic() < deadline, f"HAProxy never sent anyone to {names - seen}"
+        try:
+            answer = httpx.get(proxy.url + "/", timeout=5)
+            seen.add(answer.cookies.get("SHOWCASE_REPLICA", ""))
+            seen &= names
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)

@@ -1,0 +1,27 @@
+// Behind a load balancer (README, "Running more than one process"), the replica holding a
+// visitor's page may stop mid-request. Gradio's client then shows its own English
+// "Connection errored out."; say instead, in both languages (the browser's first), what happened
+// and that pressing again works: the load balancer sends the retry to a replica alive.
+(() => {
+  const GRADIO_LOST = "Connection errored out";
+  const TOAST_TEXT = '[data-testid="toast-text"]';
+  const MESSAGES = window.qwenTtsMessages || {};
+  const LOST = "page_server_lost";
+
+  function explain(text) {
+    if (!text.textContent.includes(GRADIO_LOST) || !MESSAGES[LOST]) return;
+    const chineseFirst = navigator.language.toLowerCase().startsWith("zh");
+    const order = chineseFirst ? ["zh", "en"] : ["en", "zh"];
+    text.textContent = order.map((language) => MESSAGES[LOST][language]).join("\n");
+  }
+
+  new MutationObserver((mutations) => {
+    for (const { addedNodes } of mutations) {
+      for (const node of addedNodes) {
+        const element = node.nodeType === Node.ELEMENT_NODE ? node : node.parentElement;
+        if (element?.matches(TOAST_TEXT)) explain(element);
+        else if (element === node) element.querySelectorAll(TOAST_TEXT).forEach(explain);
+      }
+    }
+  }).observe(document.documentElement, { childList: true, subtree: true });
+})();
