@@ -1,15 +1,17 @@
 // Behind a load balancer (README, "Running more than one process"), the replica holding a
 // visitor's page may stop mid-request. Gradio's client then shows its own English
-// "Connection errored out."; say instead, in both languages (the browser's first), what happened
-// and that pressing again works: the load balancer sends the retry to a replica alive.
+// words ("Connection to the server was lost. Attempting reconnection...", or "Connection errored
+// out."); say instead, in both languages (the browser's first), what happened
+// and that reloading and pressing again works: the load balancer sends the new page to a
+// replica alive (Gradio's client cannot carry on a session the dead replica held).
 (() => {
-  const GRADIO_LOST = "Connection errored out";
+  const GRADIO_LOST = ["Connection to the server was lost", "Connection errored out"];
   const TOAST_TEXT = '[data-testid="toast-text"]';
   const MESSAGES = window.qwenTtsMessages || {};
   const LOST = "page_server_lost";
 
   function explain(text) {
-    if (!text.textContent.includes(GRADIO_LOST) || !MESSAGES[LOST]) return;
+    if (!GRADIO_LOST.some((words) => text.textContent.includes(words)) || !MESSAGES[LOST]) return;
     const chineseFirst = navigator.language.toLowerCase().startsWith("zh");
     const order = chineseFirst ? ["zh", "en"] : ["en", "zh"];
     text.textContent = order.map((language) => MESSAGES[LOST][language]).join("\n");
