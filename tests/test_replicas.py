@@ -86,7 +86,8 @@ def test_100_requests_racing_across_2_replicas_never_pass_the_daily_budget(
     assert billed <= BUDGET
     assert done == len(sent) == BUDGET // 20  # nothing lost to the race either
     assert len(refusals) == 100 - done
-    assert all("today's budget" in words for words in refusals), refusals[:3]
+    odd = [words for words in refusals if "today's budget" not in words]
+    assert odd == []
 
 
 def test_redis_stopped_refuses_the_owner_key_on_every_replica_and_recovers(
