@@ -76,6 +76,9 @@ class Settings:
     voices_per_day: int = 20  # voices the Space's key may create a day (UTC), all visitors
     voices_per_visitor_day: int = 3  # the same for one visitor (browser, or address)
     voice_retention_h: float = 24.0
+    # Several replicas: the limits above kept in one Redis (shared_state.py), e.g.
+    # redis://redis:6379/0; "" keeps them in this process's memory.
+    redis_url: str = field(default="", repr=False)  # may hold a password
 
     @classmethod
     def from_env(cls, catalogue: Catalogue, env: dict[str, str] | None = None) -> Settings:
@@ -121,6 +124,7 @@ class Settings:
                 env, "SHOWCASE_VOICES_PER_VISITOR_DAY", cls.voices_per_visitor_day
             ),
             voice_retention_h=_float(env, "SHOWCASE_VOICE_RETENTION_H", cls.voice_retention_h),
+            redis_url=env.get("SHOWCASE_REDIS_URL", "").strip(),
             visitor_daily_chars=_int(env, "SHOWCASE_VISITOR_DAILY_CHARS", cls.visitor_daily_chars),
             ip_daily_chars=_int(env, "SHOWCASE_IP_DAILY_CHARS", cls.ip_daily_chars),
             max_upload_mb=_float(env, "SHOWCASE_MAX_UPLOAD_MB", cls.max_upload_mb),

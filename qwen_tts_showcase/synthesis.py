@@ -17,10 +17,10 @@ from .config import Settings
 from .dashscope_client import SynthesisRequest, Upstream
 from .errors import InputError, echo
 from .messages import Both, listing, say
-from .quota import CachedAnswers, DiskShare, Limits, Quota, Visitor
+from .quota import DiskShare, Limits, Visitor
+from .shared_state import Stores
 from .speech import Notice, Plan, RetryPolicy, Route, Speech, SpeechResult
 from .text import clean_text, input_size, split_text
-from .voices import VoiceBook
 
 # DashScope keys are "sk-" and letters or digits; anything else would be refused by DashScope,
 # or break the Authorization header (and end up in an exception message, key included).
@@ -54,8 +54,10 @@ class Synthesizer:
         self.catalogue = catalogue
         self.settings = settings
         self.cache = AudioCache(settings.cache_dir, settings.cache_max_mb * 1024 * 1024)
-        self.voices = VoiceBook(settings.cache_dir)  # who made which designed or cloned voice
-        self.quota = Quota(
+        # In memory, or in Redis shared by every replica (SHOWCASE_REDIS_URL).
+        self.stores = Stores(settings.redis_url)
+        self.voices = self.stores.voice_book(settings.cache_dir)  # who made which custom voice
+        self.quota = self.stores.quota(
             Limits(
                 settings.visitor_requests,
                 settings.visitor_window_s,
@@ -66,7 +68,9 @@ class Synthesizer:
                 settings.ip_daily_chars,
             )
         )
-        self.answers = CachedAnswers(settings.cached_requests, settings.cached_window_s)
+        self.answers = self.stores.cached_answers(
+            settings.cached_requests, settings.cached_window_s
+        )
         self.disk = DiskShare(
             settings.visitor_disk_mb * 1024 * 1024, settings.visitor_disk_window_s
         )

@@ -23,11 +23,11 @@ from .voices import (
     check_name,
     handle_hash,
     is_gone,
-    limits_refusal,
     make_handle,
     makers,
     new_api_salt,
     owner_id,
+    switch_refusal,
 )
 
 if TYPE_CHECKING:
@@ -46,7 +46,6 @@ class VoiceMaker:
         self.synthesizer = synthesizer
         self.settings = synthesizer.settings
         self.book = synthesizer.voices
-        self._creating = threading.Lock()  # the Space key's caps are checked and used at once
 
     def design(
         self,
@@ -157,26 +156,28 @@ class VoiceMaker:
             return
         settings = self.settings
         allowed = settings.allow_design if family == "design" else settings.allow_cloning
-        with self._creating:
-            refusal = limits_refusal(
-                self.book,
-                family,
-                makers(token, visitor),
-                allowed,
-                settings.voices_per_day,
-                settings.voices_per_visitor_day,
-            )
-            if refusal:
-                raise refusal
-            route.open()  # no key at all: said before anything is counted
+        refusal = switch_refusal(family, allowed)
+        if refusal:
+            raise refusal
+        route.open()  # no key at all: said before anything is counted
+        # The caps are counted first (one step: no two creations take the last one), then the
+        # budget; both are given back when no voice was made.
+        uncount = self.book.claim(
+            makers(token, visitor), settings.voices_per_day, settings.voices_per_visitor_day
+        )
+        try:
             admission = self.synthesizer.quota.admit(
                 visitor, VOICE_BUDGET_CHARACTERS, owner_key=True
             )
-            try:
-                yield
-            except BaseException:
-                admission.refund()
-                raise
+        except BaseException:
+            uncount()
+            raise
+        try:
+            yield
+        except BaseException:
+            admission.refund()
+            uncount()
+            raise
 
     def _keep(
         self, name: str, model: Model, region: str, label: str, maker: tuple, route: Route
@@ -196,5 +197,5 @@ class VoiceMaker:
             api_salt=salt,
             api_hash=handle_hash(make_handle(token, name, salt)) if salt else "",
         )
-        self.book.add(voice, makers(token, visitor))
+        self.book.add(voice)
         return voice

@@ -151,12 +151,10 @@ class VoiceBook:
             Path(temporary).unlink(missing_ok=True)
             raise
 
-    def add(self, voice: OwnedVoice, made_by: tuple[str, ...] = ()) -> None:
-        """Keep a new voice; `made_by` (see makers()) counts against the Space key's caps."""
+    def add(self, voice: OwnedVoice) -> None:
+        """Keep a new voice (the Space key's creation was counted by claim())."""
         with self._lock:
             self._voices[voice.voice] = voice
-            if voice.owner_key:
-                self._created.append((voice.created_at, made_by or (voice.owner,)))
             visitors_own = [v for v in self._voices.values() if not v.owner_key]
             visitors_own.sort(key=lambda v: v.created_at)
             for old in visitors_own[: max(0, len(self._voices) - MAX_VOICES)]:
@@ -206,6 +204,34 @@ class VoiceBook:
         with self._lock:
             self._created = [row for row in self._created if int(row[0] // DAY_S) == today]
             return sum(1 for _, by in self._created if who is None or set(by) & set(who))
+
+    def claim(self, who: tuple[str, ...], per_day: int, per_visitor: int) -> Callable[[], None]:
+        """Count one creation of the Space's key now, before the voice is made, or raise
+        LimitReachedError at a cap (0 = no cap); the function returned uncounts it (no voice
+        was made). Checked and counted at once, so racing creations never pass a cap."""
+        with self._lock:
+            today = int(self._clock() // DAY_S)
+            self._created = [row for row in self._created if int(row[0] // DAY_S) == today]
+            if per_day and len(self._created) >= per_day:
+                raise self._cap_refusal(True, per_day, per_visitor)
+            mine = sum(1 for _, by in self._created if set(by) & set(who))
+            if per_visitor and mine >= per_visitor:
+                raise self._cap_refusal(False, per_day, per_visitor)
+            row = (self._clock(), tuple(who))
+            self._created.append(row)
+
+        def undo() -> None:
+            with self._lock:
+                if row in self._created:
+                    self._created.remove(row)
+
+        return undo
+
+    def _cap_refusal(self, space: bool, per_day: int, per_visitor: int) -> LimitReachedError:
+        wait_s = DAY_S - self._clock() % DAY_S
+        if space:
+            return LimitReachedError(say("voices_space_cap", cap=per_day), retry_after_s=wait_s)
+        return LimitReachedError(say("voices_visitor_cap", cap=per_visitor), retry_after_s=wait_s)
 
     def by_handle(self, handle: str) -> OwnedVoice | None:
         """The voice this API handle speaks, or None (not a handle, wrong, revoked)."""
@@ -282,24 +308,13 @@ def check_description(description: str, preview_text: str) -> tuple[str, str]:
     return description, preview_text
 
 
-def limits_refusal(
-    book: VoiceBook,
-    family: str,
-    who: tuple[str, ...],
-    allowed: bool,
-    per_day: int,
-    per_visitor: int,
-) -> Exception | None:
-    """Why the Space's key may not make this visitor a voice now, or None (0 = no cap)."""
-    if not allowed:
-        key = "design_off_owner_key" if family == "design" else "cloning_off_owner_key"
-        return InputError(say(key, where_key=say("where_key")))
-    wait_s = DAY_S - book.now() % DAY_S
-    if per_day and book.created_today() >= per_day:
-        return LimitReachedError(say("voices_space_cap", cap=per_day), retry_after_s=wait_s)
-    if per_visitor and book.created_today(who) >= per_visitor:
-        return LimitReachedError(say("voices_visitor_cap", cap=per_visitor), retry_after_s=wait_s)
-    return None
+def switch_refusal(family: str, allowed: bool) -> InputError | None:
+    """Why the Space's key may not make voices of this family at all (the owner's switch), or
+    None; its daily caps are counted by VoiceBook.claim()."""
+    if allowed:
+        return None
+    key = "design_off_owner_key" if family == "design" else "cloning_off_owner_key"
+    return InputError(say(key, where_key=say("where_key")))
 
 
 def is_gone(err: DashScopeError) -> bool:
