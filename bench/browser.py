@@ -78,6 +78,8 @@ LIVE_DONE_JS = """() => { const panel = document.querySelector('#live_player .li
   return panel && panel.dataset.state === 'complete'
          && window.qwenTts.live.current().sources.size === 0
          && document.querySelector('#readout').innerText.trim().length > 0; }"""
+LIVE_READY_JS = "() => window.qwenTts.live.ready()"
+READY_TIMEOUT_MS = 15_000
 LIVE_RESULT_JS = """() => ({ pressedAt: window.__pressedAt / 1000,
   firstSoundAt: window.__meter.firstSoundAt / 1000, gaps: window.__meter.gaps.length })"""
 STREAM_PRESS_JS = """() => {
@@ -162,6 +164,8 @@ async def player_first_sound(
                     await page.evaluate(LIVE_TAP_JS)
                 for _ in range(presses):
                     if player == "live":
+                        # A visitor with the page open: its ticket is asked for ahead.
+                        await page.wait_for_function(LIVE_READY_JS, timeout=READY_TIMEOUT_MS)
                         await page.evaluate(LIVE_PRESS_JS)
                         await page.wait_for_function(LIVE_DONE_JS, timeout=DONE_TIMEOUT_MS)
                         results.append({"text": text, **await page.evaluate(LIVE_RESULT_JS)})
