@@ -157,6 +157,8 @@ class PlayerSound:
     stream_click_s: list[float] = field(default_factory=list)
     live_cache_hit_s: list[float] = field(default_factory=list)  # click to sound, cached
     live_gaps: int = 0  # silent runs over 30 ms inside the live streams
+    live_presses_ready: int = 0  # presses that found their ticket asked for ahead
+    live_presses: int = 0
 
 
 async def player_first_sound(
@@ -178,6 +180,8 @@ async def player_first_sound(
             after = first["firstSoundAt"] - upstream_at
             click = first["firstSoundAt"] - first["pressedAt"]
             if player == "live":
+                result.live_presses += len(sounds)
+                result.live_presses_ready += sum(s["ticket"] == "ready" for s in sounds)
                 result.live_after_upstream_s.append(after)
                 result.live_click_s.append(click)
                 result.live_gaps += first["gaps"]
@@ -333,20 +337,34 @@ class LiveVisit:
     error: str | None = None
 
 
-async def live_press(lab: Lab, text: str, session: str) -> LiveVisit:
-    """Generate on the live player for a visitor whose page is open (its session loaded)."""
+async def live_press(lab: Lab, text: str, session: str, address: str = "") -> LiveVisit:
+    """Generate on the live player for a visitor whose page is open (its session loaded), from
+    this address (the app trusts one proxy hop in the bench, so each crowd visitor can have one
+    of its own: tickets are bounded per address); a broken connection is a failed visit."""
+    visit = LiveVisit(pressed_at=time.time())
+    headers = {"X-Forwarded-For": address} if address else {}
+    try:
+        return await _live_press(lab, text, session, visit, headers)
+    except httpx.HTTPError as exc:
+        visit.error = f"{type(exc).__name__}: {exc}"
+        return visit
+
+
+async def _live_press(
+    lab: Lab, text: str, session: str, visit: LiveVisit, headers: dict[str, str]
+) -> LiveVisit:
     app, url = lab.app, lab.app_service.url
     data = [text, MODEL, VOICE, AUTO_LANGUAGE, "", REGION, "", True, OWNER]
-    visit = LiveVisit(pressed_at=time.time())
     answer = await lab.http.post(
         url + "/gradio_api/run/predict",
         json=App._body(app.fn_index["live_ticket"], data, session),
+        headers=headers,
     )
     if answer.status_code != 200:
         visit.error = f"ticket event: HTTP {answer.status_code}"
         return visit
     ticket = answer.json()["data"][0]
-    async with lab.http.stream("GET", f"{url}/live/{ticket}") as body:
+    async with lab.http.stream("GET", f"{url}/live/{ticket}", headers=headers) as body:
         if body.status_code != 200:
             visit.error = f"live route: HTTP {body.status_code}"
             return visit
@@ -354,7 +372,7 @@ async def live_press(lab: Lab, text: str, session: str) -> LiveVisit:
             if chunk and visit.first_audio_at is None:
                 visit.first_audio_at = time.time()
             visit.audio_bytes += len(chunk)
-    end = (await lab.http.get(f"{url}/live/{ticket}/end")).json()
+    end = (await lab.http.get(f"{url}/live/{ticket}/end", headers=headers)).json()
     if end.get("state") != "complete":
         visit.error = f"the stream ended {end}"
         return visit
@@ -373,9 +391,14 @@ async def live_crowd(lab: Lab, visitors: int, concurrency_limit: int) -> Crowd:
     texts = [unique_text() for _ in range(visitors)]
     sessions = await asyncio.gather(*(lab.app.open_page() for _ in range(visitors)))
     visits = await asyncio.gather(
-        *(live_press(lab, text, session) for text, session in zip(texts, sessions, strict=True))
+        *(
+            live_press(lab, text, session, f"198.51.100.{number}")
+            for number, (text, session) in enumerate(zip(texts, sessions, strict=True), 1)
+        )
     )
     done = [v for v in visits if v.completed_at and not v.error]
+    for error in sorted({v.error for v in visits if v.error}):
+        print(f"live crowd of {visitors}: {error}")
     start = min(v.pressed_at for v in visits)
     makespan = max(v.completed_at for v in done) - start if done else 0
     upstream = await lab.requests_for(*texts)
@@ -419,7 +442,12 @@ async def live_footprint(
     idle = lab.app_service.rss_bytes()
     before = lab.app_service.cpu_s()
     with MemorySampler(lab.app_service) as memory:
-        visits = await asyncio.gather(*(live_press(lab, unique_text(), s) for s in sessions))
+        visits = await asyncio.gather(
+            *(
+                live_press(lab, unique_text(), s, f"198.51.100.{number}")
+                for number, s in enumerate(sessions, 1)
+            )
+        )
     used = lab.app_service.cpu_s() - before
     failed = [v.error for v in visits if v.error]
     if failed:

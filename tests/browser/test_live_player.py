@@ -219,6 +219,28 @@ def spoken(sent) -> tuple[str, str]:
     return sent.body["input"]["text"], sent.body["input"]["voice"]
 
 
+def test_a_ticket_asked_for_ahead_that_the_server_let_go_falls_back_to_asking(open_page, simulator):
+    page = live_page(open_page)
+    page.wait_for_function(READY)
+    loaded = page.locator("#live_ready textarea").input_value()
+    page.locator("#text textarea").fill("这张票已经不在了。")
+    page.wait_for_function(
+        "(loaded) => window.qwenTts.live.ready() && "
+        "document.querySelector('#live_ready textarea').value !== loaded",
+        arg=loaded,
+    )
+    # The ready ticket is gone on the server (here: used up by another request).
+    ticket = page.locator("#live_ready textarea").input_value().split(" ")[1]
+    page.evaluate(
+        "async (ticket) => { await (await fetch(`live/${ticket}`)).arrayBuffer(); }", ticket
+    )
+    page.locator("#generate").click()
+    wait_for_state(page, "complete")  # not "failed": the page asked for a new ticket
+    # and its stream (the cache's, by now) went to the finished recording as usual
+    expect(page.locator("#readout .readout")).to_have_attribute("data-cached", "true")
+    assert len(simulator.generation_requests()) == 1
+
+
 def test_a_failure_mid_stream_leaves_no_playable_audio(open_page, simulator):
     simulator.profile.chunk_seconds = 0.1
     simulator.enqueue_fault("drop_midstream", after_chunks=3)

@@ -278,15 +278,19 @@
     }
 
     // Stream the ticket ready for exactly these inputs, or ask the server for one first.
+    let lastPress = null;  // "ready" or "asked": how the last press got its ticket
+
     function go(values) {
       if (fresh() && JSON.stringify(values.slice(0, AHEAD_INPUTS - 1)) === ready.values) {
         const { ticket } = ready;
         ready = null;
-        play(ticket);  // sets `run` before its first await
+        lastPress = "ready";
+        play(ticket, true);  // sets `run` before its first await
         document.querySelector("#live_use")?.click();  // old results go, the ticket is shown
         return;
       }
       ready = null;
+      lastPress = "asked";
       document.querySelector("#generate_live").click();
     }
 
@@ -356,13 +360,22 @@
       current.sources.clear();
     }
 
-    async function play(ticket) {
+    async function play(ticket, ahead = false) {
       if (!ticket || !supported()) return;
       stop();
       const current = newRun(ticket, "#live_player");
+      current.ahead = ahead;
       run = current;
       await listen(current);
-      if (run === current) document.querySelector("#live_finish")?.click();
+      if (run !== current) return;
+      if (current.forgotten) {  // a ticket asked for ahead the server no longer keeps
+        show(claim({
+          state: "waiting", box: "#live_player", sources: new Set(), pending: [], after: null,
+        }));
+        document.querySelector("#generate_live").click();
+        return;
+      }
+      document.querySelector("#live_finish")?.click();
     }
 
     // A finished recording played at once (a History row): the same player, nothing made.
@@ -437,6 +450,8 @@
         if (!response.ok) {
           current.error = await response.json().catch(() => null);
           state = "failed";
+          // Tickets are bounded per session and address: one kept ahead may have been let go.
+          current.forgotten = current.ahead && response.status === 403;
         } else {
           current.state = "playing";
           const reader = response.body.getReader();
@@ -559,7 +574,7 @@
 
     return {
       supported, context, start, go, play, compare, replay, stop, changed, asking, prepared,
-      ready: fresh, current: () => run, compared: () => group,
+      ready: fresh, pressed: () => lastPress, current: () => run, compared: () => group,
     };
   })();
 
