@@ -78,7 +78,12 @@ LIVE_DONE_JS = """() => { const panel = document.querySelector('#live_player .li
   return panel && panel.dataset.state === 'complete'
          && window.qwenTts.live.current().sources.size === 0
          && document.querySelector('#readout').innerText.trim().length > 0; }"""
+LIVE_READY_JS = "() => window.qwenTts.live.ready()"
+LIVE_READY_FOR_NEW_JS = """(loaded) => window.qwenTts.live.ready()
+  && document.querySelector('#live_ready textarea').value !== loaded"""
+READY_TIMEOUT_MS = 15_000
 LIVE_RESULT_JS = """() => ({ pressedAt: window.__pressedAt / 1000,
+  ticket: window.qwenTts.live.pressed(),
   firstSoundAt: window.__meter.firstSoundAt / 1000, gaps: window.__meter.gaps.length })"""
 STREAM_PRESS_JS = """() => {
   window.__pressedAt = performance.timeOrigin + performance.now();
@@ -156,12 +161,21 @@ async def player_first_sound(
                     await page.add_init_script(STREAM_PLAYER)
                 await page.goto(app_url)
                 await page.wait_for_selector("#input_counter .input-counter")
+                if player == "live":  # the ticket asked for the page's opening inputs
+                    await page.wait_for_function(LIVE_READY_JS, timeout=READY_TIMEOUT_MS)
+                    loaded = await page.locator("#live_ready textarea").input_value()
                 await page.locator("#text textarea").fill(text)
+                if player == "live":  # and the one for this text, once it settled
+                    await page.wait_for_function(
+                        LIVE_READY_FOR_NEW_JS, arg=loaded, timeout=READY_TIMEOUT_MS
+                    )
                 presses = 1 + (repeat_last if number == len(texts) else 0)
                 if player == "live":
                     await page.evaluate(LIVE_TAP_JS)
                 for _ in range(presses):
                     if player == "live":
+                        # A visitor with the page open: its ticket is asked for ahead.
+                        await page.wait_for_function(LIVE_READY_JS, timeout=READY_TIMEOUT_MS)
                         await page.evaluate(LIVE_PRESS_JS)
                         await page.wait_for_function(LIVE_DONE_JS, timeout=DONE_TIMEOUT_MS)
                         results.append({"text": text, **await page.evaluate(LIVE_RESULT_JS)})

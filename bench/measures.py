@@ -7,6 +7,7 @@ import itertools
 import math
 import statistics
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 
@@ -20,6 +21,7 @@ from .services import Service
 from .visitor import App, Visit
 
 MODEL, VOICE, REGION = "qwen-tts-latest", "Cherry", "beijing"
+OWNER = ""  # the browser's owner token of custom voices: none
 OVERHEAD_AUDIO_S = 2.0  # short syntheses for the overhead samples
 CROWD_AUDIO_S = 2.0
 CROWD_FIRST_CHUNK_S = 1.0  # "each asking for a synthesis with 1 s upstream latency"
@@ -90,7 +92,7 @@ class Lab:
     ) -> tuple[Visit, str]:
         """The page's Generate button; raises if the visitor saw an error."""
         text = text or unique_text()
-        inputs = [text, MODEL, VOICE, AUTO_LANGUAGE, "", REGION, "", streaming]
+        inputs = [text, MODEL, VOICE, AUTO_LANGUAGE, "", REGION, "", streaming, OWNER]
         visit = await self.app.visit("generate", inputs, session)
         if visit.error or visit.first_audio_at is None:
             raise RuntimeError(f"generate failed: {visit.error or 'no audio reached the player'}")
@@ -155,6 +157,8 @@ class PlayerSound:
     stream_click_s: list[float] = field(default_factory=list)
     live_cache_hit_s: list[float] = field(default_factory=list)  # click to sound, cached
     live_gaps: int = 0  # silent runs over 30 ms inside the live streams
+    live_presses_ready: int = 0  # presses that found their ticket asked for ahead
+    live_presses: int = 0
 
 
 async def player_first_sound(
@@ -176,6 +180,8 @@ async def player_first_sound(
             after = first["firstSoundAt"] - upstream_at
             click = first["firstSoundAt"] - first["pressedAt"]
             if player == "live":
+                result.live_presses += len(sounds)
+                result.live_presses_ready += sum(s["ticket"] == "ready" for s in sounds)
                 result.live_after_upstream_s.append(after)
                 result.live_click_s.append(click)
                 result.live_gaps += first["gaps"]
@@ -252,7 +258,8 @@ async def crowd(lab: Lab, visitors: int, concurrency_limit: int) -> Crowd:
     """`visitors` press Generate at once; the ideal runs ceil(N / limit) rounds of the upstream."""
     await lab.set_upstream(CROWD_AUDIO_S, first_chunk_s=CROWD_FIRST_CHUNK_S, realtime_factor=0.0)
     data = [
-        [unique_text(), MODEL, VOICE, AUTO_LANGUAGE, "", REGION, "", True] for _ in range(visitors)
+        [unique_text(), MODEL, VOICE, AUTO_LANGUAGE, "", REGION, "", True, OWNER]
+        for _ in range(visitors)
     ]
     # Each visitor has the page open (its session made by the page's load), then all press
     # Generate in the same instant.
@@ -310,3 +317,145 @@ def cold_starts(app_service: Service, hello: Service, repetitions: int) -> tuple
             finally:
                 service.stop()
     return app_s, hello_s
+
+
+# The live player's path over HTTP, as page.js drives it: the page's ticket event (outside the
+# queue), GET /live/<ticket> read to its end, GET /live/<ticket>/end, then the queued finish
+# event that puts the recording into gr.Audio with its file and history row.
+LIVE_FOOTPRINT_STREAMS = 16
+LIVE_FOOTPRINT_AUDIO_S = 10.0
+
+
+@dataclass
+class LiveVisit:
+    """One press of Generate on the live player, in time.time() seconds."""
+
+    pressed_at: float
+    first_audio_at: float | None = None
+    completed_at: float | None = None
+    audio_bytes: int = 0
+    error: str | None = None
+
+
+async def live_press(lab: Lab, text: str, session: str, address: str = "") -> LiveVisit:
+    """Generate on the live player for a visitor whose page is open (its session loaded), from
+    this address (the app trusts one proxy hop in the bench, so each crowd visitor can have one
+    of its own: tickets are bounded per address); a broken connection is a failed visit."""
+    visit = LiveVisit(pressed_at=time.time())
+    headers = {"X-Forwarded-For": address} if address else {}
+    try:
+        return await _live_press(lab, text, session, visit, headers)
+    except httpx.HTTPError as exc:
+        visit.error = f"{type(exc).__name__}: {exc}"
+        return visit
+
+
+async def _live_press(
+    lab: Lab, text: str, session: str, visit: LiveVisit, headers: dict[str, str]
+) -> LiveVisit:
+    app, url = lab.app, lab.app_service.url
+    data = [text, MODEL, VOICE, AUTO_LANGUAGE, "", REGION, "", True, OWNER]
+    answer = await lab.http.post(
+        url + "/gradio_api/run/predict",
+        json=App._body(app.fn_index["live_ticket"], data, session),
+        headers=headers,
+    )
+    if answer.status_code != 200:
+        visit.error = f"ticket event: HTTP {answer.status_code}"
+        return visit
+    ticket = answer.json()["data"][0]
+    async with lab.http.stream("GET", f"{url}/live/{ticket}", headers=headers) as body:
+        if body.status_code != 200:
+            visit.error = f"live route: HTTP {body.status_code}"
+            return visit
+        async for chunk in body.aiter_bytes():
+            if chunk and visit.first_audio_at is None:
+                visit.first_audio_at = time.time()
+            visit.audio_bytes += len(chunk)
+    end = (await lab.http.get(f"{url}/live/{ticket}/end", headers=headers)).json()
+    if end.get("state") != "complete":
+        visit.error = f"the stream ended {end}"
+        return visit
+    finished = await app.visit("live_finish", [ticket], session)
+    if finished.error:
+        visit.error = f"finish event: {finished.error}"
+        return visit
+    visit.completed_at = time.time()
+    return visit
+
+
+async def live_crowd(lab: Lab, visitors: int, concurrency_limit: int) -> Crowd:
+    """`visitors` with the page open press Generate on the live player at once, against a 1 s
+    upstream; the ideal runs ceil(N / limit) rounds of the upstream."""
+    await lab.set_upstream(CROWD_AUDIO_S, first_chunk_s=CROWD_FIRST_CHUNK_S, realtime_factor=0.0)
+    texts = [unique_text() for _ in range(visitors)]
+    sessions = await asyncio.gather(*(lab.app.open_page() for _ in range(visitors)))
+    visits = await asyncio.gather(
+        *(
+            live_press(lab, text, session, f"198.51.100.{number}")
+            for number, (text, session) in enumerate(zip(texts, sessions, strict=True), 1)
+        )
+    )
+    done = [v for v in visits if v.completed_at and not v.error]
+    for error in sorted({v.error for v in visits if v.error}):
+        print(f"live crowd of {visitors}: {error}")
+    start = min(v.pressed_at for v in visits)
+    makespan = max(v.completed_at for v in done) - start if done else 0
+    upstream = await lab.requests_for(*texts)
+    return Crowd(
+        visitors,
+        makespan,
+        math.ceil(visitors / concurrency_limit) * CROWD_FIRST_CHUNK_S,
+        failed=len(visits) - len(done),
+        busy=0,
+        upstream_peak=most_at_once((r["received_at"], r["first_audio_sent_at"]) for r in upstream),
+    )
+
+
+@dataclass
+class LiveFootprint:
+    """What live streams cost the app process."""
+
+    streams: int
+    audio_s: float  # per stream
+    cpu_per_audio_s: float  # app CPU seconds per second of audio streamed, all streams at once
+    single_cpu_per_audio_s: list[float]  # one stream at a time
+    rss_per_stream_bytes: float  # peak resident memory while they stream, minus before, per stream
+
+
+async def live_footprint(
+    lab: Lab, streams: int = LIVE_FOOTPRINT_STREAMS, audio_s: float = LIVE_FOOTPRINT_AUDIO_S
+) -> LiveFootprint:
+    """App CPU and resident memory around live streams: `streams` at once (memory, and CPU),
+    then three one at a time (CPU, comparable with the streamed player's row)."""
+    await lab.set_upstream(audio_s)
+    session = await lab.app.open_page()
+    await live_press(lab, unique_text(), session)  # first-use costs out of the samples
+    single = []
+    for _ in range(3):
+        before = lab.app_service.cpu_s()
+        visit = await live_press(lab, unique_text(), session)
+        if visit.error:
+            raise RuntimeError(f"a live stream failed: {visit.error}")
+        single.append((lab.app_service.cpu_s() - before) / audio_s)
+    sessions = await asyncio.gather(*(lab.app.open_page() for _ in range(streams)))
+    idle = lab.app_service.rss_bytes()
+    before = lab.app_service.cpu_s()
+    with MemorySampler(lab.app_service) as memory:
+        visits = await asyncio.gather(
+            *(
+                live_press(lab, unique_text(), s, f"198.51.100.{number}")
+                for number, s in enumerate(sessions, 1)
+            )
+        )
+    used = lab.app_service.cpu_s() - before
+    failed = [v.error for v in visits if v.error]
+    if failed:
+        raise RuntimeError(f"{len(failed)} live streams failed: {failed[0]}")
+    return LiveFootprint(
+        streams,
+        audio_s,
+        used / (streams * audio_s),
+        single,
+        max(0, memory.peak_bytes - idle) / streams,
+    )

@@ -221,8 +221,9 @@ class _Pull:
     """A synchronous Speech read one chunk at a time from worker threads, and closed at once
     when stopped: the DashScope connection a read is blocked on is shut, so the read returns."""
 
-    def __init__(self, speech: Speech) -> None:
+    def __init__(self, speech: Speech, threads: anyio.CapacityLimiter | None = None) -> None:
         self._speech = speech
+        self._threads = threads
         self._chunks = iter(speech)
         self._lock = threading.Lock()
         self._stopped = False
@@ -256,7 +257,9 @@ class _Pull:
         return self._stopped
 
     async def read(self) -> bytes | None:
-        return await anyio.to_thread.run_sync(self.next, abandon_on_cancel=True)
+        return await anyio.to_thread.run_sync(
+            self.next, abandon_on_cancel=True, limiter=self._threads
+        )
 
 
 async def _first_audio(request: Request, pull: _Pull) -> bytes | None:
@@ -287,6 +290,10 @@ class LiveRoute:
     def __init__(self, synthesizer: Synthesizer, tickets: LiveTickets) -> None:
         self.synthesizer, self.tickets = synthesizer, tickets
         self._streams = anyio.CapacityLimiter(synthesizer.settings.concurrency_limit)
+        # The SDK is synchronous: a stream's read waits in a worker thread. Its own pool, one
+        # thread per stream at most, so listeners never wait on (or starve) the threads of
+        # Gradio's events, which share the default pool of 40.
+        self._threads = anyio.CapacityLimiter(synthesizer.settings.concurrency_limit)
 
     async def serve(self, request: Request) -> Response:
         ip = visitor_of(request, self.synthesizer.settings.trusted_proxy_hops).ip
@@ -306,7 +313,7 @@ class LiveRoute:
                 streaming=ticket.streaming,
                 on_notice=ticket.notices.append,
             )
-            pull = _Pull(speech)
+            pull = _Pull(speech, self._threads)
             first = await _first_audio(request, pull)
         except BaseException as failure:
             if pull is not None:

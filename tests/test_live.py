@@ -95,6 +95,21 @@ def test_a_ticket_is_used_once_and_a_made_up_one_reaches_nothing(app, simulator,
     assert len(simulator.generation_requests()) == 1  # only the first reached DashScope
 
 
+def test_a_ticket_asked_for_ahead_carries_the_pages_stamp_and_streams_once(app, simulator, session):
+    _, url = app
+    inputs = [TEXT, "qwen-tts-latest", "Cherry", "Auto", "", "beijing", "", True, None, "7"]
+    stamp, token = page_event(url, "live_ahead", inputs, session)[0].split(" ")
+    assert stamp == "7"  # page.js keeps it only while its inputs still have this stamp
+    assert simulator.generation_requests() == []  # asking ahead sends nothing to DashScope
+    answer = stream(url, token)
+    (sent,) = simulator.generation_requests()
+    assert answer.status_code == 200 and answer.content == sent.pcm
+    assert stream(url, token).status_code == 403  # single use, like any ticket
+    # Played, it becomes the page's ticket; its recording is told to this session only.
+    assert page_event(url, "live_use", [token], session)[0] == token
+    assert end(url, token).json() == {"state": "complete"}
+
+
 def test_an_error_before_the_first_audio_is_json_in_both_languages(app, simulator, session):
     _, url = app
     simulator.enqueue_fault("invalid_key")

@@ -86,11 +86,18 @@ class Player:
 @dataclass(frozen=True)
 class LiveControls:
     """What page.js drives, kept out of sight: the ticket of the live stream, the button that
-    asks for one, and the button that fetches how it ended."""
+    asks for one, and the button that fetches how it ended; and a ticket asked for ahead, once
+    the inputs settle, so that Generate is a single request (`ready`: "<stamp> <ticket>", the
+    stamp page.js gave the inputs it was asked for), the button that asks for it, and the one
+    that tells the server the page plays it."""
 
     ticket: gr.Textbox
     start: gr.Button
     finish: gr.Button
+    ready: gr.Textbox
+    ahead: gr.Button
+    use: gr.Button
+    go: gr.Button
 
 
 @dataclass(frozen=True)
@@ -195,6 +202,41 @@ class StudioHandlers:
         player = self.player
         return {
             self.live.ticket: self.tickets.issue(order, who, api_key, streaming),
+            player.result_audio: None,
+            player.download: None,
+            player.download_info: "",
+            player.readout: "",
+            self.latest: None,
+            self.new_rows: [],
+        }
+
+    def live_ahead(
+        self,
+        text: str,
+        model: str,
+        voice: str,
+        language: str,
+        instructions: str,
+        region: str,
+        api_key: str,
+        streaming: bool,
+        owner: str,
+        stamp: str,
+        request: gr.Request,
+    ) -> Updates:
+        """A ticket asked for before Generate is pressed, with the page's stamp of the inputs it
+        stands for: pressed with the same inputs, the page streams it at once."""
+        options = sent_options(self.catalogue, model, language, instructions)
+        order = SpeechOrder(text, voice, model, region, **options, owner=owner or "")
+        who = visitor(self.synthesizer, request)
+        ticket = self.tickets.issue(order, who, api_key, streaming)
+        return {self.live.ready: f"{stamp.split(' ')[0]} {ticket}"}
+
+    def live_use(self, ticket: str) -> Updates:
+        """The page plays a ticket it had ahead: it becomes the live one, old results go."""
+        player = self.player
+        return {
+            self.live.ticket: ticket,
             player.result_audio: None,
             player.download: None,
             player.download_info: "",
@@ -360,7 +402,11 @@ def build_live_controls() -> LiveControls:
         ticket = gr.Textbox(elem_id="live_ticket", show_label=False, container=False)
         start = gr.Button(elem_id="generate_live", size="sm")
         finish = gr.Button(elem_id="live_finish", size="sm")
-    return LiveControls(ticket, start, finish)
+        ready = gr.Textbox(elem_id="live_ready", show_label=False, container=False)
+        ahead = gr.Button(elem_id="live_ahead", size="sm")
+        use = gr.Button(elem_id="live_use", size="sm")
+        go = gr.Button(elem_id="live_go", size="sm")
+    return LiveControls(ticket, start, finish, ready, ahead, use, go)
 
 
 def build_studio(
@@ -464,19 +510,20 @@ def wire_live(
     """The live player's events. page.js presses the hidden start button instead of Generate
     when the browser can play the stream itself: a ticket comes back (outside the queue, so
     nothing waits before DashScope is asked), the page streams it, then presses finish."""
+    inputs = [
+        editor.text,
+        editor.model,
+        editor.voice,
+        editor.language,
+        editor.instructions.text,
+        connection.region,
+        connection.api_key,
+        connection.streaming,
+        owner,
+    ]
     live.start.click(
         handlers.live_ticket,
-        [
-            editor.text,
-            editor.model,
-            editor.voice,
-            editor.language,
-            editor.instructions.text,
-            connection.region,
-            connection.api_key,
-            connection.streaming,
-            owner,
-        ],
+        inputs,
         [
             live.ticket,
             player.result_audio,
@@ -488,13 +535,60 @@ def wire_live(
         ],
         **PAGE_EVENT,
     ).then(None, [live.ticket], None, js="(ticket) => { window.qwenTts.live.play(ticket); }")
-    # Queued, so a failure shows as the Generate event's would; cheap, so not limited.
+    wire_live_ahead(handlers, inputs, player, live, latest, new_rows)
+    # Queued, so a failure shows as the Generate event's would; cheap, so not limited. The
+    # ticket is the one page.js played (the live_use event that shows it may still be on its way).
     return live.finish.click(
         handlers.live_finish,
         [live.ticket],
         [player.result_audio, player.download, player.readout, latest, new_rows],
         api_visibility="private",
         concurrency_limit=None,
+        js="(ticket) => window.qwenTts.live.current()?.ticket || ticket",
+    )
+
+
+def wire_live_ahead(
+    handlers: StudioHandlers,
+    inputs: list,
+    player: Player,
+    live: LiveControls,
+    latest: gr.State,
+    new_rows: gr.State,
+) -> None:
+    """A ticket ready before the click. Any change of the inputs (typed, or put there by a card
+    or a region switch) voids the page's stamp, in the browser; page.js asks for a new ticket
+    once they settle, stamped, and plays it only for a press with exactly the inputs it was
+    asked for (read at the press by a browser-only event: a change event may lag the value)."""
+    gr.on(
+        [component.change for component in inputs],
+        None,
+        js="() => { window.qwenTts.live.changed(); }",
+    )
+    live.ahead.click(
+        handlers.live_ahead,
+        [*inputs, live.ready],
+        live.ready,
+        js="(...values) => window.qwenTts.live.asking(values)",
+        trigger_mode="always_last",
+        **PAGE_EVENT,
+    ).then(None, [live.ready], None, js="(ready) => { window.qwenTts.live.prepared(ready); }")
+    # Generate, in the browser only: the inputs as Gradio will send them, against the ticket's.
+    live.go.click(None, inputs, None, js="(...values) => { window.qwenTts.live.go(values); }")
+    live.use.click(
+        handlers.live_use,
+        [live.ticket],
+        [
+            live.ticket,
+            player.result_audio,
+            player.download,
+            player.download_info,
+            player.readout,
+            latest,
+            new_rows,
+        ],
+        js="(ticket) => window.qwenTts.live.current()?.ticket || ticket",
+        **PAGE_EVENT,
     )
 
 

@@ -22,6 +22,7 @@ from .pages import (
     PANEL,
     SOUNDED,
     TAP,
+    choose,
     open_tab,
     readout,
     toast,
@@ -117,7 +118,7 @@ def test_stop_and_esc_close_dashscopes_stream_and_keep_nothing(open_page, simula
     assert len(simulator.generation_requests()) == 3
 
 
-def test_leaving_mid_stream_closes_dashscopes_stream(open_page, simulator):
+def test_reloading_mid_stream_closes_dashscopes_stream_and_keeps_nothing(open_page, simulator):
     simulator.profile.realtime_factor = 1.0
     simulator.profile.fixed_audio_seconds = 120.0
     simulator.profile.chunk_seconds = 0.1
@@ -127,6 +128,15 @@ def test_leaving_mid_stream_closes_dashscopes_stream(open_page, simulator):
     page.wait_for_function(SOUNDED)
     page.reload()
     wait_until(lambda: connections_to(simulator.port) == before, "DashScope's stream to close")
+    # Nothing of it was kept: the same text asked again reaches DashScope again.
+    simulator.profile.realtime_factor = 0.0
+    simulator.profile.fixed_audio_seconds = 1.0
+    expect(page.locator("html")).to_have_class("live-player")
+    page.evaluate(TAP)
+    generate(page, "重新加载页面。")
+    wait_for_state(page, "complete")
+    assert len(simulator.generation_requests()) == 2
+    expect(page.locator("#readout .readout")).to_have_attribute("data-cached", "false")
 
 
 def test_a_cache_hit_plays_through_the_same_player_without_dashscope(open_page, simulator):
@@ -139,6 +149,94 @@ def test_a_cache_hit_plays_through_the_same_player_without_dashscope(open_page, 
     generate(page, text)
     page.wait_for_function(SOUNDED)
     wait_for_state(page, "complete")
+    expect(page.locator("#readout .readout")).to_have_attribute("data-cached", "true")
+    assert len(simulator.generation_requests()) == 1
+
+
+READY = "() => window.qwenTts.live.ready()"
+
+
+def requests_after_click(page: Page, click) -> list[str]:
+    """The page's requests from a click until its live stream is complete: "GET <path>", or
+    the name of the page event it runs."""
+    config = page.evaluate("async () => (await fetch('config')).json()")
+    events = {d["id"]: d.get("api_name") for d in config["dependencies"]}
+    seen: list[str] = []
+
+    def note(request) -> None:
+        if request.method == "POST":
+            body = request.post_data_json or {}
+            seen.append(str(events.get(body.get("fn_index"), request.url)))
+        else:
+            seen.append(f"GET {request.url.split('//', 1)[1].split('/', 1)[1]}")
+
+    page.on("request", note)
+    click()
+    wait_for_state(page, "complete")
+    page.remove_listener("request", note)
+    return seen
+
+
+def test_with_a_ticket_ready_generate_is_one_request_and_plays_what_the_page_shows(
+    open_page, simulator
+):
+    page = live_page(open_page)
+    page.wait_for_function(READY)  # asked for once the page is loaded
+    loaded = page.locator("#live_ready textarea").input_value()
+    page.locator("#text textarea").fill("早就准备好的票。")
+    # asked for again once the text settled
+    page.wait_for_function(
+        "(loaded) => window.qwenTts.live.ready() && "
+        "document.querySelector('#live_ready textarea').value !== loaded",
+        arg=loaded,
+    )
+    assert simulator.generation_requests() == []  # asking ahead sent nothing to DashScope
+    ticket = page.locator("#live_ready textarea").input_value().split(" ")[1]
+    seen = requests_after_click(page, lambda: page.locator("#generate").click())
+    # Straight to the stream of the ticket ready before: no ticket event after the click.
+    assert "live_ticket" not in seen and f"GET live/{ticket}" in seen, seen
+    (sent,) = simulator.generation_requests()
+    assert spoken(sent) == ("早就准备好的票。", "Cherry")
+    page.wait_for_function(READY)  # asked for again, for the next press
+    # A text changed just before the press is never played from the ticket of the old one.
+    page.locator("#text textarea").fill("刚刚改过的句子。")
+    page.locator("#generate").click()
+    wait_for_state(page, "complete")
+    assert spoken(simulator.generation_requests()[-1]) == ("刚刚改过的句子。", "Cherry")
+    # Nor from the ticket of a voice picked just before the press.
+    page.wait_for_function(READY)
+    choose(page, "voice", "Ethan · 普通话 Mandarin")
+    # Gradio holds a picked value a moment after the picker shows it (any event sent sooner
+    # carries the old one); once its change event came, the old voice's ticket is void.
+    page.wait_for_function("() => !window.qwenTts.live.ready()")
+    page.locator("#generate").click()
+    wait_for_state(page, "complete")
+    assert spoken(simulator.generation_requests()[-1]) == ("刚刚改过的句子。", "Ethan")
+
+
+def spoken(sent) -> tuple[str, str]:
+    """The text and voice of a request DashScope received."""
+    return sent.body["input"]["text"], sent.body["input"]["voice"]
+
+
+def test_a_ticket_asked_for_ahead_that_the_server_let_go_falls_back_to_asking(open_page, simulator):
+    page = live_page(open_page)
+    page.wait_for_function(READY)
+    loaded = page.locator("#live_ready textarea").input_value()
+    page.locator("#text textarea").fill("这张票已经不在了。")
+    page.wait_for_function(
+        "(loaded) => window.qwenTts.live.ready() && "
+        "document.querySelector('#live_ready textarea').value !== loaded",
+        arg=loaded,
+    )
+    # The ready ticket is gone on the server (here: used up by another request).
+    ticket = page.locator("#live_ready textarea").input_value().split(" ")[1]
+    page.evaluate(
+        "async (ticket) => { await (await fetch(`live/${ticket}`)).arrayBuffer(); }", ticket
+    )
+    page.locator("#generate").click()
+    wait_for_state(page, "complete")  # not "failed": the page asked for a new ticket
+    # and its stream (the cache's, by now) went to the finished recording as usual
     expect(page.locator("#readout .readout")).to_have_attribute("data-cached", "true")
     assert len(simulator.generation_requests()) == 1
 

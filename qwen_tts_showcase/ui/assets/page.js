@@ -209,11 +209,88 @@
       return `${root.replace(/\/$/, "")}/live/${encodeURIComponent(ticket)}${tail}`;
     }
 
-    // Generate pressed: stop what plays, then ask the server for a ticket (studio.py).
+    // A ticket asked for ahead (studio.py's wire_live_ahead), so that Generate is one request:
+    // every change of the Studio's inputs bumps `edits` (and voids the ticket); once they have
+    // been still for ASK_DELAY_MS the page asks, stamped with `edits`, and keeps the answer only
+    // while the stamp is still current. A ticket lives TICKET_TTL_S on the server (live.py):
+    // one older than READY_FOR_MS is asked for again.
+    const ASK_DELAY_MS = 300;
+    const READY_FOR_MS = 45000;
+    const KEEP_EVERY_MS = 1000;
+    const AHEAD_INPUTS = 10;  // the Studio's nine inputs and the stamp
+    let edits = 0;
+    let ready = null;  // {ticket, at, values}: the inputs it was asked for, as JSON
+    const asked = new Map();  // stamp: the inputs sent with it, as JSON
+    let askTimer = null;
+    let askedAt = 0;
+
+    function changed() {
+      edits += 1;
+      ready = null;
+      clearTimeout(askTimer);
+      askTimer = setTimeout(ask, ASK_DELAY_MS);
+    }
+
+    function ask() {
+      clearTimeout(askTimer);
+      askTimer = null;
+      const button = document.querySelector("#live_ahead");
+      if (!button || !supported()) return;
+      askedAt = performance.now();
+      button.click();
+    }
+
+    // The ahead event's inputs as sent: the last one is the stamp.
+    function asking(values) {
+      const sent = values.slice(0, AHEAD_INPUTS);
+      sent[AHEAD_INPUTS - 1] = String(edits);
+      asked.clear();  // only the latest answer is kept
+      asked.set(String(edits), JSON.stringify(sent.slice(0, AHEAD_INPUTS - 1)));
+      return sent;
+    }
+
+    function prepared(answer) {
+      const [stamp, ticket] = String(answer || "").split(" ");
+      if (ticket && Number(stamp) === edits && asked.has(stamp)) {
+        ready = { ticket, at: performance.now(), values: asked.get(stamp) };
+      }
+    }
+
+    function fresh() { return ready !== null && performance.now() - ready.at < READY_FOR_MS; }
+
+    // Keep a ticket ready while the page is open and quiet: after loading, after a ticket was
+    // used, and before one expires (nothing is asked while a stream plays or the tab is hidden).
+    setInterval(() => {
+      if (fresh() || askTimer !== null || document.hidden || !supported()) return;
+      if (performance.now() - askedAt < 2 * KEEP_EVERY_MS || (run && sounding(run))) return;
+      ask();
+    }, KEEP_EVERY_MS);
+
+    // Generate pressed: stop what plays, then let go() see the inputs as Gradio holds them
+    // (a picker's change event may come a moment after it shows the new value).
     function start() {
       context();
       stop();
-      show({ state: "waiting", box: "#live_player" });
+      show(claim({
+        state: "waiting", box: "#live_player", sources: new Set(), pending: [], after: null,
+      }));
+      document.querySelector("#live_go").click();
+    }
+
+    // Stream the ticket ready for exactly these inputs, or ask the server for one first.
+    let lastPress = null;  // "ready" or "asked": how the last press got its ticket
+
+    function go(values) {
+      if (fresh() && JSON.stringify(values.slice(0, AHEAD_INPUTS - 1)) === ready.values) {
+        const { ticket } = ready;
+        ready = null;
+        lastPress = "ready";
+        play(ticket, true);  // sets `run` before its first await
+        document.querySelector("#live_use")?.click();  // old results go, the ticket is shown
+        return;
+      }
+      ready = null;
+      lastPress = "asked";
       document.querySelector("#generate_live").click();
     }
 
@@ -283,13 +360,22 @@
       current.sources.clear();
     }
 
-    async function play(ticket) {
+    async function play(ticket, ahead = false) {
       if (!ticket || !supported()) return;
       stop();
       const current = newRun(ticket, "#live_player");
+      current.ahead = ahead;
       run = current;
       await listen(current);
-      if (run === current) document.querySelector("#live_finish")?.click();
+      if (run !== current) return;
+      if (current.forgotten) {  // a ticket asked for ahead the server no longer keeps
+        show(claim({
+          state: "waiting", box: "#live_player", sources: new Set(), pending: [], after: null,
+        }));
+        document.querySelector("#generate_live").click();
+        return;
+      }
+      document.querySelector("#live_finish")?.click();
     }
 
     // A finished recording played at once (a History row): the same player, nothing made.
@@ -341,7 +427,16 @@
       }
     }
 
+    // The player a run shows itself in is its own until a newer run takes it (an older run
+    // still ending or fading out must not paint over the new one's state).
+    function claim(current) {
+      const box = document.querySelector(current.box);
+      if (box) box.liveRun = current;
+      return current;
+    }
+
     async function listen(current) {
+      claim(current);
       runs.add(current);
       context();
       show(current);
@@ -355,6 +450,8 @@
         if (!response.ok) {
           current.error = await response.json().catch(() => null);
           state = "failed";
+          // Tickets are bounded per session and address: one kept ahead may have been let go.
+          current.forgotten = current.ahead && response.status === 403;
         } else {
           current.state = "playing";
           const reader = response.body.getReader();
@@ -404,7 +501,7 @@
     // The player's line: Stop, a bar of what has played against what has arrived, in words.
     function show(current) {
       const box = document.querySelector(current.box);
-      if (!box) return;
+      if (!box || (box.liveRun && box.liveRun !== current)) return;
       let panel = box.querySelector(".live-panel");
       if (!panel) {
         box.innerHTML = `<div class="live-panel" data-state="idle">` +
@@ -476,8 +573,8 @@
     document.documentElement.classList.add(supported() ? "live-player" : "stream-player");
 
     return {
-      supported, context, start, play, compare, replay, stop,
-      current: () => run, compared: () => group,
+      supported, context, start, go, play, compare, replay, stop, changed, asking, prepared,
+      ready: fresh, pressed: () => lastPress, current: () => run, compared: () => group,
     };
   })();
 
