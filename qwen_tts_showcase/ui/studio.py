@@ -33,6 +33,7 @@ from .options import (
     sent_options,
     wire_options,
 )
+from .pickers import PICKER_MIN_WIDTH, VoiceCard, build_voice_card, wire_voice_card
 from .regions import (
     RegionHandlers,
     RegionNote,
@@ -67,6 +68,7 @@ class Editor:
     language: gr.Dropdown
     note: RegionNote
     instructions: Instructions
+    card: VoiceCard  # the model's line, the voice's card and preview (ui/pickers.py)
 
 
 @dataclass(frozen=True)
@@ -283,26 +285,28 @@ def build_editor(catalogue: Catalogue, region: str) -> Editor:
         elem_id="text",
     )
     counter = gr.HTML(elem_id="input_counter")
-    with gr.Row(elem_id="pickers"):
+    with gr.Row(elem_id="pickers"):  # a picker narrower than its words goes to the next row
         model = gr.Dropdown(
             speaking_model_choices(catalogue, region),
             value=opening_model,
             label=I18N("ui_model"),
             elem_id="model",
-            min_width=200,
+            min_width=PICKER_MIN_WIDTH,
         )
         voice = gr.Dropdown(
             voice_choices(catalogue, opening_model),
             value=catalogue.default_voice,
             label=I18N("ui_voice"),
             interactive=True,
+            filterable=True,
             elem_id="voice",
-            min_width=200,
+            min_width=PICKER_MIN_WIDTH,
         )
         language = build_language(catalogue, opening_model)
+    card = build_voice_card(catalogue, opening_model, catalogue.default_voice)
     note = build_region_note()
     instructions = build_instructions(catalogue, opening_model)
-    return Editor(text, counter, model, voice, language, note, instructions)
+    return Editor(text, counter, model, voice, language, note, instructions, card)
 
 
 def build_player() -> Player:
@@ -400,6 +404,7 @@ def build_studio(
     )  # queued: it may announce a model switch
     model.change(handlers.change_model, [model, voice, owner], voice, **PAGE_EVENT)
     wire_region_note(catalogue, editor.note, region, model)
+    wire_voice_card(synthesizer, editor.card, model, voice, region)
     wire_options(
         catalogue, model, OptionTargets(editor.language, editor.instructions, editor.text, voice)
     )
