@@ -31,7 +31,8 @@ GENDER_WORDS = {"female": "gender_female", "male": "gender_male"}
 
 
 def model_line(catalogue: Catalogue, model_id: str) -> Message:
-    """ "Qwen3-TTS Flash · 49 voices · 9 Chinese varieties · 10 languages", counted."""
+    """The model's line ("Qwen3-TTS Flash · 49 voices · 9 Chinese varieties · 10 languages"),
+    its numbers counted from the catalogue."""
     model = catalogue.model(model_id)
     languages = (
         say("count_languages", count=len(model.languages))
@@ -89,19 +90,18 @@ def preview_model(catalogue: Catalogue, voice: str, model: str, region: str) -> 
 
 @dataclass(frozen=True)
 class VoiceCard:
-    """Under the pickers: the model's line, the voice's card, its preview and the preview's
-    player (hidden until something plays) or the note saying why nothing does."""
+    """Under the pickers: the model's line, the voice's card (with a note on its preview, once
+    asked for), its Preview button, and the preview's player, hidden until something plays."""
 
     model_line: gr.HTML
     voice: gr.HTML
     preview: gr.Button
     audio: gr.Audio
-    note: gr.HTML
 
 
 def build_voice_card(catalogue: Catalogue, model: str, voice: str) -> VoiceCard:
     line = gr.HTML(model_line_html(catalogue, model), elem_id="model_line")
-    with gr.Row(elem_id="voice_card_row", equal_height=True):
+    with gr.Row(elem_id="voice_card_row", equal_height=False):
         card = gr.HTML(voice_card_html(catalogue, voice), elem_id="voice_card", min_width=200)
         preview = gr.Button(
             I18N("ui_voice_preview"),
@@ -119,8 +119,7 @@ def build_voice_card(catalogue: Catalogue, model: str, voice: str) -> VoiceCard:
         buttons=[],
         elem_id="voice_preview_audio",
     )
-    note = gr.HTML(elem_id="voice_preview_note")
-    return VoiceCard(line, card, preview, audio, note)
+    return VoiceCard(line, card, preview, audio)
 
 
 class PickerHandlers:
@@ -133,13 +132,13 @@ class PickerHandlers:
         return model_line_html(self.catalogue, model) if model else ""
 
     def follow_voice(self, voice: str) -> Updates:
-        """The new voice's card; the previous voice's preview and note go."""
+        """The new voice's card; the previous voice's preview goes. A voice of the visitor's own
+        has no card and no preview."""
         card = self.card
         return {
             card.voice: voice_card_html(self.catalogue, voice),
             card.preview: gr.Button(visible=(voice or "") in self.catalogue.voices),
             card.audio: gr.Audio(value=None, visible=False),
-            card.note: "",
         }
 
     def preview(self, voice: str, model: str, region: str, request: gr.Request) -> Updates:
@@ -148,19 +147,22 @@ class PickerHandlers:
         card = self.card
         silent = {card.audio: gr.Audio(value=None, visible=False)}
         if (voice or "") not in self.catalogue.voices:
-            return {**silent, card.note: ""}
+            return {**silent, card.voice: ""}
+        shown = voice_card_html(self.catalogue, voice)
         try:
             speaking = preview_model(self.catalogue, voice, model, region)
             order = SpeechOrder(self.catalogue.preview_text(voice), voice, speaking, region)
             key = self.synthesizer.plan(order).cache_key
             result = self.synthesizer.cached_result(key, visitor(self.synthesizer, request))
         except DemoError as err:  # the cached answers' limit, or a region without the voice
-            return {**silent, card.note: _note(localized_html(err), "problem")}
+            return {**silent, card.voice: shown + _note(localized_html(err), "problem")}
         if result is None:
-            return {**silent, card.note: _note(localized_html(say("preview_missing", voice=voice)))}
+            missing = localized_html(say("preview_missing", voice=voice))
+            return {**silent, card.voice: shown + _note(missing)}
+        ready = localized_html(say("preview_ready", voice=voice))
         return {
             card.audio: gr.Audio(value=pcm_to_wav(result.pcm), visible=True),
-            card.note: _note(localized_html(say("preview_ready", voice=voice)), "ready"),
+            card.voice: shown + _note(ready, "ready"),
         }
 
 
@@ -183,14 +185,14 @@ def wire_voice_card(
     voice.change(
         handlers.follow_voice,
         voice,
-        [card.voice, card.preview, card.audio, card.note],
+        [card.voice, card.preview, card.audio],
         show_progress="hidden",
         **PAGE_EVENT,
     )
     card.preview.click(
         handlers.preview,
         [voice, model, region],
-        [card.audio, card.note],
+        [card.audio, card.voice],
         show_progress="hidden",
         **PAGE_EVENT,
     )
