@@ -138,14 +138,14 @@ class PickerHandlers:
         return {
             card.voice: voice_card_html(self.catalogue, voice),
             card.preview: gr.Button(visible=(voice or "") in self.catalogue.voices),
-            card.audio: gr.Audio(value=None, visible=False),
+            card.audio: gr.update(value=None, visible=False),
         }
 
     def preview(self, voice: str, model: str, region: str, request: gr.Request) -> Updates:
         """The voice's ready-made preview from the cache, or a note saying why there is none.
         Never a synthesis: only the cache is read, as one of the visitor's cached answers."""
         card = self.card
-        silent = {card.audio: gr.Audio(value=None, visible=False)}
+        silent = {card.audio: gr.update(value=None, visible=False)}
         if (voice or "") not in self.catalogue.voices:
             return {**silent, card.voice: ""}
         shown = voice_card_html(self.catalogue, voice)
@@ -161,7 +161,7 @@ class PickerHandlers:
             return {**silent, card.voice: shown + _note(missing)}
         ready = localized_html(say("preview_ready", voice=voice))
         return {
-            card.audio: gr.Audio(value=pcm_to_wav(result.pcm), visible=True),
+            card.audio: gr.update(value=pcm_to_wav(result.pcm), visible=True),
             card.voice: shown + _note(ready, "ready"),
         }
 
