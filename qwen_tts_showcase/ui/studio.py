@@ -131,6 +131,16 @@ class StudioHandlers:
             region, model
         )
 
+    def follow_region(
+        self, region: str, model: str, voice: str, owner: str = ""
+    ) -> tuple[gr.Dropdown, gr.Dropdown | dict]:
+        """The models marked for the new region; the voices only when the model had to change
+        (left alone otherwise, so a voice picked meanwhile is not undone)."""
+        models = self.change_region(region, model)
+        if models.value == model:
+            return models, gr.skip()
+        return models, self.change_model(models.value, voice, owner)
+
     def generate(
         self,
         text: str,
@@ -399,10 +409,16 @@ def build_studio(
     model, voice = editor.model, editor.voice
 
     owner = owner if owner is not None else gr.State("")  # no token: no voices of one's own
+    # The voices follow a model the visitor picks, or one the region imposes; not every change
+    # of the model: a gallery card or a History row sets model and voice together, and a second
+    # answer computed from the voice as it was before would undo theirs.
     region.change(
-        handlers.change_region, [region, model], model, api_visibility="private"
+        handlers.follow_region,
+        [region, model, voice, owner],
+        [model, voice],
+        api_visibility="private",
     )  # queued: it may announce a model switch
-    model.change(handlers.change_model, [model, voice, owner], voice, **PAGE_EVENT)
+    model.input(handlers.change_model, [model, voice, owner], voice, **PAGE_EVENT)
     wire_region_note(catalogue, editor.note, region, model)
     wire_voice_card(synthesizer, editor.card, model, voice, region)
     wire_options(

@@ -15,17 +15,16 @@ def test_a_chinese_browser_gets_the_page_in_chinese(open_page, locale):
     page = open_page(locale=locale)
     expect(page.locator("#generate")).to_have_text("生成语音")
     expect(page.locator("#card-dylan-zh-1").get_by_role("button", name="实时生成")).to_be_visible()
-    expect(page.locator("#input_counter")).to_contain_text("token（估算）", use_inner_text=True)
-    expect(page.locator("#input_counter")).not_to_contain_text("tokens", use_inner_text=True)
+    # the page opens on qwen3-tts-flash, which counts characters
+    expect(page.locator("#input_counter")).to_contain_text("个字符", use_inner_text=True)
+    expect(page.locator("#input_counter")).not_to_contain_text("characters", use_inner_text=True)
 
 
 def test_an_english_browser_gets_the_page_in_english(open_page):
     page = open_page(locale="en-US")
     expect(page.locator("#generate")).to_have_text("Generate speech")
-    expect(page.locator("#input_counter")).to_contain_text(
-        "tokens (estimated)", use_inner_text=True
-    )
-    expect(page.locator("#input_counter")).not_to_contain_text("估算", use_inner_text=True)
+    expect(page.locator("#input_counter")).to_contain_text("characters", use_inner_text=True)
+    expect(page.locator("#input_counter")).not_to_contain_text("字符", use_inner_text=True)
 
 
 def test_settings_switch_the_whole_page_to_chinese_and_back(open_page):
