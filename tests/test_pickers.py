@@ -21,6 +21,7 @@ from qwen_tts_showcase.ui.pickers import (
     voice_card_html,
 )
 from qwen_tts_showcase.ui.regions import model_choices, preferred_model
+from qwen_tts_showcase.ui.studio import StudioHandlers, build_player
 
 from .conftest import simulator_settings
 from .helpers import assert_wav_is, generate
@@ -176,3 +177,18 @@ def test_a_presenter_clicks_every_gallery_card_past_the_synthesis_limit(
     with pytest.raises(AppError, match="try again|Try again"):
         generate(client, text="One more than the limit.", model="qwen3-tts-flash")
     assert len(simulator_server.generation_requests()) == 10
+
+
+def test_the_voices_follow_a_region_change_only_when_the_model_had_to_change(synthesizer):
+    """A region change that keeps the model leaves the voice alone (a voice picked meanwhile
+    stays); one that imposes another model offers that model's voices, keeping the voice."""
+    with gr.Blocks():
+        player = build_player()
+    studio = StudioHandlers(synthesizer, player, gr.State(None), gr.State([]))
+    models, voices = studio.follow_region("singapore", "qwen3-tts-flash", "Sunny")
+    assert models.constructor_args["value"] == "qwen3-tts-flash"
+    assert voices == gr.skip()
+    models, voices = studio.follow_region("singapore", "qwen-tts-latest", "Sunny")
+    assert models.constructor_args["value"] == "qwen3-tts-flash"
+    assert voices.constructor_args["value"] == "Sunny"
+    assert len(voices.constructor_args["choices"]) == 49

@@ -136,10 +136,12 @@ class StudioHandlers:
     ) -> tuple[gr.Dropdown, gr.Dropdown | dict]:
         """The models marked for the new region; the voices only when the model had to change
         (left alone otherwise, so a voice picked meanwhile is not undone)."""
-        models = self.change_region(region, model)
-        if models.value == model:
+        regions = RegionHandlers(self.catalogue, announce=True, own_voices=True)
+        chosen = regions.followed(region, model)  # inside an event a component has no .value
+        models = gr.Dropdown(choices=speaking_model_choices(self.catalogue, region), value=chosen)
+        if chosen == model:
             return models, gr.skip()
-        return models, self.change_model(models.value, voice, owner)
+        return models, self.change_model(chosen, voice, owner)
 
     def generate(
         self,

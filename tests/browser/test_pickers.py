@@ -81,6 +81,11 @@ def test_nothing_in_the_pickers_is_truncated(open_page, catalogue, viewport, loc
     expect(page.locator("#model_line code")).to_have_text(chosen.id)
     expect(page.locator("#voice_card .voice-card")).to_have_attribute("data-voice", "Cherry")
     assert overflowing(page, PICKED) == []
+    # The instruct model's presets: on a row of their own, every name whole.
+    page.locator("#preset input").click()
+    expect(page.locator(OPTIONS[0]).first).to_be_visible()
+    assert overflowing(page, OPTIONS + ["#preset input"]) == []
+    page.locator("#preset input").blur()
     assert page.evaluate("() => document.documentElement.scrollWidth") <= viewport["width"]
     name = f"pickers-{'phone' if viewport is PHONE else 'desktop'}-{locale}.png"
     page.locator("#editor").screenshot(path=screenshots / name)
