@@ -37,7 +37,9 @@ def test_settings_switch_the_whole_page_to_chinese_and_back(open_page):
 
     def switch_to(language: str) -> None:
         page.get_by_role("button", name=re.compile("^(Settings|设置)")).click()
-        page.get_by_role("combobox", name=re.compile("Language|语言")).click()
+        # in the Settings dialog: the page's own "Language of the text" picker shows too
+        dialog = page.get_by_role("dialog")
+        dialog.get_by_role("combobox", name=re.compile("Language|语言")).click()
         page.get_by_role("option", name=language).click()
         settings = page.get_by_role("dialog")
         settings.locator("button").first.click()  # its close button has no name
