@@ -49,7 +49,7 @@ def test_settings_switch_the_whole_page_to_chinese_and_back(open_page):
     expect(page.locator("#generate")).to_have_text("生成语音")
     expect(readout).to_contain_text("首个音频", use_inner_text=True)  # server-made HTML follows
     expect(readout).not_to_contain_text("First audio", use_inner_text=True)
-    expect(page.locator("#input_counter")).to_contain_text("token（估算）", use_inner_text=True)
+    expect(page.locator("#input_counter")).to_contain_text("个字符", use_inner_text=True)
     footer = page.locator("#page_footer .footer-meta")
     expect(footer).to_contain_text("当前模型", use_inner_text=True)
     switch_to("English")
