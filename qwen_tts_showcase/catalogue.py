@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from functools import cache
 from pathlib import Path
 from typing import TypeVar
@@ -50,6 +51,9 @@ class Language:
         return f"{self.en} · {self.zh}"
 
 
+GENDERS = {"female": "\u2640", "male": "\u2642"}  # the pickers' signs: the same in both languages
+
+
 @dataclass(frozen=True)
 class Voice:
     name: str  # the API's voice string: case-sensitive, may hold spaces ("Eldric Sage")
@@ -57,11 +61,21 @@ class Voice:
     variety: str  # a key of the catalogue's varieties
     variety_en: str
     variety_zh: str
+    gender: str = "female"  # a key of GENDERS
+    character_en: str = ""  # a few words on how the voice sounds
+    character_zh: str = ""
+    # The voice's own group in the pickers: its Chinese variety, or the language a Mandarin
+    # voice was made for ("Ono Anna" speaks Chinese with a Japanese voice): (id, en, zh).
+    group: tuple[str, str, str] = ("", "", "")
 
     @property
     def label(self) -> str:
-        """What the dropdown shows: the name, then the variety in Chinese and English."""
-        return f"{self.name} · {self.variety_zh} {self.variety_en}"
+        """What the dropdown shows: the name, its group in Chinese and English, its gender's sign
+        (content in both languages, as a dropdown's labels are not translated)."""
+        _, group_en, group_zh = (
+            self.group if self.group[0] else ("", self.variety_en, self.variety_zh)
+        )
+        return f"{self.name} · {group_zh} {group_en} · {GENDERS[self.gender]}"
 
 
 @dataclass(frozen=True)
@@ -69,6 +83,7 @@ class Model:
     id: str
     en: str
     zh: str
+    name: str  # the readable name the pickers show ("Qwen3-TTS Flash"), the same in both languages
     sdk: str  # which dashscope entry point the model expects
     billing: str  # "tokens" or "characters"
     max_input: int
@@ -81,6 +96,11 @@ class Model:
 
     def offered_in(self, region_id: str) -> bool:
         return region_id in self.regions
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The languages the model may be told the text is in (Auto left out)."""
+        return tuple(name for name in self.language_types if name != AUTO_LANGUAGE)
 
 
 @dataclass(frozen=True)
@@ -120,7 +140,6 @@ class Catalogue:
     voices: dict[str, Voice]
     models: tuple[Model, ...]
     samples: tuple[Sample, ...]  # the blog's, in the blog's order (the gallery indexes them)
-    default_model: str
     default_voice: str
     languages: dict[str, Language]
     extra_samples: tuple[Sample, ...] = ()  # ours, kept apart from the blog's
@@ -128,6 +147,45 @@ class Catalogue:
     # The VD and VC models: they speak only designed or cloned voices (voices.py), so the
     # pickers that list `models` leave them out.
     custom_models: tuple[Model, ...] = ()
+    # A line each voice introduces itself with, by its group (voice_group): "{name}", "{zh_name}".
+    preview_lines: dict[str, str] = dataclass_field(default_factory=dict)
+    varieties: tuple[str, ...] = ("mandarin",)  # the Chinese varieties, in the data's order
+
+    @property
+    def default_model(self) -> str:
+        """The model the page opens on where no region is known: that of the first region."""
+        return self.default_model_in(self.regions[0].id)
+
+    def default_model_in(self, region_id: str) -> str:
+        """The region's model with the most Chinese varieties (the showcase is its dialects),
+        the first in catalogue order on a tie."""
+        offered = self.models_in(region_id)
+        return max(offered, key=lambda m: len(self.varieties_of(m.id))).id
+
+    def grouped_voices(self, model_id: str) -> list[Voice]:
+        """The model's voices by group, as the pickers list them: the dialects first (the
+        showcase), then Mandarin, then the voices made for other languages; within a group,
+        in catalogue order."""
+        order = [v for v in self.varieties if v != "mandarin"] + ["mandarin", *self.languages]
+        return sorted(self.voices_of(model_id), key=lambda voice: order.index(voice.group[0]))
+
+    def varieties_of(self, model_id: str) -> list[str]:
+        """The Chinese varieties the model's voices speak, each once, in the voices' order."""
+        return list(dict.fromkeys(voice.variety for voice in self.voices_of(model_id)))
+
+    def preview_text(self, voice_name: str) -> str:
+        """The line the voice introduces itself with (the showcase pack renders it)."""
+        voice = self.voices[voice_name]
+        return self.preview_lines[voice.group[0]].format(name=voice.name, zh_name=voice.zh_name)
+
+    def sample_model(self, sample: Sample, region_id: str) -> str:
+        """The model a sample speaks with in the region: its own, or where the region lacks it
+        the region's first model with the same voice (the dialect voices of qwen-tts live on in
+        qwen3-tts-flash)."""
+        if self.model(sample.model).offered_in(region_id):
+            return sample.model
+        speaking = [m.id for m in self.models_in(region_id) if sample.voice in m.voices]
+        return speaking[0] if speaking else sample.model
 
     def model(self, model_id: str) -> Model:
         """The model with this id, or an InputError listing the valid ones."""
@@ -247,15 +305,29 @@ def _language(name: str, row: dict) -> Language:
     return Language(id=name, **row)
 
 
-def _voice(name: str, row: dict, varieties: dict) -> Voice:
+def _voice(name: str, row: dict, varieties: dict, languages: dict) -> Voice:
     variety = varieties[row["variety"]]
-    return Voice(
+    accent = row.get("accent")
+    if accent:  # a Mandarin voice made for another language's speakers: grouped by it
+        _require(row["variety"] == "mandarin", "only a Mandarin voice has an accent")
+        language = languages[accent]
+        group = (language.id, language.en, language.zh)
+    else:
+        group = (row["variety"], variety["en"], variety["zh"])
+    voice = Voice(
         name=name,
         zh_name=row["zh_name"],
         variety=row["variety"],
         variety_en=variety["en"],
         variety_zh=variety["zh"],
+        gender=row["gender"],
+        character_en=row["character_en"],
+        character_zh=row["character_zh"],
+        group=group,
     )
+    _require(voice.gender in GENDERS, f"gender must be one of {tuple(GENDERS)}")
+    _require(bool(voice.character_en and voice.character_zh), "a blank character line")
+    return voice
 
 
 def _model(row: dict, voices: dict, region_ids: set, languages: dict) -> Model:
@@ -329,7 +401,10 @@ def _build(
     presets: dict | None = None,
 ) -> Catalogue:
     regions, voices, languages, models = _catalogue_rows(raw)
-    default_model, default_voice = _checked(CATALOGUE_FILE, "defaults", _defaults, raw, models)
+    preview_lines = field(raw, "preview_lines", dict, str(CATALOGUE_FILE))
+    default_voice = _checked(
+        CATALOGUE_FILE, "defaults", _defaults, raw, models, regions, voices, preview_lines
+    )
     blog = _samples(blog_sample_files, models, voices)
     extra = _samples(extra_sample_files, models, voices)
     ids = [s.id for s in blog + extra]
@@ -343,7 +418,6 @@ def _build(
         voices=voices,
         models=tuple(models.values()),
         samples=blog,
-        default_model=default_model,
         default_voice=default_voice,
         languages=languages,
         extra_samples=extra,
@@ -352,6 +426,8 @@ def _build(
             for row in preset_rows
         ),
         custom_models=_custom_models(raw, regions, languages),
+        preview_lines=preview_lines,
+        varieties=tuple(field(raw, "varieties", dict, str(CATALOGUE_FILE))),
     )
 
 
@@ -381,13 +457,13 @@ def _catalogue_rows(raw: dict) -> tuple[tuple[Region, ...], dict, dict, dict]:
         return field(raw, name, kind, str(CATALOGUE_FILE))
 
     varieties = part("varieties", dict)
-    voices = {
-        name: _checked(CATALOGUE_FILE, f"voice {name!r}", _voice, name, row, varieties)
-        for name, row in part("voices", dict).items()
-    }
     languages = {
         name: _checked(CATALOGUE_FILE, f"language {name!r}", _language, name, row)
         for name, row in part("languages", dict).items()
+    }
+    voices = {
+        name: _checked(CATALOGUE_FILE, f"voice {name!r}", _voice, name, row, varieties, languages)
+        for name, row in part("voices", dict).items()
     }
     regions = tuple(
         _checked(CATALOGUE_FILE, f"region {number}", _region, row)
@@ -403,12 +479,21 @@ def _catalogue_rows(raw: dict) -> tuple[tuple[Region, ...], dict, dict, dict]:
     return regions, voices, languages, models
 
 
-def _defaults(raw: dict, models: dict) -> tuple[str, str]:
-    """The default model and voice, the voice one the model offers."""
-    model, voice = raw["default_model"], raw["default_voice"]
-    _require(model in models, f"unknown model {model!r}")
-    _require(voice in models[model].voices, f"default_voice {voice!r} is not offered by {model}")
-    return model, voice
+def _defaults(
+    raw: dict, models: dict, regions: tuple[Region, ...], voices: dict, preview_lines: dict
+) -> str:
+    """The default voice, one every region's default model offers (that model is computed: the
+    one with the most Chinese varieties); every voice has a preview line for its group."""
+    voice = raw["default_voice"]
+    partial = Catalogue(regions, voices, tuple(models.values()), (), voice, {})
+    for region in regions:
+        model = partial.default_model_in(region.id)
+        _require(
+            voice in models[model].voices, f"default_voice {voice!r} is not offered by {model}"
+        )
+    lacking = sorted({v.group[0] for v in voices.values()} - set(preview_lines))
+    _require(not lacking, f"preview_lines lacks {lacking}")
+    return voice
 
 
 @cache

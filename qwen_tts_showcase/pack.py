@@ -1,11 +1,14 @@
-"""The showcase pack: render every gallery sample, and any texts given, into the result cache.
+"""The showcase pack: render every gallery sample, every voice preview of the region's default
+model, and any texts given, into the result cache.
 
     python -m qwen_tts_showcase.pack
     python -m qwen_tts_showcase.pack --texts talk.txt --voices Cherry,Dylan
 
 It reads the same settings as the app (DASHSCOPE_API_KEY, SHOWCASE_CACHE_DIR, ...), so an app
-started afterwards on the same cache plays all of it with no key and no network. What is cached
-already is skipped; a failure is reported for its item and the others go on.
+started afterwards on the same cache plays all of it with no key and no network: a presenter's
+gallery clicks and voice previews then count only against the cached answers one visitor may
+have a minute (SHOWCASE_CACHED_REQUESTS), not against the syntheses. What is cached already is
+skipped; a failure is reported for its item and the others go on.
 """
 
 from __future__ import annotations
@@ -43,10 +46,23 @@ class Outcome:
     failed: list[tuple[str, str]] = field(default_factory=list)  # (label, message)
 
 
-def gallery_items(catalogue: Catalogue) -> list[Item]:
-    """Every sample the page's gallery offers (the blog's and ours), as the page asks for it."""
+def gallery_items(catalogue: Catalogue, region: str) -> list[Item]:
+    """Every sample the page's gallery offers (the blog's and ours), as the page asks for it in
+    the region (a model the region lacks is replaced as the gallery does)."""
     samples = catalogue.samples + catalogue.extra_samples
-    return [Item(f"gallery {s.id} ({s.voice})", s.text, s.voice, s.model) for s in samples]
+    return [
+        Item(f"gallery {s.id} ({s.voice})", s.text, s.voice, catalogue.sample_model(s, region))
+        for s in samples
+    ]
+
+
+def preview_items(catalogue: Catalogue, region: str) -> list[Item]:
+    """Every voice of the region's default model introducing itself: the pickers' previews."""
+    model = catalogue.default_model_in(region)
+    return [
+        Item(f"preview {voice} ({model})", catalogue.preview_text(voice), voice, model)
+        for voice in catalogue.model(model).voices
+    ]
 
 
 def text_items(texts: Iterable[str], voices: list[str], model: str) -> list[Item]:
@@ -94,7 +110,9 @@ def parse_args(argv: list[str] | None, catalogue: Catalogue) -> argparse.Namespa
         "--model", default=catalogue.default_model, help="model for --texts (default %(default)s)"
     )
     parser.add_argument("--region", help="DashScope region (default: DASHSCOPE_REGION)")
-    parser.add_argument("--no-gallery", action="store_true", help="only the --texts")
+    parser.add_argument(
+        "--no-gallery", action="store_true", help="only the --texts: no gallery, no previews"
+    )
     return parser.parse_args(argv)
 
 
@@ -105,14 +123,16 @@ def main(argv: list[str] | None = None) -> int:
     if settings.cache_max_mb <= 0:
         print(say("pack_cache_off").en, file=sys.stderr)  # the pack speaks English
         return 2
-    items = [] if args.no_gallery else gallery_items(catalogue)
+    region = args.region or settings.default_region
+    items = [] if args.no_gallery else gallery_items(catalogue, region)
+    items += [] if args.no_gallery else preview_items(catalogue, region)
     if args.texts:
         texts = args.texts.read_text(encoding="utf-8").splitlines()
         items += text_items(texts, [v.strip() for v in args.voices.split(",")], args.model)
     outcome = render(
         Synthesizer(catalogue, settings),
         items,
-        args.region or settings.default_region,
+        region,
         progress=lambda todo: tqdm(todo, desc="Showcase pack", unit="clip"),
     )
     print(

@@ -194,8 +194,11 @@ def test_each_row_is_synthesized_or_reported_and_the_zip_holds_exactly_the_audio
         billed_characters("靓仔，饮茶未呀？"),
     )
     cherry = manifest[manifest["row"] == 2].iloc[0]
-    assert cherry["model"] == "qwen-tts-latest" and cherry["billing_unit"] == "tokens"
-    assert cherry["billed"] >= 50
+    assert cherry["model"] == "qwen3-tts-flash"  # the default: the most dialects
+    assert (cherry["billing_unit"], cherry["billed"]) == (
+        "characters",
+        billed_characters("先来一句普通话。"),
+    )
     assert "没有可朗读的文本" in manifest[manifest["row"] == 3].iloc[0]["error_zh"]
 
 

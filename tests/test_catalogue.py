@@ -27,18 +27,18 @@ def test_each_qwen_tts_model_has_its_exact_voice_set(model, voices):
     assert set(load_catalogue().model(model).voices) == set(voices)
 
 
-def test_the_default_is_qwen_tts_latest_with_cherry():
+def test_the_default_is_the_model_with_the_most_dialects_with_cherry():
     catalogue = load_catalogue()
-    assert (catalogue.default_model, catalogue.default_voice) == ("qwen-tts-latest", "Cherry")
+    assert (catalogue.default_model, catalogue.default_voice) == ("qwen3-tts-flash", "Cherry")
 
 
 @pytest.mark.parametrize(
     ("voice", "label"),
     [
-        ("Dylan", "Dylan · 北京话 Beijing"),
-        ("Jada", "Jada · 上海话 Shanghainese"),
-        ("Sunny", "Sunny · 四川话 Sichuanese"),
-        ("Cherry", "Cherry · 普通话 Mandarin"),
+        ("Dylan", "Dylan · 北京话 Beijing · ♂"),
+        ("Jada", "Jada · 上海话 Shanghainese · ♀"),
+        ("Sunny", "Sunny · 四川话 Sichuanese · ♀"),
+        ("Cherry", "Cherry · 普通话 Mandarin · ♀"),
     ],
 )
 def test_voice_labels_show_the_dialect(voice, label):

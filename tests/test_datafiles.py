@@ -118,7 +118,7 @@ print(sorted(read))
     [
         (lambda raw: raw["regions"][1].pop("base_url"), r"catalogue.json: region 2: .*base_url"),
         (lambda raw: raw["languages"]["English"].pop("zh"), r"catalogue.json: language 'English'"),
-        (lambda raw: raw.update(default_voice="Rocky"), r"catalogue.json: defaults: .*'Rocky'"),
+        (lambda raw: raw.update(default_voice="Nobody"), r"catalogue.json: defaults: .*'Nobody'"),
         (lambda raw: raw.update(models={}), r"catalogue.json: field 'models' must be a list"),
     ],
 )

@@ -188,15 +188,15 @@ def test_singapore_offers_only_the_qwen3_models_and_beijing_all(catalogue):
 @pytest.mark.parametrize(
     ("voice", "label", "zh_name"),
     [
-        ("Li", "Li · 南京话 Nanjing", "老李"),
-        ("Marcus", "Marcus · 陕西话 Shaanxi", "秦川"),
-        ("Roy", "Roy · 闽南语 Minnan (Hokkien)", "阿杰"),
-        ("Peter", "Peter · 天津话 Tianjin", "李彼得"),
-        ("Rocky", "Rocky · 粤语 Cantonese", "阿强"),
-        ("Kiki", "Kiki · 粤语 Cantonese", "阿清"),
-        ("Eric", "Eric · 四川话 Sichuanese", "程川"),
-        ("Eldric Sage", "Eldric Sage · 普通话 Mandarin", "沧明子"),
-        ("Elias", "Elias · 普通话 Mandarin", "墨讲师"),
+        ("Li", "Li · 南京话 Nanjing · ♂", "老李"),
+        ("Marcus", "Marcus · 陕西话 Shaanxi · ♂", "秦川"),
+        ("Roy", "Roy · 闽南语 Minnan (Hokkien) · ♂", "阿杰"),
+        ("Peter", "Peter · 天津话 Tianjin · ♂", "李彼得"),
+        ("Rocky", "Rocky · 粤语 Cantonese · ♂", "阿强"),
+        ("Kiki", "Kiki · 粤语 Cantonese · ♀", "阿清"),
+        ("Eric", "Eric · 四川话 Sichuanese · ♂", "程川"),
+        ("Eldric Sage", "Eldric Sage · 普通话 Mandarin · ♂", "沧明子"),
+        ("Elias", "Elias · 普通话 Mandarin · ♀", "墨讲师"),
     ],
 )
 def test_dialect_voices_carry_their_variety_and_chinese_name(catalogue, voice, label, zh_name):

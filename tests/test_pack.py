@@ -40,6 +40,16 @@ def gallery(catalogue):
     return catalogue.samples + catalogue.extra_samples
 
 
+def previews(catalogue):
+    """(text, voice) of every voice preview of the default model (ui/pickers.py)."""
+    model = catalogue.default_model_in("beijing")
+    return [(catalogue.preview_text(voice), voice) for voice in catalogue.model(model).voices]
+
+
+def packed_count(catalogue) -> int:
+    return len(gallery(catalogue)) + len(previews(catalogue))
+
+
 @pytest.fixture(scope="module")
 def packed(simulator_server, catalogue, tmp_path_factory):
     """The pack run once against the simulator: the cache folder and the audio it was sent."""
@@ -54,17 +64,18 @@ def packed(simulator_server, catalogue, tmp_path_factory):
     return cache_dir, sent, first.stdout
 
 
-def test_the_pack_renders_every_gallery_sample_once(packed, catalogue):
+def test_the_pack_renders_every_gallery_sample_and_voice_preview_once(packed, catalogue):
     _, sent, summary = packed
-    assert len(sent) == len(gallery(catalogue))
-    assert f"{len(gallery(catalogue))} rendered, 0 already cached, 0 failed" in summary
+    lines = {(s.text, s.voice) for s in gallery(catalogue)} | set(previews(catalogue))
+    assert set(sent) == lines and len(lines) == packed_count(catalogue)
+    assert f"{packed_count(catalogue)} rendered, 0 already cached, 0 failed" in summary
 
 
 def test_a_second_pack_skips_what_is_cached_without_calling_the_api(packed, simulator, catalogue):
     cache_dir, _, _ = packed
     again = run_pack(simulator, cache_dir)
     assert again.returncode == 0, again.stderr
-    assert f"0 rendered, {len(gallery(catalogue))} already cached" in again.stdout
+    assert f"0 rendered, {packed_count(catalogue)} already cached" in again.stdout
     assert simulator.generation_requests() == []
 
 

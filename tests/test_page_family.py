@@ -30,17 +30,18 @@ from qwen_tts_showcase.ui.studio import LatestAudio, StudioHandlers, build_playe
 def test_every_model_is_listed_in_every_region_and_singapore_marks_what_it_lacks(catalogue):
     beijing, singapore = model_choices(catalogue, "beijing"), model_choices(catalogue, "singapore")
     assert [v for _, v in beijing] == [v for _, v in singapore] == [m.id for m in catalogue.models]
-    assert all(label == value for label, value in beijing)
-    marked = {value: label for label, value in singapore if label != value}
+    names = {m.id: m.name for m in catalogue.models}  # readable names (ui/pickers.py)
+    assert all(label == names[value] for label, value in beijing)
+    marked = {value: label for label, value in singapore if label != names[value]}
     assert set(marked) == {m.id for m in catalogue.models if not m.offered_in("singapore")}
-    assert marked["qwen-tts-latest"] == "qwen-tts-latest · Beijing only · 仅北京"
+    assert marked["qwen-tts-latest"] == "Qwen-TTS latest · Beijing only · 仅北京"
 
 
 @pytest.mark.parametrize(
     ("region", "wanted", "chosen"),
     [
         ("beijing", "qwen-tts", "qwen-tts"),
-        ("beijing", "", "qwen-tts-latest"),
+        ("beijing", "", "qwen3-tts-flash"),  # the most dialects
         ("singapore", "qwen-tts-latest", "qwen3-tts-flash"),
         ("singapore", "qwen3-tts-instruct-flash", "qwen3-tts-instruct-flash"),
     ],

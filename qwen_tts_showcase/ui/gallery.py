@@ -98,10 +98,7 @@ class GalleryHandlers:
         }
 
     def model_for(self, sample: Sample, region: str) -> str:
-        if self.catalogue.model(sample.model).offered_in(region):
-            return sample.model
-        speaking = [m.id for m in self.catalogue.models_in(region) if sample.voice in m.voices]
-        return speaking[0] if speaking else sample.model
+        return self.catalogue.sample_model(sample, region)  # as the showcase pack renders it
 
 
 def build_gallery(catalogue: Catalogue, studio: Studio) -> None:

@@ -80,24 +80,21 @@ def build_language(catalogue: Catalogue, model: str, elem_id: str = "language") 
 def build_instructions(catalogue: Catalogue, model: str) -> Instructions:
     """Presets and the instructions box, with a live length hint; for instruct models only."""
     with gr.Column(visible=catalogue.model(model).instructions, elem_id="instructions_box") as box:
-        with gr.Row(equal_height=False):
-            preset = gr.Dropdown(
-                preset_choices(catalogue),
-                value=None,
-                label=I18N("ui_preset"),
-                elem_id="preset",
-                scale=1,
-                min_width=200,
-            )
-            text = gr.Textbox(
-                label=I18N("ui_instructions"),
-                lines=2,
-                max_lines=6,
-                placeholder=I18N("ui_instructions_placeholder"),
-                elem_id="instructions",
-                scale=3,
-                min_width=240,
-            )
+        # The presets on a row of their own: beside the box their names were cut short.
+        preset = gr.Dropdown(
+            preset_choices(catalogue),
+            value=None,
+            label=I18N("ui_preset"),
+            info=I18N("ui_preset_info"),
+            elem_id="preset",
+        )
+        text = gr.Textbox(
+            label=I18N("ui_instructions"),
+            lines=2,
+            max_lines=6,
+            placeholder=I18N("ui_instructions_placeholder"),
+            elem_id="instructions",
+        )
         counter = gr.HTML(elem_id="instructions_counter")
     gr.on(  # every change of the instructions, and the page's load
         None,

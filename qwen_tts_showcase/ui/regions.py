@@ -28,17 +28,18 @@ def offered_where(catalogue: Catalogue, model: Model, escape: bool = False) -> B
 
 
 def model_choices(catalogue: Catalogue, region: str) -> list[tuple[str, str]]:
-    """(label, id) of every model; one the region lacks is marked where it is offered, in both
-    languages (a list's labels are not translated: see model_only_in in messages.json)."""
+    """(readable name, id) of every model; one the region lacks is marked where it is offered,
+    in both languages (a list's labels are not translated: see model_only_in in messages.json).
+    The id is what DashScope is sent; the line under the picker names it (ui/pickers.py)."""
     choices = []
     for model in catalogue.models:
         if model.offered_in(region):
-            choices.append((model.id, model.id))
+            choices.append((model.name, model.id))
         else:
             where = offered_where(catalogue, model)
             label = say(
                 "model_only_in",
-                model=model.id,
+                model=model.name,
                 where_en=where.text("en"),
                 where_zh=where.text("zh"),
             )
@@ -47,9 +48,10 @@ def model_choices(catalogue: Catalogue, region: str) -> list[tuple[str, str]]:
 
 
 def preferred_model(catalogue: Catalogue, region: str, wanted: str = "") -> str:
-    """The wanted model if the region offers it, else the default, else the region's first."""
+    """The wanted model if the region offers it, else the region's default (the one with the
+    most Chinese varieties)."""
     offered = [model.id for model in catalogue.models_in(region)]
-    for candidate in (wanted, catalogue.default_model):
+    for candidate in (wanted, catalogue.default_model_in(region)):
         if candidate in offered:
             return candidate
     return offered[0]

@@ -33,6 +33,7 @@ from .options import (
     sent_options,
     wire_options,
 )
+from .pickers import PICKER_MIN_WIDTH, VoiceCard, build_voice_card, wire_voice_card
 from .regions import (
     RegionHandlers,
     RegionNote,
@@ -67,6 +68,7 @@ class Editor:
     language: gr.Dropdown
     note: RegionNote
     instructions: Instructions
+    card: VoiceCard  # the model's line, the voice's card and preview (ui/pickers.py)
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,18 @@ class StudioHandlers:
         return RegionHandlers(self.catalogue, announce=True, own_voices=True).change_region(
             region, model
         )
+
+    def follow_region(
+        self, region: str, model: str, voice: str, owner: str = ""
+    ) -> tuple[gr.Dropdown, gr.Dropdown | dict]:
+        """The models marked for the new region; the voices only when the model had to change
+        (left alone otherwise, so a voice picked meanwhile is not undone)."""
+        regions = RegionHandlers(self.catalogue, announce=True, own_voices=True)
+        chosen = regions.followed(region, model)  # inside an event a component has no .value
+        models = gr.Dropdown(choices=speaking_model_choices(self.catalogue, region), value=chosen)
+        if chosen == model:
+            return models, gr.skip()
+        return models, self.change_model(chosen, voice, owner)
 
     def generate(
         self,
@@ -325,26 +339,28 @@ def build_editor(catalogue: Catalogue, region: str) -> Editor:
         elem_id="text",
     )
     counter = gr.HTML(elem_id="input_counter")
-    with gr.Row(elem_id="pickers"):
+    with gr.Row(elem_id="pickers"):  # a picker narrower than its words goes to the next row
         model = gr.Dropdown(
             speaking_model_choices(catalogue, region),
             value=opening_model,
             label=I18N("ui_model"),
             elem_id="model",
-            min_width=200,
+            min_width=PICKER_MIN_WIDTH,
         )
         voice = gr.Dropdown(
             voice_choices(catalogue, opening_model),
             value=catalogue.default_voice,
             label=I18N("ui_voice"),
             interactive=True,
+            filterable=True,
             elem_id="voice",
-            min_width=200,
+            min_width=PICKER_MIN_WIDTH,
         )
         language = build_language(catalogue, opening_model)
+    card = build_voice_card(catalogue, opening_model, catalogue.default_voice)
     note = build_region_note()
     instructions = build_instructions(catalogue, opening_model)
-    return Editor(text, counter, model, voice, language, note, instructions)
+    return Editor(text, counter, model, voice, language, note, instructions, card)
 
 
 def build_player() -> Player:
@@ -442,11 +458,18 @@ def build_studio(
     latest, new_rows = gr.State(None), gr.State([])  # a LatestAudio, and its history row
     handlers = StudioHandlers(synthesizer, player, latest, new_rows, tickets, live)
     model, voice = editor.model, editor.voice
+    # The voices follow a model the visitor picks, or one the region imposes; not every change
+    # of the model: a gallery card or a History row sets model and voice together, and a second
+    # answer computed from the voice as it was before would undo theirs.
     region.change(
-        handlers.change_region, [region, model], model, api_visibility="private"
+        handlers.follow_region,
+        [region, model, voice, owner],
+        [model, voice],
+        api_visibility="private",
     )  # queued: it may announce a model switch
-    model.change(handlers.change_model, [model, voice, owner], voice, **PAGE_EVENT)
+    model.input(handlers.change_model, [model, voice, owner], voice, **PAGE_EVENT)
     wire_region_note(catalogue, editor.note, region, model)
+    wire_voice_card(synthesizer, editor.card, model, voice, region)
     wire_options(
         catalogue, model, OptionTargets(editor.language, editor.instructions, editor.text, voice)
     )

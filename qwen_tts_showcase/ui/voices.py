@@ -402,7 +402,11 @@ def build_voice_tabs(
     if studio is not None and context.session is not None:
         catalogue, book = context.synthesizer.catalogue, context.maker.book
 
-        def refresh(model: str, voice: str, token: str) -> gr.Dropdown:
+        def refresh(model: str, voice: str, token: str) -> gr.Dropdown | dict:
+            # Only a VD or VC model lists one's own voices: any other picker is left alone, so
+            # this answer (it runs at load too) never undoes a voice picked meanwhile.
+            if not (model and catalogue.model(model).family):
+                return gr.skip()
             return voice_picker(catalogue, model, voice, book, token)
 
         for panel in (designed, cloned):

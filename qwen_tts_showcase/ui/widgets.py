@@ -43,8 +43,9 @@ class Studio:
 
 
 def voice_choices(catalogue: Catalogue, model: str) -> list[tuple[str, str]]:
-    """(label, name) of each voice the model offers; the label names its dialect in both scripts."""
-    return [(voice.label, voice.name) for voice in catalogue.voices_of(model)]
+    """(label, name) of each voice the model offers, grouped by dialect or language (dialects
+    first); the label names the group in both scripts and the voice's gender by its sign."""
+    return [(voice.label, voice.name) for voice in catalogue.grouped_voices(model)]
 
 
 def own_voice_choices(book: VoiceBook, token: str, family: str) -> list[tuple[str, str]]:

@@ -83,7 +83,7 @@ def test_a_csv_with_a_bad_row_runs_with_progress_and_the_zip_holds_the_rest(open
         "voice": "Rocky",
         "language_type": "Chinese",
     }
-    assert dylan.body["model"] == "qwen-tts-latest", "a row without a model: the region's default"
+    assert dylan.body["model"] == "qwen3-tts-flash", "a row without a model: the default"
     assert {n: wav_to_pcm(w) for n, w in files.items()} == {
         "0002_Rocky.wav": rocky.pcm,
         "0004_Dylan.wav": dylan.pcm,

@@ -52,8 +52,8 @@ def test_with_the_queue_full_the_page_works_and_generate_says_busy_in_both_langu
     held = fill_the_queue(client, simulator)
     page = open_page(locale="zh-CN")
     # The page's own events run outside the queue: the model change updates the voices.
-    choose(page, "model", "qwen3-tts-flash")
-    choose(page, "voice", "Rocky · 粤语 Cantonese")
+    choose(page, "model", "Qwen3-TTS Flash")
+    choose(page, "voice", "Rocky · 粤语 Cantonese · ♂")
     expect(page.locator("#page_footer")).to_contain_text("qwen3-tts-flash")
     expect(toast(page)).to_have_count(0)
     page.locator("#text textarea").fill("喂，老友！")

@@ -68,7 +68,7 @@ def test_fewer_than_two_voices_is_refused_before_any_call(open_page, simulator):
     open_tab(page, "Compare voices")
     page.locator("#compare_voices").get_by_title("Clear").click()
     page.locator("#compare_voices input").click()
-    page.get_by_role("option", name="Dylan · 北京话 Beijing", exact=True).click()
+    page.get_by_role("option", name="Dylan · 北京话 Beijing · ♂", exact=True).click()
     page.keyboard.press("Escape")
     page.locator("#compare_run").click()
     expect(toast(page)).to_contain_text("Pick 2 to 4 voices")

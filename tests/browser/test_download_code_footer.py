@@ -26,7 +26,7 @@ def download(page) -> tuple[str, bytes]:
 
 def test_the_result_downloads_as_a_named_wav_or_mp3(open_page, simulator):
     page = open_page()
-    choose(page, "voice", "Dylan · 北京话 Beijing")
+    choose(page, "voice", "Dylan · 北京话 Beijing · ♂")
     page.locator("#text textarea").fill("得嘞，您就瞧好吧！")
     expect(page.locator("#download")).to_be_disabled()
     run_and_wait_for_readout(page, page.locator("#generate").click)
@@ -53,7 +53,8 @@ def test_the_code_panel_reproduces_the_current_call_and_never_the_key(open_page)
     page = open_page(permissions=["clipboard-read", "clipboard-write"])
     text = 'He said "hi"\n\tand left: $HOME \\ 你好'
     page.locator("#text textarea").fill(text)
-    choose(page, "voice", "Jada · 上海话 Shanghainese")
+    choose(page, "model", "Qwen-TTS latest")
+    choose(page, "voice", "Jada · 上海话 Shanghainese · ♀")
     page.locator("#connection").get_by_text("Connection").click()
     page.locator("#api_key input").fill(BEIJING_KEY)
     page.get_by_text("Use it in your app").click()
@@ -67,8 +68,9 @@ def test_the_code_panel_reproduces_the_current_call_and_never_the_key(open_page)
     singapore = CATALOGUE.region("singapore").base_url
     expect(page.locator("#code_curl")).to_contain_text(singapore)
     # qwen-tts is not offered in Singapore: the model follows the region, the code the model.
-    expect(page.locator("#model input")).not_to_have_value("qwen-tts-latest")
-    model = CATALOGUE.model(page.locator("#model input").input_value())
+    expect(page.locator("#model input")).not_to_have_value("Qwen-TTS latest")
+    shown = page.locator("#model input").input_value()  # the readable name; the code says the id
+    model = next(m for m in CATALOGUE.models if m.name == shown)
     assert model.offered_in("singapore") and "qwen3" in model.id
     voice = page.locator("#voice input").input_value().split(" · ")[0]
     page.get_by_role("tab", name="Python (dashscope)").click()
@@ -86,7 +88,7 @@ def test_the_footer_carries_the_notice_in_both_languages_the_model_and_the_links
     expect(footer.locator(".ai-notice p[lang=zh]")).to_contain_text("AI 生成的音频")
     expect(footer.locator(".ai-notice p[lang=zh]")).to_be_visible()
     expect(footer.locator("#footer_model")).to_have_text(CATALOGUE.default_model)
-    choose(page, "model", "qwen-tts-2025-04-10")
+    choose(page, "model", "Qwen-TTS 2025-04-10")
     expect(footer.locator("#footer_model")).to_have_text("qwen-tts-2025-04-10")
     hrefs = footer.locator("a").evaluate_all("(links) => links.map(a => a.href)")
     assert "https://qwenlm.github.io/blog/qwen-tts/" in hrefs

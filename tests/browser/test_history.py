@@ -44,13 +44,13 @@ def history_rows(page) -> int:
 
 def test_generations_are_listed_newest_first_kept_after_a_reload_and_private(open_page, simulator):
     page = open_page()
-    generate(page, FIRST, "Dylan · 北京话 Beijing")
-    generate(page, SECOND, "Cherry · 普通话 Mandarin")
+    generate(page, FIRST, "Dylan · 北京话 Beijing · ♂")
+    generate(page, SECOND, "Cherry · 普通话 Mandarin · ♀")
     open_tab(page, "History")
     expect(cell(page, 0, 3)).to_have_text(SECOND)
     expect(cell(page, 0, 1)).to_have_text("Cherry")
     expect(cell(page, 1, 3)).to_have_text(FIRST)
-    expect(cell(page, 1, 2)).to_have_text("qwen-tts-latest")
+    expect(cell(page, 1, 2)).to_have_text("qwen3-tts-flash")  # the default model
     seconds = len(simulator.generation_requests()[0].pcm) / 48_000
     expect(cell(page, 1, 4)).to_have_text(f"{seconds:.2f}".rstrip("0").rstrip("."))
     page.reload()
@@ -66,7 +66,7 @@ def test_generations_are_listed_newest_first_kept_after_a_reload_and_private(ope
 
 def test_a_row_replays_and_downloads_from_the_cache_without_an_api_call(open_page, simulator):
     page = open_page()
-    generate(page, FIRST, "Jada · 上海话 Shanghainese")
+    generate(page, FIRST, "Jada · 上海话 Shanghainese · ♀")
     sent_pcm = simulator.generation_requests()[0].pcm
     open_tab(page, "History")
     cell(page, 0, 3).click()
@@ -84,16 +84,16 @@ def test_a_row_replays_and_downloads_from_the_cache_without_an_api_call(open_pag
 
 def test_a_row_loads_back_into_the_editor(open_page):
     page = open_page()
-    generate(page, FIRST, "Sunny · 四川话 Sichuanese")
+    generate(page, FIRST, "Sunny · 四川话 Sichuanese · ♀")
     page.locator("#text textarea").fill("something else")
-    choose(page, "voice", "Ethan · 普通话 Mandarin")
+    choose(page, "voice", "Ethan · 普通话 Mandarin · ♂")
     open_tab(page, "History")
     cell(page, 0, 3).click()
     page.locator("#history_load").click()
     expect(page.locator("#text textarea")).to_be_visible()  # back on the Studio tab
     expect(page.locator("#text textarea")).to_have_value(FIRST)
-    expect(page.locator("#voice input")).to_have_value("Sunny · 四川话 Sichuanese")
-    expect(page.locator("#model input")).to_have_value("qwen-tts-latest")
+    expect(page.locator("#voice input")).to_have_value("Sunny · 四川话 Sichuanese · ♀")
+    expect(page.locator("#model input")).to_have_value("Qwen3-TTS Flash")
 
 
 def test_a_row_whose_audio_left_the_cache_says_so(open_page, cache_dir):

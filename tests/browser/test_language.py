@@ -15,17 +15,16 @@ def test_a_chinese_browser_gets_the_page_in_chinese(open_page, locale):
     page = open_page(locale=locale)
     expect(page.locator("#generate")).to_have_text("生成语音")
     expect(page.locator("#card-dylan-zh-1").get_by_role("button", name="实时生成")).to_be_visible()
-    expect(page.locator("#input_counter")).to_contain_text("token（估算）", use_inner_text=True)
-    expect(page.locator("#input_counter")).not_to_contain_text("tokens", use_inner_text=True)
+    # the page opens on qwen3-tts-flash, which counts characters
+    expect(page.locator("#input_counter")).to_contain_text("个字符", use_inner_text=True)
+    expect(page.locator("#input_counter")).not_to_contain_text("characters", use_inner_text=True)
 
 
 def test_an_english_browser_gets_the_page_in_english(open_page):
     page = open_page(locale="en-US")
     expect(page.locator("#generate")).to_have_text("Generate speech")
-    expect(page.locator("#input_counter")).to_contain_text(
-        "tokens (estimated)", use_inner_text=True
-    )
-    expect(page.locator("#input_counter")).not_to_contain_text("估算", use_inner_text=True)
+    expect(page.locator("#input_counter")).to_contain_text("characters", use_inner_text=True)
+    expect(page.locator("#input_counter")).not_to_contain_text("字符", use_inner_text=True)
 
 
 def test_settings_switch_the_whole_page_to_chinese_and_back(open_page):
@@ -38,7 +37,9 @@ def test_settings_switch_the_whole_page_to_chinese_and_back(open_page):
 
     def switch_to(language: str) -> None:
         page.get_by_role("button", name=re.compile("^(Settings|设置)")).click()
-        page.get_by_role("combobox", name=re.compile("Language|语言")).click()
+        # in the Settings dialog: the page's own "Language of the text" picker shows too
+        dialog = page.get_by_role("dialog")
+        dialog.get_by_role("combobox", name=re.compile("Language|语言")).click()
         page.get_by_role("option", name=language).click()
         settings = page.get_by_role("dialog")
         settings.locator("button").first.click()  # its close button has no name
@@ -48,7 +49,7 @@ def test_settings_switch_the_whole_page_to_chinese_and_back(open_page):
     expect(page.locator("#generate")).to_have_text("生成语音")
     expect(readout).to_contain_text("首个音频", use_inner_text=True)  # server-made HTML follows
     expect(readout).not_to_contain_text("First audio", use_inner_text=True)
-    expect(page.locator("#input_counter")).to_contain_text("token（估算）", use_inner_text=True)
+    expect(page.locator("#input_counter")).to_contain_text("个字符", use_inner_text=True)
     footer = page.locator("#page_footer .footer-meta")
     expect(footer).to_contain_text("当前模型", use_inner_text=True)
     switch_to("English")

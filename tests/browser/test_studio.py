@@ -39,7 +39,7 @@ def test_a_cards_official_recording_fills_the_editor_and_plays(open_page, simula
     sample = CATALOGUE.sample("jada-zh-2")
     page.locator("#card-jada-zh-2").get_by_role("button", name="Official recording").click()
     expect(page.locator("#text textarea")).to_have_value(sample.text)
-    expect(page.locator("#voice input")).to_have_value("Jada · 上海话 Shanghainese")
+    expect(page.locator("#voice input")).to_have_value("Jada · 上海话 Shanghainese · ♀")
     player = page.locator("#official_audio audio")
     expect(player).to_have_attribute("src", sample.official_audio)
     wait_until_playing(page, "#official_audio audio")
@@ -56,7 +56,7 @@ def test_generate_live_streams_the_cards_line_and_reports_its_numbers(open_page,
         page, page.locator("#card-dylan-zh-2").get_by_role("button", name="Generate live").click
     )
     expect(page.locator("#text textarea")).to_have_value(sample.text)
-    expect(page.locator("#voice input")).to_have_value("Dylan · 北京话 Beijing")
+    expect(page.locator("#voice input")).to_have_value("Dylan · 北京话 Beijing · ♂")
     (sent,) = simulator.generation_requests()
     assert (sent.body["input"]["voice"], sent.body["input"]["text"]) == ("Dylan", sample.text)
     state = wait_until_playing(page, LIVE_AUDIO)
@@ -77,7 +77,7 @@ def test_generate_live_streams_the_cards_line_and_reports_its_numbers(open_page,
 
 def test_a_dialect_voice_picked_from_the_list_is_the_voice_synthesized(open_page, simulator):
     page = open_page()
-    choose(page, "voice", "Sunny · 四川话 Sichuanese")
+    choose(page, "voice", "Sunny · 四川话 Sichuanese · ♀")
     page.locator("#text textarea").fill("今天我们去吃火锅，巴适得板！")
     run_and_wait_for_readout(page, page.locator("#generate").click)
     (sent,) = simulator.generation_requests()
@@ -149,6 +149,9 @@ def counter_numbers(page) -> tuple[int, int, str]:
 
 def test_the_counter_follows_the_text_and_the_models_limit(open_page):
     page = open_page()
+    choose(page, "model", "Qwen-TTS latest")  # counted in tokens; the page opens on qwen3
+    counter = page.locator("#input_counter .input-counter")
+    expect(counter).to_have_attribute("data-max", "512")
     text = page.locator("#text textarea")
     assert counter_numbers(page)[:2] == (0, 512)
     text.fill("今儿个天儿不错，咱们出去遛遛弯儿吧。Nice weather!")
@@ -163,7 +166,7 @@ def test_the_counter_follows_the_text_and_the_models_limit(open_page):
     expect(counter).to_contain_text("at most 5000 characters", use_inner_text=True)
     text.fill("长" * 600)
     for model in CATALOGUE.models:
-        choose(page, "model", model.id)
+        choose(page, "model", model.name)
         expect(page.locator("#input_counter .input-counter")).to_have_attribute(
             "data-max", str(model.max_input)
         )
