@@ -97,34 +97,6 @@
       words("page_tokens_estimated") + note + "</div>";
   }
 
-  // Bring an element into view when it is off screen (on a phone the player is far above).
-  function reveal(selector) {
-    const element = document.querySelector(selector);
-    if (!element) return;
-    const box = element.getBoundingClientRect();
-    if (box.top < 0 || box.bottom > window.innerHeight) {
-      element.scrollIntoView({ behavior: "smooth", block: "center" });
-    }
-  }
-
-  // Play the blog's recording a card just put on the page.
-  function playOfficial() {
-    requestAnimationFrame(() => {  // the new player is in the page after this frame
-      const audio = document.querySelector("#official_audio audio");
-      if (!audio) return;
-      reveal("#official_audio");
-      audio.currentTime = 0;
-      audio.play().catch(() => {});  // the browser may refuse autoplay; the controls still work
-    });
-  }
-
-  // After a card filled the editor: what its button asked for (the gallery sets cardAction).
-  function afterCard() {
-    if (window.qwenTts.cardAction === "official") return playOfficial();
-    reveal(live.supported() ? "#live_player" : "#live_audio");
-    document.querySelector("#generate").click();  // one way to synthesize: the Generate button
-  }
-
   // One voice at a time: starting a player pauses the others (play does not bubble: capture).
   document.addEventListener("play", (event) => {
     for (const audio of document.querySelectorAll("audio")) {
@@ -184,6 +156,8 @@
     let audio = null;  // {context, output}: one AudioContext for the page, made on first use
     let run = null;  // the Studio's stream, or null
     let group = [];  // Compare's streams, in slot order
+    let aimed = null;  // where the next Generate shows its progress (a gallery card's box)
+    let target = "#live_player";  // where the Studio's stream shows it
     const runs = new Set();  // every stream that may still sound, for Stop and Esc
 
     function supported() {
@@ -209,11 +183,16 @@
       return `${root.replace(/\/$/, "")}/live/${encodeURIComponent(ticket)}${tail}`;
     }
 
+    // The next Studio stream plays where the visitor clicked (cards.js): its progress there.
+    function aim(box) { aimed = box; }
+
     // Generate pressed: stop what plays, then ask the server for a ticket (studio.py).
     function start() {
       context();
       stop();
-      show({ state: "waiting", box: "#live_player" });
+      target = aimed || "#live_player";
+      aimed = null;
+      show({ state: "waiting", box: target });
       document.querySelector("#generate_live").click();
     }
 
@@ -286,7 +265,7 @@
     async function play(ticket) {
       if (!ticket || !supported()) return;
       stop();
-      const current = newRun(ticket, "#live_player");
+      const current = newRun(ticket, target);
       run = current;
       await listen(current);
       if (run === current) document.querySelector("#live_finish")?.click();
@@ -476,7 +455,7 @@
     document.documentElement.classList.add(supported() ? "live-player" : "stream-player");
 
     return {
-      supported, context, start, play, compare, replay, stop,
+      supported, context, aim, start, play, compare, replay, stop,
       current: () => run, compared: () => group,
     };
   })();
@@ -484,6 +463,6 @@
   followChineseBrowser().catch(() => {});  // a Gradio without that module keeps its choice
 
   window.qwenTts = {
-    cleanText, estimatedTokens, measure, counter, instructionCounter, reveal, afterCard, live,
+    cleanText, estimatedTokens, measure, counter, instructionCounter, words, live,
   };
 })();
