@@ -372,6 +372,10 @@ def build_voice_tabs(
         catalogue, book = context.synthesizer.catalogue, context.maker.book
 
         def refresh(model: str, voice: str, token: str) -> gr.Dropdown:
+            # Only a VD or VC model's voices are the visitor's own: any other model's picker
+            # stays as it is (a shared link's voice, set as the page loads, is not undone).
+            if not catalogue.model(model).family:
+                return gr.skip()
             return voice_picker(catalogue, model, voice, book, token)
 
         for panel in (designed, cloned):
