@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from qwen_tts_showcase.audio import duration_s, wav_to_pcm
 from qwen_tts_showcase.catalogue import load_catalogue
 from qwen_tts_showcase.text import clean_text, estimated_tokens, input_size
+from qwen_tts_showcase.ui.widgets import opening_line
 
 from .conftest import OFFICIAL_AUDIO
 from .pages import (
@@ -153,7 +154,8 @@ def counter_numbers(page) -> tuple[int, int, str]:
 def test_the_counter_follows_the_text_and_the_models_limit(open_page):
     page = open_page()
     text = page.locator("#text textarea")
-    assert counter_numbers(page)[:2] == (0, 512)
+    opening = estimated_tokens(clean_text(opening_line(CATALOGUE)))  # it opens with a blog line
+    assert counter_numbers(page)[:2] == (opening, 512)
     text.fill("今儿个天儿不错，咱们出去遛遛弯儿吧。Nice weather!")
     expected = estimated_tokens(clean_text(text.input_value()))
     expect(page.locator("#input_counter")).to_contain_text(f"{expected} / 512")
