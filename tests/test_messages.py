@@ -21,7 +21,7 @@ from qwen_tts_showcase.messages import (
 from qwen_tts_showcase.ui.theme import page_head
 
 PACKAGE = Path(__file__).parent.parent / "qwen_tts_showcase"
-PAGE_SCRIPT = PACKAGE / "ui" / "assets" / "page.js"
+PAGE_SCRIPTS = sorted((PACKAGE / "ui" / "assets").glob("*.js"))  # page.js and one per part
 HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")  # as page.js counts them
 # Keys that no code names as a literal because they are built from parts. Keep it short.
 COMPOSED_KEYS: frozenset[str] = frozenset()
@@ -32,9 +32,7 @@ def _entries() -> dict[str, object]:
 
 
 def _sources() -> dict[Path, str]:
-    files = sorted(PACKAGE.rglob("*.py")) + sorted(
-        PAGE_SCRIPT.parent.glob("*.js")
-    )  # every page script
+    files = sorted(PACKAGE.rglob("*.py")) + PAGE_SCRIPTS
     return {path: path.read_text(encoding="utf-8") for path in files}
 
 
@@ -79,7 +77,8 @@ def test_no_module_of_the_package_holds_a_han_character():
 
 
 def test_the_page_script_has_no_words_of_its_own_and_gets_its_messages_in_the_head():
-    assert not HAN.search(PAGE_SCRIPT.read_text(encoding="utf-8"))
+    for script in PAGE_SCRIPTS:
+        assert not HAN.search(script.read_text(encoding="utf-8")), script.name
     head = page_head()
     assert head.index("window.qwenTtsMessages = {") < head.index("window.qwenTts = {")
     assert catalogue()["page_queue_full"]["zh"] in head

@@ -7,7 +7,8 @@ widgets     what panels share: voice pickers, download buttons, updates keyed by
 runs        who is asking, progress toasts, failures as toasts, the events' concurrency
 options     language and instructions for the qwen3 models; regions  models by region
 code_panel  the Python and cURL calls for what is on the editor
-gallery     the blog's samples as cards: official recording, or generate live
+gallery     the blog's samples as cards that play in place: official recording beside the live
+share       a link that opens the page with the editor filled, and the button that makes it
 compare     one text by 2 to 4 voices at once
 history     the visitor's generations, kept in their browser
 batch       a CSV or a table of lines in, a ZIP of WAVs and a manifest out
@@ -38,12 +39,13 @@ from .batch import build_batch
 from .benchmarks import build_benchmarks
 from .compare import build_compare
 from .footer import build_footer
-from .gallery import build_gallery
+from .gallery import build_gallery, build_more_samples, wire_gallery
 from .guard import RequestGuard, serve_socket_address
 from .header import build_header
 from .history import build_history, build_history_storage, record_after
 from .i18n import I18N
 from .runs import api_event_options
+from .share import build_share, wire_share
 from .studio import build_studio
 from .theme import THEME, page_css, page_head
 from .voices import Context, build_voice_storage, build_voice_tabs
@@ -146,9 +148,16 @@ def build_demo(settings: Settings | None = None, catalogue: Catalogue | None = N
         voice_owner = build_voice_storage()
         owner_token = gr.State("")  # the same token, for the Studio, Compare and Batch
         with gr.Tabs(elem_id="tabs", overflow_behavior="wrap") as tabs:
+            # What this is (the header), hear it (the blog's dialects), try your own (the
+            # Studio), then the other samples.
             with gr.Tab(I18N("ui_tab_studio"), id="studio", elem_id="tab_studio"):
+                dialects = build_gallery(catalogue)
+                gr.Markdown(I18N("ui_try_title"), elem_id="try_title")
+                share = build_share()
                 studio = build_studio(synthesizer, connection, api_events, tickets, owner_token)
-                build_gallery(catalogue, studio)
+                more_samples = build_more_samples(catalogue)
+                wire_gallery(catalogue, studio, dialects, more_samples)
+                wire_share(demo, catalogue, studio, share, settings.max_text_chars)
             voices = Context(synthesizer, maker, connection, voice_owner, api_events, owner_token)
             own_voices = build_voice_tabs(demo, voices, studio)
             with gr.Tab(I18N("ui_tab_compare"), id="compare", elem_id="tab_compare"):

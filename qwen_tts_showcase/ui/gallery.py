@@ -1,13 +1,20 @@
-"""The blog's samples as cards: hear the official recording, or generate the same line live.
+"""The blog's samples as cards that play where they are: the official recording and the same
+line generated live, side by side, each with its own progress.
 
-The cards are plain HTML in one component per group, so twenty cards cost the page two
-components and one event, not a hundred: a click on a card's button sends the sample and
-the action, the server fills the editor, then the browser plays or generates.
+The cards are plain HTML in one component per group, so twenty cards cost the page three
+components and one event each, not a hundred: a click on a card's button plays the official
+recording at once in the card (cards.js), or aims the live player at the card; the server
+fills the editor with the card's line either way, then a live click presses Generate.
+
+The page reads top-down: the blog's six dialect lines first (`build_gallery`, above the
+Studio), the Studio, then the other lines (`build_more_samples`); `wire_gallery` connects them
+all to the Studio's editor once it exists.
 """
 
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 
 import gradio as gr
 
@@ -19,24 +26,33 @@ from .i18n import I18N, localized_html
 from .runs import PAGE_EVENT
 from .widgets import Studio, Updates, voice_picker
 
-GROUPS = (("dialect", "ui_gallery_dialects"), ("bilingual", "ui_gallery_bilingual"))
 CARD_TEXT_CHARS = 60
 LANGUAGES = {"zh": "sample_language_zh", "en": "sample_language_en"}  # a sample's language
-# In the browser: a card's button names its sample and action; after the editor is filled,
-# the page plays the official recording or presses Generate.
+# In the browser: the official recording starts inside the click (browsers let audio start only
+# from a gesture) and a live click aims the live player at the card (cards.js); then the server
+# fills the editor with the card's sample.
 CARD_CLICKS_JS = """
 element.addEventListener('click', (event) => {
   const button = event.target.closest('button[data-sample]');
   if (!button) return;
-  window.qwenTts.cardAction = button.dataset.action;
+  window.qwenTtsCards.clicked(button);
   trigger('click', {sample: button.dataset.sample});
 });
 """
-AFTER_CARD_JS = "() => window.qwenTts.afterCard()"
+AFTER_CARD_JS = "() => window.qwenTtsCards.afterFill()"
+
+
+@dataclass(frozen=True)
+class Gallery:
+    """The card grids, in page order."""
+
+    grids: tuple[gr.HTML, ...]
 
 
 def card_html(sample: Sample, catalogue: Catalogue) -> str:
-    """A card: voice, dialect or language, the start of the text, and its two actions."""
+    """A card: voice, dialect or language, the start of the text, and its two players side by
+    side: the blog's recording (the browser fetches it when played, the server never does) and
+    the live result (page.js's live player draws its progress in the card's box)."""
     voice = catalogue.voices[sample.voice]
     language = localized_html(say(LANGUAGES[sample.language]))
     badge = dialect_badge(voice) if sample.group == "dialect" else language
@@ -44,8 +60,12 @@ def card_html(sample: Sample, catalogue: Catalogue) -> str:
     note = "" if sample.has_official_audio else f'<p class="card-note">{our_line}</p>'
     sample_id = html.escape(sample.id)
     official = (
+        '<div class="card-side card-official">'
         f'<button class="card-button secondary" data-sample="{sample_id}" data-action="official">'
         f"{localized_html(say('gallery_play_official'))}</button>"
+        f'<audio preload="none" src="{html.escape(sample.official_audio)}"></audio>'
+        '<div class="card-progress" data-state="idle"><div class="card-bar">'
+        '<div class="card-played"></div></div><div class="card-status"></div></div></div>'
         if sample.has_official_audio
         else ""
     )
@@ -55,14 +75,15 @@ def card_html(sample: Sample, catalogue: Catalogue) -> str:
         + note
         + f'<p class="card-text" lang="{sample.language}" title="{html.escape(sample.text)}">'
         f"{html.escape(preview(sample.text, CARD_TEXT_CHARS))}</p>"
-        f'<div class="card-actions">{official}'
+        f'<div class="card-ab">{official}<div class="card-side card-live">'
         f'<button class="card-button primary" data-sample="{sample_id}" data-action="live">'
-        f"{localized_html(say('gallery_generate_live'))}</button></div></div>"
+        f"{localized_html(say('gallery_generate_live'))}</button>"
+        f'<div class="card-live-box" id="card-live-{sample_id}"></div></div></div></div>'
     )
 
 
 def official_player(sample: Sample, catalogue: Catalogue) -> str:
-    """The blog's recording: the browser fetches it when played, the server never does."""
+    """The blog's recording beside the Studio's result too, for the line the editor now holds."""
     if not sample.has_official_audio:
         return ""
     voice = catalogue.voices[sample.voice]
@@ -101,22 +122,46 @@ class GalleryHandlers:
         return self.catalogue.sample_model(sample, region)  # as the showcase pack renders it
 
 
-def build_gallery(catalogue: Catalogue, studio: Studio) -> None:
-    """Two groups of cards, dialects first: the blog's in its order, then our Qwen3 lines."""
-    handlers = GalleryHandlers(catalogue, studio)
-    samples = catalogue.samples + catalogue.extra_samples
-    fills = [studio.text, studio.model, studio.voice, studio.language, studio.official]
+def _grid(samples: list[Sample], catalogue: Catalogue, name: str) -> gr.HTML:
+    cards = "".join(card_html(sample, catalogue) for sample in samples)
+    return gr.HTML(
+        f'<div class="card-grid card-grid-{name}">{cards}</div>',
+        js_on_load=CARD_CLICKS_JS,
+        elem_id=f"gallery-{name}",
+        elem_classes="gallery-cards",
+    )
+
+
+def build_gallery(catalogue: Catalogue) -> Gallery:
+    """Hear it: the blog's dialect lines in its order, first on the page, every one playable in
+    one click."""
+    blog_dialects = [s for s in catalogue.samples if s.group == "dialect"]
     with gr.Column(elem_id="gallery"):
-        gr.Markdown(I18N("ui_gallery_title"))
-        for group, heading in GROUPS:
-            gr.Markdown(I18N(heading), elem_classes="gallery-heading")
-            cards = "".join(card_html(s, catalogue) for s in samples if s.group == group)
-            grid = gr.HTML(
-                f'<div class="card-grid">{cards}</div>',
-                js_on_load=CARD_CLICKS_JS,
-                elem_id=f"gallery-{group}",
-                elem_classes="gallery-cards",
-            )
+        gr.Markdown(I18N("ui_gallery_title"), elem_classes="gallery-title")
+        gr.Markdown(I18N("ui_gallery_dialects"), elem_classes="gallery-heading")
+        grid = _grid(blog_dialects, catalogue, "dialect")
+    return Gallery((grid,))
+
+
+def build_more_samples(catalogue: Catalogue) -> Gallery:
+    """Below the Studio: our Qwen3 dialect lines, then the blog's bilingual lines."""
+    ours = [s for s in catalogue.extra_samples if s.group == "dialect"]
+    bilingual = [s for s in catalogue.samples + catalogue.extra_samples if s.group == "bilingual"]
+    with gr.Column(elem_id="more_samples"):
+        gr.Markdown(I18N("ui_more_samples"), elem_classes="gallery-title")
+        gr.Markdown(I18N("ui_gallery_ours"), elem_classes="gallery-heading")
+        ours_grid = _grid(ours, catalogue, "ours")
+        gr.Markdown(I18N("ui_gallery_bilingual"), elem_classes="gallery-heading")
+        bilingual_grid = _grid(bilingual, catalogue, "bilingual")
+    return Gallery((ours_grid, bilingual_grid))
+
+
+def wire_gallery(catalogue: Catalogue, studio: Studio, *galleries: Gallery) -> None:
+    """Every card fills the Studio's editor, then (for a live click) presses Generate."""
+    handlers = GalleryHandlers(catalogue, studio)
+    fills = [studio.text, studio.model, studio.voice, studio.language, studio.official]
+    for gallery in galleries:
+        for grid in gallery.grids:
             grid.click(handlers.pick, studio.region, fills, **PAGE_EVENT).then(
                 None, js=AFTER_CARD_JS
             )

@@ -48,6 +48,7 @@ from .widgets import (
     Updates,
     download_button,
     file_caption,
+    opening_line,
     voice_choices,
     voice_picker,
 )
@@ -332,6 +333,7 @@ def build_editor(catalogue: Catalogue, region: str) -> Editor:
     """The text box with its counter; model, voice and language; the instructions box."""
     opening_model = preferred_model(catalogue, region)
     text = gr.Textbox(
+        opening_line(catalogue),
         label=I18N("ui_text"),
         placeholder=I18N("ui_text_placeholder"),
         lines=5,

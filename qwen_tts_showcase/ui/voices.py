@@ -404,7 +404,8 @@ def build_voice_tabs(
 
         def refresh(model: str, voice: str, token: str) -> gr.Dropdown | dict:
             # Only a VD or VC model lists one's own voices: any other picker is left alone, so
-            # this answer (it runs at load too) never undoes a voice picked meanwhile.
+            # this answer (it runs at load too) never undoes a voice picked meanwhile, nor a
+            # shared link's voice set as the page loads.
             if not (model and catalogue.model(model).family):
                 return gr.skip()
             return voice_picker(catalogue, model, voice, book, token)

@@ -88,6 +88,14 @@ def voice_picker(
     return gr.Dropdown(choices=choices, value=chosen)
 
 
+def opening_line(catalogue: Catalogue) -> str:
+    """The editor's text when the page opens: a blog line of the default voice (else the blog's
+    first), so the first press of Generate speaks."""
+    spoken = [s for s in catalogue.samples if s.voice == catalogue.default_voice]
+    lines = spoken or list(catalogue.samples)
+    return lines[0].text if lines else ""
+
+
 def offered_voices(catalogue: Catalogue, model: str, wanted: list[str]) -> list[str]:
     """The wanted voices the model offers, in the order given."""
     names = set(catalogue.model(model).voices)

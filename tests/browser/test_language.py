@@ -63,6 +63,7 @@ def test_settings_switch_the_whole_page_to_chinese_and_back(open_page):
 )
 def test_messages_come_in_both_languages_the_browsers_first(open_page, locale, first):
     page = open_page(locale=locale)
+    page.locator("#text textarea").fill("")  # it opens with a blog line
     page.locator("#generate").click()
     text = toast(page).get_by_test_id("toast-text")
     expect(text).to_contain_text("没有可朗读的文本")

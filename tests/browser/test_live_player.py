@@ -297,8 +297,9 @@ def test_a_gallery_card_speaks_through_the_live_player(open_page, simulator):
     page = live_page(open_page)
     page.locator("#card-dylan-zh-2").get_by_role("button", name="Generate live").click()
     page.wait_for_function(SOUNDED)
-    wait_for_state(page, "complete")
-    expect(page.locator(f"{PANEL} .live-status")).to_contain_text("Played")  # all of it played
+    panel = page.locator("#card-live-dylan-zh-2 .live-panel")  # it plays in the card
+    expect(panel).to_have_attribute("data-state", "complete")
+    expect(panel.locator(".live-status")).to_contain_text("Played")  # all of it played
     (sent,) = simulator.generation_requests()
     assert sent.body["input"]["voice"] == "Dylan"
     assert page.evaluate(HEARD) == trimmed(sent.pcm)

@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from qwen_tts_showcase.audio import duration_s, wav_to_pcm
 from qwen_tts_showcase.catalogue import load_catalogue
 from qwen_tts_showcase.text import clean_text, estimated_tokens, input_size
+from qwen_tts_showcase.ui.widgets import opening_line
 
 from .conftest import OFFICIAL_AUDIO
 from .pages import (
@@ -40,11 +41,13 @@ def test_a_cards_official_recording_fills_the_editor_and_plays(open_page, simula
     page.locator("#card-jada-zh-2").get_by_role("button", name="Official recording").click()
     expect(page.locator("#text textarea")).to_have_value(sample.text)
     expect(page.locator("#voice input")).to_have_value("Jada · 上海话 Shanghainese · ♀")
-    player = page.locator("#official_audio audio")
-    expect(player).to_have_attribute("src", sample.official_audio)
-    wait_until_playing(page, "#official_audio audio")
+    in_card = "#card-jada-zh-2 .card-official audio"  # it plays in the card
+    expect(page.locator(in_card)).to_have_attribute("src", sample.official_audio)
+    wait_until_playing(page, in_card)
     served_s = duration_s(wav_to_pcm(OFFICIAL_AUDIO))  # what the blog's address answered
-    wait_for_duration(page, "#official_audio audio", served_s, 0.01)  # and what plays
+    wait_for_duration(page, in_card, served_s, 0.01)  # and what plays
+    # The Studio keeps it beside the result too, for the line the editor now holds.
+    expect(page.locator("#official_audio audio")).to_have_attribute("src", sample.official_audio)
     expect(page.locator("#official_audio figcaption")).to_contain_text("Official recording")
     assert simulator.generation_requests() == [], "the official recording costs no API call"
 
@@ -136,6 +139,7 @@ def test_a_retried_request_tells_the_visitor_and_still_plays(open_page, simulato
 
 def test_empty_text_is_refused_with_a_message_and_no_call(open_page, simulator):
     page = open_page()
+    page.locator("#text textarea").fill("")  # it opens with a blog line
     page.locator("#generate").click()
     expect(toast(page)).to_contain_text("There is no text to speak")
     assert simulator.generation_requests() == []
@@ -153,7 +157,8 @@ def test_the_counter_follows_the_text_and_the_models_limit(open_page):
     counter = page.locator("#input_counter .input-counter")
     expect(counter).to_have_attribute("data-max", "512")
     text = page.locator("#text textarea")
-    assert counter_numbers(page)[:2] == (0, 512)
+    opening = estimated_tokens(clean_text(opening_line(CATALOGUE)))  # it opens with a blog line
+    assert counter_numbers(page)[:2] == (opening, 512)
     text.fill("今儿个天儿不错，咱们出去遛遛弯儿吧。Nice weather!")
     expected = estimated_tokens(clean_text(text.input_value()))
     expect(page.locator("#input_counter")).to_contain_text(f"{expected} / 512")

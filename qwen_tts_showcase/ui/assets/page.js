@@ -97,34 +97,6 @@
       words("page_tokens_estimated") + note + "</div>";
   }
 
-  // Bring an element into view when it is off screen (on a phone the player is far above).
-  function reveal(selector) {
-    const element = document.querySelector(selector);
-    if (!element) return;
-    const box = element.getBoundingClientRect();
-    if (box.top < 0 || box.bottom > window.innerHeight) {
-      element.scrollIntoView({ behavior: "smooth", block: "center" });
-    }
-  }
-
-  // Play the blog's recording a card just put on the page.
-  function playOfficial() {
-    requestAnimationFrame(() => {  // the new player is in the page after this frame
-      const audio = document.querySelector("#official_audio audio");
-      if (!audio) return;
-      reveal("#official_audio");
-      audio.currentTime = 0;
-      audio.play().catch(() => {});  // the browser may refuse autoplay; the controls still work
-    });
-  }
-
-  // After a card filled the editor: what its button asked for (the gallery sets cardAction).
-  function afterCard() {
-    if (window.qwenTts.cardAction === "official") return playOfficial();
-    reveal(live.supported() ? "#live_player" : "#live_audio");
-    document.querySelector("#generate").click();  // one way to synthesize: the Generate button
-  }
-
   // One voice at a time: starting a player pauses the others (play does not bubble: capture).
   document.addEventListener("play", (event) => {
     for (const audio of document.querySelectorAll("audio")) {
@@ -184,6 +156,8 @@
     let audio = null;  // {context, output}: one AudioContext for the page, made on first use
     let run = null;  // the Studio's stream, or null
     let group = [];  // Compare's streams, in slot order
+    let aimed = null;  // where the next Generate shows its progress (a gallery card's box)
+    let target = "#live_player";  // where the Studio's stream shows it
     const runs = new Set();  // every stream that may still sound, for Stop and Esc
 
     function supported() {
@@ -266,13 +240,18 @@
       ask();
     }, KEEP_EVERY_MS);
 
+    // The next Studio stream plays where the visitor clicked (cards.js): its progress there.
+    function aim(box) { aimed = box; }
+
     // Generate pressed: stop what plays, then let go() see the inputs as Gradio holds them
     // (a picker's change event may come a moment after it shows the new value).
     function start() {
       context();
       stop();
+      target = aimed || "#live_player";
+      aimed = null;
       show(claim({
-        state: "waiting", box: "#live_player", sources: new Set(), pending: [], after: null,
+        state: "waiting", box: target, sources: new Set(), pending: [], after: null,
       }));
       document.querySelector("#live_go").click();
     }
@@ -363,14 +342,14 @@
     async function play(ticket, ahead = false) {
       if (!ticket || !supported()) return;
       stop();
-      const current = newRun(ticket, "#live_player");
+      const current = newRun(ticket, target);
       current.ahead = ahead;
       run = current;
       await listen(current);
       if (run !== current) return;
       if (current.forgotten) {  // a ticket asked for ahead the server no longer keeps
         show(claim({
-          state: "waiting", box: "#live_player", sources: new Set(), pending: [], after: null,
+          state: "waiting", box: target, sources: new Set(), pending: [], after: null,
         }));
         document.querySelector("#generate_live").click();
         return;
@@ -573,7 +552,7 @@
     document.documentElement.classList.add(supported() ? "live-player" : "stream-player");
 
     return {
-      supported, context, start, go, play, compare, replay, stop, changed, asking, prepared,
+      supported, context, aim, start, go, play, compare, replay, stop, changed, asking, prepared,
       ready: fresh, pressed: () => lastPress, current: () => run, compared: () => group,
     };
   })();
@@ -581,6 +560,6 @@
   followChineseBrowser().catch(() => {});  // a Gradio without that module keeps its choice
 
   window.qwenTts = {
-    cleanText, estimatedTokens, measure, counter, instructionCounter, reveal, afterCard, live,
+    cleanText, estimatedTokens, measure, counter, instructionCounter, words, live,
   };
 })();
