@@ -32,7 +32,7 @@ def _entries() -> dict[str, object]:
 
 
 def _sources() -> dict[Path, str]:
-    files = sorted(PACKAGE.rglob("*.py")) + [PAGE_SCRIPT]
+    files = sorted(PACKAGE.rglob("*.py")) + sorted(PAGE_SCRIPT.parent.glob("*.js"))
     return {path: path.read_text(encoding="utf-8") for path in files}
 
 

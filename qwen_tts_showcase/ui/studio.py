@@ -486,7 +486,7 @@ def wire_live(
             new_rows,
         ],
         **PAGE_EVENT,
-    ).then(None, [live.ticket], None, js="(ticket) => { window.qwenTts.live.play(ticket); }")
+    ).then(None, [live.ticket], None, js="(ticket) => { window.qwenTtsStudio.play(ticket); }")
     # Queued, so a failure shows as the Generate event's would; cheap, so not limited.
     return live.finish.click(
         handlers.live_finish,
@@ -507,5 +507,5 @@ def wire_counter(
         None,
         [text, model],
         counter,
-        js=f"(text, model) => window.qwenTts.counter(text, {limits}[model], {cap})",
+        js=f"(text, model) => window.qwenTtsStudio.counter(text, {limits}[model], {cap})",
     )
