@@ -54,11 +54,11 @@ def calm_message(err: DemoError, chinese: bool) -> str:
 
 
 def as_gradio_error(err: DemoError, request: gr.Request | None) -> gr.Error:
-    """The error as a calm toast: titled and worded in the browser's language."""
+    """The error as a calm toast worded in the browser's language (studio.js titles it in the
+    page's language: Gradio titles a group of toasts by their type, in English)."""
     log.info("Synthesis refused or failed: %s", type(err).__name__)
-    chinese = prefers_chinese(request)
-    title = say("toast_error_title").text("zh" if chinese else "en")
-    return gr.Error(calm_message(err, chinese), title=title, duration=None, print_exception=False)
+    message = calm_message(err, prefers_chinese(request))
+    return gr.Error(message, duration=None, print_exception=False)
 
 
 def unexpected(exc: Exception) -> gr.Error:

@@ -134,10 +134,14 @@ def test_a_retried_request_tells_the_visitor_and_still_plays(open_page, simulato
     assert len(simulator.generation_requests()) == 2
 
 
-def test_empty_text_is_refused_with_a_message_and_no_call(open_page, simulator):
+def test_empty_text_leaves_generate_unavailable_with_a_hint_and_no_call(open_page, simulator):
     page = open_page()
-    page.locator("#generate").click()
-    expect(toast(page)).to_contain_text("There is no text to speak")
+    page.locator("#text textarea").fill("")
+    expect(page.locator("#generate")).to_be_disabled()
+    expect(page.locator("#input_counter .input-hint")).to_contain_text(
+        "Type or paste a line to speak", use_inner_text=True
+    )
+    expect(toast(page)).to_have_count(0)
     assert simulator.generation_requests() == []
 
 

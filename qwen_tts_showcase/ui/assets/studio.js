@@ -223,40 +223,66 @@
     button.title = problem ? say(HINTS[problem]) : "";
     const box = progressBox(button);
     setText(box, busy && started ? progressHtml() : "");
-    document.documentElement.classList.toggle("no-key", keyless());
+    const noKey = keyless();
+    document.documentElement.classList.toggle("no-key", noKey);
+    for (const card of document.querySelectorAll(".card-button.primary")) {
+      if (card.classList.contains("keyless") !== noKey) {
+        card.classList.toggle("keyless", noKey);
+        card.title = noKey ? say("page_card_needs_key") : "";
+      }
+    }
   }
 
   // A gallery card fills the editor, then presses Generate: the button must know the new text.
   const afterCard = tts.afterCard;
   tts.afterCard = () => { sync(); afterCard(); };
 
+  // A failure's red line in the player goes with the next change the visitor makes.
+  function calmPlayer(event) {
+    if (!event.target.closest || !event.target.closest("#editor")) return;
+    const panel = document.querySelector("#live_player .live-panel");
+    if (panel && ["failed", "broken"].includes(panel.dataset.state)) panel.dataset.state = "idle";
+  }
+
   setInterval(sync, SYNC_MS);
-  document.addEventListener("input", sync, true);
+  document.addEventListener("input", (event) => { calmPlayer(event); sync(); }, true);
 
   // --- Calm toasts ------------------------------------------------------------------------
 
-  const TOAST = '[data-testid="toast-body"]';
+  // Gradio groups toasts by type (one body, a list of messages) and titles the group with the
+  // type's English name. A message just shown hides every older one with the same words (they
+  // never stack), and a newer error hides an older error (one at a time, not a wall).
+  const ITEM = ".toast-message-item";
+  const TITLES = {
+    error: "page_toast_error", warning: "page_toast_warning", info: "page_toast_info",
+    success: "page_toast_success",
+  };
 
-  // A toast just shown closes every older one with the same words (they never stack), and a
-  // newer error replaces an older error (one short sentence at a time, not a wall).
-  function calmToasts(added) {
-    const text = added.querySelector('[data-testid="toast-text"]')?.textContent || "";
+  function itemText(item) {
+    return item.querySelector('[data-testid="toast-text"]')?.textContent || "";
+  }
+
+  function calmToast(added) {
     const isError = added.classList.contains("error");
-    for (const other of document.querySelectorAll(TOAST)) {
-      if (other === added) continue;
-      const same = (other.querySelector('[data-testid="toast-text"]')?.textContent || "") === text;
-      if (same || (isError && other.classList.contains("error"))) {
-        other.querySelector('[data-testid="toast-close"]')?.click();
+    for (const other of document.querySelectorAll(ITEM)) {
+      if (other === added || other.hidden) continue;
+      if (itemText(other) === itemText(added) || (isError && other.classList.contains("error"))) {
+        other.hidden = true;
       }
     }
+    const body = added.closest('[data-testid="toast-body"]');
+    const title = body?.querySelector(".toast-title");
+    const type = Object.keys(TITLES).find((name) => body.classList.contains(name));
+    const words = title && type && [...title.childNodes].find((node) => node.nodeType === 3);
+    if (words) words.data = say(TITLES[type]);
   }
 
   new MutationObserver((mutations) => {
     for (const { addedNodes } of mutations) {
       for (const node of addedNodes) {
         if (node.nodeType !== Node.ELEMENT_NODE) continue;
-        const toasts = node.matches(TOAST) ? [node] : [...node.querySelectorAll(TOAST)];
-        toasts.forEach((toast) => requestAnimationFrame(() => calmToasts(toast)));
+        const items = node.matches(ITEM) ? [node] : [...node.querySelectorAll(ITEM)];
+        items.forEach(calmToast);
       }
     }
   }).observe(document.documentElement, { childList: true, subtree: true });
