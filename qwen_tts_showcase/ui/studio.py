@@ -41,7 +41,7 @@ from .regions import (
     speaking_model_choices,
     wire_region_note,
 )
-from .runs import PAGE_EVENT, ApiEventOptions, notify, shown_to_visitor, visitor
+from .runs import PAGE_EVENT, ApiEventOptions, notifier, shown_to_visitor, visitor
 from .widgets import (
     Studio,
     Updates,
@@ -151,7 +151,7 @@ class StudioHandlers:
                 visitor=visitor(self.synthesizer, request),
                 api_key=api_key,
                 streaming=streaming,
-                on_notice=notify,
+                on_notice=notifier(request),
             )
             # Results of the previous run must not sit beside the new audio. While the audio
             # plays they stay empty: sending the empty values is cheaper than leaving them out
