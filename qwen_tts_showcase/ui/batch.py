@@ -29,7 +29,7 @@ from ..synthesis import Synthesizer
 from .header import ConnectionControls
 from .i18n import I18N, localized_html, prefers_chinese
 from .regions import preferred_model
-from .runs import ApiEventOptions, shown_to_visitor, visitor
+from .runs import PAGE_EVENT, ApiEventOptions, shown_to_visitor, visitor
 from .widgets import Updates
 
 SAMPLE_CSV = data_path("batch_sample.csv")
@@ -216,12 +216,17 @@ def build_batch(
     run = gr.Button(I18N("ui_batch_run"), variant="primary", elem_id="batch_run")
     summary = gr.HTML(elem_id="batch_summary")
     manifest = gr.Dataframe(
-        pd.DataFrame(columns=[heading(column) for column in MANIFEST_VIEW]),
+        manifest_view(()),
         label=I18N("ui_batch_manifest"),
         interactive=False,
         wrap=True,
         elem_id="batch_manifest",
     )
+
+    def headed_in_visitors_language(request: gr.Request) -> pd.DataFrame:
+        return manifest_view((), language_of(request))
+
+    gr.on(None, headed_in_visitors_language, None, manifest, **PAGE_EVENT)  # once, on load
     download = gr.DownloadButton(
         I18N("ui_batch_download"), interactive=False, elem_id="batch_download"
     )
