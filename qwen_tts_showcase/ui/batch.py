@@ -54,7 +54,7 @@ STATUS_NAMES = {
 
 
 def heading(column: str, language: str = "en") -> str:
-    """A column of the manifest as the page heads it, in the visitor's language ("Row", "行")."""
+    """A column of the manifest as the page heads it, in the visitor's language."""
     return say(MANIFEST_VIEW[column]).text(language)
 
 
