@@ -340,7 +340,7 @@ def test_without_a_key_synthesis_says_how_to_set_one(keyless_app, simulator):
     with pytest.raises(AppError, match="DASHSCOPE_API_KEY"):
         client.predict(TEXT, "Cherry", "qwen-tts-latest", api_name="/synthesize")
     assert simulator.generation_requests() == []
-    assert "No DashScope API key is configured" in requests.get(url + "config", timeout=5).text
+    assert "No DashScope API key on this server" in requests.get(url + "config", timeout=5).text
 
 
 def test_without_a_server_key_a_visitor_can_bring_their_own(keyless_app, simulator):

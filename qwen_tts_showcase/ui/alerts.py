@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import logging
 import re
+from functools import partial
 
 import gradio as gr
 
@@ -34,30 +35,32 @@ def calm_message(err: DemoError, chinese: bool) -> str:
     DashScope said (code, request id) and the whole message in the other language. HTML: the
     message can echo what the visitor sent (a voice name), so every piece is escaped."""
     first, other = ("zh", "en") if chinese else ("en", "zh")
+    escape = partial(html.escape, quote=False)
     plain = DemoError.text(err, first)  # without DashScope's details, which go below
     headline, rest = first_sentence(plain, first)
-    folded = [html.escape(rest)] if rest else []
+    folded = [escape(rest)] if rest else []
     if isinstance(err, DashScopeError):
-        folded += [html.escape(detail.text(first)) for detail in err.details()]
-    folded.append(f'<span lang="{other}">{html.escape(DemoError.text(err, other))}</span>')
+        folded += [escape(detail.text(first)) for detail in err.details()]
+    folded.append(f'<span lang="{other}">{escape(DemoError.text(err, other))}</span>')
     action = ""
     if isinstance(err, MissingKeyError):  # what the visitor can do, not only the Space's owner
-        action = (
-            f' <a href="#connection">{html.escape(say("toast_open_connection").text(first))}</a>'
-        )
-    summary = html.escape(say("toast_details").text(first))
+        action = f' <a href="#connection">{escape(say("toast_open_connection").text(first))}</a>'
+    summary = escape(say("toast_details").text(first))
     body = "<br>".join(folded)
     return (
-        f"{html.escape(headline)}{action}"
+        f"{escape(headline)}{action}"
         f'<details class="toast-details"><summary>{summary}</summary>{body}</details>'
     )
 
 
-def as_gradio_error(err: DemoError, request: gr.Request | None) -> gr.Error:
+def as_gradio_error(err: DemoError, request: gr.Request | None, calm: bool = True) -> gr.Error:
     """The error as a calm toast worded in the browser's language (studio.js titles it in the
-    page's language: Gradio titles a group of toasts by their type, in English)."""
+    page's language: Gradio titles a group of toasts by their type, in English). calm=False:
+    plain text in both languages, the browser's first, for API callers (no HTML)."""
     log.info("Synthesis refused or failed: %s", type(err).__name__)
-    message = calm_message(err, prefers_chinese(request))
+    chinese = prefers_chinese(request)
+    # Toasts render HTML; the message can echo what the visitor sent (a voice name).
+    message = calm_message(err, chinese) if calm else html.escape(err.message(chinese), quote=False)
     return gr.Error(message, duration=None, print_exception=False)
 
 

@@ -35,7 +35,7 @@ class ApiHandlers:
             The URL of the WAV file (24 kHz, mono, 16-bit).
         """
         order = SpeechOrder(text, voice, model, self.synthesizer.settings.default_region)
-        with shown_to_visitor(request):
+        with shown_to_visitor(request, calm=False):  # API callers get plain text
             # A designed or cloned voice speaks only for the browser that made it (its owner
             # token), and an API caller has no browser: refused, whoever asks.
             if self.synthesizer.catalogue.model(model).family:

@@ -48,13 +48,13 @@ def notifier(request: gr.Request | None) -> Callable[[Message], None]:
 
 
 @contextmanager
-def shown_to_visitor(request: gr.Request | None) -> Iterator[None]:
+def shown_to_visitor(request: gr.Request | None, calm: bool = True) -> Iterator[None]:
     """Turn any failure inside into a bilingual toast; bugs are logged, never shown."""
     try:
         yield
     except gr.Error:
         raise
     except DemoError as err:
-        raise as_gradio_error(err, request) from err
+        raise as_gradio_error(err, request, calm) from err
     except Exception as exc:
         raise unexpected(exc) from exc
