@@ -40,7 +40,7 @@ class _Headings(Sequence[str]):
         return len(self.keys)
 
 
-# The table's headings, in both languages at once (a table's headings are not translated).
+# The table's headings (English; the page shows them in the visitor's language: ui/history.py).
 COLUMNS = _Headings(
     (
         "history_column_time",

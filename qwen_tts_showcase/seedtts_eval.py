@@ -42,10 +42,11 @@ def load_scores(path: Path = SEEDTTS_EVAL_FILE) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def score_table(scores: pd.DataFrame) -> Styler:
-    """The blog's table with readable headings, the best value of each column in bold."""
+def score_table(scores: pd.DataFrame, language: str = "en") -> Styler:
+    """The blog's table with readable headings (the voice column's in `language`), the best
+    value of each column in bold."""
     headings = {column(m, t): title(m, t) for m in METRICS for t in TEST_SETS}
-    table = scores.rename(columns={"voice": say("bench_voice").en, **headings})
+    table = scores.rename(columns={"voice": say("bench_voice").text(language), **headings})
     lower_better = [title("wer", t) for t in TEST_SETS]
     higher_better = [title("sim", t) for t in TEST_SETS]
     bold = "font-weight: bold"

@@ -35,7 +35,7 @@ class ApiHandlers:
         """
         order = SpeechOrder(text, voice, model, self.synthesizer.settings.default_region)
         name = voice
-        with shown_to_visitor(request):
+        with shown_to_visitor(request, calm=False):  # API callers get plain text
             # A designed or cloned voice: an API caller has no owner token, so it names the
             # voice by its handle (which holds a secret: never echoed, logged or kept).
             if self.synthesizer.catalogue.model(model).family:

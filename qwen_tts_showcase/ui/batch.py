@@ -27,9 +27,9 @@ from ..errors import InputError
 from ..messages import Message, listing, say
 from ..synthesis import Synthesizer
 from .header import ConnectionControls
-from .i18n import I18N, localized_html
+from .i18n import I18N, localized_html, prefers_chinese
 from .regions import preferred_model
-from .runs import ApiEventOptions, shown_to_visitor, visitor
+from .runs import PAGE_EVENT, ApiEventOptions, shown_to_visitor, visitor
 from .widgets import Updates
 
 SAMPLE_CSV = data_path("batch_sample.csv")
@@ -53,28 +53,28 @@ STATUS_NAMES = {
 }
 
 
-def heading(column: str) -> str:
-    """A column of the manifest as the page heads it, e.g. "Row" and its Chinese name."""
-    name = say(MANIFEST_VIEW[column])
-    return f"{name.en} {name.zh}"
+def heading(column: str, language: str = "en") -> str:
+    """A column of the manifest as the page heads it, in the visitor's language."""
+    return say(MANIFEST_VIEW[column]).text(language)
 
 
 def status_name(status: str) -> Message:
     return say(STATUS_NAMES[status])
 
 
-def manifest_view(outcomes: tuple[RowOutcome, ...]) -> pd.DataFrame:
-    """The manifest as the page shows it: one line per row, its error in both languages."""
+def manifest_view(outcomes: tuple[RowOutcome, ...], language: str = "en") -> pd.DataFrame:
+    """The manifest as the page shows it: one line per row, in the visitor's language (the
+    manifest.csv in the ZIP keeps both)."""
     lines = []
     for outcome in outcomes:
         line = {name: getattr(outcome, name) for name in MANIFEST_VIEW}
         line["billed"] = (
             f"{outcome.billed} {outcome.billing_unit}" if outcome.status == "ok" else ""
         )
-        line["error"] = f"{outcome.error}\n{outcome.error_zh}".strip()
+        line["error"] = outcome.error_zh if language == "zh" else outcome.error
         lines.append(line)
     frame = pd.DataFrame(lines, columns=list(MANIFEST_VIEW))
-    return frame.rename(columns={column: heading(column) for column in MANIFEST_VIEW})
+    return frame.rename(columns={column: heading(column, language) for column in MANIFEST_VIEW})
 
 
 def summary_html(result: BatchResult) -> str:
@@ -101,9 +101,9 @@ def read_upload(path: str, max_rows: int) -> bytes:
     return data
 
 
-def both(message: Message, separator: str = " · ") -> str:
-    """A message in both languages in one line, for places Gradio shows as they are."""
-    return f"{message.en}{separator}{message.zh}"
+def language_of(request: gr.Request | None) -> str:
+    """The visitor's language, for words Gradio shows as they are (progress, warnings)."""
+    return "zh" if prefers_chinese(request) else "en"
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,7 @@ class BatchHandlers:
             rows = read_batch_csv(read_upload(path, self.max_rows), self.max_rows)
         for row in rows:
             if row.problem:
-                gr.Warning(both(row.problem, "\n"), duration=None)
+                gr.Warning(row.problem.text(language_of(request)), duration=None)
         return batch_table(rows)
 
     def run(
@@ -145,14 +145,15 @@ class BatchHandlers:
     ) -> Updates:
         """Every row, one after another, with progress; then the summary, manifest and ZIP."""
         synthesizer = self.synthesizer
+        language = language_of(request)
 
         def report(done: int, total: int, outcome: RowOutcome) -> None:
             row = say("batch_progress_row", row=outcome.row, status=status_name(outcome.status))
-            progress((done, total), desc=both(row))
+            progress((done, total), desc=row.text(language))
 
         with shown_to_visitor(request):
             rows = read_batch_table(table, self.max_rows)
-            progress((0, len(rows)), desc=both(say("batch_starting")))
+            progress((0, len(rows)), desc=say("batch_starting").text(language))
             # Among the downloads: bounded in size with them, and removed with them.
             result = run_batch(
                 rows,
@@ -168,7 +169,7 @@ class BatchHandlers:
             downloads.added(result.zip_path.stat().st_size)
         return {
             self.outputs.summary: summary_html(result),
-            self.outputs.manifest: manifest_view(result.outcomes),
+            self.outputs.manifest: manifest_view(result.outcomes, language),
             self.outputs.download: gr.DownloadButton(value=str(result.zip_path), interactive=True),
         }
 
@@ -215,12 +216,17 @@ def build_batch(
     run = gr.Button(I18N("ui_batch_run"), variant="primary", elem_id="batch_run")
     summary = gr.HTML(elem_id="batch_summary")
     manifest = gr.Dataframe(
-        pd.DataFrame(columns=[heading(column) for column in MANIFEST_VIEW]),
+        manifest_view(()),
         label=I18N("ui_batch_manifest"),
         interactive=False,
         wrap=True,
         elem_id="batch_manifest",
     )
+
+    def headed_in_visitors_language(request: gr.Request) -> pd.DataFrame:
+        return manifest_view((), language_of(request))
+
+    gr.on(None, headed_in_visitors_language, None, manifest, **PAGE_EVENT)  # once, on load
     download = gr.DownloadButton(
         I18N("ui_batch_download"), interactive=False, elem_id="batch_download"
     )

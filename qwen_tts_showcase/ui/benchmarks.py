@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import gradio as gr
+from pandas.io.formats.style import Styler
 
 from ..seedtts_eval import METRICS, TEST_SETS, chart_data, load_scores, score_table, title
-from .i18n import I18N
+from .i18n import I18N, prefers_chinese
+from .runs import PAGE_EVENT
 
 CHART_HEIGHT_PX = 220
 HEADINGS = {"wer": "ui_bench_wer", "sim": "ui_bench_sim"}  # metric -> its heading's message key
@@ -14,9 +16,14 @@ HEADINGS = {"wer": "ui_bench_wer", "sim": "ui_bench_sim"}  # metric -> its headi
 def build_benchmarks() -> None:
     scores = load_scores()
     gr.Markdown(I18N("ui_bench_intro"))
-    gr.Dataframe(
+    table = gr.Dataframe(
         score_table(scores), label=I18N("ui_bench_table"), interactive=False, elem_id="bench_table"
     )
+
+    def in_visitors_language(request: gr.Request) -> Styler:
+        return score_table(scores, "zh" if prefers_chinese(request) else "en")
+
+    gr.on(None, in_visitors_language, None, table, **PAGE_EVENT)  # once, when the page loads
     for metric in METRICS:
         gr.Markdown(I18N(HEADINGS[metric]), elem_classes="bench-heading")
         with gr.Row(elem_id=f"bench_{metric}", elem_classes="bench-row"):

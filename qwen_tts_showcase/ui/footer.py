@@ -1,4 +1,4 @@
-"""The page's footer: an AI-generated-audio notice in both languages, the model, the links."""
+"""The page's footer: an AI-generated-audio notice in the page's language, the model, the links."""
 
 from __future__ import annotations
 
@@ -25,12 +25,14 @@ def _link(url: str, text: str) -> str:
 
 
 def footer_html(catalogue: Catalogue, model_id: str) -> str:
-    """Both notices (always both), then the model in use and where to read more."""
+    """The notice in the page's language (twin spans, like the rest), then the model in use and
+    where to read more."""
     urls = links()
     model = catalogue.model(model_id)
     notice = say("footer_ai_notice")
     return (
-        f'<div class="ai-notice"><p lang="en">{notice.en}</p><p lang="zh">{notice.zh}</p></div>'
+        f'<div class="ai-notice"><p class="lang-en" lang="en">{notice.en}</p>'
+        f'<p class="lang-zh" lang="zh">{notice.zh}</p></div>'
         '<div class="footer-meta">'
         f"{localized_html(say('footer_model'))} "
         f'<code id="footer_model">{html.escape(model.id)}</code>'

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import html
+import json
 from dataclasses import dataclass
+from datetime import timezone, tzinfo
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import gradio as gr
 import pandas as pd
@@ -27,6 +30,13 @@ STORAGE_KEY = "qwen-tts-showcase-history"
 # fixed one lets the history survive a restart of the app (a random one per start would lose it).
 STORAGE_SECRET = "qwen-tts-showcase-history-v1"
 
+# The browser's language and time zone, asked once the page has loaded (for the table's headings
+# and times: the visitor's own, not the server's UTC).
+LOCALE_JS = """() => JSON.stringify({language: document.documentElement.lang || navigator.language,
+  zone: Intl.DateTimeFormat().resolvedOptions().timeZone})"""
+LOCALE_MAX_CHARS = 200  # what the browser sends is the visitor's to make up: a short string only
+SHOWN_TIME = "%Y-%m-%d %H:%M:%S"
+
 HistoryRow = dict[str, str | float | int]  # one generation, as history_log.history_row makes it
 # What the browser sends back: normally a list of rows, but anything at all is cleaned first.
 StoredRows = list[HistoryRow] | None
@@ -44,15 +54,47 @@ class History:
     info: gr.HTML
     replay: gr.Textbox | None = None  # the live player's ticket for the selected row (hidden)
     live: gr.HTML | None = None  # the live player's panel (page.js)
+    locale: gr.Textbox | None = None  # the browser's language and time zone (LOCALE_JS)
 
-    def recorded(self, rows: StoredRows, new_rows: list[HistoryRow] | None) -> Updates:
+    def recorded(
+        self, rows: StoredRows, new_rows: list[HistoryRow] | None, locale: str | None = None
+    ) -> Updates:
         """The history with an event's new rows on top, and its table."""
         rows = add_rows(rows, new_rows or [])
-        return {self.rows: rows, self.table: history_table(rows)}
+        return {self.rows: rows, self.table: history_table(rows, locale)}
 
 
-def history_table(rows: list[HistoryRow]) -> pd.DataFrame:
-    return pd.DataFrame(table_rows(rows), columns=COLUMNS)
+@dataclass(frozen=True)
+class PageLocale:
+    """The visitor's language ("en" or "zh") and time zone."""
+
+    language: str = "en"
+    zone: tzinfo = timezone.utc
+
+
+def page_locale(sent: str | None) -> PageLocale:
+    """What LOCALE_JS sent, read with care: anything odd means English and UTC."""
+    try:
+        told = json.loads(sent or "{}") if len(sent or "") <= LOCALE_MAX_CHARS else {}
+        told = told if isinstance(told, dict) else {}
+    except ValueError:
+        told = {}
+    language = str(told.get("language") or "")
+    try:
+        zone: tzinfo = ZoneInfo(str(told.get("zone") or "UTC"))
+    except Exception:  # an unknown, malformed or hostile zone name
+        zone = timezone.utc
+    return PageLocale("zh" if language.lower().startswith("zh") else "en", zone)
+
+
+def history_table(rows: list[HistoryRow], locale: str | None = None) -> pd.DataFrame:
+    """The rows under headings in the visitor's language, times in their time zone."""
+    where = page_locale(locale)
+    shown = table_rows(rows)
+    for line, row in zip(shown, rows, strict=True):
+        line[0] = row_time(row).astimezone(where.zone).strftime(SHOWN_TIME)
+    headings = [say(key).text(where.language) for key in COLUMNS.keys]
+    return pd.DataFrame(shown, columns=headings)
 
 
 def selection_html(row: HistoryRow, replayable: bool, refusal: DemoError | None = None) -> str:
@@ -78,15 +120,15 @@ class HistoryHandlers:
         self.catalogue = synthesizer.catalogue
         self.history, self.studio, self.tabs = history, studio, tabs
 
-    def show(self, rows: StoredRows) -> Updates:
+    def show(self, rows: StoredRows, locale: str | None = None) -> Updates:
         """The stored rows, cleaned of anything malformed, and the table of them."""
         rows = valid_rows(rows)
-        return {self.history.rows: rows, self.history.table: history_table(rows)}
+        return {self.history.rows: rows, self.history.table: history_table(rows, locale)}
 
-    def clear(self) -> Updates:
+    def clear(self, locale: str | None = None) -> Updates:
         return {
             self.history.rows: [],
-            self.history.table: history_table([]),
+            self.history.table: history_table([], locale),
             **self._selection(None, None, None, ""),
         }
 
@@ -193,13 +235,16 @@ def build_history(
                 I18N("ui_history_clear"), variant="stop", size="sm", elem_id="history_clear"
             )
     replay = None
-    if tickets is not None:
-        with gr.Row(elem_classes=["live-hidden"]):
+    with gr.Row(elem_classes=["live-hidden"]):
+        if tickets is not None:
             replay = gr.Textbox(elem_id="history_replay", show_label=False, container=False)
-    history = History(rows, table, selected, audio, download, info, replay, live)
+        locale = gr.Textbox(elem_id="history_locale", show_label=False, container=False)
+    history = History(rows, table, selected, audio, download, info, replay, live, locale)
     handlers = HistoryHandlers(synthesizer, history, studio, tabs, tickets)
     selection = [selected, audio, download, info] + ([replay] if replay is not None else [])
-    demo.load(handlers.show, rows, [rows, table], **PAGE_EVENT)
+    demo.load(None, None, locale, js=LOCALE_JS, **PAGE_EVENT).then(
+        handlers.show, [rows, locale], [rows, table], **PAGE_EVENT
+    )
     selected_row = table.select(handlers.select, rows, selection, **PAGE_EVENT)
     if replay is not None:  # played at once by the live player where it can play
         selected_row.then(
@@ -214,12 +259,15 @@ def build_history(
         [studio.text, studio.model, studio.voice, tabs],
         api_visibility="private",
     )  # queued: it may refuse
-    clear.click(handlers.clear, None, [rows, table, *selection], **PAGE_EVENT)
+    clear.click(handlers.clear, locale, [rows, table, *selection], **PAGE_EVENT)
     return history
 
 
 def record_after(event: Dependency, history: History, new_rows: gr.State) -> None:
     """Add an event's results to the history once it succeeded."""
     event.success(
-        history.recorded, [history.rows, new_rows], [history.rows, history.table], **PAGE_EVENT
+        history.recorded,
+        [history.rows, new_rows, history.locale],
+        [history.rows, history.table],
+        **PAGE_EVENT,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypedDict
 
@@ -13,6 +13,7 @@ from ..messages import Message
 from ..quota import Visitor, visitor_of
 from ..synthesis import Synthesizer
 from .alerts import as_gradio_error, unexpected
+from .i18n import prefers_chinese
 
 CONCURRENCY_ID = "dashscope"  # every event that calls the API shares these slots
 # Events that never call DashScope and never show a toast: private to the page, and outside the
@@ -39,19 +40,21 @@ def visitor(synthesizer: Synthesizer, request: gr.Request | None) -> Visitor:
     return visitor_of(request, synthesizer.settings.trusted_proxy_hops)
 
 
-def notify(message: Message) -> None:
-    """Progress and retries, shown to the visitor while the audio is on its way."""
-    gr.Info(f"{message.en}\n{message.zh}", duration=4)
+def notifier(request: gr.Request | None) -> Callable[[Message], None]:
+    """Progress and retries, shown while the audio is on its way: in the visitor's language
+    only, in a toast that dismisses itself."""
+    language = "zh" if prefers_chinese(request) else "en"
+    return lambda message: gr.Info(message.text(language), duration=4)
 
 
 @contextmanager
-def shown_to_visitor(request: gr.Request | None) -> Iterator[None]:
+def shown_to_visitor(request: gr.Request | None, calm: bool = True) -> Iterator[None]:
     """Turn any failure inside into a bilingual toast; bugs are logged, never shown."""
     try:
         yield
     except gr.Error:
         raise
     except DemoError as err:
-        raise as_gradio_error(err, request) from err
+        raise as_gradio_error(err, request, calm) from err
     except Exception as exc:
         raise unexpected(exc) from exc

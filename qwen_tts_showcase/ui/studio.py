@@ -42,7 +42,7 @@ from .regions import (
     speaking_model_choices,
     wire_region_note,
 )
-from .runs import PAGE_EVENT, ApiEventOptions, notify, shown_to_visitor, visitor
+from .runs import PAGE_EVENT, ApiEventOptions, notifier, shown_to_visitor, visitor
 from .widgets import (
     Studio,
     Updates,
@@ -173,7 +173,7 @@ class StudioHandlers:
                 visitor=visitor(self.synthesizer, request),
                 api_key=api_key,
                 streaming=streaming,
-                on_notice=notify,
+                on_notice=notifier(request),
             )
             # Results of the previous run must not sit beside the new audio. While the audio
             # plays they stay empty: sending the empty values is cheaper than leaving them out
@@ -559,7 +559,7 @@ def wire_live(
             new_rows,
         ],
         **PAGE_EVENT,
-    ).then(None, [live.ticket], None, js="(ticket) => { window.qwenTts.live.play(ticket); }")
+    ).then(None, [live.ticket], None, js="(ticket) => { window.qwenTtsStudio.play(ticket); }")
     wire_live_ahead(handlers, inputs, player, live, latest, new_rows)
     # Queued, so a failure shows as the Generate event's would; cheap, so not limited. The
     # ticket is the one page.js played (the live_use event that shows it may still be on its way).
@@ -627,5 +627,5 @@ def wire_counter(
         None,
         [text, model],
         counter,
-        js=f"(text, model) => window.qwenTts.counter(text, {limits}[model], {cap})",
+        js=f"(text, model) => window.qwenTtsStudio.counter(text, {limits}[model], {cap})",
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import struct
 
 from playwright.sync_api import Locator, Page, TimeoutError, expect
@@ -105,19 +106,26 @@ def toast(page: Page) -> Locator:
 
 
 TABS = {
-    "Studio": "合成 Studio",
-    "Compare voices": "音色对比 Compare",
-    "Batch": "批量 Batch",
-    "History": "历史 History",
-    "Benchmarks": "评测 Benchmarks",
-}  # the same in both languages
+    "Studio": "合成",
+    "Compare voices": "音色对比",
+    "Batch": "批量",
+    "History": "历史",
+    "Benchmarks": "评测",
+    "Design": "音色设计",
+    "Clone": "音色复刻",
+}  # each tab's name in English and in Chinese (one language per page)
+
+
+def tab(page: Page, name: str) -> Locator:
+    """A tab by its English name, in whichever language the page speaks."""
+    return page.get_by_role("tab", name=re.compile(f"^({re.escape(name)}|{TABS[name]})$"))
 
 
 def open_tab(page: Page, name: str) -> None:
-    page.get_by_role("tab", name=TABS[name], exact=True).click()
+    tab(page, name).click()
 
 
-DESIGN_TAB = "音色设计 Design"
+DESIGN_TAB = re.compile(f"^(Design|{TABS['Design']})$")
 
 
 VD = "qwen3-tts-vd-2026-01-26"

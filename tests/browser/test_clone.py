@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import os
+import re
 import wave
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from playwright.sync_api import expect
 from .conftest import CHROMIUM_ARGS
 from .pages import toast
 
-CLONE_TAB = "音色复刻 Clone"
+CLONE_TAB = re.compile("^(Clone|音色复刻)$")
 VC = "qwen3-tts-vc-2026-01-22"
 
 

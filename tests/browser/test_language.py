@@ -59,13 +59,20 @@ def test_settings_switch_the_whole_page_to_chinese_and_back(open_page):
 
 
 @pytest.mark.parametrize(
-    ("locale", "first"), [("zh-CN", "没有可朗读的文本"), ("en-US", "There is no text to speak")]
+    ("locale", "first", "other"),
+    [
+        ("zh-CN", "DashScope 的内容安全检查拒绝了这段文本或其生成的音频。", "content safety check"),
+        ("en-US", "DashScope's content safety check refused", "内容安全检查"),
+    ],
 )
-def test_messages_come_in_both_languages_the_browsers_first(open_page, locale, first):
+def test_messages_come_in_the_visitors_language_the_other_folded_away(
+    open_page, simulator, locale, first, other
+):
     page = open_page(locale=locale)
-    page.locator("#text textarea").fill("")  # it opens with a blog line
+    simulator.enqueue_fault("data_inspection")
+    page.locator("#text textarea").fill("内容审核测试。")
     page.locator("#generate").click()
     text = toast(page).get_by_test_id("toast-text")
-    expect(text).to_contain_text("没有可朗读的文本")
-    expect(text).to_contain_text("There is no text to speak")
+    expect(text).to_contain_text(other)  # in the folded details
     assert text.inner_text().strip().startswith(first)
+    assert other not in text.inner_text()  # folded: not shown until opened

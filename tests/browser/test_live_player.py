@@ -145,6 +145,8 @@ def test_a_cache_hit_plays_through_the_same_player_without_dashscope(open_page, 
     generate(page, text)
     wait_for_state(page, "complete")
     expect(page.locator("#readout .readout")).to_have_attribute("data-cached", "false")
+    # Until the last of it has been heard, Generate is Stop (test_busy_stop.py).
+    page.wait_for_function("() => window.qwenTts.live.current().sources.size === 0")
     page.evaluate("() => window.__tape.length = 0")
     generate(page, text)
     page.wait_for_function(SOUNDED)

@@ -59,6 +59,7 @@
   function afterFill() {
     if (window.qwenTtsCards.action !== "live") return;
     window.qwenTtsCards.action = null;
+    window.qwenTtsStudio?.beforeCard();
     document.querySelector("#generate")?.click();
   }
 

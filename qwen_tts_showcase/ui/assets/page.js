@@ -552,7 +552,7 @@
     document.documentElement.classList.add(supported() ? "live-player" : "stream-player");
 
     return {
-      supported, context, aim, start, go, play, compare, replay, stop, changed, asking, prepared,
+      supported, context, aim, target: () => target, start, go, play, compare, replay, stop, changed, asking, prepared,
       ready: fresh, pressed: () => lastPress, current: () => run, compared: () => group,
     };
   })();
