@@ -31,6 +31,10 @@ def main(argv: list[str] | None = None) -> None:
     print(f"DashScope simulator listening on {simulator.origin}. Point the app at it with:")
     print(f"  export DASHSCOPE_HTTP_BASE_URL={simulator.base_url('beijing')}")
     print(f"  export DASHSCOPE_INTL_HTTP_BASE_URL={simulator.base_url('singapore')}")
+    print(f"  export DASHSCOPE_REALTIME_URL={simulator.realtime_url('beijing')}")
+    print(f"  export DASHSCOPE_INTL_REALTIME_URL={simulator.realtime_url('singapore')}")
+    print(f"  export DASHSCOPE_TASK_URL={simulator.task_url('beijing')}")
+    print(f"  export DASHSCOPE_INTL_TASK_URL={simulator.task_url('singapore')}")
     keys = ", ".join(f"{key} ({region})" for key, region in simulator.keys.items())
     print(f"  export DASHSCOPE_API_KEY=sk-sim-beijing    # keys it accepts: {keys}", flush=True)
     try:
