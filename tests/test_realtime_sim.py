@@ -168,4 +168,4 @@ def test_task_protocol_gives_word_times(simulator: DashScopeSimulator) -> None:
     assert [w["text"] for w in words] == ["Hello", "wide", "world", "你", "好"]
     assert words[0]["begin_time"] == 0
     assert words[-1]["end_time"] <= len(pcm) / 48 + 1  # within the audio (ms at 24 kHz)
-    assert all(a["end_time"] <= b["begin_time"] for a, b in zip(words, words[1:]))
+    assert all(a["end_time"] <= b["begin_time"] for a, b in zip(words, words[1:], strict=False))
