@@ -39,6 +39,7 @@ from .realtime_tables import (
     RATE_RANGE,
     REALTIME_CHUNK_SECONDS,
     REALTIME_PATHS,
+    REFUSED_CLOSE_AFTER_S,
     SENTENCE_ENDS,
     SERVER_COMMIT_MAX_CHARS,
     SESSION_FINISHED,
@@ -556,7 +557,7 @@ class RealtimeServer:
         self._server = serve(
             self._handle,
             "127.0.0.1",
-            0,
+            self.sim.realtime_port,
             process_request=self._check_path,
             compression=None,
             ping_interval=None,
@@ -615,6 +616,11 @@ class RealtimeServer:
                     _, code, message = refusal
                     link.send(_error_event(code, message))
                     link.done.set()
+                    # the client hangs up, having read the error; closed here after a while
+                    try:
+                        ws.recv(timeout=REFUSED_CLOSE_AFTER_S)
+                    except (TimeoutError, ConnectionClosed):
+                        pass
                     ws.close(1008, code[:100])
                     return
                 session = RealtimeSession(link, model, rules.bearer_key(headers))

@@ -60,6 +60,9 @@ AUDIO_DONE_EVENTS = (
     "response.output_item.done",
 )
 SESSION_FINISHED = "session.finished"
+# A refused connection (key, model): the error event, then the server closes once the client has
+# hung up or after this long (unverified; the app must cope with either order).
+REFUSED_CLOSE_AFTER_S = 2.0
 # A "wav" response: the first delta starts with a 44-byte RIFF header whose sizes are 0xFFFFFFFF
 # (the length is not known when it is sent); the rest is the PCM.
 WAV_STREAM_SIZE = 0xFFFFFFFF

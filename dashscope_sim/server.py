@@ -76,6 +76,7 @@ class DashScopeSimulator:
         self.realtime_sessions: list[RealtimeRecord] = []
         self._realtime_faults: list[Fault] = []
         self._realtime = RealtimeServer(self)
+        self.realtime_port = 0  # the WebSocket port asked for (0: any free one)
 
     # --- lifecycle ------------------------------------------------------------------------------
 

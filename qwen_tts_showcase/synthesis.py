@@ -18,6 +18,7 @@ from .dashscope_client import SynthesisRequest, Upstream
 from .errors import InputError, echo
 from .messages import Both, listing, say
 from .quota import CachedAnswers, DiskShare, Limits, Quota, Visitor
+from .realtime import check_controls
 from .speech import Notice, Plan, RetryPolicy, Route, Speech, SpeechResult
 from .text import clean_text, input_size, split_text
 from .voices import VoiceBook
@@ -43,6 +44,12 @@ class SpeechOrder:
     instructions: str | None = None
     # The browser's owner token (voices.py): a designed or cloned voice speaks only for its maker.
     owner: str = field(default="", repr=False)
+    # The realtime models' controls (realtime.py); None: the model's default, nothing sent.
+    speech_rate: float | None = None
+    pitch_rate: float | None = None
+    volume: int | None = None
+    sample_rate: int | None = None
+    response_format: str | None = None
 
 
 class Synthesizer:
@@ -140,6 +147,7 @@ class Synthesizer:
             model=model.id,
             language_type=self.catalogue.check_language(model.id, order.language_type),
             instructions=self.catalogue.check_instructions(model.id, order.instructions),
+            **check_controls(self.catalogue, model, order),
         )
         parts = tuple(replace(request, text=piece) for piece in pieces)
         return Plan(request, parts, sdk=model.sdk, billing=model.billing)
@@ -159,6 +167,8 @@ class Synthesizer:
                 read_timeout_s=settings.read_timeout_s,
                 total_timeout_s=settings.total_timeout_s,
                 download_timeout_s=settings.download_timeout_s,
+                realtime_url=settings.realtime_urls.get(here.id, ""),
+                task_url=settings.task_urls.get(here.id, ""),
             )
             if key
             else None

@@ -109,6 +109,10 @@ def no_real_key(monkeypatch: pytest.MonkeyPatch) -> None:
         "DASHSCOPE_API_KEY",
         "DASHSCOPE_HTTP_BASE_URL",
         "DASHSCOPE_INTL_HTTP_BASE_URL",
+        "DASHSCOPE_REALTIME_URL",
+        "DASHSCOPE_INTL_REALTIME_URL",
+        "DASHSCOPE_TASK_URL",
+        "DASHSCOPE_INTL_TASK_URL",
         "DASHSCOPE_REGION",
     ):
         monkeypatch.delenv(name, raising=False)
@@ -141,6 +145,10 @@ def simulator_settings(
         "DASHSCOPE_API_KEY": BEIJING_KEY,
         "DASHSCOPE_HTTP_BASE_URL": simulator.base_url("beijing"),
         "DASHSCOPE_INTL_HTTP_BASE_URL": simulator.base_url("singapore"),
+        "DASHSCOPE_REALTIME_URL": simulator.realtime_url("beijing"),
+        "DASHSCOPE_INTL_REALTIME_URL": simulator.realtime_url("singapore"),
+        "DASHSCOPE_TASK_URL": simulator.task_url("beijing"),
+        "DASHSCOPE_INTL_TASK_URL": simulator.task_url("singapore"),
         "SHOWCASE_READ_TIMEOUT_S": "2",
         "SHOWCASE_TOTAL_TIMEOUT_S": "20",
         "SHOWCASE_DOWNLOAD_TIMEOUT_S": "2",
