@@ -25,6 +25,9 @@ from qwen_tts_showcase.synthesis import Synthesizer
 BEIJING_KEY = "sk-sim-beijing"
 SINGAPORE_KEY = "sk-sim-singapore"
 RETRIES = 2  # the apps under test retry twice, quickly
+# The realtime models' controls as the Studio opens with them (rate, pitch, volume, sample
+# rate, format): the last inputs of the Generate event.
+REALTIME_DEFAULTS = (1.0, 1.0, 50, 24000, "pcm")
 WAIT_LIMIT_S = 60  # a bound on polling, never an assertion about speed
 
 # Files the app and gradio_client write stay under one folder of this run, not in /tmp (set at
@@ -179,10 +182,20 @@ def submit_generate(
     region: str = "beijing",
     api_key: str = "",
     streaming: bool = True,
+    controls: tuple = REALTIME_DEFAULTS,
 ) -> Job:
-    """Submit the page's Generate event with the eight inputs the page sends."""
+    """Submit the page's Generate event with the inputs the page sends."""
     return client.submit(
-        text, model, voice, language, instructions, region, api_key, streaming, api_name="/generate"
+        text,
+        model,
+        voice,
+        language,
+        instructions,
+        region,
+        api_key,
+        streaming,
+        *controls,
+        api_name="/generate",
     )
 
 

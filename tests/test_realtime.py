@@ -273,3 +273,23 @@ def test_the_catalogue_agrees_with_the_service(model):
     assert set(model.sample_rates) == set(served.sample_rates)
     if model.language_types:
         assert set(model.language_types) == set(served.language_types)
+
+
+def test_the_studio_sends_the_controls_it_shows(app, simulator):
+    client, _ = app
+    inputs = (TEXT, "qwen3-tts-flash-realtime", "Cherry", "English", "", "beijing", "", True)
+    client.submit(*inputs, 1.5, 0.8, 70, 16000, "wav", api_name="/generate").result()
+    (session,) = simulator.realtime_sessions
+    sent = {k: session.session[k] for k in ("speech_rate", "pitch_rate", "volume", "sample_rate")}
+    assert sent == {"speech_rate": 1.5, "pitch_rate": 0.8, "volume": 70, "sample_rate": 16000}
+    assert session.session["response_format"] == "wav"
+    assert session.session["language_type"] == "English"
+
+
+def test_the_studio_sends_no_controls_to_an_http_model(app, simulator):
+    client, _ = app
+    inputs = (TEXT, "qwen3-tts-flash", "Cherry", "Auto", "", "beijing", "", True)
+    client.submit(*inputs, 1.5, 0.8, 70, 16000, "wav", api_name="/generate").result()
+    assert simulator.realtime_sessions == []
+    (sent,) = simulator.generation_requests()
+    assert not {"speech_rate", "volume", "sample_rate"} & set(sent.body.get("parameters") or {})

@@ -33,6 +33,12 @@ from .options import (
     sent_options,
     wire_options,
 )
+from .realtime_controls import (
+    RealtimeControls,
+    build_realtime_controls,
+    sent_controls,
+    wire_realtime_controls,
+)
 from .regions import (
     RegionHandlers,
     RegionNote,
@@ -67,6 +73,7 @@ class Editor:
     language: gr.Dropdown
     note: RegionNote
     instructions: Instructions
+    realtime: RealtimeControls  # the realtime models' rate, pitch, volume, sample rate, format
 
 
 @dataclass(frozen=True)
@@ -140,12 +147,20 @@ class StudioHandlers:
         api_key: str,
         streaming: bool,
         owner: str,
-        request: gr.Request,
+        speech_rate: float | None = None,
+        pitch_rate: float | None = None,
+        volume: float | None = None,
+        sample_rate: int | None = None,
+        response_format: str | None = None,
+        request: gr.Request = None,
     ) -> Iterator[Updates]:
         """Play the audio as it arrives, then offer the file, the numbers and a history row."""
         player = self.player
         with shown_to_visitor(request):
             options = sent_options(self.catalogue, model, language, instructions)
+            options |= sent_controls(
+                self.catalogue, model, speech_rate, pitch_rate, volume, sample_rate, response_format
+            )
             speech = self.synthesizer.speech(
                 SpeechOrder(text, voice, model, region, **options, owner=owner or ""),
                 visitor=visitor(self.synthesizer, request),
@@ -183,13 +198,21 @@ class StudioHandlers:
         api_key: str,
         streaming: bool,
         owner: str,
-        request: gr.Request,
+        speech_rate: float | None = None,
+        pitch_rate: float | None = None,
+        volume: float | None = None,
+        sample_rate: int | None = None,
+        response_format: str | None = None,
+        request: gr.Request = None,
     ) -> Updates:
         """A ticket for the live player's stream (live.py), and the previous results cleared.
 
         Nothing is checked or sent here: the route does that as this visitor when the page
         fetches the stream, and says what went wrong in words."""
         options = sent_options(self.catalogue, model, language, instructions)
+        options |= sent_controls(
+            self.catalogue, model, speech_rate, pitch_rate, volume, sample_rate, response_format
+        )
         order = SpeechOrder(text, voice, model, region, **options, owner=owner or "")
         who = visitor(self.synthesizer, request)
         player = self.player
@@ -302,7 +325,8 @@ def build_editor(catalogue: Catalogue, region: str) -> Editor:
         language = build_language(catalogue, opening_model)
     note = build_region_note()
     instructions = build_instructions(catalogue, opening_model)
-    return Editor(text, counter, model, voice, language, note, instructions)
+    realtime = build_realtime_controls(catalogue, opening_model)
+    return Editor(text, counter, model, voice, language, note, instructions, realtime)
 
 
 def build_player() -> Player:
@@ -403,6 +427,7 @@ def build_studio(
     wire_options(
         catalogue, model, OptionTargets(editor.language, editor.instructions, editor.text, voice)
     )
+    wire_realtime_controls(catalogue, model, editor.realtime)
     wire_counter(synthesizer, editor.text, model, editor.counter)
     generated = generate.click(
         handlers.generate,
@@ -416,6 +441,7 @@ def build_studio(
             connection.api_key,
             connection.streaming,
             owner,
+            *editor.realtime.inputs,
         ],
         [player.live_audio, player.download, player.readout, latest, new_rows],
         api_name="generate",
@@ -475,6 +501,7 @@ def wire_live(
             connection.api_key,
             connection.streaming,
             owner,
+            *editor.realtime.inputs,
         ],
         [
             live.ticket,
