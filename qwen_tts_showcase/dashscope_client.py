@@ -41,9 +41,39 @@ class SynthesisRequest:
     volume: int | None = None
     sample_rate: int | None = None
     response_format: str | None = None
+    # Speak as it is written: the text is sent in pieces (words, or Han characters) at this many
+    # pieces a second, and the realtime model speaks it as it comes (server_commit mode).
+    written_pace: float | None = None
 
 
-REALTIME_CONTROLS = ("speech_rate", "pitch_rate", "volume", "sample_rate", "response_format")
+REALTIME_CONTROLS = (
+    "speech_rate",
+    "pitch_rate",
+    "volume",
+    "sample_rate",
+    "response_format",
+    "written_pace",
+)
+
+
+def written_pieces(text: str) -> list[str]:
+    """The text as a writer (or a chatbot) produces it: each word with the spaces and marks after
+    it, each Han character on its own; joined, they are the text."""
+    pieces: list[str] = []
+    for ch in text:
+        han = "\u3400" <= ch <= "\u9fff"
+        glued = ch.isspace() or not (ch.isalnum() or han)  # spaces and marks end a piece
+        if pieces and (glued or (not han and not _ends_piece(pieces[-1]))):
+            pieces[-1] += ch
+        else:
+            pieces.append(ch)
+    return pieces
+
+
+def _ends_piece(piece: str) -> bool:
+    """A piece is closed once it holds a space, a mark or a Han character."""
+    last = piece[-1]
+    return last.isspace() or not last.isalnum() or "\u3400" <= last <= "\u9fff"
 
 
 @dataclass(frozen=True)
@@ -182,6 +212,11 @@ class SpeechStream:
             raise _unreadable(self.request_id, partial=sent_audio) from exc
         finally:
             session.close()
+
+    @property
+    def first_text_at(self) -> float | None:
+        """time.perf_counter() when the first piece of a written text was sent, if it was."""
+        return self._socket.first_text_at if self._socket is not None else None
 
     def _over_websocket(self) -> Iterator[bytes]:
         if self.deadline is None:
@@ -328,6 +363,7 @@ class _WebSocketSpeech:
         self._task: websocket.WebSocketApp | None = None
         self._closed = threading.Event()
         self._done = False  # a response.done came: what was committed has been spoken
+        self.first_text_at: float | None = None  # perf_counter() of the first written piece
         self._resample = _Resampler(request.sample_rate or SAMPLE_RATE_HZ)
         self._header_left = _WAV_HEADER_BYTES if request.response_format == "wav" else 0
         url = connection.task_url if sdk == "task" else connection.realtime_url
@@ -387,11 +423,34 @@ class _WebSocketSpeech:
         self.request_id = client.get_session_id() or ""
         if self._closed.is_set():
             raise _stopped(self.host)
-        client.update_session(mode="commit", **_session_fields(request))
+        mode = "server_commit" if request.written_pace else "commit"
+        client.update_session(mode=mode, **_session_fields(request))
         self._wait_for("session.updated", deadline)
+        if request.written_pace:
+            self._write(client.append_text, client.finish)
+            return
         client.append_text(request.text)
         client.commit()
         client.finish()
+
+    def _write(self, send_piece, finish) -> None:
+        """Send the text piece by piece at the written pace, on a thread of its own, then end;
+        Stop (close) ends it between two pieces."""
+        pieces, pause = written_pieces(self.request.text), 1.0 / self.request.written_pace
+
+        def write() -> None:
+            try:
+                for number, piece in enumerate(pieces):
+                    if number and self._closed.wait(pause):
+                        return
+                    send_piece(piece)
+                    if self.first_text_at is None:
+                        self.first_text_at = time.perf_counter()
+                finish()
+            except (OSError, ConnectionError, websocket.WebSocketException):
+                pass  # the socket went: the reader says why
+
+        threading.Thread(target=write, daemon=True).start()
 
     def _connect(self, client: QwenTtsRealtime) -> None:
         """client.connect(), but a connection refused or closed at once fails now: the SDK's
@@ -458,11 +517,24 @@ class _WebSocketSpeech:
         }
         app.send(json.dumps({"header": {**header, "action": "run-task"}, "payload": payload}))
         self._wait_for("task-started", deadline)
-        text = {"input": {"text": request.text}}
-        app.send(json.dumps({"header": {**header, "action": "continue-task"}, "payload": text}))
-        app.send(
-            json.dumps({"header": {**header, "action": "finish-task"}, "payload": {"input": {}}})
-        )
+
+        def piece(text: str) -> None:
+            payload = {"input": {"text": text}}
+            app.send(
+                json.dumps({"header": {**header, "action": "continue-task"}, "payload": payload})
+            )
+
+        def finish() -> None:
+            payload = {"input": {}}
+            app.send(
+                json.dumps({"header": {**header, "action": "finish-task"}, "payload": payload})
+            )
+
+        if request.written_pace:
+            self._write(piece, finish)
+            return
+        piece(request.text)
+        finish()
 
     def _next(self, deadline: float, wait_s: float, partial: bool = False):
         """The next event, or a timeout error (the silence allowed, or the deadline)."""
@@ -579,7 +651,7 @@ def _session_fields(request: SynthesisRequest) -> dict:
     fields: dict = {"voice": request.voice}
     if request.response_format:
         fields["audio_format"] = request.response_format
-    for name in (
+    for name in (  # written_pace is how the app sends the text, not a session field
         "sample_rate",
         "volume",
         "speech_rate",

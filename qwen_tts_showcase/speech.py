@@ -292,6 +292,9 @@ class Speech:
             for pcm in self._joined(upstream, usage, request_ids):
                 if not chunks:
                     first_audio = time.perf_counter()
+                    # speak-as-written: first sound counts from the first piece of text
+                    written_at = self._stream.first_text_at if self._stream else None
+                    started = written_at if written_at is not None else started
                 chunks.append(pcm)
                 self._received += len(pcm) * WRITES_PER_RECORDING
                 yield pcm

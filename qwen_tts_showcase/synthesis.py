@@ -50,6 +50,7 @@ class SpeechOrder:
     volume: int | None = None
     sample_rate: int | None = None
     response_format: str | None = None
+    written_pace: float | None = None  # speak as written: pieces a second (realtime.py)
 
 
 class Synthesizer:

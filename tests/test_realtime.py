@@ -293,3 +293,35 @@ def test_the_studio_sends_no_controls_to_an_http_model(app, simulator):
     assert simulator.realtime_sessions == []
     (sent,) = simulator.generation_requests()
     assert not {"speech_rate", "volume", "sample_rate"} & set(sent.body.get("parameters") or {})
+
+
+@pytest.mark.parametrize("model", ["qwen3-tts-flash-realtime", "qwen-audio-3.1-tts-flash"])
+def test_speak_as_written_sends_the_text_in_pieces_and_speaks_as_it_comes(
+    synthesizer, simulator, model
+):
+    from qwen_tts_showcase.dashscope_client import written_pieces
+
+    text = "Hello there, friend. How are you? 你好。"
+    assert written_pieces(text) == [
+        "Hello ", "there, ", "friend. ", "How ", "are ", "you? ", "你", "好。"
+    ]  # fmt: skip
+    result = _speak(synthesizer, model, text, written_pace=20).complete()
+    (session,) = simulator.realtime_sessions
+    assert session.appended() == written_pieces(text)
+    if model.startswith("qwen3"):
+        assert session.session["mode"] == "server_commit"
+    # spoken sentence by sentence as they were written, the audio all there
+    assert session.committed == ["Hello there, friend.", " How are you?", " 你好。"]
+    assert result.pcm == b"".join(
+        spoken(model, session.session, sentence) for sentence in session.committed
+    ) or model.startswith("qwen-audio")
+    assert result.pcm == session.pcm
+    # first sound counts from the first piece of text, which went before the last one
+    assert 0 < result.first_audio_s < result.total_s
+
+
+def test_speak_as_written_is_for_realtime_models_and_a_sane_pace(synthesizer, simulator):
+    with pytest.raises(errors.InputError, match="takes no speech rate"):
+        _speak(synthesizer, "qwen3-tts-flash", written_pace=4)
+    with pytest.raises(errors.InputError, match="written_pace must be between 1 and 20"):
+        _speak(synthesizer, "qwen3-tts-flash-realtime", written_pace=0.01)
