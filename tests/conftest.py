@@ -26,8 +26,8 @@ BEIJING_KEY = "sk-sim-beijing"
 SINGAPORE_KEY = "sk-sim-singapore"
 RETRIES = 2  # the apps under test retry twice, quickly
 # The realtime models' controls as the Studio opens with them (rate, pitch, volume, sample
-# rate, format): the last inputs of the Generate event.
-REALTIME_DEFAULTS = (1.0, 1.0, 50, 24000, "pcm")
+# rate, format, speak as written): the last inputs of the Generate event.
+REALTIME_DEFAULTS = (1.0, 1.0, 50, 24000, "pcm", False)
 WAIT_LIMIT_S = 60  # a bound on polling, never an assertion about speed
 
 # Files the app and gradio_client write stay under one folder of this run, not in /tmp (set at

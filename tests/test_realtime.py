@@ -278,7 +278,7 @@ def test_the_catalogue_agrees_with_the_service(model):
 def test_the_studio_sends_the_controls_it_shows(app, simulator):
     client, _ = app
     inputs = (TEXT, "qwen3-tts-flash-realtime", "Cherry", "English", "", "beijing", "", True)
-    client.submit(*inputs, 1.5, 0.8, 70, 16000, "wav", api_name="/generate").result()
+    client.submit(*inputs, 1.5, 0.8, 70, 16000, "wav", False, api_name="/generate").result()
     (session,) = simulator.realtime_sessions
     sent = {k: session.session[k] for k in ("speech_rate", "pitch_rate", "volume", "sample_rate")}
     assert sent == {"speech_rate": 1.5, "pitch_rate": 0.8, "volume": 70, "sample_rate": 16000}
@@ -289,7 +289,7 @@ def test_the_studio_sends_the_controls_it_shows(app, simulator):
 def test_the_studio_sends_no_controls_to_an_http_model(app, simulator):
     client, _ = app
     inputs = (TEXT, "qwen3-tts-flash", "Cherry", "Auto", "", "beijing", "", True)
-    client.submit(*inputs, 1.5, 0.8, 70, 16000, "wav", api_name="/generate").result()
+    client.submit(*inputs, 1.5, 0.8, 70, 16000, "wav", False, api_name="/generate").result()
     assert simulator.realtime_sessions == []
     (sent,) = simulator.generation_requests()
     assert not {"speech_rate", "volume", "sample_rate"} & set(sent.body.get("parameters") or {})
@@ -325,3 +325,12 @@ def test_speak_as_written_is_for_realtime_models_and_a_sane_pace(synthesizer, si
         _speak(synthesizer, "qwen3-tts-flash", written_pace=4)
     with pytest.raises(errors.InputError, match="written_pace must be between 1 and 20"):
         _speak(synthesizer, "qwen3-tts-flash-realtime", written_pace=0.01)
+
+
+def test_the_studio_speaks_as_written_when_asked(app, simulator):
+    client, _ = app
+    inputs = (TEXT, "qwen3-tts-flash-realtime", "Cherry", "Auto", "", "beijing", "", True)
+    client.submit(*inputs, 1.0, 1.0, 50, 24000, "pcm", True, api_name="/generate").result()
+    (session,) = simulator.realtime_sessions
+    assert session.session["mode"] == "server_commit"
+    assert session.appended() == ["Hello ", "there. ", "How ", "are ", "you ", "today?"]

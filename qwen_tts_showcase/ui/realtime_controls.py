@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import gradio as gr
 
 from ..catalogue import Catalogue
-from ..realtime import DEFAULT_FORMAT, DEFAULTS, RATE_RANGE, VOLUME_RANGE
+from ..realtime import DEFAULT_FORMAT, DEFAULTS, RATE_RANGE, VOLUME_RANGE, WRITTEN_PACE
 from .i18n import I18N
 from .runs import PAGE_EVENT
 from .widgets import Updates
@@ -26,6 +26,7 @@ class RealtimeControls:
     volume: gr.Slider
     sample_rate: gr.Dropdown
     response_format: gr.Dropdown
+    written: gr.Checkbox  # speak as it is written: the text sent word by word, like a chatbot's
 
     @property
     def inputs(self) -> list:
@@ -36,6 +37,7 @@ class RealtimeControls:
             self.volume,
             self.sample_rate,
             self.response_format,
+            self.written,
         ]
 
 
@@ -99,7 +101,15 @@ def build_realtime_controls(catalogue: Catalogue, model: str) -> RealtimeControl
                 elem_id="response_format",
                 min_width=140,
             )
-    return RealtimeControls(box, speech_rate, pitch_rate, volume, sample_rate, response_format)
+        written = gr.Checkbox(
+            value=False,
+            label=I18N("ui_realtime_written"),
+            info=I18N("ui_realtime_written_info"),
+            elem_id="speak_as_written",
+        )
+    return RealtimeControls(
+        box, speech_rate, pitch_rate, volume, sample_rate, response_format, written
+    )
 
 
 def sent_controls(
@@ -110,8 +120,10 @@ def sent_controls(
     volume: float | None,
     sample_rate: int | None,
     response_format: str | None,
+    written: bool = False,
 ) -> dict:
-    """The controls as SpeechOrder takes them: all five for a realtime model, none otherwise."""
+    """The controls as SpeechOrder takes them: all of them for a realtime model, none otherwise
+    (speak-as-written is the reading pace, or nothing)."""
     if not catalogue.model(model).realtime:
         return {}
     return dict(
@@ -120,6 +132,7 @@ def sent_controls(
         volume=volume,
         sample_rate=sample_rate,
         response_format=response_format,
+        written_pace=WRITTEN_PACE if written else None,
     )
 
 

@@ -152,6 +152,7 @@ class StudioHandlers:
         volume: float | None = None,
         sample_rate: int | None = None,
         response_format: str | None = None,
+        written: bool = False,
         request: gr.Request = None,
     ) -> Iterator[Updates]:
         """Play the audio as it arrives, then offer the file, the numbers and a history row."""
@@ -159,7 +160,14 @@ class StudioHandlers:
         with shown_to_visitor(request):
             options = sent_options(self.catalogue, model, language, instructions)
             options |= sent_controls(
-                self.catalogue, model, speech_rate, pitch_rate, volume, sample_rate, response_format
+                self.catalogue,
+                model,
+                speech_rate,
+                pitch_rate,
+                volume,
+                sample_rate,
+                response_format,
+                written,
             )
             speech = self.synthesizer.speech(
                 SpeechOrder(text, voice, model, region, **options, owner=owner or ""),
@@ -203,6 +211,7 @@ class StudioHandlers:
         volume: float | None = None,
         sample_rate: int | None = None,
         response_format: str | None = None,
+        written: bool = False,
         request: gr.Request = None,
     ) -> Updates:
         """A ticket for the live player's stream (live.py), and the previous results cleared.
@@ -211,7 +220,14 @@ class StudioHandlers:
         fetches the stream, and says what went wrong in words."""
         options = sent_options(self.catalogue, model, language, instructions)
         options |= sent_controls(
-            self.catalogue, model, speech_rate, pitch_rate, volume, sample_rate, response_format
+            self.catalogue,
+            model,
+            speech_rate,
+            pitch_rate,
+            volume,
+            sample_rate,
+            response_format,
+            written,
         )
         order = SpeechOrder(text, voice, model, region, **options, owner=owner or "")
         who = visitor(self.synthesizer, request)
