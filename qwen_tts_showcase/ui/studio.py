@@ -37,6 +37,7 @@ from .realtime_controls import (
     RealtimeControls,
     build_realtime_controls,
     sent_controls,
+    spoken_words_html,
     wire_realtime_controls,
 )
 from .regions import (
@@ -88,6 +89,7 @@ class Player:
     download: gr.DownloadButton
     download_info: gr.HTML
     official: gr.HTML
+    spoken: gr.HTML  # a realtime result's words (or sentences), lit as the recording plays
 
 
 @dataclass(frozen=True)
@@ -182,6 +184,7 @@ class StudioHandlers:
             empty = {
                 player.download: None,
                 player.readout: "",
+                player.spoken: "",
                 self.latest: None,
                 self.new_rows: [],
             }
@@ -238,6 +241,7 @@ class StudioHandlers:
             player.download: None,
             player.download_info: "",
             player.readout: "",
+            player.spoken: "",
             self.latest: None,
             self.new_rows: [],
         }
@@ -266,6 +270,7 @@ class StudioHandlers:
         return {
             self.player.download: str(path),
             self.player.readout: readout_html(result),
+            self.player.spoken: spoken_words_html(result),
             self.latest: LatestAudio(str(path), result.request.voice, when.isoformat()),
             self.new_rows: [history_row(result, when)],
         }
@@ -363,6 +368,7 @@ def build_player() -> Player:
         elem_id="result_audio",
     )
     readout = gr.HTML(elem_id="readout")
+    spoken = gr.HTML(elem_id="spoken_words")
     with gr.Row(elem_id="download_row", equal_height=True):
         audio_format = gr.Radio(
             [(name.upper(), name) for name in FORMATS],
@@ -391,6 +397,7 @@ def build_player() -> Player:
         download,
         download_info,
         official,
+        spoken,
     )
 
 
@@ -459,7 +466,7 @@ def build_studio(
             owner,
             *editor.realtime.inputs,
         ],
-        [player.live_audio, player.download, player.readout, latest, new_rows],
+        [player.live_audio, player.download, player.readout, latest, new_rows, player.spoken],
         api_name="generate",
         api_visibility="undocumented",
         **api_events,
@@ -527,6 +534,7 @@ def wire_live(
             player.readout,
             latest,
             new_rows,
+            player.spoken,
         ],
         **PAGE_EVENT,
     ).then(None, [live.ticket], None, js="(ticket) => { window.qwenTts.live.play(ticket); }")
@@ -534,7 +542,7 @@ def wire_live(
     return live.finish.click(
         handlers.live_finish,
         [live.ticket],
-        [player.result_audio, player.download, player.readout, latest, new_rows],
+        [player.result_audio, player.download, player.readout, latest, new_rows, player.spoken],
         api_visibility="private",
         concurrency_limit=None,
     )

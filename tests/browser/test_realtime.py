@@ -91,3 +91,61 @@ def test_stop_closes_the_realtime_socket(open_page, simulator):
     wait_until(lambda: session.closed_at is not None, "the realtime socket to close")
     assert session.client_closed
     expect(page.locator("#download")).to_be_disabled()
+
+
+RESULT = '#result_audio [data-testid^="waveform-"] audio'  # the finished recording's clock
+LIT = "() => [...document.querySelectorAll('#spoken_words .spoken.lit')].map(s => s.textContent)"
+SEEK = """async (audio, seconds) => {
+    if (audio.readyState < 1) {
+        await new Promise((done) => audio.addEventListener("loadedmetadata", done, {once: true}));
+    }
+    audio.currentTime = seconds;
+}"""
+
+
+def lit_at(page: Page, seconds: float) -> list[str]:
+    """The words lit once the finished recording's clock reads `seconds`."""
+    audio = page.locator(RESULT)
+    audio.evaluate(SEEK, seconds)
+    for _ in range(250):  # the seek lands (a bound, not a speed: 5 s)
+        if abs(audio.evaluate("(a) => a.currentTime") - seconds) < 0.001:
+            break
+        page.wait_for_timeout(20)
+    else:
+        raise AssertionError(f"the recording never reached {seconds} s")
+    page.wait_for_timeout(100)  # a few animation frames: the loop reads the clock each frame
+    return page.evaluate(LIT)
+
+
+def speak(page: Page, model: str, text: str) -> None:
+    choose(page, "model", model)
+    page.locator("#text textarea").fill(text)
+    page.locator("#generate").click()
+    wait_for_state(page, "complete")
+    expect(page.locator(RESULT)).to_have_attribute("src", re.compile("^blob:"))
+
+
+def test_qwen_audio_words_light_up_with_the_recordings_clock(open_page, simulator):
+    page = live_page(open_page)
+    speak(page, "qwen-audio-3.1-tts-flash", "Hello wide world. 你好。")
+    (session,) = simulator.realtime_sessions
+    words = session.word_times
+    assert [w["text"] for w in words] == ["Hello", "wide", "world", "你", "好"]
+    expect(page.locator("#spoken_words .spoken-words")).to_have_attribute("data-timing", "words")
+    for word in words:
+        # 20 ms into a word it is the one lit: the highlight follows the clock within 50 ms
+        assert lit_at(page, (word["begin_time"] + 20) / 1000) == [word["text"]]
+    # and 20 ms before a word begins, the previous one is still lit
+    assert lit_at(page, (words[2]["begin_time"] - 20) / 1000) == ["wide"]
+
+
+def test_without_word_times_sentences_light_on_the_audios_timeline(open_page, simulator):
+    page = live_page(open_page)
+    speak(page, REALTIME, "Hello there. How are you?")
+    expect(page.locator("#spoken_words .spoken-words")).to_have_attribute(
+        "data-timing", "sentences"
+    )
+    (session,) = simulator.realtime_sessions
+    seconds = len(session.pcm) / 48_000
+    assert lit_at(page, 0.1) == ["Hello there."]
+    assert lit_at(page, seconds - 0.1) == [" How are you?"]
