@@ -106,11 +106,11 @@ SEEK = """async (audio, seconds) => {
 def lit_at(page: Page, seconds: float) -> list[str]:
     """The words lit once the finished recording's clock reads `seconds`."""
     audio = page.locator(RESULT)
-    audio.evaluate(SEEK, seconds)
-    for _ in range(250):  # the seek lands (a bound, not a speed: 5 s)
+    for _ in range(250):  # until the seek lands (the player may reload its media first); 5 s
+        audio.evaluate(SEEK, seconds)
+        page.wait_for_timeout(20)
         if abs(audio.evaluate("(a) => a.currentTime") - seconds) < 0.001:
             break
-        page.wait_for_timeout(20)
     else:
         raise AssertionError(f"the recording never reached {seconds} s")
     page.wait_for_timeout(100)  # a few animation frames: the loop reads the clock each frame
@@ -125,7 +125,7 @@ def speak(page: Page, model: str, text: str) -> None:
     expect(page.locator(RESULT)).to_have_attribute("src", re.compile("^blob:"))
 
 
-def test_qwen_audio_words_light_up_with_the_recordings_clock(open_page, simulator):
+def test_qwen_audio_words_light_up_with_the_recordings_clock(open_page, simulator, screenshots):
     page = live_page(open_page)
     speak(page, "qwen-audio-3.1-tts-flash", "Hello wide world. 你好。")
     (session,) = simulator.realtime_sessions
@@ -137,6 +137,7 @@ def test_qwen_audio_words_light_up_with_the_recordings_clock(open_page, simulato
         assert lit_at(page, (word["begin_time"] + 20) / 1000) == [word["text"]]
     # and 20 ms before a word begins, the previous one is still lit
     assert lit_at(page, (words[2]["begin_time"] - 20) / 1000) == ["wide"]
+    page.locator("#studio").screenshot(path=screenshots / "realtime.png")
 
 
 def test_without_word_times_sentences_light_on_the_audios_timeline(open_page, simulator):
