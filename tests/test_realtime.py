@@ -334,3 +334,32 @@ def test_the_studio_speaks_as_written_when_asked(app, simulator):
     (session,) = simulator.realtime_sessions
     assert session.session["mode"] == "server_commit"
     assert session.appended() == ["Hello ", "there. ", "How ", "are ", "you ", "today?"]
+
+
+def test_a_designed_voice_speaks_through_the_realtime_vd_model_for_its_maker_only(
+    simulator, catalogue
+):
+    from qwen_tts_showcase.voices import new_owner_token
+
+    from .helpers import SPACE_ON, design, maker_for
+
+    maker, mine = maker_for(simulator, catalogue, **SPACE_ON), new_owner_token()
+    voice, _ = design(maker, mine)
+    model = "qwen3-tts-vd-realtime-2026-01-15"
+    order = SpeechOrder(TEXT, voice.voice, model, "beijing", owner=mine)
+    result = maker.synthesizer.speech(order, visitor=VISITOR).complete()
+    (session,) = simulator.realtime_sessions
+    assert session.model == model and session.session["voice"] == voice.voice
+    assert result.pcm == spoken(model, session.session, TEXT)
+    with pytest.raises(errors.InputError):  # someone else's browser
+        maker.synthesizer.speech(
+            SpeechOrder(TEXT, voice.voice, model, "beijing", owner=new_owner_token()),
+            visitor=VISITOR,
+        )
+    with pytest.raises(errors.InputError):  # a designed voice does not speak through VC
+        maker.synthesizer.speech(
+            SpeechOrder(
+                TEXT, voice.voice, "qwen3-tts-vc-realtime-2026-01-15", "beijing", owner=mine
+            ),
+            visitor=VISITOR,
+        )
