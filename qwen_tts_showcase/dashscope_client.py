@@ -364,6 +364,7 @@ class _WebSocketSpeech:
         self._closed = threading.Event()
         self._done = False  # a response.done came: what was committed has been spoken
         self.first_text_at: float | None = None  # perf_counter() of the first written piece
+        self._writing = threading.Event()  # set while pieces are still being written
         self._resample = _Resampler(request.sample_rate or SAMPLE_RATE_HZ)
         self._header_left = _WAV_HEADER_BYTES if request.response_format == "wav" else 0
         url = connection.task_url if sdk == "task" else connection.realtime_url
@@ -439,6 +440,7 @@ class _WebSocketSpeech:
         pieces, pause = written_pieces(self.request.text), 1.0 / self.request.written_pace
 
         def write() -> None:
+            self._writing.set()
             try:
                 for number, piece in enumerate(pieces):
                     if number and self._closed.wait(pause):
@@ -449,7 +451,10 @@ class _WebSocketSpeech:
                 finish()
             except (OSError, ConnectionError, websocket.WebSocketException):
                 pass  # the socket went: the reader says why
+            finally:
+                self._writing.clear()
 
+        self._writing.set()  # before the thread starts: the reader must not time out meanwhile
         threading.Thread(target=write, daemon=True).start()
 
     def _connect(self, client: QwenTtsRealtime) -> None:
@@ -539,7 +544,14 @@ class _WebSocketSpeech:
     def _next(self, deadline: float, wait_s: float, partial: bool = False):
         """The next event, or a timeout error (the silence allowed, or the deadline)."""
         try:
-            event = self.events.get(timeout=_left(deadline, wait_s))
+            while True:
+                try:
+                    event = self.events.get(timeout=_left(deadline, wait_s))
+                    break
+                except queue.Empty:
+                    # the model waits for text still being written: silence is expected then
+                    if not self._writing.is_set() or time.monotonic() >= deadline:
+                        raise
         except queue.Empty:
             if time.monotonic() >= deadline:
                 raise _took_too_long(self.connection.total_timeout_s, partial) from None

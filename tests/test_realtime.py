@@ -363,3 +363,11 @@ def test_a_designed_voice_speaks_through_the_realtime_vd_model_for_its_maker_onl
             ),
             visitor=VISITOR,
         )
+
+
+def test_speak_as_written_waits_for_the_writer_past_the_read_timeout(simulator, catalogue):
+    # the pieces come slower than the silence tolerated: still no timeout while writing
+    settings = simulator_settings(simulator, catalogue, SHOWCASE_READ_TIMEOUT_S="0.3")
+    text = "Yes. And then a few more words."
+    result = _speak(Synthesizer(catalogue, settings), SESSION_MODELS[0], text, written_pace=5)
+    assert result.complete().pcm == simulator.realtime_sessions[0].pcm

@@ -150,3 +150,26 @@ def test_without_word_times_sentences_light_on_the_audios_timeline(open_page, si
     seconds = len(session.pcm) / 48_000
     assert lit_at(page, 0.1) == ["Hello there."]
     assert lit_at(page, seconds - 0.1) == [" How are you?"]
+
+
+def test_speak_as_written_writes_the_reply_out_while_the_voice_follows(open_page, simulator):
+    page = live_page(open_page)
+    choose(page, "model", REALTIME)
+    page.locator("#speak_as_written input").check()
+    text = "Sure! Here is how a voice assistant sounds while it writes."
+    page.locator("#text textarea").fill(text)
+    page.locator("#generate").click()
+    preview = page.locator("#written_preview")
+    # seen part-way: the first words written, not yet the rest
+    page.wait_for_function(
+        "(text) => { const b = document.getElementById('written_preview');"
+        " return b && b.textContent.startsWith('Sure! ') && b.textContent.length < text.length; }",
+        arg=text,
+    )
+    expect(preview).to_have_attribute("data-state", "written", timeout=30_000)
+    expect(preview).to_have_text(text)
+    wait_for_state(page, "complete")
+    (session,) = simulator.realtime_sessions
+    assert session.session["mode"] == "server_commit"
+    assert "".join(session.appended()) == text and len(session.appended()) == 11
+    assert session.committed[0] == "Sure!"

@@ -40,3 +40,61 @@
 
   requestAnimationFrame(light);
 })();
+
+// Speak as it is written: while the model is sent the text word by word, the page writes it out
+// at the same pace (realtime.py's WRITTEN_PACE, carried by the box's data-pace), so the visitor
+// sees the "chatbot" write as the voice follows.
+(() => {
+  const PACE = 4; // pieces a second: qwen_tts_showcase/realtime.py WRITTEN_PACE
+  const PIECE = /[\u3400-\u9fff][^\w\u3400-\u9fff]*|[^\s\u3400-\u9fff]+[^\w\u3400-\u9fff]*\s*|\s+/gu;
+  let timer = null;
+
+  function preview() {
+    let box = document.getElementById("written_preview");
+    const anchor = document.getElementById("spoken_words");
+    if (!box && anchor) {
+      box = document.createElement("div");
+      box.id = "written_preview";
+      box.className = "written-preview";
+      anchor.parentNode.insertBefore(box, anchor);
+    }
+    return box;
+  }
+
+  function write(text) {
+    const box = preview();
+    if (!box) return;
+    clearInterval(timer);
+    const pieces = text.match(PIECE) || [];
+    let shown = 0;
+    box.textContent = "";
+    box.dataset.state = "writing";
+    timer = setInterval(() => {
+      if (shown >= pieces.length) {
+        clearInterval(timer);
+        box.dataset.state = "written";
+        return;
+      }
+      box.textContent += pieces[shown++];
+    }, 1000 / PACE);
+  }
+
+  // pointerdown: page.js takes over Generate's click for the live player (and stops it there)
+  window.addEventListener(
+    "pointerdown",
+    (event) => {
+      if (!event.target.closest || !event.target.closest("#generate")) return;
+      const controls = document.getElementById("realtime_controls");
+      const written = document.querySelector("#speak_as_written input[type=checkbox]");
+      const box = preview();
+      if (controls && controls.offsetParent !== null && written && written.checked) {
+        write(document.querySelector("#text textarea").value);
+      } else if (box) {
+        clearInterval(timer);
+        box.textContent = "";
+        delete box.dataset.state;
+      }
+    },
+    true,
+  );
+})();
