@@ -7,6 +7,7 @@ It imports nothing from the app: its models, voices, limits and billing are its 
 """
 
 from .audio import SAMPLE_RATE_HZ, render_speech, wav_bytes
+from .realtime import REALTIME_FAULTS, RealtimeRecord
 from .records import RecordedRequest, UpstreamProfile, most_at_once
 from .server import FAULTS, SPECIAL_FAULTS, DashScopeSimulator
 from .tables import GENERATION_PATH
@@ -20,6 +21,8 @@ __all__ = [
     "SAMPLE_RATE_HZ",
     "SPECIAL_FAULTS",
     "DashScopeSimulator",
+    "REALTIME_FAULTS",
+    "RealtimeRecord",
     "RecordedRequest",
     "UpstreamProfile",
     "most_at_once",

@@ -12,6 +12,9 @@ from .server import DashScopeSimulator
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="A local DashScope that speaks the wire protocol.")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--realtime-port", type=int, default=0, help="the WebSocket models' port (0: any free)"
+    )
     parser.add_argument("--first-chunk-delay", type=float, default=0.3, help="seconds")
     parser.add_argument(
         "--realtime-factor", type=float, default=0.3, help="wall seconds per second of audio"
@@ -27,12 +30,18 @@ def main(argv: list[str] | None = None) -> None:
     profile = UpstreamProfile(
         args.first_chunk_delay, args.realtime_factor, args.chunk_seconds, args.fixed_audio_seconds
     )
-    simulator = DashScopeSimulator(port=args.port, profile=profile).start()
+    simulator = DashScopeSimulator(port=args.port, profile=profile)
+    simulator.realtime_port = args.realtime_port
+    simulator.start()
     print(f"DashScope simulator listening on {simulator.origin}. Point the app at it with:")
     print(f"  export DASHSCOPE_HTTP_BASE_URL={simulator.base_url('beijing')}")
     print(f"  export DASHSCOPE_INTL_HTTP_BASE_URL={simulator.base_url('singapore')}")
     keys = ", ".join(f"{key} ({region})" for key, region in simulator.keys.items())
-    print(f"  export DASHSCOPE_API_KEY=sk-sim-beijing    # keys it accepts: {keys}", flush=True)
+    print(f"  export DASHSCOPE_API_KEY=sk-sim-beijing    # keys it accepts: {keys}")
+    print(f"  export DASHSCOPE_REALTIME_URL={simulator.realtime_url('beijing')}")
+    print(f"  export DASHSCOPE_INTL_REALTIME_URL={simulator.realtime_url('singapore')}")
+    print(f"  export DASHSCOPE_TASK_URL={simulator.task_url('beijing')}")
+    print(f"  export DASHSCOPE_INTL_TASK_URL={simulator.task_url('singapore')}", flush=True)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:

@@ -19,6 +19,8 @@ from collections import OrderedDict
 
 from .audio import wav_bytes
 from .handler import ClientGone, Handler, Server
+from .realtime import REALTIME_FAULTS, RealtimeRecord, RealtimeServer
+from .realtime_tables import REALTIME_PATHS, TASK_PATHS
 from .records import Fault, RecordedRequest, UpstreamProfile
 from .tables import DEFAULT_KEYS, ERRORS, GENERATION_PATH, MODELS, REGION_PREFIXES, Model
 from .voices import CUSTOMIZATION_PATH, VOICE_ERRORS, VoiceStore
@@ -70,6 +72,11 @@ class DashScopeSimulator:
         self._open.set()
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
+        # The WebSocket models (realtime.py), on a port of their own.
+        self.realtime_sessions: list[RealtimeRecord] = []
+        self._realtime_faults: list[Fault] = []
+        self._realtime = RealtimeServer(self)
+        self.realtime_port = 0  # the WebSocket port asked for (0: any free one)
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -79,10 +86,12 @@ class DashScopeSimulator:
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
+        self._realtime.start()
         return self
 
     def stop(self) -> None:
         self._wake.set()
+        self._realtime.stop()
         if self._server:
             self._server.shutdown()
             self._server.server_close()
@@ -103,6 +112,15 @@ class DashScopeSimulator:
         """The DashScope HTTP base for a region, as DASHSCOPE_HTTP_BASE_URL would hold it."""
         return self.origin + REGION_PREFIXES[region]
 
+    def realtime_url(self, region: str = "beijing") -> str:
+        """The realtime WebSocket URL of a region, as DASHSCOPE_REALTIME_URL would hold it
+        (without ?model=: the SDK appends it)."""
+        return f"ws://127.0.0.1:{self._realtime.port}{REALTIME_PATHS[region]}"
+
+    def task_url(self, region: str = "beijing") -> str:
+        """Qwen-Audio TTS 3.x's task-protocol WebSocket URL of a region."""
+        return f"ws://127.0.0.1:{self._realtime.port}{TASK_PATHS[region]}"
+
     # --- test controls --------------------------------------------------------------------------
 
     def enqueue_fault(
@@ -113,6 +131,17 @@ class DashScopeSimulator:
             raise ValueError(f"unknown fault {kind!r}")
         with self._lock:
             self._faults.extend(Fault(kind, after_chunks, delay_s) for _ in range(times))
+
+    def enqueue_realtime_fault(
+        self, kind: str, after_chunks: int = 0, delay_s: float = 3600.0, times: int = 1
+    ) -> None:
+        """Make the next `times` WebSocket connections fail this way: a row of the error table
+        (an `error` event, or task-failed), early_close, never_started or stall, once
+        `after_chunks` audio deltas have been sent."""
+        if kind not in FAULTS and kind not in REALTIME_FAULTS:
+            raise ValueError(f"unknown realtime fault {kind!r}")
+        with self._lock:
+            self._realtime_faults.extend(Fault(kind, after_chunks, delay_s) for _ in range(times))
 
     def enqueue_voice_fault(self, kind: str, times: int = 1) -> None:
         """Make the next `times` requests to the customization route fail this way: a row of
@@ -139,6 +168,8 @@ class DashScopeSimulator:
             self.requests.clear()
             self._faults.clear()
             self._voice_faults.clear()
+            self._realtime_faults.clear()
+            self.realtime_sessions.clear()
             self._files.clear()
             self.handler_errors.clear()
             self._wake.set()
@@ -173,6 +204,14 @@ class DashScopeSimulator:
     def _next_fault(self) -> Fault | None:
         with self._lock:
             return self._faults.pop(0) if self._faults else None
+
+    def _next_realtime_fault(self) -> Fault | None:
+        with self._lock:
+            return self._realtime_faults.pop(0) if self._realtime_faults else None
+
+    def _record_realtime(self, record: RealtimeRecord) -> None:
+        with self._lock:
+            self.realtime_sessions.append(record)
 
     def _next_voice_fault(self) -> str | None:
         with self._lock:

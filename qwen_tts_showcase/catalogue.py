@@ -24,7 +24,13 @@ EXTRA_SAMPLE_FILES = (data_path("samples/extra_samples.json"),)
 
 AUTO_LANGUAGE = "Auto"  # the API's default language_type: choosing it sends nothing
 MAX_INSTRUCTION_TOKENS = 1600  # qwen3-tts-instruct-flash's limit on `instructions`
-SDKS = ("speech_synthesizer", "multimodal_conversation")
+# The HTTP entry points, then the WebSocket ones: "realtime" (QwenTtsRealtime's session events)
+# and "task" (Qwen-Audio TTS 3.x's run-task protocol, with word times).
+SDKS = ("speech_synthesizer", "multimodal_conversation", "realtime", "task")
+WEBSOCKET_SDKS = ("realtime", "task")
+# The formats the app asks the WebSocket models for: what the live player can play as it arrives.
+# mp3 and opus would need a decoder per stream, so they are not offered.
+PLAYABLE_FORMATS = ("pcm", "wav")
 UNITS = ("tokens", "characters")
 FAMILIES = ("design", "clone")  # custom voices: designed from words, cloned from a recording
 
@@ -38,6 +44,12 @@ class Region:
     short_zh: str
     base_url: str
     base_url_env: str
+    # The WebSocket URLs, without ?model= (the SDK appends it): the realtime models, and
+    # Qwen-Audio TTS 3.x's task route.
+    realtime_url: str
+    realtime_url_env: str
+    task_url: str
+    task_url_env: str
 
 
 @dataclass(frozen=True)
@@ -93,6 +105,10 @@ class Model:
     language_types: tuple[str, ...] = ()  # empty: the model takes no language_type
     instructions: bool = False  # takes `instructions` (the qwen3-tts-instruct models)
     family: str = ""  # "design" or "clone": speaks only the custom voices of that family
+    # The WebSocket models' own controls (empty for HTTP models): what the page offers.
+    formats: tuple[str, ...] = ()  # response_format values the app can play ("pcm", "wav")
+    sample_rates: tuple[int, ...] = ()
+    word_times: bool = False  # returns the time of every word (Qwen-Audio TTS 3.x)
 
     def offered_in(self, region_id: str) -> bool:
         return region_id in self.regions
@@ -101,6 +117,11 @@ class Model:
     def languages(self) -> tuple[str, ...]:
         """The languages the model may be told the text is in (Auto left out)."""
         return tuple(name for name in self.language_types if name != AUTO_LANGUAGE)
+
+    @property
+    def realtime(self) -> bool:
+        """Spoken over a WebSocket, with speech rate, pitch, volume, sample rate and format."""
+        return self.sdk in WEBSOCKET_SDKS
 
 
 @dataclass(frozen=True)
@@ -337,6 +358,8 @@ def _model(row: dict, voices: dict, region_ids: set, languages: dict) -> Model:
             "regions": tuple(row["regions"]),
             "voices": tuple(row["voices"]),
             "language_types": tuple(row.get("language_types", ())),
+            "formats": tuple(row.get("formats", ())),
+            "sample_rates": tuple(row.get("sample_rates", ())),
         }
     )
     unknown = (
@@ -348,6 +371,11 @@ def _model(row: dict, voices: dict, region_ids: set, languages: dict) -> Model:
     _require(
         model.sdk in SDKS and model.billing in UNITS and model.input_unit in UNITS,
         f"sdk must be one of {SDKS}, billing and input_unit one of {UNITS}",
+    )
+    _require(
+        model.realtime == bool(model.formats and model.sample_rates)
+        and set(model.formats) <= set(PLAYABLE_FORMATS),
+        f"formats (of {PLAYABLE_FORMATS}) and sample_rates: for the WebSocket models only",
     )
     _require(
         not model.language_types or model.language_types[0] == AUTO_LANGUAGE,

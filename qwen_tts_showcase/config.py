@@ -19,11 +19,21 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def _websocket_url(env: dict[str, str], name: str, default: str) -> str:
+    """A WebSocket URL from the environment, any ?query dropped: the SDK appends ?model= itself,
+    and a URL that already holds one would become ...?model=a?model=b."""
+    return (env.get(name, "").strip() or default).split("?", 1)[0]
+
+
 @dataclass(frozen=True)
 class Settings:
     api_key: str = field(default="", repr=False)  # the Space owner's key; never shown or logged
     default_region: str = "beijing"
     base_urls: dict[str, str] = field(default_factory=dict)  # region id -> DashScope HTTP base
+    # region id -> the realtime WebSocket URL (DASHSCOPE_REALTIME_URL, ..._INTL_...), and the
+    # Qwen-Audio task URL; both without ?model= (the SDK appends it to the realtime one).
+    realtime_urls: dict[str, str] = field(default_factory=dict)
+    task_urls: dict[str, str] = field(default_factory=dict)
     connect_timeout_s: float = 5.0
     read_timeout_s: float = 30.0  # the longest silence tolerated between two bytes of a response
     total_timeout_s: float = 120.0  # one synthesis, start to last byte
@@ -89,6 +99,14 @@ class Settings:
             default_region=env.get("DASHSCOPE_REGION", "beijing").strip() or "beijing",
             base_urls={
                 region.id: env.get(region.base_url_env, "").strip() or region.base_url
+                for region in catalogue.regions
+            },
+            realtime_urls={
+                region.id: _websocket_url(env, region.realtime_url_env, region.realtime_url)
+                for region in catalogue.regions
+            },
+            task_urls={
+                region.id: _websocket_url(env, region.task_url_env, region.task_url)
                 for region in catalogue.regions
             },
             connect_timeout_s=_float(env, "SHOWCASE_CONNECT_TIMEOUT_S", cls.connect_timeout_s),

@@ -54,6 +54,61 @@ def python_snippet(
     )
 
 
+def realtime_snippet(
+    text: str, voice: str, model: str, realtime_url: str, extra: dict | None = None
+) -> str:
+    """A runnable script for a realtime model: the SDK's QwenTtsRealtime over the WebSocket,
+    the PCM deltas saved as a WAV. `extra` holds the session fields the page sets."""
+    session = {"voice": voice, "mode": "commit", **(extra or {})}
+    lines = [
+        f"    {name}={json.dumps(value, ensure_ascii=False)}," for name, value in session.items()
+    ]
+    rate = int((extra or {}).get("sample_rate") or 24000)
+    return "\n".join(
+        [
+            "import base64",
+            "import os",
+            "import threading",
+            "import wave",
+            "",
+            "import dashscope",
+            "from dashscope.audio.qwen_tts_realtime import QwenTtsRealtime, QwenTtsRealtimeCallback",
+            "",
+            f'dashscope.api_key = os.getenv("{KEY_ENV_VAR}")',
+            "pcm, finished = bytearray(), threading.Event()",
+            "",
+            "",
+            "class Callback(QwenTtsRealtimeCallback):",
+            "    def on_event(self, event):",
+            '        if event["type"] == "response.audio.delta":',
+            '            pcm.extend(base64.b64decode(event["delta"]))',
+            '        elif event["type"] in ("session.finished", "error"):',
+            "            finished.set()",
+            "",
+            "    def on_close(self, code, message):",
+            "        finished.set()",
+            "",
+            "",
+            "# the URL without ?model=: the SDK appends it",
+            f"client = QwenTtsRealtime(model={json.dumps(model)}, callback=Callback(), "
+            f"url={json.dumps(realtime_url)})",
+            "client.connect()",
+            "client.update_session(",
+            *lines,
+            ")",
+            f"client.append_text({json.dumps(text, ensure_ascii=False)})",
+            "client.commit()",
+            "client.finish()",
+            "finished.wait(120)",
+            'with wave.open("qwen-tts.wav", "wb") as file:',
+            "    file.setnchannels(1)",
+            "    file.setsampwidth(2)",
+            f"    file.setframerate({rate})",
+            "    file.writeframes(bytes(pcm))",
+        ]
+    )
+
+
 def curl_snippet(
     text: str,
     voice: str,

@@ -18,7 +18,7 @@ from functools import cached_property
 from . import errors
 from .audio import FADE_BYTES, PART_GAP, SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES, duration_s, fade
 from .cache import AudioCache, CachedAudio, Flight, cache_key
-from .dashscope_client import SpeechStream, SynthesisRequest, Upstream
+from .dashscope_client import REALTIME_CONTROLS, SpeechStream, SynthesisRequest, Upstream
 from .messages import Both, Message, say
 from .quota import CachedAnswers, DiskShare, Quota, Visitor
 from .text import billed_characters, estimated_tokens
@@ -66,6 +66,9 @@ class SpeechResult:
     cache_key: str
     cached: bool = False  # served from the cache: no API call, nothing billed
     parts: int = 1  # requests the text was split into
+    # Each word's {"text", "begin_time", "end_time"} (ms into pcm), for the models that send
+    # word times (Qwen-Audio TTS 3.x); () otherwise, and for an answer from the cache.
+    words: tuple[dict, ...] = ()
 
     @property
     def audio_s(self) -> float:
@@ -119,8 +122,13 @@ class Plan:
 
     @cached_property
     def cache_key(self) -> str:
-        """The cache entry of exactly what changes the audio."""
-        return cache_key(asdict(self.request))
+        """The cache entry of exactly what changes the audio. Realtime controls left unset are
+        left out, so an HTTP request keeps the key it had before they existed."""
+        fields = asdict(self.request)
+        for name in REALTIME_CONTROLS:
+            if fields[name] is None:
+                del fields[name]
+        return cache_key(fields)
 
 
 @dataclass(frozen=True)
@@ -201,6 +209,8 @@ class Speech:
         self._deadline = 0.0  # time.monotonic() by which every part and retry must be done
         self._closed = threading.Event()
         self._stream: SpeechStream | None = None  # the DashScope stream being read
+        self.words: list[dict] = []  # word times so far, in ms from the start of the audio
+        self._joined_bytes = 0  # audio yielded so far: where the next part's word times start
 
     def close(self) -> None:
         """Stop now, from any thread: the DashScope connection being read is closed at once and
@@ -282,6 +292,9 @@ class Speech:
             for pcm in self._joined(upstream, usage, request_ids):
                 if not chunks:
                     first_audio = time.perf_counter()
+                    # speak-as-written: first sound counts from the first piece of text
+                    written_at = self._stream.first_text_at if self._stream else None
+                    started = written_at if written_at is not None else started
                 chunks.append(pcm)
                 self._received += len(pcm) * WRITES_PER_RECORDING
                 yield pcm
@@ -321,6 +334,7 @@ class Speech:
             cache_key=self.plan.cache_key,
             cached=cached,
             parts=len(self.plan.parts),
+            words=() if cached else tuple(self.words),
         )
 
     def _joined(
@@ -332,12 +346,17 @@ class Speech:
         for number, part in enumerate(self.plan.parts, start=1):
             chunks = self._with_retries(part, upstream, usage, request_ids)
             if count == 1:
-                yield from chunks
+                yield from self._counted(chunks)
                 continue
             self._notice(say("speaking_part", number=number, count=count))
-            yield from _faded(chunks, fade_in=number > 1, fade_out=number < count)
+            yield from self._counted(_faded(chunks, fade_in=number > 1, fade_out=number < count))
             if number < count:
-                yield PART_GAP
+                yield from self._counted(iter((PART_GAP,)))
+
+    def _counted(self, chunks: Iterator[bytes]) -> Iterator[bytes]:
+        for chunk in chunks:
+            self._joined_bytes += len(chunk)
+            yield chunk
 
     def _with_retries(
         self,
@@ -347,6 +366,7 @@ class Speech:
         request_ids: list[str],
     ) -> Iterator[bytes]:
         """One part's chunks; retryable failures are retried while none of its audio has played."""
+        start_ms = self._joined_bytes * 1000 // (SAMPLE_RATE_HZ * SAMPLE_WIDTH_BYTES)  # its words'
         for retry in range(self._retry.max_retries + 1):
             stream = SpeechStream(
                 part, upstream, self.plan.sdk, self._streaming, deadline=self._deadline
@@ -376,6 +396,7 @@ class Speech:
                 continue
             _add_usage(usage, stream.usage)
             request_ids.append(stream.request_id)
+            self.words.extend(_shifted(stream.words, start_ms))
             return
 
     def _announce_retry(self, err: errors.DashScopeError, delay: float, attempt: int) -> None:
@@ -403,6 +424,24 @@ def _faded(chunks: Iterator[bytes], fade_in: bool, fade_out: bool) -> Iterator[b
             yield data
     if held:
         yield fade(held, fade_in=False)
+
+
+def _shifted(words: list[dict], start_ms: int) -> list[dict]:
+    """A part's word times moved to where the part starts in the joined audio."""
+    shifted = []
+    for word in words:
+        try:
+            begin, end = int(word["begin_time"]), int(word["end_time"])
+        except (KeyError, TypeError, ValueError):
+            continue  # a word without usable times is not lit, the audio still plays
+        shifted.append(
+            {
+                "text": str(word.get("text", "")),
+                "begin_time": begin + start_ms,
+                "end_time": end + start_ms,
+            }
+        )
+    return shifted
 
 
 def _add_usage(total: dict[str, object], part: dict[str, object]) -> None:

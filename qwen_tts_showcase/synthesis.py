@@ -18,6 +18,7 @@ from .dashscope_client import SynthesisRequest, Upstream
 from .errors import InputError, echo
 from .messages import Both, listing, say
 from .quota import DiskShare, Limits, Visitor
+from .realtime import check_controls
 from .shared_state import Stores
 from .speech import Notice, Plan, RetryPolicy, Route, Speech, SpeechResult
 from .text import clean_text, input_size, split_text
@@ -45,6 +46,13 @@ class SpeechOrder:
     owner: str = field(default="", repr=False)
     # Or an API caller's handle of such a voice ("<voice id>#<secret>", voices.py): a secret.
     handle: str = field(default="", repr=False)
+    # The realtime models' controls (realtime.py); None: the model's default, nothing sent.
+    speech_rate: float | None = None
+    pitch_rate: float | None = None
+    volume: int | None = None
+    sample_rate: int | None = None
+    response_format: str | None = None
+    written_pace: float | None = None  # speak as written: pieces a second (realtime.py)
 
 
 class Synthesizer:
@@ -146,6 +154,7 @@ class Synthesizer:
             model=model.id,
             language_type=self.catalogue.check_language(model.id, order.language_type),
             instructions=self.catalogue.check_instructions(model.id, order.instructions),
+            **check_controls(self.catalogue, model, order),
         )
         parts = tuple(replace(request, text=piece) for piece in pieces)
         return Plan(request, parts, sdk=model.sdk, billing=model.billing)
@@ -165,6 +174,8 @@ class Synthesizer:
                 read_timeout_s=settings.read_timeout_s,
                 total_timeout_s=settings.total_timeout_s,
                 download_timeout_s=settings.download_timeout_s,
+                realtime_url=settings.realtime_urls.get(here.id, ""),
+                task_url=settings.task_urls.get(here.id, ""),
             )
             if key
             else None

@@ -25,6 +25,9 @@ from qwen_tts_showcase.synthesis import Synthesizer
 BEIJING_KEY = "sk-sim-beijing"
 SINGAPORE_KEY = "sk-sim-singapore"
 RETRIES = 2  # the apps under test retry twice, quickly
+# The realtime models' controls as the Studio opens with them (rate, pitch, volume, sample
+# rate, format, speak as written): the last inputs of the Generate event.
+REALTIME_DEFAULTS = (1.0, 1.0, 50, 24000, "pcm", False)
 WAIT_LIMIT_S = 60  # a bound on polling, never an assertion about speed
 
 # Files the app and gradio_client write stay under one folder of this run, not in /tmp (set at
@@ -109,6 +112,10 @@ def no_real_key(monkeypatch: pytest.MonkeyPatch) -> None:
         "DASHSCOPE_API_KEY",
         "DASHSCOPE_HTTP_BASE_URL",
         "DASHSCOPE_INTL_HTTP_BASE_URL",
+        "DASHSCOPE_REALTIME_URL",
+        "DASHSCOPE_INTL_REALTIME_URL",
+        "DASHSCOPE_TASK_URL",
+        "DASHSCOPE_INTL_TASK_URL",
         "DASHSCOPE_REGION",
     ):
         monkeypatch.delenv(name, raising=False)
@@ -141,6 +148,10 @@ def simulator_settings(
         "DASHSCOPE_API_KEY": BEIJING_KEY,
         "DASHSCOPE_HTTP_BASE_URL": simulator.base_url("beijing"),
         "DASHSCOPE_INTL_HTTP_BASE_URL": simulator.base_url("singapore"),
+        "DASHSCOPE_REALTIME_URL": simulator.realtime_url("beijing"),
+        "DASHSCOPE_INTL_REALTIME_URL": simulator.realtime_url("singapore"),
+        "DASHSCOPE_TASK_URL": simulator.task_url("beijing"),
+        "DASHSCOPE_INTL_TASK_URL": simulator.task_url("singapore"),
         "SHOWCASE_READ_TIMEOUT_S": "2",
         "SHOWCASE_TOTAL_TIMEOUT_S": "20",
         "SHOWCASE_DOWNLOAD_TIMEOUT_S": "2",
@@ -171,10 +182,20 @@ def submit_generate(
     region: str = "beijing",
     api_key: str = "",
     streaming: bool = True,
+    controls: tuple = REALTIME_DEFAULTS,
 ) -> Job:
-    """Submit the page's Generate event with the eight inputs the page sends."""
+    """Submit the page's Generate event with the inputs the page sends."""
     return client.submit(
-        text, model, voice, language, instructions, region, api_key, streaming, api_name="/generate"
+        text,
+        model,
+        voice,
+        language,
+        instructions,
+        region,
+        api_key,
+        streaming,
+        *controls,
+        api_name="/generate",
     )
 
 

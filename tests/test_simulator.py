@@ -251,6 +251,7 @@ def test_the_app_never_imports_the_simulator():
 # --- The app's catalogue against the simulator's own tables -------------------------------------
 
 CATALOGUE = load_catalogue()
+HTTP_MODELS = [m for m in CATALOGUE.models if not m.realtime]  # realtime: test_realtime.py
 KEYS = {"beijing": "sk-sim-beijing", "singapore": "sk-sim-singapore"}
 
 
@@ -269,7 +270,7 @@ def session():
         yield session
 
 
-@pytest.mark.parametrize("model", CATALOGUE.models, ids=lambda m: m.id)
+@pytest.mark.parametrize("model", HTTP_MODELS, ids=lambda m: m.id)
 def test_the_service_accepts_exactly_the_voices_the_catalogue_offers(simulator, session, model):
     wrong = [
         (voice, offered)
@@ -280,7 +281,7 @@ def test_the_service_accepts_exactly_the_voices_the_catalogue_offers(simulator, 
     assert wrong == [], "(voice, catalogue offers it) where the service disagrees"
 
 
-@pytest.mark.parametrize("model", CATALOGUE.models, ids=lambda m: m.id)
+@pytest.mark.parametrize("model", HTTP_MODELS, ids=lambda m: m.id)
 def test_the_service_offers_the_model_in_exactly_the_catalogues_regions(simulator, session, model):
     accepted = {
         region.id
@@ -290,7 +291,7 @@ def test_the_service_offers_the_model_in_exactly_the_catalogues_regions(simulato
     assert accepted == set(model.regions)
 
 
-@pytest.mark.parametrize("model", CATALOGUE.models, ids=lambda m: m.id)
+@pytest.mark.parametrize("model", HTTP_MODELS, ids=lambda m: m.id)
 def test_the_service_takes_exactly_the_catalogues_languages_and_instructions(
     simulator, session, model
 ):
@@ -304,7 +305,7 @@ def test_the_service_takes_exactly_the_catalogues_languages_and_instructions(
     assert (instructed.status_code == 200) is model.instructions
 
 
-@pytest.mark.parametrize("model", CATALOGUE.models, ids=lambda m: m.id)
+@pytest.mark.parametrize("model", HTTP_MODELS, ids=lambda m: m.id)
 def test_the_catalogues_input_limit_and_billing_are_the_services(simulator, session, model):
     longest = "字" * model.max_input
     assert input_size(longest, model.input_unit) == model.max_input

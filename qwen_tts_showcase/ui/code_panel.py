@@ -10,7 +10,13 @@ from __future__ import annotations
 import gradio as gr
 
 from ..catalogue import Catalogue
-from ..snippets import app_curl_snippet, app_python_snippet, curl_snippet, python_snippet
+from ..snippets import (
+    app_curl_snippet,
+    app_python_snippet,
+    curl_snippet,
+    python_snippet,
+    realtime_snippet,
+)
 from ..text import clean_text
 from ..voices import VoiceBook, api_handle
 from .i18n import I18N
@@ -60,6 +66,14 @@ class CodeHandlers:
                 app_curl_snippet(text, handle, model_info.id, address),
             )
         extra = snippet_extra(self.catalogue, model_info.id, language, instructions)
+        here = self.catalogue.region(region)
+        if model_info.sdk == "task":  # Qwen-Audio TTS 3.x: the task protocol, no SDK class
+            line = f"# {model_info.id}: run-task / continue-task / finish-task at {here.task_url}"
+            return line, line
+        if model_info.realtime:  # a WebSocket: the SDK's realtime client, and no cURL call
+            url = here.realtime_url
+            python = realtime_snippet(text, voice, model_info.id, url, extra=extra)
+            return python, f"# {model_info.id}: WebSocket {url}?model={model_info.id}"
         return (
             python_snippet(text, voice, model_info.id, base_url, sdk=model_info.sdk, extra=extra),
             curl_snippet(text, voice, model_info.id, base_url, extra=extra),

@@ -34,6 +34,13 @@ from .options import (
     wire_options,
 )
 from .pickers import PICKER_MIN_WIDTH, VoiceCard, build_voice_card, wire_voice_card
+from .realtime_controls import (
+    RealtimeControls,
+    build_realtime_controls,
+    sent_controls,
+    spoken_words_html,
+    wire_realtime_controls,
+)
 from .regions import (
     RegionHandlers,
     RegionNote,
@@ -70,6 +77,7 @@ class Editor:
     note: RegionNote
     instructions: Instructions
     card: VoiceCard  # the model's line, the voice's card and preview (ui/pickers.py)
+    realtime: RealtimeControls  # the realtime models' rate, pitch, volume, sample rate, format
 
 
 @dataclass(frozen=True)
@@ -84,6 +92,7 @@ class Player:
     download: gr.DownloadButton
     download_info: gr.HTML
     official: gr.HTML
+    spoken: gr.HTML  # a realtime result's words (or sentences), lit as the recording plays
 
 
 @dataclass(frozen=True)
@@ -162,14 +171,20 @@ class StudioHandlers:
         api_key: str,
         streaming: bool,
         owner: str,
-        request: gr.Request,
+        speech_rate: float | None = None,
+        pitch_rate: float | None = None,
+        volume: float | None = None,
+        sample_rate: int | None = None,
+        response_format: str | None = None,
+        written: bool = False,
+        request: gr.Request = None,
     ) -> Iterator[Updates]:
         """Play the audio as it arrives, then offer the file, the numbers and a history row."""
         player = self.player
         with shown_to_visitor(request):
-            options = sent_options(self.catalogue, model, language, instructions)
+            controls = (speech_rate, pitch_rate, volume, sample_rate, response_format, written)
             speech = self.synthesizer.speech(
-                SpeechOrder(text, voice, model, region, **options, owner=owner or ""),
+                self._order(text, model, voice, language, instructions, region, owner, controls),
                 visitor=visitor(self.synthesizer, request),
                 api_key=api_key,
                 streaming=streaming,
@@ -181,6 +196,7 @@ class StudioHandlers:
             empty = {
                 player.download: None,
                 player.readout: "",
+                player.spoken: "",
                 self.latest: None,
                 self.new_rows: [],
             }
@@ -205,25 +221,22 @@ class StudioHandlers:
         api_key: str,
         streaming: bool,
         owner: str,
-        request: gr.Request,
+        speech_rate: float | None = None,
+        pitch_rate: float | None = None,
+        volume: float | None = None,
+        sample_rate: int | None = None,
+        response_format: str | None = None,
+        written: bool = False,
+        request: gr.Request = None,
     ) -> Updates:
         """A ticket for the live player's stream (live.py), and the previous results cleared.
 
         Nothing is checked or sent here: the route does that as this visitor when the page
         fetches the stream, and says what went wrong in words."""
-        options = sent_options(self.catalogue, model, language, instructions)
-        order = SpeechOrder(text, voice, model, region, **options, owner=owner or "")
-        who = visitor(self.synthesizer, request)
-        player = self.player
-        return {
-            self.live.ticket: self.tickets.issue(order, who, api_key, streaming),
-            player.result_audio: None,
-            player.download: None,
-            player.download_info: "",
-            player.readout: "",
-            self.latest: None,
-            self.new_rows: [],
-        }
+        controls = (speech_rate, pitch_rate, volume, sample_rate, response_format, written)
+        order = self._order(text, model, voice, language, instructions, region, owner, controls)
+        ticket = self.tickets.issue(order, visitor(self.synthesizer, request), api_key, streaming)
+        return self.live_use(ticket)
 
     def live_ahead(
         self,
@@ -236,16 +249,21 @@ class StudioHandlers:
         api_key: str,
         streaming: bool,
         owner: str,
-        stamp: str,
-        request: gr.Request,
+        speech_rate: float | None = None,
+        pitch_rate: float | None = None,
+        volume: float | None = None,
+        sample_rate: int | None = None,
+        response_format: str | None = None,
+        written: bool = False,
+        stamp: str = "",
+        request: gr.Request = None,
     ) -> Updates:
         """A ticket asked for before Generate is pressed, with the page's stamp of the inputs it
         stands for: pressed with the same inputs, the page streams it at once."""
-        options = sent_options(self.catalogue, model, language, instructions)
-        order = SpeechOrder(text, voice, model, region, **options, owner=owner or "")
-        who = visitor(self.synthesizer, request)
-        ticket = self.tickets.issue(order, who, api_key, streaming)
-        return {self.live.ready: f"{stamp.split(' ')[0]} {ticket}"}
+        controls = (speech_rate, pitch_rate, volume, sample_rate, response_format, written)
+        order = self._order(text, model, voice, language, instructions, region, owner, controls)
+        ticket = self.tickets.issue(order, visitor(self.synthesizer, request), api_key, streaming)
+        return {self.live.ready: f"{(stamp or '').split(' ')[0]} {ticket}"}
 
     def live_use(self, ticket: str) -> Updates:
         """The page plays a ticket it had ahead: it becomes the live one, old results go."""
@@ -256,9 +274,27 @@ class StudioHandlers:
             player.download: None,
             player.download_info: "",
             player.readout: "",
+            player.spoken: "",
             self.latest: None,
             self.new_rows: [],
         }
+
+    def _order(
+        self,
+        text: str,
+        model: str,
+        voice: str,
+        language: str,
+        instructions: str,
+        region: str,
+        owner: str,
+        controls: tuple,
+    ) -> SpeechOrder:
+        """What the Studio's inputs ask for; `controls` are the realtime models' (ignored for
+        any other model)."""
+        options = sent_options(self.catalogue, model, language, instructions)
+        options |= sent_controls(self.catalogue, model, *controls)
+        return SpeechOrder(text, voice, model, region, **options, owner=owner or "")
 
     def live_finish(self, ticket: str, request: gr.Request) -> Updates:
         """After the live stream: the finished recording, its numbers, file and history row; a
@@ -284,6 +320,7 @@ class StudioHandlers:
         return {
             self.player.download: str(path),
             self.player.readout: readout_html(result),
+            self.player.spoken: spoken_words_html(result),
             self.latest: LatestAudio(str(path), result.request.voice, when.isoformat()),
             self.new_rows: [history_row(result, when)],
         }
@@ -362,7 +399,8 @@ def build_editor(catalogue: Catalogue, region: str) -> Editor:
     card = build_voice_card(catalogue, opening_model, catalogue.default_voice)
     note = build_region_note()
     instructions = build_instructions(catalogue, opening_model)
-    return Editor(text, counter, model, voice, language, note, instructions, card)
+    realtime = build_realtime_controls(catalogue, opening_model)
+    return Editor(text, counter, model, voice, language, note, instructions, card, realtime)
 
 
 def build_player() -> Player:
@@ -383,6 +421,7 @@ def build_player() -> Player:
         elem_id="result_audio",
     )
     readout = gr.HTML(elem_id="readout")
+    spoken = gr.HTML(elem_id="spoken_words")
     with gr.Row(elem_id="download_row", equal_height=True):
         audio_format = gr.Radio(
             [(name.upper(), name) for name in FORMATS],
@@ -411,6 +450,7 @@ def build_player() -> Player:
         download,
         download_info,
         official,
+        spoken,
     )
 
 
@@ -475,6 +515,7 @@ def build_studio(
     wire_options(
         catalogue, model, OptionTargets(editor.language, editor.instructions, editor.text, voice)
     )
+    wire_realtime_controls(catalogue, model, editor.realtime)
     wire_counter(synthesizer, editor.text, model, editor.counter)
     generated = generate.click(
         handlers.generate,
@@ -488,8 +529,9 @@ def build_studio(
             connection.api_key,
             connection.streaming,
             owner,
+            *editor.realtime.inputs,
         ],
-        [player.live_audio, player.download, player.readout, latest, new_rows],
+        [player.live_audio, player.download, player.readout, latest, new_rows, player.spoken],
         api_name="generate",
         api_visibility="undocumented",
         **api_events,
@@ -545,28 +587,32 @@ def wire_live(
         connection.api_key,
         connection.streaming,
         owner,
+        *editor.realtime.inputs,
+    ]
+    # A ticket, and the previous run's results cleared (live_use).
+    cleared = [
+        live.ticket,
+        player.result_audio,
+        player.download,
+        player.download_info,
+        player.readout,
+        latest,
+        new_rows,
+        player.spoken,
     ]
     live.start.click(
         handlers.live_ticket,
         inputs,
-        [
-            live.ticket,
-            player.result_audio,
-            player.download,
-            player.download_info,
-            player.readout,
-            latest,
-            new_rows,
-        ],
+        cleared,
         **PAGE_EVENT,
     ).then(None, [live.ticket], None, js="(ticket) => { window.qwenTtsStudio.play(ticket); }")
-    wire_live_ahead(handlers, inputs, player, live, latest, new_rows)
+    wire_live_ahead(handlers, inputs, cleared, live)
     # Queued, so a failure shows as the Generate event's would; cheap, so not limited. The
     # ticket is the one page.js played (the live_use event that shows it may still be on its way).
     return live.finish.click(
         handlers.live_finish,
         [live.ticket],
-        [player.result_audio, player.download, player.readout, latest, new_rows],
+        [player.result_audio, player.download, player.readout, latest, new_rows, player.spoken],
         api_visibility="private",
         concurrency_limit=None,
         js="(ticket) => window.qwenTts.live.current()?.ticket || ticket",
@@ -574,12 +620,7 @@ def wire_live(
 
 
 def wire_live_ahead(
-    handlers: StudioHandlers,
-    inputs: list,
-    player: Player,
-    live: LiveControls,
-    latest: gr.State,
-    new_rows: gr.State,
+    handlers: StudioHandlers, inputs: list, cleared: list, live: LiveControls
 ) -> None:
     """A ticket ready before the click. Any change of the inputs (typed, or put there by a card
     or a region switch) voids the page's stamp, in the browser; page.js asks for a new ticket
@@ -603,15 +644,7 @@ def wire_live_ahead(
     live.use.click(
         handlers.live_use,
         [live.ticket],
-        [
-            live.ticket,
-            player.result_audio,
-            player.download,
-            player.download_info,
-            player.readout,
-            latest,
-            new_rows,
-        ],
+        cleared,
         js="(ticket) => window.qwenTts.live.current()?.ticket || ticket",
         **PAGE_EVENT,
     )

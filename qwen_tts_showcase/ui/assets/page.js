@@ -191,7 +191,6 @@
     const ASK_DELAY_MS = 300;
     const READY_FOR_MS = 45000;
     const KEEP_EVERY_MS = 1000;
-    const AHEAD_INPUTS = 10;  // the Studio's nine inputs and the stamp
     let edits = 0;
     let ready = null;  // {ticket, at, values}: the inputs it was asked for, as JSON
     const asked = new Map();  // stamp: the inputs sent with it, as JSON
@@ -214,12 +213,11 @@
       button.click();
     }
 
-    // The ahead event's inputs as sent: the last one is the stamp.
+    // The ahead event's inputs as sent: the Studio's inputs (studio.py), then the stamp.
     function asking(values) {
-      const sent = values.slice(0, AHEAD_INPUTS);
-      sent[AHEAD_INPUTS - 1] = String(edits);
+      const sent = [...values.slice(0, -1), String(edits)];
       asked.clear();  // only the latest answer is kept
-      asked.set(String(edits), JSON.stringify(sent.slice(0, AHEAD_INPUTS - 1)));
+      asked.set(String(edits), JSON.stringify(values.slice(0, -1)));
       return sent;
     }
 
@@ -260,7 +258,7 @@
     let lastPress = null;  // "ready" or "asked": how the last press got its ticket
 
     function go(values) {
-      if (fresh() && JSON.stringify(values.slice(0, AHEAD_INPUTS - 1)) === ready.values) {
+      if (fresh() && JSON.stringify(values) === ready.values) {
         const { ticket } = ready;
         ready = null;
         lastPress = "ready";

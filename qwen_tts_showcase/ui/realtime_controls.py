@@ -1,0 +1,216 @@
+"""The realtime models' controls in the Studio: speech rate, pitch, volume, sample rate, format.
+
+They show only for the WebSocket models (the catalogue's `realtime`); for those every value shown
+is sent, defaults included, and for any other model none is: what the page shows is what DashScope
+receives. The sample rates and formats offered are the model's own.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+
+import gradio as gr
+
+from ..catalogue import Catalogue
+from ..realtime import DEFAULT_FORMAT, DEFAULTS, RATE_RANGE, VOLUME_RANGE, WRITTEN_PACE
+from ..speech import SpeechResult
+from .i18n import I18N
+from .runs import PAGE_EVENT
+from .widgets import Updates
+
+
+@dataclass(frozen=True)
+class RealtimeControls:
+    box: gr.Column
+    speech_rate: gr.Slider
+    pitch_rate: gr.Slider
+    volume: gr.Slider
+    sample_rate: gr.Dropdown
+    response_format: gr.Dropdown
+    written: gr.Checkbox  # speak as it is written: the text sent word by word, like a chatbot's
+
+    @property
+    def inputs(self) -> list:
+        """The values an order takes, in sent_controls' order."""
+        return [
+            self.speech_rate,
+            self.pitch_rate,
+            self.volume,
+            self.sample_rate,
+            self.response_format,
+            self.written,
+        ]
+
+
+def _rates(catalogue: Catalogue, model: str | None) -> list[tuple[str, int]]:
+    """The model's sample rates; with no model, every realtime model's (the opening choices)."""
+    rates = _offered(catalogue, model, "sample_rates")
+    return [(f"{rate // 1000} kHz", rate) for rate in sorted(rates)]
+
+
+def _formats(catalogue: Catalogue, model: str | None) -> list[tuple[str, str]]:
+    return [(fmt.upper(), fmt) for fmt in _offered(catalogue, model, "formats")]
+
+
+def _offered(catalogue: Catalogue, model: str | None, name: str) -> list:
+    if model is not None:
+        return list(getattr(catalogue.model(model), name))
+    every = catalogue.models + catalogue.custom_models
+    return list(dict.fromkeys(value for m in every for value in getattr(m, name)))
+
+
+def build_realtime_controls(catalogue: Catalogue, model: str) -> RealtimeControls:
+    info = catalogue.model(model)
+    with gr.Column(visible=info.realtime, elem_id="realtime_controls") as box:
+        with gr.Row(equal_height=False):
+            speech_rate = gr.Slider(
+                *RATE_RANGE,
+                value=DEFAULTS["speech_rate"],
+                step=0.1,
+                label=I18N("ui_realtime_speech_rate"),
+                elem_id="speech_rate",
+                min_width=140,
+            )
+            pitch_rate = gr.Slider(
+                *RATE_RANGE,
+                value=DEFAULTS["pitch_rate"],
+                step=0.1,
+                label=I18N("ui_realtime_pitch"),
+                elem_id="pitch_rate",
+                min_width=140,
+            )
+            volume = gr.Slider(
+                *VOLUME_RANGE,
+                value=DEFAULTS["volume"],
+                step=1,
+                label=I18N("ui_realtime_volume"),
+                elem_id="volume",
+                min_width=140,
+            )
+        with gr.Row(equal_height=False):
+            sample_rate = gr.Dropdown(
+                _rates(catalogue, model if info.realtime else None),
+                value=DEFAULTS["sample_rate"],
+                label=I18N("ui_realtime_sample_rate"),
+                elem_id="sample_rate",
+                min_width=140,
+            )
+            response_format = gr.Dropdown(
+                _formats(catalogue, model if info.realtime else None),
+                value=DEFAULT_FORMAT,
+                label=I18N("ui_realtime_format"),
+                elem_id="response_format",
+                min_width=140,
+            )
+        written = gr.Checkbox(
+            value=False,
+            label=I18N("ui_realtime_written"),
+            info=I18N("ui_realtime_written_info"),
+            elem_id="speak_as_written",
+        )
+    return RealtimeControls(
+        box, speech_rate, pitch_rate, volume, sample_rate, response_format, written
+    )
+
+
+def sent_controls(
+    catalogue: Catalogue,
+    model: str,
+    speech_rate: float | None,
+    pitch_rate: float | None,
+    volume: float | None,
+    sample_rate: int | None,
+    response_format: str | None,
+    written: bool = False,
+) -> dict:
+    """The controls as SpeechOrder takes them: all of them for a realtime model, none otherwise
+    (speak-as-written is the reading pace, or nothing)."""
+    if not catalogue.model(model).realtime:
+        return {}
+    return dict(
+        speech_rate=speech_rate,
+        pitch_rate=pitch_rate,
+        volume=volume,
+        sample_rate=sample_rate,
+        response_format=response_format,
+        written_pace=WRITTEN_PACE if written else None,
+    )
+
+
+class RealtimeControlHandlers:
+    def __init__(self, catalogue: Catalogue, controls: RealtimeControls) -> None:
+        self.catalogue, self.controls = catalogue, controls
+
+    def follow_model(
+        self, model: str, sample_rate: int | None, response_format: str | None
+    ) -> Updates:
+        """Shown for the realtime models, with the model's own rates and formats (a value the
+        model lacks goes back to the default)."""
+        info, controls = self.catalogue.model(model), self.controls
+        if not info.realtime:
+            return {controls.box: gr.Column(visible=False)}
+        rate = sample_rate if sample_rate in info.sample_rates else DEFAULTS["sample_rate"]
+        fmt = response_format if response_format in info.formats else DEFAULT_FORMAT
+        return {
+            controls.box: gr.Column(visible=True),
+            controls.sample_rate: gr.Dropdown(choices=_rates(self.catalogue, model), value=rate),
+            controls.response_format: gr.Dropdown(
+                choices=_formats(self.catalogue, model), value=fmt
+            ),
+        }
+
+
+def wire_realtime_controls(
+    catalogue: Catalogue, model: gr.Dropdown, controls: RealtimeControls
+) -> None:
+    handlers = RealtimeControlHandlers(catalogue, controls)
+    model.change(
+        handlers.follow_model,
+        [model, controls.sample_rate, controls.response_format],
+        [controls.box, controls.sample_rate, controls.response_format],
+        show_progress="hidden",
+        **PAGE_EVENT,
+    )
+
+
+# --- Words lit as they are spoken ---------------------------------------------------------------
+
+_SENTENCE = re.compile(r"[^。！？!?；;.\n]+[。！？!?；;.\n]*")
+
+
+def timed_spans(result: SpeechResult) -> tuple[str, list[tuple[str, int, int]]]:
+    """("words" or "sentences", [(text, begin_ms, end_ms)]): the model's word times when it sent
+    them; else the text's sentences laid on the audio's own timeline, each as long as its share
+    of the letters."""
+    if result.words:
+        return "words", [(w["text"], w["begin_time"], w["end_time"]) for w in result.words]
+    sentences = [s for s in _SENTENCE.findall(result.request.text) if s.strip()]
+    letters = sum(len(s.strip()) for s in sentences) or 1
+    spans, at = [], 0.0
+    total_ms = result.audio_s * 1000
+    for sentence in sentences:
+        length = total_ms * len(sentence.strip()) / letters
+        spans.append((sentence, int(at), int(at + length)))
+        at += length
+    return "sentences", spans
+
+
+def spoken_words_html(result: SpeechResult | None) -> str:
+    """The text of a realtime model's result, each word (or sentence) a span with its times, for
+    realtime.js to light in step with the recording's clock; "" for the HTTP models."""
+    if result is None or result.request.speech_rate is None and not result.words:
+        return ""
+    timing, spans = timed_spans(result)
+    parts = []
+    for text, begin, end in spans:
+        space = " " if timing == "words" and not _HAN_END.search(text) else ""
+        parts.append(
+            f'<span class="spoken" data-begin="{begin}" data-end="{end}">{html.escape(text)}</span>'
+            + space
+        )
+    return f'<div class="spoken-words" data-timing="{timing}">{"".join(parts)}</div>'
+
+
+_HAN_END = re.compile("[\u3400-\u9fff]$")

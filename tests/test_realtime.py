@@ -1,0 +1,373 @@
+"""The realtime models through the one synthesis path, against the simulator's WebSocket side:
+each model, each control (what DashScope receives), each fault, Stop, cache, budget, regions and
+the URL settings."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from dashscope_sim import DashScopeSimulator, UpstreamProfile
+from dashscope_sim.realtime import spoken
+from qwen_tts_showcase import errors
+from qwen_tts_showcase.catalogue import Catalogue, load_catalogue
+from qwen_tts_showcase.config import Settings
+from qwen_tts_showcase.speech import Stopped
+from qwen_tts_showcase.synthesis import SpeechOrder, Synthesizer
+
+from .conftest import BEIJING_KEY, RETRIES, SINGAPORE_KEY, simulator_settings, wait_until
+from .helpers import VISITOR
+
+TEXT = "Hello there. How are you today?"
+CATALOGUE = load_catalogue()
+SESSION_MODELS = [m.id for m in CATALOGUE.models if m.sdk == "realtime"]
+TASK_MODELS = [m.id for m in CATALOGUE.models if m.sdk == "task"]
+
+
+def _speak(synthesizer: Synthesizer, model: str, text: str = TEXT, **controls):
+    voice = controls.pop("voice", "Cherry")
+    region = controls.pop("region", "beijing")
+    api_key = controls.pop("api_key", "")
+    order = SpeechOrder(text, voice, model, region, **controls)
+    return synthesizer.speech(order, visitor=VISITOR, api_key=api_key)
+
+
+@pytest.mark.parametrize("model", SESSION_MODELS)
+def test_each_realtime_model_speaks_through_the_sdk(synthesizer, simulator, model):
+    result = _speak(synthesizer, model).complete()
+    (session,) = simulator.realtime_sessions
+    assert session.model == model and session.path.endswith("/api-ws/v1/realtime?model=" + model)
+    assert session.headers["authorization"] == f"Bearer {BEIJING_KEY}"
+    assert session.session["voice"] == "Cherry" and session.session["mode"] == "commit"
+    assert session.committed == [TEXT]
+    # exactly the simulator's samples, nothing lost or added between deltas
+    assert result.pcm == spoken(model, session.session, TEXT)
+    assert result.usage == {"characters": len(TEXT)} and result.billed == len(TEXT)
+    assert result.request_id == session.session["id"]
+
+
+@pytest.mark.parametrize("model", TASK_MODELS)
+def test_qwen_audio_speaks_the_task_protocol_with_word_times(synthesizer, simulator, model):
+    speech = _speak(synthesizer, model, "Hello wide world. 你好。")
+    result = speech.complete()
+    (session,) = simulator.realtime_sessions
+    assert session.path.endswith("/api-ws/v1/inference") and session.session["voice"] == "Cherry"
+    assert session.session["word_timestamp_enabled"] is True
+    assert result.pcm == session.pcm and result.usage == {"characters": 23}
+    assert [w["text"] for w in result.words] == ["Hello", "wide", "world", "你", "好"]
+    assert list(result.words) == session.word_times
+
+
+@pytest.mark.parametrize(
+    ("controls", "sent"),
+    [
+        ({"speech_rate": 1.5}, {"speech_rate": 1.5}),
+        ({"pitch_rate": 0.8}, {"pitch_rate": 0.8}),
+        ({"volume": 90}, {"volume": 90}),
+        ({"sample_rate": 8000}, {"sample_rate": 8000}),
+        ({"sample_rate": 48000, "response_format": "wav"}, {"response_format": "wav"}),
+        ({"language_type": "English"}, {"language_type": "English"}),
+    ],
+)
+def test_the_controls_reach_dashscope_as_given(synthesizer, simulator, controls, sent):
+    result = _speak(synthesizer, "qwen3-tts-flash-realtime", **controls).complete()
+    (session,) = simulator.realtime_sessions
+    assert sent.items() <= session.session.items()
+    rate = session.session["sample_rate"]
+    # what the app keeps is the audio DashScope sent, brought to the player's 24 kHz
+    assert abs(result.audio_s - len(session.pcm) / 2 / rate) < 0.01
+    if rate == 24000:
+        assert result.pcm == session.pcm
+
+
+def test_unset_controls_are_not_sent(synthesizer, simulator):
+    _speak(synthesizer, "qwen3-tts-flash-realtime").complete()
+    (update,) = [e for e in simulator.realtime_sessions[0].events if e["type"] == "session.update"]
+    assert set(update["session"]) == {"voice", "mode", "response_format", "sample_rate"}
+
+
+def test_instructions_reach_the_instruct_model(synthesizer, simulator):
+    model = "qwen3-tts-instruct-flash-realtime"
+    _speak(synthesizer, model, instructions="Whisper, slowly.").complete()
+    assert simulator.realtime_sessions[0].session["instructions"] == "Whisper, slowly."
+
+
+@pytest.mark.parametrize(
+    ("controls", "words"),
+    [
+        ({"speech_rate": 2.5}, "speech_rate must be between 0.5 and 2"),
+        ({"volume": -1}, "volume must be between 0 and 100"),
+        ({"sample_rate": 22050}, "does not offer sample_rate '22050'"),
+        ({"response_format": "mp3"}, "does not offer response_format 'mp3'"),
+    ],
+)
+def test_a_control_out_of_range_is_refused_before_any_call(synthesizer, simulator, controls, words):
+    with pytest.raises(errors.InputError, match=words):
+        _speak(synthesizer, "qwen3-tts-flash-realtime", **controls)
+    assert simulator.realtime_sessions == []
+
+
+def test_http_models_refuse_the_realtime_controls(synthesizer, simulator):
+    with pytest.raises(errors.InputError, match="takes no speech rate"):
+        _speak(synthesizer, "qwen3-tts-flash", speech_rate=1.2)
+    with pytest.raises(errors.InputError, match="does not offer sample_rate '16000'"):
+        _speak(synthesizer, "qwen-tts-realtime", sample_rate=16000)
+
+
+@pytest.mark.parametrize(
+    ("fault", "error", "words"),
+    [
+        ("invalid_key", errors.InvalidKeyError, "key"),
+        ("data_inspection", errors.ContentRejectedError, "content safety"),
+        ("access_denied_unpurchased", errors.AccessDeniedError, ""),
+        ("model_not_exist", errors.BadRequestError, ""),
+    ],
+)
+def test_error_events_are_said_in_words(synthesizer, simulator, fault, error, words):
+    simulator.enqueue_realtime_fault(fault)
+    with pytest.raises(error) as caught:
+        _speak(synthesizer, "qwen3-tts-flash-realtime").complete()
+    assert words in str(caught.value) and "Traceback" not in str(caught.value)
+    assert len(simulator.realtime_sessions) == 1, "not retried"
+
+
+def test_retryable_failures_are_retried_before_the_first_audio(synthesizer, simulator):
+    simulator.enqueue_realtime_fault("throttling")
+    simulator.enqueue_realtime_fault("internal_error")
+    result = _speak(synthesizer, "qwen3-tts-flash-realtime").complete()
+    assert [s.fault for s in simulator.realtime_sessions] == ["throttling", "internal_error", None]
+    assert result.pcm == simulator.realtime_sessions[-1].pcm
+
+
+def test_no_retry_once_audio_has_played(synthesizer, simulator):
+    simulator.enqueue_realtime_fault("internal_error", after_chunks=2)
+    with pytest.raises(errors.ServiceError) as caught:
+        _speak(synthesizer, "qwen3-tts-flash-realtime").complete()
+    assert len(simulator.realtime_sessions) == 1
+    assert "not kept" in str(caught.value) or "未保留" in str(caught.value)
+
+
+def test_a_socket_closed_early_is_said_and_nothing_kept(synthesizer, simulator):
+    simulator.enqueue_realtime_fault("early_close", after_chunks=2, times=1)
+    with pytest.raises(errors.IncompleteAudioError) as caught:
+        _speak(synthesizer, "qwen3-tts-flash-realtime").complete()
+    assert "ended before it was complete" in str(caught.value)
+    assert len(simulator.realtime_sessions) == 1
+
+
+def test_a_session_that_never_starts_is_said(simulator, catalogue):
+    settings = simulator_settings(simulator, catalogue, SHOWCASE_CONNECT_TIMEOUT_S="0.5")
+    simulator.enqueue_realtime_fault("never_started", delay_s=30)
+    with pytest.raises(errors.UpstreamTimeoutError, match="did not start within 0.5 s"):
+        _speak(Synthesizer(catalogue, settings), "qwen3-tts-flash-realtime").complete()
+
+
+def test_a_stalled_stream_times_out(simulator, catalogue):
+    settings = simulator_settings(simulator, catalogue, SHOWCASE_READ_TIMEOUT_S="0.5")
+    simulator.enqueue_realtime_fault("stall", after_chunks=1, delay_s=30)
+    with pytest.raises(errors.UpstreamTimeoutError, match="stopped answering for more than 0.5"):
+        _speak(Synthesizer(catalogue, settings), "qwen3-tts-flash-realtime").complete()
+
+
+def test_stop_closes_the_websocket_at_once(synthesizer, simulator):
+    simulator.profile = UpstreamProfile(realtime_factor=1.0)  # real time: long enough to stop
+    speech = _speak(synthesizer, "qwen3-tts-flash-realtime", TEXT * 4)
+    chunks = iter(speech)
+    next(chunks)
+    stopper = threading.Thread(target=speech.close)
+    stopper.start()
+    with pytest.raises(Stopped):
+        for _ in chunks:
+            pass
+    stopper.join()
+    (session,) = simulator.realtime_sessions
+    wait_until(lambda: session.closed_at is not None, "the simulator sees the socket closed")
+    assert session.client_closed
+    assert len(session.pcm) < len(spoken("qwen3-tts-flash-realtime", session.session, TEXT * 4))
+
+
+def test_results_are_cached_like_the_http_models(simulator, catalogue):
+    synthesizer = Synthesizer(
+        catalogue, simulator_settings(simulator, catalogue, SHOWCASE_CACHE_MAX_MB="50")
+    )
+    first = _speak(synthesizer, "qwen3-tts-flash-realtime", volume=70).complete()
+    again = _speak(synthesizer, "qwen3-tts-flash-realtime", volume=70).complete()
+    other = _speak(synthesizer, "qwen3-tts-flash-realtime", volume=71).complete()
+    assert again.cached and again.pcm == first.pcm and not other.cached
+    assert len(simulator.realtime_sessions) == 2
+
+
+def test_the_daily_budget_counts_characters_before_connecting(simulator, catalogue):
+    settings = simulator_settings(simulator, catalogue, SHOWCASE_DAILY_CHAR_BUDGET="20")
+    synthesizer = Synthesizer(catalogue, settings)
+    with pytest.raises(errors.LimitReachedError):
+        _speak(synthesizer, "qwen3-tts-flash-realtime", "你好" * 11).complete()  # 44 billed
+    assert simulator.realtime_sessions == []
+
+
+def test_own_key_and_regions(synthesizer, simulator):
+    _speak(
+        synthesizer, "qwen3-tts-flash-realtime", region="singapore", api_key=SINGAPORE_KEY
+    ).complete()
+    (session,) = simulator.realtime_sessions
+    assert session.region == "singapore"
+    assert session.headers["authorization"] == f"Bearer {SINGAPORE_KEY}"
+    with pytest.raises(errors.InputError, match="Beijing"):
+        _speak(synthesizer, "qwen-tts-realtime", region="singapore")
+    with pytest.raises(errors.InvalidKeyError):  # the Beijing key in Singapore
+        _speak(synthesizer, "qwen3-tts-flash-realtime", region="singapore").complete()
+    assert len(simulator.realtime_sessions) == 2, "a refused key is not retried"
+
+
+def test_realtime_urls_follow_the_environment(catalogue: Catalogue):
+    defaults = Settings.from_env(catalogue, {})
+    assert defaults.realtime_urls == {
+        "beijing": "wss://dashscope.aliyuncs.com/api-ws/v1/realtime",
+        "singapore": "wss://dashscope-intl.aliyuncs.com/api-ws/v1/realtime",
+    }
+    env = {
+        "DASHSCOPE_REALTIME_URL": "wss://a.example/api-ws/v1/realtime?model=x",
+        "DASHSCOPE_INTL_REALTIME_URL": " wss://b.example/ws ",
+    }
+    settings = Settings.from_env(catalogue, env)
+    # the SDK appends ?model= itself: a query in the setting would be sent twice
+    assert settings.realtime_urls == {
+        "beijing": "wss://a.example/api-ws/v1/realtime",
+        "singapore": "wss://b.example/ws",
+    }
+
+
+def test_a_refused_connection_is_said(simulator, catalogue):
+    settings = simulator_settings(
+        simulator, catalogue, DASHSCOPE_REALTIME_URL="ws://127.0.0.1:9/api-ws/v1/realtime"
+    )
+    with pytest.raises(errors.ConnectionFailedError, match="Could not reach DashScope"):
+        _speak(Synthesizer(catalogue, settings), "qwen3-tts-flash-realtime").complete()
+
+
+def test_synthesize_accepts_realtime_models(app, simulator: DashScopeSimulator):
+    from .helpers import assert_wav_is
+
+    client, _ = app
+    path = client.predict(TEXT, "Cherry", "qwen3-tts-flash-realtime", api_name="/synthesize")
+    (session,) = simulator.realtime_sessions
+    assert_wav_is(path, session.pcm)
+    assert RETRIES  # the app under test retries (conftest): faults above count on it
+
+
+@pytest.mark.parametrize(
+    "model",
+    [m for m in CATALOGUE.models + CATALOGUE.custom_models if m.realtime],
+    ids=lambda m: m.id,
+)
+def test_the_catalogue_agrees_with_the_service(model):
+    from dashscope_sim.realtime_tables import realtime_model
+
+    served = realtime_model(model.id)
+    assert served is not None, "the simulator serves every realtime model the catalogue lists"
+    assert served.protocol == model.sdk and served.regions == model.regions
+    assert set(served.voices) == set(model.voices) and served.family == model.family
+    assert served.instructions == model.instructions and served.word_times == model.word_times
+    assert set(model.formats) <= set(served.formats)
+    assert set(model.sample_rates) == set(served.sample_rates)
+    if model.language_types:
+        assert set(model.language_types) == set(served.language_types)
+
+
+def test_the_studio_sends_the_controls_it_shows(app, simulator):
+    client, _ = app
+    inputs = (TEXT, "qwen3-tts-flash-realtime", "Cherry", "English", "", "beijing", "", True)
+    client.submit(*inputs, 1.5, 0.8, 70, 16000, "wav", False, api_name="/generate").result()
+    (session,) = simulator.realtime_sessions
+    sent = {k: session.session[k] for k in ("speech_rate", "pitch_rate", "volume", "sample_rate")}
+    assert sent == {"speech_rate": 1.5, "pitch_rate": 0.8, "volume": 70, "sample_rate": 16000}
+    assert session.session["response_format"] == "wav"
+    assert session.session["language_type"] == "English"
+
+
+def test_the_studio_sends_no_controls_to_an_http_model(app, simulator):
+    client, _ = app
+    inputs = (TEXT, "qwen3-tts-flash", "Cherry", "Auto", "", "beijing", "", True)
+    client.submit(*inputs, 1.5, 0.8, 70, 16000, "wav", False, api_name="/generate").result()
+    assert simulator.realtime_sessions == []
+    (sent,) = simulator.generation_requests()
+    assert not {"speech_rate", "volume", "sample_rate"} & set(sent.body.get("parameters") or {})
+
+
+@pytest.mark.parametrize("model", ["qwen3-tts-flash-realtime", "qwen-audio-3.1-tts-flash"])
+def test_speak_as_written_sends_the_text_in_pieces_and_speaks_as_it_comes(
+    synthesizer, simulator, model
+):
+    from qwen_tts_showcase.dashscope_client import written_pieces
+
+    text = "Hello there, friend. How are you? 你好。"
+    assert written_pieces(text) == [
+        "Hello ", "there, ", "friend. ", "How ", "are ", "you? ", "你", "好。"
+    ]  # fmt: skip
+    result = _speak(synthesizer, model, text, written_pace=20).complete()
+    (session,) = simulator.realtime_sessions
+    assert session.appended() == written_pieces(text)
+    if model.startswith("qwen3"):
+        assert session.session["mode"] == "server_commit"
+    # spoken sentence by sentence as they were written, the audio all there
+    assert session.committed == ["Hello there, friend.", " How are you?", " 你好。"]
+    assert result.pcm == b"".join(
+        spoken(model, session.session, sentence) for sentence in session.committed
+    ) or model.startswith("qwen-audio")
+    assert result.pcm == session.pcm
+    # first sound counts from the first piece of text, which went before the last one
+    assert 0 < result.first_audio_s < result.total_s
+
+
+def test_speak_as_written_is_for_realtime_models_and_a_sane_pace(synthesizer, simulator):
+    with pytest.raises(errors.InputError, match="takes no speech rate"):
+        _speak(synthesizer, "qwen3-tts-flash", written_pace=4)
+    with pytest.raises(errors.InputError, match="written_pace must be between 1 and 20"):
+        _speak(synthesizer, "qwen3-tts-flash-realtime", written_pace=0.01)
+
+
+def test_the_studio_speaks_as_written_when_asked(app, simulator):
+    client, _ = app
+    inputs = (TEXT, "qwen3-tts-flash-realtime", "Cherry", "Auto", "", "beijing", "", True)
+    client.submit(*inputs, 1.0, 1.0, 50, 24000, "pcm", True, api_name="/generate").result()
+    (session,) = simulator.realtime_sessions
+    assert session.session["mode"] == "server_commit"
+    assert session.appended() == ["Hello ", "there. ", "How ", "are ", "you ", "today?"]
+
+
+def test_a_designed_voice_speaks_through_the_realtime_vd_model_for_its_maker_only(
+    simulator, catalogue
+):
+    from qwen_tts_showcase.voices import new_owner_token
+
+    from .helpers import SPACE_ON, design, maker_for
+
+    maker, mine = maker_for(simulator, catalogue, **SPACE_ON), new_owner_token()
+    voice, _ = design(maker, mine)
+    model = "qwen3-tts-vd-realtime-2026-01-15"
+    order = SpeechOrder(TEXT, voice.voice, model, "beijing", owner=mine)
+    result = maker.synthesizer.speech(order, visitor=VISITOR).complete()
+    (session,) = simulator.realtime_sessions
+    assert session.model == model and session.session["voice"] == voice.voice
+    assert result.pcm == spoken(model, session.session, TEXT)
+    with pytest.raises(errors.InputError):  # someone else's browser
+        maker.synthesizer.speech(
+            SpeechOrder(TEXT, voice.voice, model, "beijing", owner=new_owner_token()),
+            visitor=VISITOR,
+        )
+    with pytest.raises(errors.InputError):  # a designed voice does not speak through VC
+        maker.synthesizer.speech(
+            SpeechOrder(
+                TEXT, voice.voice, "qwen3-tts-vc-realtime-2026-01-15", "beijing", owner=mine
+            ),
+            visitor=VISITOR,
+        )
+
+
+def test_speak_as_written_waits_for_the_writer_past_the_read_timeout(simulator, catalogue):
+    # the pieces come slower than the silence tolerated: still no timeout while writing
+    settings = simulator_settings(simulator, catalogue, SHOWCASE_READ_TIMEOUT_S="0.3")
+    text = "Yes. And then a few more words."
+    result = _speak(Synthesizer(catalogue, settings), SESSION_MODELS[0], text, written_pace=5)
+    assert result.complete().pcm == simulator.realtime_sessions[0].pcm
