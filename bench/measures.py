@@ -22,6 +22,16 @@ from .visitor import App, Visit
 
 MODEL, VOICE, REGION = "qwen-tts-latest", "Cherry", "beijing"
 OWNER = ""  # the browser's owner token of custom voices: none
+# The realtime models' controls the Studio also sends (rate, pitch, volume, sample rate, format,
+# speak as written); the bench's model ignores them.
+REALTIME_CONTROLS = [1.0, 1.0, 50, 24000, "pcm", False]
+
+
+def studio_inputs(text: str, streaming: bool = True, owner: str | None = OWNER) -> list:
+    """The Studio's Generate inputs, as the page sends them."""
+    return [text, MODEL, VOICE, AUTO_LANGUAGE, "", REGION, "", streaming, owner, *REALTIME_CONTROLS]
+
+
 OVERHEAD_AUDIO_S = 2.0  # short syntheses for the overhead samples
 CROWD_AUDIO_S = 2.0
 CROWD_FIRST_CHUNK_S = 1.0  # "each asking for a synthesis with 1 s upstream latency"
@@ -92,8 +102,7 @@ class Lab:
     ) -> tuple[Visit, str]:
         """The page's Generate button; raises if the visitor saw an error."""
         text = text or unique_text()
-        inputs = [text, MODEL, VOICE, AUTO_LANGUAGE, "", REGION, "", streaming, OWNER]
-        visit = await self.app.visit("generate", inputs, session)
+        visit = await self.app.visit("generate", studio_inputs(text, streaming), session)
         if visit.error or visit.first_audio_at is None:
             raise RuntimeError(f"generate failed: {visit.error or 'no audio reached the player'}")
         return visit, text
@@ -257,10 +266,7 @@ class Crowd:
 async def crowd(lab: Lab, visitors: int, concurrency_limit: int) -> Crowd:
     """`visitors` press Generate at once; the ideal runs ceil(N / limit) rounds of the upstream."""
     await lab.set_upstream(CROWD_AUDIO_S, first_chunk_s=CROWD_FIRST_CHUNK_S, realtime_factor=0.0)
-    data = [
-        [unique_text(), MODEL, VOICE, AUTO_LANGUAGE, "", REGION, "", True, OWNER]
-        for _ in range(visitors)
-    ]
+    data = [studio_inputs(unique_text()) for _ in range(visitors)]
     # Each visitor has the page open (its session made by the page's load), then all press
     # Generate in the same instant.
     sessions = await asyncio.gather(*(lab.app.open_page() for _ in range(visitors)))
@@ -354,7 +360,7 @@ async def _live_press(
     lab: Lab, text: str, session: str, visit: LiveVisit, headers: dict[str, str]
 ) -> LiveVisit:
     app, url = lab.app, lab.app_service.url
-    data = [text, MODEL, VOICE, AUTO_LANGUAGE, "", REGION, "", True, OWNER]
+    data = studio_inputs(text)
     answer = await lab.http.post(
         url + "/gradio_api/run/predict",
         json=App._body(app.fn_index["live_ticket"], data, session),

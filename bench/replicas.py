@@ -75,8 +75,8 @@ def admission_latency(url: str, samples: int) -> tuple[list[float], list[float]]
 
 
 def _inputs(text: str) -> list:
-    """The page's Generate inputs (the last, the owner token's State, is the session's)."""
-    return [text, measures.MODEL, measures.VOICE, "Auto", "", measures.REGION, "", True, None]
+    """The page's Generate inputs (the owner token's State is the session's: None)."""
+    return measures.studio_inputs(text, owner=None)
 
 
 async def _crowd(lab: measures.Lab, visitors: int) -> tuple[float, float, float, int]:

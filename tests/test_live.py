@@ -17,7 +17,7 @@ from qwen_tts_showcase.quota import Visitor
 from qwen_tts_showcase.synthesis import SpeechOrder
 from qwen_tts_showcase.text import estimated_tokens
 
-from .conftest import BEIJING_KEY, wait_until
+from .conftest import BEIJING_KEY, REALTIME_DEFAULTS, wait_until
 from .helpers import connections_to
 
 TEXT = "今儿个天儿不错，咱们出去遛遛弯儿吧。"
@@ -55,6 +55,7 @@ def ticket(
     """A live ticket from the Studio's hidden start button, as page.js asks for one."""
     # the last: the owner token's gr.State, which the session fills in (ui/voices.py)
     inputs = [text, "qwen-tts-latest", voice, "Auto", "", "beijing", api_key, True, None]
+    inputs += REALTIME_DEFAULTS  # the realtime models' controls, ignored for this model
     return page_event(url, "generate_live", inputs, session)[0]
 
 
