@@ -98,7 +98,8 @@ def test_a_ticket_is_used_once_and_a_made_up_one_reaches_nothing(app, simulator,
 
 def test_a_ticket_asked_for_ahead_carries_the_pages_stamp_and_streams_once(app, simulator, session):
     _, url = app
-    inputs = [TEXT, "qwen-tts-latest", "Cherry", "Auto", "", "beijing", "", True, None, "7"]
+    inputs = [TEXT, "qwen-tts-latest", "Cherry", "Auto", "", "beijing", "", True, None]
+    inputs += [*REALTIME_DEFAULTS, "7"]  # the realtime models' controls, then the stamp
     stamp, token = page_event(url, "live_ahead", inputs, session)[0].split(" ")
     assert stamp == "7"  # page.js keeps it only while its inputs still have this stamp
     assert simulator.generation_requests() == []  # asking ahead sends nothing to DashScope

@@ -58,7 +58,7 @@ def visit(url: str, number: int) -> list[Visit]:
                 key = own_key(number)
                 job = submit_generate(client, text, api_key=key)
                 live = [str(output[0]) for output in job if isinstance(output[0], str)]
-                _, complete, readout = job.result()
+                _, complete, readout, _ = job.result()  # and the lit words
                 visits.append(Visit(number, text, key or BEIJING_KEY, complete, [readout, *live]))
             else:
                 path = client.predict(text, "Cherry", "qwen-tts-latest", api_name="/synthesize")

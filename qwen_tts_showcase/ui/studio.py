@@ -517,20 +517,22 @@ def build_studio(
     )
     wire_realtime_controls(catalogue, model, editor.realtime)
     wire_counter(synthesizer, editor.text, model, editor.counter)
+    # What Generate sends, in this order: the Generate event, the live ticket, the ticket ahead.
+    inputs = [
+        editor.text,
+        model,
+        voice,
+        editor.language,
+        editor.instructions.text,
+        region,
+        connection.api_key,
+        connection.streaming,
+        owner,
+        *editor.realtime.inputs,
+    ]
     generated = generate.click(
         handlers.generate,
-        [
-            editor.text,
-            model,
-            voice,
-            editor.language,
-            editor.instructions.text,
-            region,
-            connection.api_key,
-            connection.streaming,
-            owner,
-            *editor.realtime.inputs,
-        ],
+        inputs,
         [player.live_audio, player.download, player.readout, latest, new_rows, player.spoken],
         api_name="generate",
         api_visibility="undocumented",
@@ -540,7 +542,7 @@ def build_studio(
     generate.click(None, js="() => ''", outputs=player.download_info)
     # A failed or stopped stream leaves nothing playable behind (Gradio keeps the pieces).
     generated.failure(lambda: None, None, player.live_audio, **PAGE_EVENT)
-    finished = wire_live(handlers, editor, connection, player, live, latest, new_rows, owner)
+    finished = wire_live(handlers, inputs, player, live, latest, new_rows)
     # After a failure too: latest is then empty and the button is disabled.
     for offer in (generated.then, finished.then, player.audio_format.change):
         offer(
@@ -566,29 +568,16 @@ def build_studio(
 
 def wire_live(
     handlers: StudioHandlers,
-    editor: Editor,
-    connection: ConnectionControls,
+    inputs: list,
     player: Player,
     live: LiveControls,
     latest: gr.State,
     new_rows: gr.State,
-    owner: gr.State,
 ):
-    """The live player's events. page.js presses the hidden start button instead of Generate
-    when the browser can play the stream itself: a ticket comes back (outside the queue, so
-    nothing waits before DashScope is asked), the page streams it, then presses finish."""
-    inputs = [
-        editor.text,
-        editor.model,
-        editor.voice,
-        editor.language,
-        editor.instructions.text,
-        connection.region,
-        connection.api_key,
-        connection.streaming,
-        owner,
-        *editor.realtime.inputs,
-    ]
+    """The live player's events, with Generate's `inputs`. page.js presses the hidden start
+    button instead of Generate when the browser can play the stream itself: a ticket comes back
+    (outside the queue, so nothing waits before DashScope is asked), the page streams it, then
+    presses finish."""
     # A ticket, and the previous run's results cleared (live_use).
     cleared = [
         live.ticket,
