@@ -20,6 +20,7 @@ from qwen_tts_showcase.text import estimated_tokens
 from .conftest import BEIJING_KEY, simulator_settings, submit_generate
 
 ALICE, BOB = Visitor("alice", "198.51.100.1"), Visitor("bob", "198.51.100.2")
+LATEST = "qwen-tts-latest"  # billed in estimated tokens: about 4 for each line of the batches below
 
 
 class Clock:
@@ -246,9 +247,9 @@ def test_a_batch_counts_as_one_request_and_each_row_against_the_budget(
     )
     synthesizer = Synthesizer(catalogue, settings)
     rows = [
-        BatchRow(2, "一二三。", "Cherry"),
-        BatchRow(3, "四五六。", "Cherry"),
-        BatchRow(4, "七八九。", "Cherry"),
+        BatchRow(2, "一二三。", "Cherry", LATEST),
+        BatchRow(3, "四五六。", "Cherry", LATEST),
+        BatchRow(4, "七八九。", "Cherry", LATEST),
     ]
     result = run_batch(rows, synthesizer, tmp_path, "beijing", visitor=ALICE)
     assert [o.status for o in result.outcomes] == ["ok", "ok", "failed"]
@@ -396,9 +397,9 @@ def test_a_batchs_rows_count_against_the_visitors_share_as_they_run(simulator, c
         simulator, catalogue, SHOWCASE_VISITOR_REQUESTS="1", SHOWCASE_VISITOR_DAILY_CHARS="8"
     )
     rows = [
-        BatchRow(2, "一二三。", "Cherry"),
-        BatchRow(3, "四五六。", "Cherry"),
-        BatchRow(4, "七八九。", "Cherry"),
+        BatchRow(2, "一二三。", "Cherry", LATEST),
+        BatchRow(3, "四五六。", "Cherry", LATEST),
+        BatchRow(4, "七八九。", "Cherry", LATEST),
     ]
     result = run_batch(rows, synthesizer, tmp_path, "beijing", visitor=ALICE)
     assert [o.status for o in result.outcomes] == ["ok", "ok", "failed"]

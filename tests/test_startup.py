@@ -70,7 +70,7 @@ def test_app_py_starts_offline_without_key_or_ffmpeg_on_the_port_from_the_enviro
         pytest.skip("network namespaces are not permitted here")
     reply = json.loads(result.stdout.strip().splitlines()[-1])
     assert reply["status"] == 200, reply
-    assert "No DashScope API key is configured" in reply["config"]
+    assert "No DashScope API key on this server" in reply["config"]  # the page says so
 
 
 def test_without_a_system_ffmpeg_the_pip_one_is_put_on_path(monkeypatch, tmp_path):
