@@ -17,7 +17,7 @@ from gradio_client import Client
 
 from qwen_tts_showcase.audio import wav_to_pcm
 
-from .conftest import WAIT_LIMIT_S, close_client, wait_until
+from .conftest import WAIT_LIMIT_S, close_client, submit_generate, wait_until
 from .real_services import ROOT, AppProcess, HAProxy, RedisServer
 
 BUDGET = 200  # characters a day on the owner's key, for every replica together
@@ -102,9 +102,9 @@ def test_redis_stopped_refuses_the_owner_key_on_every_replica_and_recovers(
         assert "shared usage counters" in str(refused.value)
         assert simulator.generation_requests() == []  # nothing spent unchecked
         # a visitor's own key: the page's Generate with a key pasted still works
-        own = client.submit(
-            TEXT.format(2), MODEL, VOICE, "Auto", "", "beijing", "sk-sim-beijing", False,
-            api_name="/generate",
+        own = submit_generate(
+            client, TEXT.format(2), model=MODEL, voice=VOICE, api_key="sk-sim-beijing",
+            streaming=False,
         )  # fmt: skip
         own.result(timeout=WAIT_LIMIT_S)
         assert len(simulator.generation_requests()) == 1
