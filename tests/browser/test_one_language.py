@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from .conftest import DESKTOP, PHONE
-from .pages import open_tab, run_and_wait_for_readout
+from .pages import choose, open_tab, run_and_wait_for_readout
 
 HAN = re.compile(r"[\u3400-\u9fff]")
 # The page's chrome: what names and explains the controls, not what they hold.
@@ -22,7 +22,8 @@ CHROME_JS = """() => {
     'h1', 'h2', 'h3', 'h4', 'th', '.stat-label', '#page_footer', '#input_counter',
     '#key_notice', '#title', '.prose p'];
   const content = '.sample-card p, .voice-heading, .badge, code, pre, textarea, input,' +
-    ' [role="listbox"], .card-note, #footer_model, .cm-editor, #bench_table td';
+    ' [role="listbox"], .card-note, #footer_model, .cm-editor, #bench_table td,' +
+    ' .voice-card strong';  // a voice's own names, both languages
   const seen = new Set();
   const texts = [];
   for (const element of document.querySelectorAll(selectors.join(','))) {
@@ -42,7 +43,7 @@ CHROME_JS = """() => {
 }"""
 # Words the Chinese page keeps in English: names of things, not UI words.
 NAMES = re.compile(
-    r"Qwen3?-TTS|Qwen|DashScope|API|Key|token|SeedTTS-Eval|WER|SIM|WAV|MP3|CSV|ZIP|UTF-8|"
+    r"Qwen3?-TTS|Qwen-Audio|Qwen|Flash|Realtime|DashScope|API|Key|token|SeedTTS-Eval|WER|SIM|WAV|MP3|CSV|ZIP|UTF-8|"
     r"Ctrl|Esc|Enter|Python|cURL|dashscope|Hugging Face|Space|DASHSCOPE_API_KEY|"
     r"Beijing|Singapore|Cherry|Ethan|Chelsie|Serena|Dylan|Jada|Sunny|manifest\.csv|"
     r"qwen[\w.-]*|text|voice|model|language|instructions|instruct|Auto|Gradio|MCP|VD|VC|ID|SDK|HTTP|"
@@ -76,7 +77,10 @@ def test_readout_units_and_footer_follow_the_visitor(open_page):
     page = open_page(locale="zh-CN")
     page.locator("#text textarea").fill("今天天气很好。")
     run_and_wait_for_readout(page, page.locator("#generate").click)
-    billed = page.locator("#readout .stat-billed .stat-value")
+    billed = page.locator("#readout .stat-billed .stat-value")  # qwen3 bills characters
+    expect(billed).to_have_text(re.compile(r"^\d+ 字符$"), use_inner_text=True)
+    choose(page, "model", "Qwen-TTS latest")  # and qwen-tts tokens
+    run_and_wait_for_readout(page, page.locator("#generate").click)
     expect(billed).to_have_text(re.compile(r"^\d+ 个 token$"), use_inner_text=True)
     notice = page.locator("#page_footer .ai-notice")
     expect(notice).to_have_text(re.compile("^AI 生成的音频"), use_inner_text=True)

@@ -38,8 +38,8 @@ def test_a_link_opens_the_page_with_the_editor_filled(open_page, app, simulator,
     query = f"voice=Jada&model=qwen-tts-latest&text={quote(LINE)}"
     page = open_link(open_page, app, query, locale=locale, **SIZES[size])
     expect(page.locator("#text textarea")).to_have_value(LINE)
-    expect(page.locator("#voice input")).to_have_value("Jada · 上海话 Shanghainese")
-    expect(page.locator("#model input")).to_have_value("qwen-tts-latest")
+    expect(page.locator("#voice input")).to_have_value("Jada · 上海话 Shanghainese · ♀")
+    expect(page.locator("#model input")).to_have_value("Qwen-TTS latest")  # its readable name
     expect(page.locator("#share_note .share-note")).to_have_count(0)
     assert page.evaluate("() => scrollY") == 0  # the dialects still come first
     page.locator("#generate").click()  # and it speaks what the link said
@@ -62,7 +62,7 @@ def test_bad_values_are_left_out_with_a_note_in_the_visitors_language(
     expect(note).not_to_contain_text(other, use_inner_text=True)
     expect(note.locator("p")).to_have_count(3)  # the voice, the language, the instructions
     expect(page.locator("#text textarea")).to_have_value("hello")
-    expect(page.locator("#voice input")).to_have_value("Cherry · 普通话 Mandarin")
+    expect(page.locator("#voice input")).to_have_value("Cherry · 普通话 Mandarin · ♀")
     expect(toast(page)).to_have_count(0)  # a note, not an error
     expect(page.locator("#gallery-dialect .sample-card")).to_have_count(6)
 
@@ -70,7 +70,8 @@ def test_bad_values_are_left_out_with_a_note_in_the_visitors_language(
 def test_an_unknown_model_and_a_bare_address_are_no_error(open_page, app):
     page = open_link(open_page, app, "model=%3Cscript%3E&deep_link=x")
     expect(page.locator("#share_note .share-note")).to_contain_text("'<script>'")
-    expect(page.locator("#model input")).to_have_value("qwen-tts-latest")
+    opening = CATALOGUE.model(CATALOGUE.default_model).name  # the model the page opens with
+    expect(page.locator("#model input")).to_have_value(opening)
     expect(toast(page)).to_have_count(0)
 
 
@@ -101,7 +102,7 @@ def test_share_copies_the_link_for_the_editor_and_the_link_brings_it_back(open_p
     again.goto(link)
     expect(again.locator("#text textarea")).to_have_value("A line of my own & more?")
     expect(again.locator("#instructions textarea")).to_have_value("Whisper, slowly.")
-    expect(again.locator("#model input")).to_have_value(INSTRUCT.id)
+    expect(again.locator("#model input")).to_have_value(INSTRUCT.name)
 
 
 def test_share_leaves_out_what_the_model_does_not_take(open_page):
@@ -109,6 +110,6 @@ def test_share_leaves_out_what_the_model_does_not_take(open_page):
     page.locator("#share").click()
     link = page.locator("#share_link .share-url").input_value()
     fields = parse_qs(urlsplit(link).query)
-    assert set(fields) == {"model", "voice", "text"}  # qwen-tts takes no language, no instructions
+    assert set(fields) == {"model", "voice", "text"}  # language Auto, and no instructions
     assert fields["voice"] == [CATALOGUE.default_voice]
     assert fields["text"] == [opening_line(CATALOGUE)]
