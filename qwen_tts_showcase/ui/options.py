@@ -120,9 +120,11 @@ class OptionHandlers:
     def __init__(self, catalogue: Catalogue, targets: OptionTargets | None = None) -> None:
         self.catalogue = catalogue
         self.targets = targets
-        self.preset_lines = {
+        # Lines the page itself put in the editor (a preset's, the gallery's, the opening line):
+        # a preset may replace them; anything else is the visitor's own text.
+        self.given_lines = {
             line for preset in catalogue.presets for line in (preset.text_en, preset.text_zh)
-        }
+        } | {sample.text for sample in catalogue.samples}
 
     def show_language(self, model: str) -> gr.Dropdown:
         """The language list, for the models that take a language."""
@@ -150,7 +152,7 @@ class OptionHandlers:
             else preset.instructions_en,
             targets.voice: preset.voice,
         }
-        if not (text or "").strip() or text in self.preset_lines:  # never the visitor's own text
+        if not (text or "").strip() or text in self.given_lines:  # never the visitor's own text
             updates[targets.text] = preset.text_zh if chinese else preset.text_en
         return updates
 

@@ -73,6 +73,14 @@ def press_play(page: Page, player_id: str, attempts: int = 3) -> dict:
     return played(page)[-1]
 
 
+def press_generate(page: Page) -> None:
+    """Press Generate once what the last press made has finished playing: until then the
+    button is Stop (studio.js), and a press stops it instead."""
+    generate = page.locator("#generate")
+    expect(generate).not_to_have_class(re.compile("studio-busy"))
+    generate.click()
+
+
 def choose(page: Page, dropdown_id: str, option: str) -> None:
     """Open a dropdown and pick the option with exactly this label."""
     page.locator(f"#{dropdown_id} input").click()

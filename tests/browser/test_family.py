@@ -93,7 +93,7 @@ def test_a_preset_keeps_the_visitors_own_text_and_speaks_chinese_on_a_chinese_pa
     expect(page.locator("#text textarea")).to_have_value("这是我自己写的一句话。")
 
 
-def test_the_instruction_counter_warns_past_the_limit_and_generation_is_refused(
+def test_the_instruction_counter_warns_past_the_limit_and_generate_waits_for_shorter(
     open_page, simulator
 ):
     page = open_page()
@@ -103,9 +103,15 @@ def test_the_instruction_counter_warns_past_the_limit_and_generation_is_refused(
     expect(counter).to_have_class("input-counter over")
     expect(counter).to_contain_text(f"{MAX_INSTRUCTION_TOKENS + 1} / {MAX_INSTRUCTION_TOKENS}")
     page.locator("#text textarea").fill("你好。")
-    page.locator("#generate").click()
-    expect(toast(page)).to_contain_text(f"accepts at most {MAX_INSTRUCTION_TOKENS}")
+    # Beside the field, not in a toast: Generate waits for shorter instructions, and says so.
+    generate = page.locator("#generate")
+    expect(generate).to_be_disabled()
+    expect(generate).to_have_attribute("title", "Shorten the instructions to enable Generate.")
+    generate.click(force=True)
+    expect(toast(page)).to_have_count(0)
     assert simulator.generation_requests() == []
+    page.locator("#instructions textarea").fill("慢" * MAX_INSTRUCTION_TOKENS)
+    expect(generate).to_be_enabled()
 
 
 def test_singapore_marks_the_models_it_lacks_and_offers_to_switch(open_page):

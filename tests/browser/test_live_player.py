@@ -24,6 +24,7 @@ from .pages import (
     TAP,
     choose,
     open_tab,
+    press_generate,
     readout,
     toast,
     trimmed,
@@ -202,16 +203,16 @@ def test_with_a_ticket_ready_generate_is_one_request_and_plays_what_the_page_sho
     page.wait_for_function(READY)  # asked for again, for the next press
     # A text changed just before the press is never played from the ticket of the old one.
     page.locator("#text textarea").fill("刚刚改过的句子。")
-    page.locator("#generate").click()
+    press_generate(page)
     wait_for_state(page, "complete")
     assert spoken(simulator.generation_requests()[-1]) == ("刚刚改过的句子。", "Cherry")
     # Nor from the ticket of a voice picked just before the press.
     page.wait_for_function(READY)
-    choose(page, "voice", "Ethan · 普通话 Mandarin")
+    choose(page, "voice", "Ethan · 普通话 Mandarin · ♂")
     # Gradio holds a picked value a moment after the picker shows it (any event sent sooner
     # carries the old one); once its change event came, the old voice's ticket is void.
     page.wait_for_function("() => !window.qwenTts.live.ready()")
-    page.locator("#generate").click()
+    press_generate(page)
     wait_for_state(page, "complete")
     assert spoken(simulator.generation_requests()[-1]) == ("刚刚改过的句子。", "Ethan")
 
