@@ -325,11 +325,15 @@ def cold_starts(app_service: Service, hello: Service, repetitions: int) -> tuple
     return app_s, hello_s
 
 
-# The live player's path over HTTP, as page.js drives it: the page's ticket event (outside the
-# queue), GET /live/<ticket> read to its end, GET /live/<ticket>/end, then the queued finish
-# event that puts the recording into gr.Audio with its file and history row.
+# The live player's path over HTTP, as page.js drives it. Today's page asks for its ticket ahead
+# (the `live_ahead` event, outside the queue, while the page is open and idle), so a press is
+# GET /live/<ticket> read to its end (with the page's `live_use` event beside it, which clears
+# the previous results), GET /live/<ticket>/end, then the queued finish event that puts the
+# recording into gr.Audio with its file and history row. The press as it was before (the ticket
+# event in the press) is kept as a comparison.
 LIVE_FOOTPRINT_STREAMS = 16
 LIVE_FOOTPRINT_AUDIO_S = 10.0
+AHEAD, IN_PRESS = "ahead", "in the press"  # how a press gets its ticket
 
 
 @dataclass
@@ -338,38 +342,68 @@ class LiveVisit:
 
     pressed_at: float
     first_audio_at: float | None = None
-    completed_at: float | None = None
+    delivered_at: float | None = None  # the stream read to its end: all the audio is heard
+    completed_at: float | None = None  # the finish event done: the recording is offered
     audio_bytes: int = 0
     error: str | None = None
 
 
-async def live_press(lab: Lab, text: str, session: str, address: str = "") -> LiveVisit:
+def _headers(address: str) -> dict[str, str]:
+    return {"X-Forwarded-For": address} if address else {}
+
+
+async def _page_event(
+    lab: Lab, api_name: str, data: list, session: str, address: str
+) -> httpx.Response:
+    """One of the page's events outside the queue, as the browser sends it."""
+    return await lab.http.post(
+        lab.app_service.url + "/gradio_api/run/predict",
+        json=App._body(lab.app.fn_index[api_name], data, session),
+        headers=_headers(address),
+    )
+
+
+async def live_ticket_ahead(lab: Lab, text: str, session: str, address: str = "") -> str:
+    """The ticket the page asks for while it is open and idle (`live_ahead`, stamped as page.js
+    stamps it); raises when the app refuses it."""
+    answer = await _page_event(lab, "live_ahead", [*studio_inputs(text), "1"], session, address)
+    answer.raise_for_status()
+    stamp, ticket = answer.json()["data"][0].split(" ")
+    if stamp != "1" or not ticket:
+        raise RuntimeError(f"live_ahead answered {answer.json()['data']!r}")
+    return ticket
+
+
+async def live_press(
+    lab: Lab, text: str, session: str, address: str = "", ticket: str | None = None
+) -> LiveVisit:
     """Generate on the live player for a visitor whose page is open (its session loaded), from
     this address (the app trusts one proxy hop in the bench, so each crowd visitor can have one
-    of its own: tickets are bounded per address); a broken connection is a failed visit."""
+    of its own: tickets are bounded per address). With `ticket` (asked for ahead) the press is
+    the stream; without, it first asks for one (the press before tickets were asked ahead). A
+    broken connection is a failed visit."""
     visit = LiveVisit(pressed_at=time.time())
-    headers = {"X-Forwarded-For": address} if address else {}
     try:
-        return await _live_press(lab, text, session, visit, headers)
+        return await _live_press(lab, text, session, visit, address, ticket)
     except httpx.HTTPError as exc:
         visit.error = f"{type(exc).__name__}: {exc}"
         return visit
 
 
 async def _live_press(
-    lab: Lab, text: str, session: str, visit: LiveVisit, headers: dict[str, str]
+    lab: Lab, text: str, session: str, visit: LiveVisit, address: str, ticket: str | None
 ) -> LiveVisit:
-    app, url = lab.app, lab.app_service.url
-    data = studio_inputs(text)
-    answer = await lab.http.post(
-        url + "/gradio_api/run/predict",
-        json=App._body(app.fn_index["live_ticket"], data, session),
-        headers=headers,
-    )
-    if answer.status_code != 200:
-        visit.error = f"ticket event: HTTP {answer.status_code}"
-        return visit
-    ticket = answer.json()["data"][0]
+    app, url, headers = lab.app, lab.app_service.url, _headers(address)
+    using: asyncio.Task | None = None
+    ahead = ticket is not None
+    if not ahead:
+        answer = await _page_event(lab, "live_ticket", studio_inputs(text), session, address)
+        if answer.status_code != 200:
+            visit.error = f"ticket event: HTTP {answer.status_code}"
+            return visit
+        ticket = answer.json()["data"][0]
+    if ahead:  # page.js presses live_use as it starts the fetch of a ticket it had ahead
+        using = asyncio.create_task(_page_event(lab, "live_use", [ticket], session, address))
     async with lab.http.stream("GET", f"{url}/live/{ticket}", headers=headers) as body:
         if body.status_code != 200:
             visit.error = f"live route: HTTP {body.status_code}"
@@ -378,9 +412,13 @@ async def _live_press(
             if chunk and visit.first_audio_at is None:
                 visit.first_audio_at = time.time()
             visit.audio_bytes += len(chunk)
+    visit.delivered_at = time.time()
     end = (await lab.http.get(f"{url}/live/{ticket}/end", headers=headers)).json()
     if end.get("state") != "complete":
         visit.error = f"the stream ended {end}"
+        return visit
+    if using is not None and (await using).status_code != 200:
+        visit.error = "live_use event failed"
         return visit
     finished = await app.visit("live_finish", [ticket], session)
     if finished.error:
@@ -390,30 +428,71 @@ async def _live_press(
     return visit
 
 
-async def live_crowd(lab: Lab, visitors: int, concurrency_limit: int) -> Crowd:
+async def live_visit(lab: Lab, text: str, session: str, address: str = "") -> LiveVisit:
+    """The page's whole visit: its ticket asked for ahead, then the press."""
+    return await live_press(
+        lab, text, session, address, await live_ticket_ahead(lab, text, session, address)
+    )
+
+
+@dataclass
+class LiveCrowd:
+    """A crowd of live-player presses: when the last visitor had heard all the audio, and when
+    the last had the finished recording offered."""
+
+    visitors: int
+    style: str  # AHEAD or IN_PRESS
+    delivered_s: float
+    offered_s: float
+    ideal_s: float
+    failed: int
+    upstream_peak: int
+
+    @property
+    def delivered_ratio(self) -> float:
+        return self.delivered_s / self.ideal_s
+
+    @property
+    def offered_ratio(self) -> float:
+        return self.offered_s / self.ideal_s
+
+
+async def live_crowd(lab: Lab, visitors: int, concurrency_limit: int, style: str) -> LiveCrowd:
     """`visitors` with the page open press Generate on the live player at once, against a 1 s
-    upstream; the ideal runs ceil(N / limit) rounds of the upstream."""
+    upstream; the ideal runs ceil(N / limit) rounds of the upstream. With AHEAD each page got
+    its ticket (live_ahead) before the common instant, as the page does while it is idle."""
     await lab.set_upstream(CROWD_AUDIO_S, first_chunk_s=CROWD_FIRST_CHUNK_S, realtime_factor=0.0)
     texts = [unique_text() for _ in range(visitors)]
+    addresses = [f"198.51.100.{number}" for number in range(1, visitors + 1)]
     sessions = await asyncio.gather(*(lab.app.open_page() for _ in range(visitors)))
+    tickets: list[str | None] = [None] * visitors
+    if style == AHEAD:
+        tickets = list(
+            await asyncio.gather(
+                *(
+                    live_ticket_ahead(lab, *visitor)
+                    for visitor in zip(texts, sessions, addresses, strict=True)
+                )
+            )
+        )
     visits = await asyncio.gather(
         *(
-            live_press(lab, text, session, f"198.51.100.{number}")
-            for number, (text, session) in enumerate(zip(texts, sessions, strict=True), 1)
+            live_press(lab, *visitor)
+            for visitor in zip(texts, sessions, addresses, tickets, strict=True)
         )
     )
     done = [v for v in visits if v.completed_at and not v.error]
     for error in sorted({v.error for v in visits if v.error}):
-        print(f"live crowd of {visitors}: {error}")
+        print(f"live crowd of {visitors}, ticket {style}: {error}")
     start = min(v.pressed_at for v in visits)
-    makespan = max(v.completed_at for v in done) - start if done else 0
     upstream = await lab.requests_for(*texts)
-    return Crowd(
+    return LiveCrowd(
         visitors,
-        makespan,
-        math.ceil(visitors / concurrency_limit) * CROWD_FIRST_CHUNK_S,
+        style,
+        delivered_s=max(v.delivered_at for v in done) - start if done else 0,
+        offered_s=max(v.completed_at for v in done) - start if done else 0,
+        ideal_s=math.ceil(visitors / concurrency_limit) * CROWD_FIRST_CHUNK_S,
         failed=len(visits) - len(done),
-        busy=0,
         upstream_peak=most_at_once((r["received_at"], r["first_audio_sent_at"]) for r in upstream),
     )
 
@@ -433,14 +512,15 @@ async def live_footprint(
     lab: Lab, streams: int = LIVE_FOOTPRINT_STREAMS, audio_s: float = LIVE_FOOTPRINT_AUDIO_S
 ) -> LiveFootprint:
     """App CPU and resident memory around live streams: `streams` at once (memory, and CPU),
-    then three one at a time (CPU, comparable with the streamed player's row)."""
+    then three one at a time (CPU, comparable with the streamed player's row). Each visit is
+    all the page asks of the app: its ticket ahead, the press, the finish."""
     await lab.set_upstream(audio_s)
     session = await lab.app.open_page()
-    await live_press(lab, unique_text(), session)  # first-use costs out of the samples
+    await live_visit(lab, unique_text(), session)  # first-use costs out of the samples
     single = []
     for _ in range(3):
         before = lab.app_service.cpu_s()
-        visit = await live_press(lab, unique_text(), session)
+        visit = await live_visit(lab, unique_text(), session)
         if visit.error:
             raise RuntimeError(f"a live stream failed: {visit.error}")
         single.append((lab.app_service.cpu_s() - before) / audio_s)
@@ -450,7 +530,7 @@ async def live_footprint(
     with MemorySampler(lab.app_service) as memory:
         visits = await asyncio.gather(
             *(
-                live_press(lab, unique_text(), s, f"198.51.100.{number}")
+                live_visit(lab, unique_text(), s, f"198.51.100.{number}")
                 for number, s in enumerate(sessions, 1)
             )
         )
