@@ -420,10 +420,14 @@ async def _live_press(
     if using is not None and (await using).status_code != 200:
         visit.error = "live_use event failed"
         return visit
-    finished = await app.visit("live_finish", [ticket], session)
+    finished = await app.visit("live_finish", app.inputs("live_finish", ticket), session)
     if finished.error:
         visit.error = f"finish event: {finished.error}"
         return visit
+    for after in await app.then("live_finish", session):  # the download offered, the history row
+        if after.error:
+            visit.error = f"after the finish event: {after.error}"
+            return visit
     visit.completed_at = time.time()
     return visit
 
@@ -545,3 +549,51 @@ async def live_footprint(
         single,
         max(0, memory.peak_bytes - idle) / streams,
     )
+
+
+LIVE_PHASE_VISITS = 20
+# the last: the events the page runs once the finish event ended (the download offered, the
+# history row)
+LIVE_PHASES = ("ticket ahead", "live_use", "stream and /end", "finish event", "after the finish")
+
+
+async def live_phases(
+    lab: Lab,
+    visits: int = LIVE_PHASE_VISITS,
+    audio_s: float = CROWD_AUDIO_S,
+    session: str | None = None,
+) -> dict[str, float]:
+    """App CPU seconds per visit for each request the page makes, one visit at a time, in a
+    page already open (the process's CPU in clock ticks, so summed over `visits` first)."""
+    await lab.set_upstream(audio_s, first_chunk_s=0.0, realtime_factor=0.0)
+    session = session or await lab.app.open_page()
+    app, used = lab.app, dict.fromkeys(LIVE_PHASES, 0.0)
+
+    async def timed(phase: str, work):
+        before = lab.app_service.cpu_s()
+        answer = await work
+        used[phase] += lab.app_service.cpu_s() - before
+        return answer
+
+    for number in range(visits + 1):  # the first one warms up, uncounted
+        if number == 1:
+            used.update(dict.fromkeys(LIVE_PHASES, 0.0))
+        text = unique_text()
+        ticket = await timed("ticket ahead", live_ticket_ahead(lab, text, session))
+        await timed("live_use", _page_event(lab, "live_use", [ticket], session, ""))
+
+        await timed("stream and /end", _stream_and_end(lab, ticket))
+        data = app.inputs("live_finish", ticket)
+        finished = await timed("finish event", app.visit("live_finish", data, session))
+        if finished.error:
+            raise RuntimeError(f"finish event: {finished.error}")
+        for after in await timed("after the finish", app.then("live_finish", session)):
+            if after.error:
+                raise RuntimeError(f"after the finish event: {after.error}")
+    return {phase: cpu / visits for phase, cpu in used.items()}
+
+
+async def _stream_and_end(lab: Lab, ticket: str) -> None:
+    url = lab.app_service.url
+    (await lab.http.get(f"{url}/live/{ticket}")).raise_for_status()
+    (await lab.http.get(f"{url}/live/{ticket}/end")).raise_for_status()

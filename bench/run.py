@@ -169,6 +169,7 @@ async def measure_live(lab: measures.Lab, limit: int, results: dict) -> dict:
             crowd = await measures.live_crowd(lab, visitors, limit, style)
             results["live_crowds"].append(crowd)
     await lab.reset_simulator()
+    results["live_phases"] = await measures.live_phases(lab)
     results["live_footprint"] = await measures.live_footprint(lab)
     return results
 
@@ -226,6 +227,15 @@ def live_rows(results: dict) -> list[Row]:
                     None,
                 )
             )
+    phases = results["live_phases"]
+    rows.append(
+        Row(
+            f"Live player, app CPU per visit ({measures.CROWD_AUDIO_S:g} s of audio), one at a"
+            " time: " + " / ".join(phases),
+            " / ".join(f"{cpu * 1000:.1f}" for cpu in phases.values())
+            + f" ms = {sum(phases.values()) * 1000:.1f} ms",
+        )
+    )
     f = results["live_footprint"]
     single = median(f.single_cpu_per_audio_s)
     worst = max(f.cpu_per_audio_s, single)
