@@ -165,6 +165,9 @@ class PlayerSound:
     live_click_s: list[float] = field(default_factory=list)  # click to first sound
     stream_click_s: list[float] = field(default_factory=list)
     live_cache_hit_s: list[float] = field(default_factory=list)  # click to sound, cached
+    # the same two, as the page's thread noticed the worklet's message (the measure before)
+    live_after_upstream_noticed_s: list[float] = field(default_factory=list)
+    live_cache_hit_noticed_s: list[float] = field(default_factory=list)
     live_gaps: int = 0  # silent runs over 30 ms inside the live streams
     live_presses_ready: int = 0  # presses that found their ticket asked for ahead
     live_presses: int = 0
@@ -195,6 +198,8 @@ async def player_first_sound(
                 result.live_click_s.append(click)
                 result.live_gaps += first["gaps"]
                 result.live_cache_hit_s += [s["firstSoundAt"] - s["pressedAt"] for s in cached]
+                result.live_after_upstream_noticed_s.append(first["noticedAt"] - upstream_at)
+                result.live_cache_hit_noticed_s += [s["noticedAt"] - s["pressedAt"] for s in cached]
             else:
                 result.stream_after_upstream_s.append(after)
                 result.stream_click_s.append(click)
@@ -327,9 +332,10 @@ def cold_starts(app_service: Service, hello: Service, repetitions: int) -> tuple
 
 # The live player's path over HTTP, as page.js drives it. Today's page asks for its ticket ahead
 # (the `live_ahead` event, outside the queue, while the page is open and idle), so a press is
-# GET /live/<ticket> read to its end (with the page's `live_use` event beside it, which clears
-# the previous results), GET /live/<ticket>/end, then the queued finish event that puts the
-# recording into gr.Audio with its file and history row. The press as it was before (the ticket
+# GET /live/<ticket> read to its end (with the page's `live_use` event, which clears the
+# previous results, sent once the first audio is in), GET /live/<ticket>/end, then the queued
+# finish event that puts the recording into gr.Audio with its file, and the events the page
+# runs after it (the download offered, the history row). The press as it was before (the ticket
 # event in the press) is kept as a comparison.
 LIVE_FOOTPRINT_STREAMS = 16
 LIVE_FOOTPRINT_AUDIO_S = 10.0
@@ -402,8 +408,6 @@ async def _live_press(
             visit.error = f"ticket event: HTTP {answer.status_code}"
             return visit
         ticket = answer.json()["data"][0]
-    if ahead:  # page.js presses live_use as it starts the fetch of a ticket it had ahead
-        using = asyncio.create_task(_page_event(lab, "live_use", [ticket], session, address))
     async with lab.http.stream("GET", f"{url}/live/{ticket}", headers=headers) as body:
         if body.status_code != 200:
             visit.error = f"live route: HTTP {body.status_code}"
@@ -411,13 +415,17 @@ async def _live_press(
         async for chunk in body.aiter_bytes():
             if chunk and visit.first_audio_at is None:
                 visit.first_audio_at = time.time()
+                if ahead:  # page.js presses live_use once a ticket it had ahead sounds
+                    using = asyncio.create_task(
+                        _page_event(lab, "live_use", [ticket], session, address)
+                    )
             visit.audio_bytes += len(chunk)
     visit.delivered_at = time.time()
     end = (await lab.http.get(f"{url}/live/{ticket}/end", headers=headers)).json()
     if end.get("state") != "complete":
         visit.error = f"the stream ended {end}"
         return visit
-    if using is not None and (await using).status_code != 200:
+    if using is not None and (await using).status_code != 200:  # the finish waits for it
         visit.error = "live_use event failed"
         return visit
     finished = await app.visit("live_finish", app.inputs("live_finish", ticket), session)

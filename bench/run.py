@@ -423,7 +423,9 @@ def details_for(results: dict) -> list[str]:
             "First sound in Chromium after the upstream's first chunk (s): live player "
             f"{listing(p.live_after_upstream_s)}; streamed gr.Audio "
             f"{listing(p.stream_after_upstream_s)}; live cache hits, click to sound "
-            f"{listing(p.live_cache_hit_s)}"
+            f"{listing(p.live_cache_hit_s)}; the same, as the page's thread noticed them: "
+            f"{listing(p.live_after_upstream_noticed_s)}; cache hits "
+            f"{listing(p.live_cache_hit_noticed_s)}"
         )
     if "live_footprint" in results:
         f = results["live_footprint"]

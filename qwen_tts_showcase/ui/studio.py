@@ -630,13 +630,15 @@ def wire_live_ahead(
     ).then(None, [live.ready], None, js="(ready) => { window.qwenTts.live.prepared(ready); }")
     # Generate, in the browser only: the inputs as Gradio will send them, against the ticket's.
     live.go.click(None, inputs, None, js="(...values) => { window.qwenTts.live.go(values); }")
+    # A ticket played from ahead becomes the page's once its sound is on its way (page.js use());
+    # the finish waits until this is done, so the results it clears are never the new ones.
     live.use.click(
         handlers.live_use,
         [live.ticket],
         cleared,
         js="(ticket) => window.qwenTts.live.current()?.ticket || ticket",
         **PAGE_EVENT,
-    )
+    ).then(None, js="() => { window.qwenTts.live.used(); }")
 
 
 def wire_counter(
