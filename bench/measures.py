@@ -340,6 +340,7 @@ def cold_starts(app_service: Service, hello: Service, repetitions: int) -> tuple
 LIVE_FOOTPRINT_STREAMS = 16
 LIVE_FOOTPRINT_AUDIO_S = 10.0
 AHEAD, IN_PRESS = "ahead", "in the press"  # how a press gets its ticket
+LIVE_DONE = "live_done"  # the event that brings a complete stream's recording
 
 
 @dataclass
@@ -428,11 +429,12 @@ async def _live_press(
     if using is not None and (await using).status_code != 200:  # the finish waits for it
         visit.error = "live_use event failed"
         return visit
-    finished = await app.visit("live_finish", app.inputs("live_finish", ticket), session)
+    # A complete stream's recording, as page.js asks for it (studio.py's wire_live)
+    finished = await app.event(LIVE_DONE, app.inputs(LIVE_DONE, ticket), session)
     if finished.error:
         visit.error = f"finish event: {finished.error}"
         return visit
-    for after in await app.then("live_finish", session):  # the download offered, the history row
+    for after in await app.then(LIVE_DONE, session):  # the download offered, the history row
         if after.error:
             visit.error = f"after the finish event: {after.error}"
             return visit
@@ -591,11 +593,11 @@ async def live_phases(
         await timed("live_use", _page_event(lab, "live_use", [ticket], session, ""))
 
         await timed("stream and /end", _stream_and_end(lab, ticket))
-        data = app.inputs("live_finish", ticket)
-        finished = await timed("finish event", app.visit("live_finish", data, session))
+        data = app.inputs(LIVE_DONE, ticket)
+        finished = await timed("finish event", app.event(LIVE_DONE, data, session))
         if finished.error:
             raise RuntimeError(f"finish event: {finished.error}")
-        for after in await timed("after the finish", app.then("live_finish", session)):
+        for after in await timed("after the finish", app.then(LIVE_DONE, session)):
             if after.error:
                 raise RuntimeError(f"after the finish event: {after.error}")
     return {phase: cpu / visits for phase, cpu in used.items()}

@@ -55,6 +55,7 @@ class App:
         # opening values, queued, only after a success)
         self.follow_ups: dict[int, list[tuple[int, list, bool, bool]]] = {}
         self.opening: dict[int, list] = {}  # fn_index: its inputs' opening values
+        self.queued: dict[int, bool] = {}  # fn_index: whether the event goes through the queue
 
     async def connect(self) -> App:
         config = (await self.http.get(self.url + "/config")).json()
@@ -67,6 +68,7 @@ class App:
             if d.get("backend_fn") and any(event == "load" for _, event in d["targets"])
         ]
         self.opening = {d["id"]: [values.get(i) for i in d["inputs"]] for d in dependencies}
+        self.queued = {d["id"]: d.get("queue") is not False for d in dependencies}
         for d in dependencies:
             if d.get("backend_fn") and d.get("trigger_after") is not None:
                 self.follow_ups.setdefault(d["trigger_after"], []).append(
@@ -96,6 +98,11 @@ class App:
         """Run one event to completion, playing any streamed audio as a browser would; in a new
         session unless one is given."""
         return await self._run(self.fn_index[api_name], data, session or uuid.uuid4().hex[:11])
+
+    async def event(self, api_name: str, data: list, session: str) -> Visit:
+        """One event as the page sends it: through the queue or not, as the app set it."""
+        fn_index = self.fn_index[api_name]
+        return await (self._run if self.queued[fn_index] else self._post)(fn_index, data, session)
 
     def inputs(self, api_name: str, *first) -> list:
         """The event's inputs: `first`, then the opening values of the rest (as the page holds

@@ -378,7 +378,10 @@
       }
       use(current);  // the stream ended before any audio (nothing if its audio did it)
       await current.using;
-      if (run === current) document.querySelector("#live_finish")?.click();
+      // A complete stream's recording comes outside the queue; any other end is queued, for
+      // the toast a failure shows (studio.py's wire_live).
+      const finish = current.state === "complete" ? "#live_done" : "#live_finish";
+      if (run === current) document.querySelector(finish)?.click();
     }
 
     // A finished recording played at once (a History row): the same player, nothing made.
