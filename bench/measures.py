@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import copy
 import itertools
 import math
 import statistics
@@ -353,6 +355,7 @@ class LiveVisit:
     completed_at: float | None = None  # the finish event done: the recording is offered
     audio_bytes: int = 0
     error: str | None = None
+    stages: dict[str, float] = field(default_factory=dict)  # when each later request was done
 
 
 def _headers(address: str) -> dict[str, str]:
@@ -423,17 +426,20 @@ async def _live_press(
             visit.audio_bytes += len(chunk)
     visit.delivered_at = time.time()
     end = (await lab.http.get(f"{url}/live/{ticket}/end", headers=headers)).json()
+    visit.stages["/end"] = time.time()
     if end.get("state") != "complete":
         visit.error = f"the stream ended {end}"
         return visit
     if using is not None and (await using).status_code != 200:  # the finish waits for it
         visit.error = "live_use event failed"
         return visit
+    visit.stages["live_use"] = time.time()
     # A complete stream's recording, as page.js asks for it (studio.py's wire_live)
     finished = await app.event(LIVE_DONE, app.inputs(LIVE_DONE, ticket), session)
     if finished.error:
         visit.error = f"finish event: {finished.error}"
         return visit
+    visit.stages["finish"] = time.time()
     for after in await app.then(LIVE_DONE, session):  # the download offered, the history row
         if after.error:
             visit.error = f"after the finish event: {after.error}"
@@ -449,6 +455,30 @@ async def live_visit(lab: Lab, text: str, session: str, address: str = "") -> Li
     )
 
 
+BROWSER_CONNECTIONS = 6  # what a browser opens to one origin at most
+
+
+@contextlib.asynccontextmanager
+async def browsers(lab: Lab, count: int):
+    """`count` visitors, each with a connection pool of its own as a browser has (one pool of
+    hundreds shared by all costs the bench more than the app: httpcore scans it whole for every
+    request); each a Lab of its own."""
+    async with contextlib.AsyncExitStack() as stack:
+        labs = []
+        for _ in range(count):
+            http = await stack.enter_async_context(
+                httpx.AsyncClient(
+                    limits=httpx.Limits(max_connections=BROWSER_CONNECTIONS),
+                    timeout=lab.http.timeout,
+                )
+            )
+            mine = copy.copy(lab)
+            mine.http, mine.app = http, copy.copy(lab.app)
+            mine.app.http = http
+            labs.append(mine)
+        yield labs
+
+
 @dataclass
 class LiveCrowd:
     """A crowd of live-player presses: when the last visitor had heard all the audio, and when
@@ -461,6 +491,8 @@ class LiveCrowd:
     ideal_s: float
     failed: int
     upstream_peak: int
+    app_cpu_s: float = 0.0  # CPU the app process used from the press to the last visit done
+    bench_cpu_s: float = 0.0  # and the bench's own visitors (this process), on the same cores
 
     @property
     def delivered_ratio(self) -> float:
@@ -478,23 +510,26 @@ async def live_crowd(lab: Lab, visitors: int, concurrency_limit: int, style: str
     await lab.set_upstream(CROWD_AUDIO_S, first_chunk_s=CROWD_FIRST_CHUNK_S, realtime_factor=0.0)
     texts = [unique_text() for _ in range(visitors)]
     addresses = [f"198.51.100.{number}" for number in range(1, visitors + 1)]
-    sessions = await asyncio.gather(*(lab.app.open_page() for _ in range(visitors)))
-    tickets: list[str | None] = [None] * visitors
-    if style == AHEAD:
-        tickets = list(
-            await asyncio.gather(
-                *(
-                    live_ticket_ahead(lab, *visitor)
-                    for visitor in zip(texts, sessions, addresses, strict=True)
+    async with browsers(lab, visitors) as labs:
+        sessions = await asyncio.gather(*(mine.app.open_page() for mine in labs))
+        tickets: list[str | None] = [None] * visitors
+        if style == AHEAD:
+            tickets = list(
+                await asyncio.gather(
+                    *(
+                        live_ticket_ahead(*visitor)
+                        for visitor in zip(labs, texts, sessions, addresses, strict=True)
+                    )
                 )
             )
+        app_cpu, bench_cpu = lab.app_service.cpu_s(), time.process_time()
+        visits = await asyncio.gather(
+            *(
+                live_press(*visitor)
+                for visitor in zip(labs, texts, sessions, addresses, tickets, strict=True)
+            )
         )
-    visits = await asyncio.gather(
-        *(
-            live_press(lab, *visitor)
-            for visitor in zip(texts, sessions, addresses, tickets, strict=True)
-        )
-    )
+        app_cpu, bench_cpu = lab.app_service.cpu_s() - app_cpu, time.process_time() - bench_cpu
     done = [v for v in visits if v.completed_at and not v.error]
     for error in sorted({v.error for v in visits if v.error}):
         print(f"live crowd of {visitors}, ticket {style}: {error}")
@@ -508,6 +543,8 @@ async def live_crowd(lab: Lab, visitors: int, concurrency_limit: int, style: str
         ideal_s=math.ceil(visitors / concurrency_limit) * CROWD_FIRST_CHUNK_S,
         failed=len(visits) - len(done),
         upstream_peak=most_at_once((r["received_at"], r["first_audio_sent_at"]) for r in upstream),
+        app_cpu_s=app_cpu,
+        bench_cpu_s=bench_cpu,
     )
 
 
@@ -538,17 +575,18 @@ async def live_footprint(
         if visit.error:
             raise RuntimeError(f"a live stream failed: {visit.error}")
         single.append((lab.app_service.cpu_s() - before) / audio_s)
-    sessions = await asyncio.gather(*(lab.app.open_page() for _ in range(streams)))
-    idle = lab.app_service.rss_bytes()
-    before = lab.app_service.cpu_s()
-    with MemorySampler(lab.app_service) as memory:
-        visits = await asyncio.gather(
-            *(
-                live_visit(lab, unique_text(), s, f"198.51.100.{number}")
-                for number, s in enumerate(sessions, 1)
+    async with browsers(lab, streams) as labs:
+        sessions = await asyncio.gather(*(mine.app.open_page() for mine in labs))
+        idle = lab.app_service.rss_bytes()
+        before = lab.app_service.cpu_s()
+        with MemorySampler(lab.app_service) as memory:
+            visits = await asyncio.gather(
+                *(
+                    live_visit(mine, unique_text(), s, f"198.51.100.{number}")
+                    for number, (mine, s) in enumerate(zip(labs, sessions, strict=True), 1)
+                )
             )
-        )
-    used = lab.app_service.cpu_s() - before
+        used = lab.app_service.cpu_s() - before
     failed = [v.error for v in visits if v.error]
     if failed:
         raise RuntimeError(f"{len(failed)} live streams failed: {failed[0]}")

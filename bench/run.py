@@ -212,6 +212,14 @@ def live_rows(results: dict) -> list[Row]:
                     ratio <= most and not crowd.failed,
                 )
             )
+        rows.append(
+            Row(
+                f"Live player, {crowd.visitors} visitors at once, ticket ahead: CPU from the press"
+                " to the last visit done, app / the bench's own visitors",
+                f"{crowd.app_cpu_s:.2f} s / {crowd.bench_cpu_s:.2f} s"
+                f" ({crowd.app_cpu_s / crowd.visitors * 1000:.0f} ms of app per visit)",
+            )
+        )
         old = before.get(crowd.visitors)
         if old and old.delivered_s and crowd.delivered_s:
             failed = f", {old.failed} failed" if old.failed else ""
