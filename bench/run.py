@@ -515,6 +515,8 @@ def main(argv: list[str] | None = None) -> int:
     facts["load average at end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     rows = rows_for(results)
     print(report.table(rows))
+    for line in details_for(results):  # every sample behind the medians
+        print(f"- {line}")
     if args.write:
         settings = {
             "upstream": f"first audio after {args.first_chunk:g} s, real-time factor "
