@@ -35,9 +35,12 @@ FIRST_SOUND_JS = """async (streaming) => {
 DONE_JS = "() => document.querySelector('#readout').innerText.trim().length > 0"
 STREAM_PLAYER = 'window.qwenTtsPlayer = "stream";'  # today's gr.Audio(streaming=True) player
 
-# The live player (page.js): an AudioWorklet on its output notes, in the page's wall clock, when
-# the first non-silent sample reaches the audio output, and counts silent runs over 30 ms
-# between the first and the last sound of a stream.
+# The live player (page.js): an AudioWorklet on its output notes the audio frame of the first
+# non-silent sample, and counts silent runs over 30 ms between the first and the last sound of a
+# stream. When that frame reaches the audio output, in the page's wall clock, comes from the
+# context's own output timestamp (the moment a given frame is heard), so the page's main
+# thread being busy when the worklet's message arrives adds nothing; `noticedAt` is that
+# message's arrival, as measured before.
 LIVE_TAP_JS = """async () => {
   const { context, output } = window.qwenTts.live.context();
   const code = `registerProcessor("tape", class extends AudioWorkletProcessor {
@@ -47,7 +50,7 @@ LIVE_TAP_JS = """async () => {
       if (channel) for (let i = 0; i < channel.length; i++) if (channel[i] !== 0) { loud = i; break; }
       let tail = 0;
       if (channel) for (let i = channel.length - 1; i >= 0 && channel[i] === 0; i--) tail++;
-      this.port.postMessage({ loud, tail: channel ? tail : 128, frames: 128 });
+      this.port.postMessage({ loud, tail: channel ? tail : 128, frames: 128, at: currentFrame });
       return true;
     }
   });`;
@@ -57,7 +60,12 @@ LIVE_TAP_JS = """async () => {
   const meter = window.__meter = { firstSoundAt: null, silentRun: 0, gaps: [] };
   tap.port.onmessage = ({ data }) => {
     if (data.loud >= 0) {
-      if (meter.firstSoundAt === null) meter.firstSoundAt = performance.timeOrigin + performance.now();
+      if (meter.firstSoundAt === null) {
+        meter.noticedAt = performance.timeOrigin + performance.now();
+        const heard = context.getOutputTimestamp();  // frame contextTime is output at performanceTime
+        meter.firstSoundAt = performance.timeOrigin + heard.performanceTime +
+          1000 * ((data.at + data.loud) / context.sampleRate - heard.contextTime);
+      }
       // silence before this block's first sound ends a run
       const run = meter.silentRun + data.loud;
       if (meter.firstSoundAt !== null && run > 720 && meter.heard) meter.gaps.push(run);
@@ -83,8 +91,8 @@ LIVE_READY_FOR_NEW_JS = """(loaded) => window.qwenTts.live.ready()
   && document.querySelector('#live_ready textarea').value !== loaded"""
 READY_TIMEOUT_MS = 15_000
 LIVE_RESULT_JS = """() => ({ pressedAt: window.__pressedAt / 1000,
-  ticket: window.qwenTts.live.pressed(),
-  firstSoundAt: window.__meter.firstSoundAt / 1000, gaps: window.__meter.gaps.length })"""
+  ticket: window.qwenTts.live.pressed(), firstSoundAt: window.__meter.firstSoundAt / 1000,
+  noticedAt: window.__meter.noticedAt / 1000, gaps: window.__meter.gaps.length })"""
 STREAM_PRESS_JS = """() => {
   window.__pressedAt = performance.timeOrigin + performance.now();
   document.querySelector('#generate').click();

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import copy
 import itertools
 import math
 import statistics
@@ -165,6 +167,9 @@ class PlayerSound:
     live_click_s: list[float] = field(default_factory=list)  # click to first sound
     stream_click_s: list[float] = field(default_factory=list)
     live_cache_hit_s: list[float] = field(default_factory=list)  # click to sound, cached
+    # the same two, as the page's thread noticed the worklet's message (the measure before)
+    live_after_upstream_noticed_s: list[float] = field(default_factory=list)
+    live_cache_hit_noticed_s: list[float] = field(default_factory=list)
     live_gaps: int = 0  # silent runs over 30 ms inside the live streams
     live_presses_ready: int = 0  # presses that found their ticket asked for ahead
     live_presses: int = 0
@@ -195,6 +200,8 @@ async def player_first_sound(
                 result.live_click_s.append(click)
                 result.live_gaps += first["gaps"]
                 result.live_cache_hit_s += [s["firstSoundAt"] - s["pressedAt"] for s in cached]
+                result.live_after_upstream_noticed_s.append(first["noticedAt"] - upstream_at)
+                result.live_cache_hit_noticed_s += [s["noticedAt"] - s["pressedAt"] for s in cached]
             else:
                 result.stream_after_upstream_s.append(after)
                 result.stream_click_s.append(click)
@@ -325,11 +332,17 @@ def cold_starts(app_service: Service, hello: Service, repetitions: int) -> tuple
     return app_s, hello_s
 
 
-# The live player's path over HTTP, as page.js drives it: the page's ticket event (outside the
-# queue), GET /live/<ticket> read to its end, GET /live/<ticket>/end, then the queued finish
-# event that puts the recording into gr.Audio with its file and history row.
+# The live player's path over HTTP, as page.js drives it. Today's page asks for its ticket ahead
+# (the `live_ahead` event, outside the queue, while the page is open and idle), so a press is
+# GET /live/<ticket> read to its end (with the page's `live_use` event, which clears the
+# previous results, sent once the first audio is in), GET /live/<ticket>/end, then the queued
+# finish event that puts the recording into gr.Audio with its file, and the events the page
+# runs after it (the download offered, the history row). The press as it was before (the ticket
+# event in the press) is kept as a comparison.
 LIVE_FOOTPRINT_STREAMS = 16
 LIVE_FOOTPRINT_AUDIO_S = 10.0
+AHEAD, IN_PRESS = "ahead", "in the press"  # how a press gets its ticket
+LIVE_DONE = "live_done"  # the event that brings a complete stream's recording
 
 
 @dataclass
@@ -338,38 +351,67 @@ class LiveVisit:
 
     pressed_at: float
     first_audio_at: float | None = None
-    completed_at: float | None = None
+    delivered_at: float | None = None  # the stream read to its end: all the audio is heard
+    completed_at: float | None = None  # the finish event done: the recording is offered
     audio_bytes: int = 0
     error: str | None = None
+    stages: dict[str, float] = field(default_factory=dict)  # when each later request was done
 
 
-async def live_press(lab: Lab, text: str, session: str, address: str = "") -> LiveVisit:
+def _headers(address: str) -> dict[str, str]:
+    return {"X-Forwarded-For": address} if address else {}
+
+
+async def _page_event(
+    lab: Lab, api_name: str, data: list, session: str, address: str
+) -> httpx.Response:
+    """One of the page's events outside the queue, as the browser sends it."""
+    return await lab.http.post(
+        lab.app_service.url + "/gradio_api/run/predict",
+        json=App._body(lab.app.fn_index[api_name], data, session),
+        headers=_headers(address),
+    )
+
+
+async def live_ticket_ahead(lab: Lab, text: str, session: str, address: str = "") -> str:
+    """The ticket the page asks for while it is open and idle (`live_ahead`, stamped as page.js
+    stamps it); raises when the app refuses it."""
+    answer = await _page_event(lab, "live_ahead", [*studio_inputs(text), "1"], session, address)
+    answer.raise_for_status()
+    stamp, ticket = answer.json()["data"][0].split(" ")
+    if stamp != "1" or not ticket:
+        raise RuntimeError(f"live_ahead answered {answer.json()['data']!r}")
+    return ticket
+
+
+async def live_press(
+    lab: Lab, text: str, session: str, address: str = "", ticket: str | None = None
+) -> LiveVisit:
     """Generate on the live player for a visitor whose page is open (its session loaded), from
     this address (the app trusts one proxy hop in the bench, so each crowd visitor can have one
-    of its own: tickets are bounded per address); a broken connection is a failed visit."""
+    of its own: tickets are bounded per address). With `ticket` (asked for ahead) the press is
+    the stream; without, it first asks for one (the press before tickets were asked ahead). A
+    broken connection is a failed visit."""
     visit = LiveVisit(pressed_at=time.time())
-    headers = {"X-Forwarded-For": address} if address else {}
     try:
-        return await _live_press(lab, text, session, visit, headers)
+        return await _live_press(lab, text, session, visit, address, ticket)
     except httpx.HTTPError as exc:
         visit.error = f"{type(exc).__name__}: {exc}"
         return visit
 
 
 async def _live_press(
-    lab: Lab, text: str, session: str, visit: LiveVisit, headers: dict[str, str]
+    lab: Lab, text: str, session: str, visit: LiveVisit, address: str, ticket: str | None
 ) -> LiveVisit:
-    app, url = lab.app, lab.app_service.url
-    data = studio_inputs(text)
-    answer = await lab.http.post(
-        url + "/gradio_api/run/predict",
-        json=App._body(app.fn_index["live_ticket"], data, session),
-        headers=headers,
-    )
-    if answer.status_code != 200:
-        visit.error = f"ticket event: HTTP {answer.status_code}"
-        return visit
-    ticket = answer.json()["data"][0]
+    app, url, headers = lab.app, lab.app_service.url, _headers(address)
+    using: asyncio.Task | None = None
+    ahead = ticket is not None
+    if not ahead:
+        answer = await _page_event(lab, "live_ticket", studio_inputs(text), session, address)
+        if answer.status_code != 200:
+            visit.error = f"ticket event: HTTP {answer.status_code}"
+            return visit
+        ticket = answer.json()["data"][0]
     async with lab.http.stream("GET", f"{url}/live/{ticket}", headers=headers) as body:
         if body.status_code != 200:
             visit.error = f"live route: HTTP {body.status_code}"
@@ -377,44 +419,132 @@ async def _live_press(
         async for chunk in body.aiter_bytes():
             if chunk and visit.first_audio_at is None:
                 visit.first_audio_at = time.time()
+                if ahead:  # page.js presses live_use once a ticket it had ahead sounds
+                    using = asyncio.create_task(
+                        _page_event(lab, "live_use", [ticket], session, address)
+                    )
             visit.audio_bytes += len(chunk)
+    visit.delivered_at = time.time()
     end = (await lab.http.get(f"{url}/live/{ticket}/end", headers=headers)).json()
+    visit.stages["/end"] = time.time()
     if end.get("state") != "complete":
         visit.error = f"the stream ended {end}"
         return visit
-    finished = await app.visit("live_finish", [ticket], session)
+    if using is not None and (await using).status_code != 200:  # the finish waits for it
+        visit.error = "live_use event failed"
+        return visit
+    visit.stages["live_use"] = time.time()
+    # A complete stream's recording, as page.js asks for it (studio.py's wire_live)
+    finished = await app.event(LIVE_DONE, app.inputs(LIVE_DONE, ticket), session)
     if finished.error:
         visit.error = f"finish event: {finished.error}"
         return visit
+    visit.stages["finish"] = time.time()
+    for after in await app.then(LIVE_DONE, session):  # the download offered, the history row
+        if after.error:
+            visit.error = f"after the finish event: {after.error}"
+            return visit
     visit.completed_at = time.time()
     return visit
 
 
-async def live_crowd(lab: Lab, visitors: int, concurrency_limit: int) -> Crowd:
+async def live_visit(lab: Lab, text: str, session: str, address: str = "") -> LiveVisit:
+    """The page's whole visit: its ticket asked for ahead, then the press."""
+    return await live_press(
+        lab, text, session, address, await live_ticket_ahead(lab, text, session, address)
+    )
+
+
+BROWSER_CONNECTIONS = 6  # what a browser opens to one origin at most
+
+
+@contextlib.asynccontextmanager
+async def browsers(lab: Lab, count: int):
+    """`count` visitors, each with a connection pool of its own as a browser has (one pool of
+    hundreds shared by all costs the bench more than the app: httpcore scans it whole for every
+    request); each a Lab of its own."""
+    async with contextlib.AsyncExitStack() as stack:
+        labs = []
+        for _ in range(count):
+            http = await stack.enter_async_context(
+                httpx.AsyncClient(
+                    limits=httpx.Limits(max_connections=BROWSER_CONNECTIONS),
+                    timeout=lab.http.timeout,
+                )
+            )
+            mine = copy.copy(lab)
+            mine.http, mine.app = http, copy.copy(lab.app)
+            mine.app.http = http
+            labs.append(mine)
+        yield labs
+
+
+@dataclass
+class LiveCrowd:
+    """A crowd of live-player presses: when the last visitor had heard all the audio, and when
+    the last had the finished recording offered."""
+
+    visitors: int
+    style: str  # AHEAD or IN_PRESS
+    delivered_s: float
+    offered_s: float
+    ideal_s: float
+    failed: int
+    upstream_peak: int
+    app_cpu_s: float = 0.0  # CPU the app process used from the press to the last visit done
+    bench_cpu_s: float = 0.0  # and the bench's own visitors (this process), on the same cores
+
+    @property
+    def delivered_ratio(self) -> float:
+        return self.delivered_s / self.ideal_s
+
+    @property
+    def offered_ratio(self) -> float:
+        return self.offered_s / self.ideal_s
+
+
+async def live_crowd(lab: Lab, visitors: int, concurrency_limit: int, style: str) -> LiveCrowd:
     """`visitors` with the page open press Generate on the live player at once, against a 1 s
-    upstream; the ideal runs ceil(N / limit) rounds of the upstream."""
+    upstream; the ideal runs ceil(N / limit) rounds of the upstream. With AHEAD each page got
+    its ticket (live_ahead) before the common instant, as the page does while it is idle."""
     await lab.set_upstream(CROWD_AUDIO_S, first_chunk_s=CROWD_FIRST_CHUNK_S, realtime_factor=0.0)
     texts = [unique_text() for _ in range(visitors)]
-    sessions = await asyncio.gather(*(lab.app.open_page() for _ in range(visitors)))
-    visits = await asyncio.gather(
-        *(
-            live_press(lab, text, session, f"198.51.100.{number}")
-            for number, (text, session) in enumerate(zip(texts, sessions, strict=True), 1)
+    addresses = [f"198.51.100.{number}" for number in range(1, visitors + 1)]
+    async with browsers(lab, visitors) as labs:
+        sessions = await asyncio.gather(*(mine.app.open_page() for mine in labs))
+        tickets: list[str | None] = [None] * visitors
+        if style == AHEAD:
+            tickets = list(
+                await asyncio.gather(
+                    *(
+                        live_ticket_ahead(*visitor)
+                        for visitor in zip(labs, texts, sessions, addresses, strict=True)
+                    )
+                )
+            )
+        app_cpu, bench_cpu = lab.app_service.cpu_s(), time.process_time()
+        visits = await asyncio.gather(
+            *(
+                live_press(*visitor)
+                for visitor in zip(labs, texts, sessions, addresses, tickets, strict=True)
+            )
         )
-    )
+        app_cpu, bench_cpu = lab.app_service.cpu_s() - app_cpu, time.process_time() - bench_cpu
     done = [v for v in visits if v.completed_at and not v.error]
     for error in sorted({v.error for v in visits if v.error}):
-        print(f"live crowd of {visitors}: {error}")
+        print(f"live crowd of {visitors}, ticket {style}: {error}")
     start = min(v.pressed_at for v in visits)
-    makespan = max(v.completed_at for v in done) - start if done else 0
     upstream = await lab.requests_for(*texts)
-    return Crowd(
+    return LiveCrowd(
         visitors,
-        makespan,
-        math.ceil(visitors / concurrency_limit) * CROWD_FIRST_CHUNK_S,
+        style,
+        delivered_s=max(v.delivered_at for v in done) - start if done else 0,
+        offered_s=max(v.completed_at for v in done) - start if done else 0,
+        ideal_s=math.ceil(visitors / concurrency_limit) * CROWD_FIRST_CHUNK_S,
         failed=len(visits) - len(done),
-        busy=0,
         upstream_peak=most_at_once((r["received_at"], r["first_audio_sent_at"]) for r in upstream),
+        app_cpu_s=app_cpu,
+        bench_cpu_s=bench_cpu,
     )
 
 
@@ -433,28 +563,30 @@ async def live_footprint(
     lab: Lab, streams: int = LIVE_FOOTPRINT_STREAMS, audio_s: float = LIVE_FOOTPRINT_AUDIO_S
 ) -> LiveFootprint:
     """App CPU and resident memory around live streams: `streams` at once (memory, and CPU),
-    then three one at a time (CPU, comparable with the streamed player's row)."""
+    then three one at a time (CPU, comparable with the streamed player's row). Each visit is
+    all the page asks of the app: its ticket ahead, the press, the finish."""
     await lab.set_upstream(audio_s)
     session = await lab.app.open_page()
-    await live_press(lab, unique_text(), session)  # first-use costs out of the samples
+    await live_visit(lab, unique_text(), session)  # first-use costs out of the samples
     single = []
     for _ in range(3):
         before = lab.app_service.cpu_s()
-        visit = await live_press(lab, unique_text(), session)
+        visit = await live_visit(lab, unique_text(), session)
         if visit.error:
             raise RuntimeError(f"a live stream failed: {visit.error}")
         single.append((lab.app_service.cpu_s() - before) / audio_s)
-    sessions = await asyncio.gather(*(lab.app.open_page() for _ in range(streams)))
-    idle = lab.app_service.rss_bytes()
-    before = lab.app_service.cpu_s()
-    with MemorySampler(lab.app_service) as memory:
-        visits = await asyncio.gather(
-            *(
-                live_press(lab, unique_text(), s, f"198.51.100.{number}")
-                for number, s in enumerate(sessions, 1)
+    async with browsers(lab, streams) as labs:
+        sessions = await asyncio.gather(*(mine.app.open_page() for mine in labs))
+        idle = lab.app_service.rss_bytes()
+        before = lab.app_service.cpu_s()
+        with MemorySampler(lab.app_service) as memory:
+            visits = await asyncio.gather(
+                *(
+                    live_visit(mine, unique_text(), s, f"198.51.100.{number}")
+                    for number, (mine, s) in enumerate(zip(labs, sessions, strict=True), 1)
+                )
             )
-        )
-    used = lab.app_service.cpu_s() - before
+        used = lab.app_service.cpu_s() - before
     failed = [v.error for v in visits if v.error]
     if failed:
         raise RuntimeError(f"{len(failed)} live streams failed: {failed[0]}")
@@ -465,3 +597,51 @@ async def live_footprint(
         single,
         max(0, memory.peak_bytes - idle) / streams,
     )
+
+
+LIVE_PHASE_VISITS = 20
+# the last: the events the page runs once the finish event ended (the download offered, the
+# history row)
+LIVE_PHASES = ("ticket ahead", "live_use", "stream and /end", "finish event", "after the finish")
+
+
+async def live_phases(
+    lab: Lab,
+    visits: int = LIVE_PHASE_VISITS,
+    audio_s: float = CROWD_AUDIO_S,
+    session: str | None = None,
+) -> dict[str, float]:
+    """App CPU seconds per visit for each request the page makes, one visit at a time, in a
+    page already open (the process's CPU in clock ticks, so summed over `visits` first)."""
+    await lab.set_upstream(audio_s, first_chunk_s=0.0, realtime_factor=0.0)
+    session = session or await lab.app.open_page()
+    app, used = lab.app, dict.fromkeys(LIVE_PHASES, 0.0)
+
+    async def timed(phase: str, work):
+        before = lab.app_service.cpu_s()
+        answer = await work
+        used[phase] += lab.app_service.cpu_s() - before
+        return answer
+
+    for number in range(visits + 1):  # the first one warms up, uncounted
+        if number == 1:
+            used.update(dict.fromkeys(LIVE_PHASES, 0.0))
+        text = unique_text()
+        ticket = await timed("ticket ahead", live_ticket_ahead(lab, text, session))
+        await timed("live_use", _page_event(lab, "live_use", [ticket], session, ""))
+
+        await timed("stream and /end", _stream_and_end(lab, ticket))
+        data = app.inputs(LIVE_DONE, ticket)
+        finished = await timed("finish event", app.event(LIVE_DONE, data, session))
+        if finished.error:
+            raise RuntimeError(f"finish event: {finished.error}")
+        for after in await timed("after the finish", app.then(LIVE_DONE, session)):
+            if after.error:
+                raise RuntimeError(f"after the finish event: {after.error}")
+    return {phase: cpu / visits for phase, cpu in used.items()}
+
+
+async def _stream_and_end(lab: Lab, ticket: str) -> None:
+    url = lab.app_service.url
+    (await lab.http.get(f"{url}/live/{ticket}")).raise_for_status()
+    (await lab.http.get(f"{url}/live/{ticket}/end")).raise_for_status()

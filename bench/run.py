@@ -160,12 +160,16 @@ async def measure_running_app(lab: measures.Lab, scope: dict, limit: int) -> dic
 
 
 async def measure_live(lab: measures.Lab, limit: int, results: dict) -> dict:
-    """The live player's path over HTTP: crowds, then CPU and memory per stream."""
+    """The live player's path over HTTP: crowds (the press as the page does it, its ticket asked
+    for ahead, then as it was, the ticket event in the press), then CPU and memory per stream."""
     results["live_crowds"] = []
     for visitors in LIVE_CROWDS:
-        await lab.reset_simulator()
-        results["live_crowds"].append(await measures.live_crowd(lab, visitors, limit))
+        for style in (measures.AHEAD, measures.IN_PRESS):
+            await lab.reset_simulator()
+            crowd = await measures.live_crowd(lab, visitors, limit, style)
+            results["live_crowds"].append(crowd)
     await lab.reset_simulator()
+    results["live_phases"] = await measures.live_phases(lab)
     results["live_footprint"] = await measures.live_footprint(lab)
     return results
 
@@ -188,19 +192,58 @@ def live_rows(results: dict) -> list[Row]:
     if "live_crowds" not in results:
         return []
     rows = []
+    before = {c.visitors: c for c in results["live_crowds"] if c.style == measures.IN_PRESS}
     for crowd in results["live_crowds"]:
+        if crowd.style != measures.AHEAD:
+            continue
         most = LIVE_CROWDS[crowd.visitors]
         failed = f", {crowd.failed} failed" if crowd.failed else ""
+        for what, makespan, ratio in (
+            ("audio delivered", crowd.delivered_s, crowd.delivered_ratio),
+            ("recording offered", crowd.offered_s, crowd.offered_ratio),
+        ):
+            rows.append(
+                Row(
+                    f"Live player, {crowd.visitors} visitors at once, ticket ahead: {what},"
+                    " makespan / ideal",
+                    f"{seconds(makespan)} / {seconds(crowd.ideal_s)} = {ratio:.2f}×{failed};"
+                    f" upstream had {crowd.upstream_peak} at once",
+                    f"≤ {most:g}×",
+                    ratio <= most and not crowd.failed,
+                )
+            )
         rows.append(
             Row(
-                f"Live player, {crowd.visitors} visitors at once (ticket event, stream, finish):"
-                " makespan / ideal",
-                f"{seconds(crowd.makespan_s)} / {seconds(crowd.ideal_s)}"
-                f" = {crowd.ratio:.2f}×{failed}; upstream had {crowd.upstream_peak} at once",
-                f"≤ {most:g}×",
-                crowd.ratio <= most and not crowd.failed,
+                f"Live player, {crowd.visitors} visitors at once, ticket ahead: CPU from the press"
+                " to the last visit done, app / the bench's own visitors",
+                f"{crowd.app_cpu_s:.2f} s / {crowd.bench_cpu_s:.2f} s"
+                f" ({crowd.app_cpu_s / crowd.visitors * 1000:.0f} ms of app per visit)",
             )
         )
+        old = before.get(crowd.visitors)
+        if old and old.delivered_s and crowd.delivered_s:
+            failed = f", {old.failed} failed" if old.failed else ""
+            rows.append(
+                Row(
+                    f"Live player, {crowd.visitors} visitors at once, ticket event in the press"
+                    " (before): audio delivered / recording offered, × ideal",
+                    f"{old.delivered_ratio:.2f}× / {old.offered_ratio:.2f}×{failed}"
+                    f" (ticket ahead: {crowd.delivered_ratio / old.delivered_ratio:.2f}× /"
+                    f" {crowd.offered_ratio / old.offered_ratio:.2f}× of these);"
+                    f" upstream had {old.upstream_peak} at once",
+                    "",
+                    None,
+                )
+            )
+    phases = results["live_phases"]
+    rows.append(
+        Row(
+            f"Live player, app CPU per visit ({measures.CROWD_AUDIO_S:g} s of audio), one at a"
+            " time: " + " / ".join(phases),
+            " / ".join(f"{cpu * 1000:.1f}" for cpu in phases.values())
+            + f" ms = {sum(phases.values()) * 1000:.1f} ms",
+        )
+    )
     f = results["live_footprint"]
     single = median(f.single_cpu_per_audio_s)
     worst = max(f.cpu_per_audio_s, single)
@@ -388,7 +431,9 @@ def details_for(results: dict) -> list[str]:
             "First sound in Chromium after the upstream's first chunk (s): live player "
             f"{listing(p.live_after_upstream_s)}; streamed gr.Audio "
             f"{listing(p.stream_after_upstream_s)}; live cache hits, click to sound "
-            f"{listing(p.live_cache_hit_s)}"
+            f"{listing(p.live_cache_hit_s)}; the same, as the page's thread noticed them: "
+            f"{listing(p.live_after_upstream_noticed_s)}; cache hits "
+            f"{listing(p.live_cache_hit_noticed_s)}"
         )
     if "live_footprint" in results:
         f = results["live_footprint"]
@@ -470,6 +515,8 @@ def main(argv: list[str] | None = None) -> int:
     facts["load average at end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     rows = rows_for(results)
     print(report.table(rows))
+    for line in details_for(results):  # every sample behind the medians
+        print(f"- {line}")
     if args.write:
         settings = {
             "upstream": f"first audio after {args.first_chunk:g} s, real-time factor "

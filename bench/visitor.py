@@ -51,6 +51,11 @@ class App:
         self.fn_index: dict[str, int] = {}
         # (fn_index, the inputs' opening values, whether the event goes through the queue)
         self.load_events: list[tuple[int, list, bool]] = []
+        # fn_index: the events the page runs once it has ended, as (fn_index, the inputs'
+        # opening values, queued, only after a success)
+        self.follow_ups: dict[int, list[tuple[int, list, bool, bool]]] = {}
+        self.opening: dict[int, list] = {}  # fn_index: its inputs' opening values
+        self.queued: dict[int, bool] = {}  # fn_index: whether the event goes through the queue
 
     async def connect(self) -> App:
         config = (await self.http.get(self.url + "/config")).json()
@@ -62,6 +67,18 @@ class App:
             for d in dependencies
             if d.get("backend_fn") and any(event == "load" for _, event in d["targets"])
         ]
+        self.opening = {d["id"]: [values.get(i) for i in d["inputs"]] for d in dependencies}
+        self.queued = {d["id"]: d.get("queue") is not False for d in dependencies}
+        for d in dependencies:
+            if d.get("backend_fn") and d.get("trigger_after") is not None:
+                self.follow_ups.setdefault(d["trigger_after"], []).append(
+                    (
+                        d["id"],
+                        [values.get(i) for i in d["inputs"]],
+                        d.get("queue") is not False,
+                        bool(d.get("trigger_only_on_success")),
+                    )
+                )
         return self
 
     async def open_page(self) -> str:
@@ -81,6 +98,31 @@ class App:
         """Run one event to completion, playing any streamed audio as a browser would; in a new
         session unless one is given."""
         return await self._run(self.fn_index[api_name], data, session or uuid.uuid4().hex[:11])
+
+    async def event(self, api_name: str, data: list, session: str) -> Visit:
+        """One event as the page sends it: through the queue or not, as the app set it."""
+        fn_index = self.fn_index[api_name]
+        return await (self._run if self.queued[fn_index] else self._post)(fn_index, data, session)
+
+    def inputs(self, api_name: str, *first) -> list:
+        """The event's inputs: `first`, then the opening values of the rest (as the page holds
+        them until the visitor changes them)."""
+        return [*first, *self.opening[self.fn_index[api_name]][len(first) :]]
+
+    async def then(self, api_name: str, session: str, succeeded: bool = True) -> list[Visit]:
+        """The events the page runs once the event `api_name` has ended (its `.then` and, after
+        a success, its `.success`), all at once as the page sends them; their visits."""
+        return list(
+            await asyncio.gather(
+                *(
+                    (self._run if queued else self._post)(fn_index, data, session)
+                    for fn_index, data, queued, on_success in self.follow_ups.get(
+                        self.fn_index[api_name], []
+                    )
+                    if succeeded or not on_success
+                )
+            )
+        )
 
     @staticmethod
     def _body(fn_index: int, data: list, session: str) -> dict:

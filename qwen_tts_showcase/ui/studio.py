@@ -101,7 +101,8 @@ class LiveControls:
     asks for one, and the button that fetches how it ended; and a ticket asked for ahead, once
     the inputs settle, so that Generate is a single request (`ready`: "<stamp> <ticket>", the
     stamp page.js gave the inputs it was asked for), the button that asks for it, and the one
-    that tells the server the page plays it."""
+    that tells the server the page plays it; `done` fetches how a complete stream ended (outside
+    the queue), `finish` any other (queued, for its toast)."""
 
     ticket: gr.Textbox
     start: gr.Button
@@ -110,6 +111,7 @@ class LiveControls:
     ahead: gr.Button
     use: gr.Button
     go: gr.Button
+    done: gr.Button
 
 
 @dataclass(frozen=True)
@@ -464,7 +466,8 @@ def build_live_controls() -> LiveControls:
         ahead = gr.Button(elem_id="live_ahead", size="sm")
         use = gr.Button(elem_id="live_use", size="sm")
         go = gr.Button(elem_id="live_go", size="sm")
-    return LiveControls(ticket, start, finish, ready, ahead, use, go)
+        done = gr.Button(elem_id="live_done", size="sm")
+    return LiveControls(ticket, start, finish, ready, ahead, use, go, done)
 
 
 def build_studio(
@@ -596,16 +599,32 @@ def wire_live(
         **PAGE_EVENT,
     ).then(None, [live.ticket], None, js="(ticket) => { window.qwenTtsStudio.play(ticket); }")
     wire_live_ahead(handlers, inputs, cleared, live)
-    # Queued, so a failure shows as the Generate event's would; cheap, so not limited. The
-    # ticket is the one page.js played (the live_use event that shows it may still be on its way).
-    return live.finish.click(
-        handlers.live_finish,
-        [live.ticket],
-        [player.result_audio, player.download, player.readout, latest, new_rows, player.spoken],
-        api_visibility="private",
-        concurrency_limit=None,
+    # The ticket is the one page.js played (the live_use event that shows it may still be on its
+    # way). A stream that did not end complete: queued, so a failure shows as the Generate
+    # event's would; cheap, so not limited; the download then offered (disabled) as after
+    # Generate.
+    finish = dict(
+        fn=handlers.live_finish,
+        inputs=[live.ticket],
+        outputs=[
+            player.result_audio,
+            player.download,
+            player.readout,
+            latest,
+            new_rows,
+            player.spoken,
+        ],
         js="(ticket) => window.qwenTts.live.current()?.ticket || ticket",
     )
+    live.finish.click(**finish, api_visibility="private", concurrency_limit=None).then(
+        handlers.offer_download,
+        [latest, player.audio_format],
+        [player.download, player.download_info],
+        **PAGE_EVENT,
+    )
+    # A complete one, the common case: outside the queue, whose join and event stream cost the
+    # app more than all the rest of the finish (bench: app CPU per visit).
+    return live.done.click(**finish, api_name="live_done", **PAGE_EVENT)
 
 
 def wire_live_ahead(
@@ -630,13 +649,15 @@ def wire_live_ahead(
     ).then(None, [live.ready], None, js="(ready) => { window.qwenTts.live.prepared(ready); }")
     # Generate, in the browser only: the inputs as Gradio will send them, against the ticket's.
     live.go.click(None, inputs, None, js="(...values) => { window.qwenTts.live.go(values); }")
+    # A ticket played from ahead becomes the page's once its sound is on its way (page.js use());
+    # the finish waits until this is done, so the results it clears are never the new ones.
     live.use.click(
         handlers.live_use,
         [live.ticket],
         cleared,
         js="(ticket) => window.qwenTts.live.current()?.ticket || ticket",
         **PAGE_EVENT,
-    )
+    ).then(None, js="() => { window.qwenTts.live.used(); }")
 
 
 def wire_counter(

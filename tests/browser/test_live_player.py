@@ -149,10 +149,18 @@ def test_a_cache_hit_plays_through_the_same_player_without_dashscope(open_page, 
     # Until the last of it has been heard, Generate is Stop (test_busy_stop.py).
     page.wait_for_function("() => window.qwenTts.live.current().sources.size === 0")
     page.evaluate("() => window.__tape.length = 0")
-    generate(page, text)
+    # Pressed again as a visitor whose page is open: with the ticket asked for ahead, whose
+    # live_use (clearing the previous results) goes once the sound is on its way.
+    page.wait_for_function(READY)
+    page.locator("#generate").click()
     page.wait_for_function(SOUNDED)
     wait_for_state(page, "complete")
+    assert page.evaluate("() => window.qwenTts.live.pressed()") == "ready"
+    # The new results stay, once the page is quiet again (its next ticket asked for): the
+    # finish came after the clearing, not before it.
+    page.wait_for_function(READY)
     expect(page.locator("#readout .readout")).to_have_attribute("data-cached", "true")
+    expect(page.locator("#download")).to_be_enabled()
     assert len(simulator.generation_requests()) == 1
 
 

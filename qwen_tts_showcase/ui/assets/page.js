@@ -169,7 +169,10 @@
     // Made or resumed inside the click (browsers let audio start only from a gesture).
     function context() {
       if (!audio) {
-        const made = new AudioContext({ sampleRate: RATE, latencyHint: "interactive" });
+        // The smallest output buffer the device allows: in Chromium half of "interactive"'s
+        // (16 ms of output latency instead of 32), heard in every first sound; the jitter
+        // buffer above is what absorbs the network.
+        const made = new AudioContext({ sampleRate: RATE, latencyHint: 0 });
         const output = made.createGain();
         output.connect(made.destination);
         audio = { context: made, output };
@@ -262,14 +265,32 @@
         const { ticket } = ready;
         ready = null;
         lastPress = "ready";
-        play(ticket, true);  // sets `run` before its first await
-        document.querySelector("#live_use")?.click();  // old results go, the ticket is shown
+        play(ticket, true);  // sets `run` before its first await; live_use comes with its sound
         return;
       }
       ready = null;
       lastPress = "asked";
       document.querySelector("#generate_live").click();
     }
+
+    // A ticket it had ahead becomes the page's ticket (live_use: the previous results go) once
+    // its first audio is scheduled, or its stream ended without any: at the click, the event's
+    // answer (eight outputs redrawn) held the page's thread before the first sound. The finish
+    // waits for it (studio.py tells used()), so the two never cross; never for ever.
+    const USE_WAIT_MS = 5000;
+    const using = [];  // the runs whose live_use is on its way, in order
+
+    function use(current) {
+      if (!current.ahead || current.using) return;
+      current.using = new Promise((resolve) => {
+        current.used = resolve;
+        setTimeout(resolve, USE_WAIT_MS);
+      });
+      using.push(current);
+      document.querySelector("#live_use")?.click();
+    }
+
+    function used() { using.shift()?.used(); }
 
     // Compare pressed: the same, for every slot's ticket at once (compare.py).
     function startCompare() {
@@ -319,7 +340,10 @@
         const lead = Math.max(MIN_LEAD_S, LEAD_S - frames / RATE);
         current.nextFrame = now + Math.round(lead * RATE);
       }
-      if (current.firstFrame === null) current.firstFrame = current.nextFrame;
+      if (current.firstFrame === null) {
+        current.firstFrame = current.nextFrame;
+        setTimeout(() => use(current), 0);  // once this read is done: the sound is on its way
+      }
       const source = ctx.createBufferSource();
       source.buffer = buffer;
       source.connect(output);
@@ -352,7 +376,12 @@
         document.querySelector("#generate_live").click();
         return;
       }
-      document.querySelector("#live_finish")?.click();
+      use(current);  // the stream ended before any audio (nothing if its audio did it)
+      await current.using;
+      // A complete stream's recording comes outside the queue; any other end is queued, for
+      // the toast a failure shows (studio.py's wire_live).
+      const finish = current.state === "complete" ? "#live_done" : "#live_finish";
+      if (run === current) document.querySelector(finish)?.click();
     }
 
     // A finished recording played at once (a History row): the same player, nothing made.
@@ -550,7 +579,7 @@
     document.documentElement.classList.add(supported() ? "live-player" : "stream-player");
 
     return {
-      supported, context, aim, target: () => target, start, go, play, compare, replay, stop, changed, asking, prepared,
+      supported, context, aim, target: () => target, start, go, play, compare, replay, stop, changed, asking, prepared, used,
       ready: fresh, pressed: () => lastPress, current: () => run, compared: () => group,
     };
   })();
