@@ -35,9 +35,11 @@ from starlette.routing import Route
 
 from . import errors
 from .audio import SAMPLE_RATE_HZ
+from .dashscope_client import SynthesisRequest
 from .errors import DemoError, unexpected_error
 from .messages import Message, say
 from .quota import Visitor, visitor_of
+from .realtime import finished_timeline, timeline
 from .speech import Speech, SpeechResult
 from .synthesis import SpeechOrder, Synthesizer
 
@@ -46,6 +48,7 @@ log = logging.getLogger(__name__)
 ROUTE = "/live/{ticket}"
 END_ROUTE = "/live/{ticket}/end"
 NOTICES_ROUTE = "/live/{ticket}/notices"
+WORDS_ROUTE = "/live/{ticket}/words"
 TICKET_TTL_S = 60.0  # an unused ticket is forgotten after this
 OUTCOME_TTL_S = 60.0  # how long a finished stream (its audio included) waits for the page to ask
 # Tickets kept at once: a page uses its newest, so older unused ones of its session and address
@@ -90,6 +93,7 @@ class _Ticket:
     outcome: Outcome | None = None
     ended: threading.Event = field(default_factory=threading.Event)
     notices: list[Message] = field(default_factory=list)  # "part 2 of 3", a retry, in order
+    speech: Speech | None = field(default=None, repr=False)  # once the route has made it
 
 
 class LiveTickets:
@@ -145,6 +149,13 @@ class LiveTickets:
         with self._lock:
             ticket = self._tickets.get(token)
             return None if ticket is None or not ticket.redeemed else list(ticket.notices)
+
+    def speech(self, token: str) -> Speech | None | bool:
+        """The speech a redeemed ticket streams (None before it is made); False for a ticket
+        unknown or not yet used."""
+        with self._lock:
+            ticket = self._tickets.get(token)
+            return False if ticket is None or not ticket.redeemed else ticket.speech
 
     def ended(self, token: str, wait_s: float = 10.0) -> Outcome | None:
         """How the ticket's stream ended, for its holder, without using it up; None when the
@@ -313,6 +324,7 @@ class LiveRoute:
                 streaming=ticket.streaming,
                 on_notice=ticket.notices.append,
             )
+            ticket.speech = speech
             pull = _Pull(speech, self._threads)
             first = await _first_audio(request, pull)
         except BaseException as failure:
@@ -384,8 +396,11 @@ class LiveEnd:
         if outcome.error is not None:
             return error_response(outcome.error)
         state = "complete" if outcome.result is not None else "stopped"
+        body: dict[str, object] = {"state": state}
+        if outcome.result is not None and _spoken_live(outcome.result.request):
+            body["timeline"] = finished_timeline(outcome.result)  # the whole of it, at last
         return Response(
-            json.dumps({"state": state}),
+            json.dumps(body, ensure_ascii=False),
             media_type="application/json",
             headers={"Cache-Control": "no-store"},
         )
@@ -410,11 +425,41 @@ class LiveNotices:
         )
 
 
+class LiveWords:
+    """`GET /live/<ticket>/words`: a realtime model's words (or sentences) with their times in
+    the audio, as far as they have arrived, for the page to light them in step with the live
+    player (realtime.js asks while the stream plays; the PCM body stays raw audio)."""
+
+    def __init__(self, synthesizer: Synthesizer, tickets: LiveTickets) -> None:
+        self.catalogue, self.tickets = synthesizer.catalogue, tickets
+
+    async def serve(self, request: Request) -> Response:
+        speech = self.tickets.speech(request.path_params["ticket"])
+        if speech is False:
+            return error_response(DemoError(say("live_refused")), 403)
+        body: dict[str, object] = {"timing": ""}  # nothing to light (yet, or for this model)
+        if speech is not None and _spoken_live(speech.plan.request):
+            words, starts = speech.progress()
+            word_times = self.catalogue.model(speech.plan.request.model).word_times
+            body = timeline(speech.plan.request.text, words, starts, word_times)
+        return Response(
+            json.dumps(body, ensure_ascii=False),
+            media_type="application/json",
+            headers={"Cache-Control": "no-store"},
+        )
+
+
+def _spoken_live(request: SynthesisRequest) -> bool:
+    """A WebSocket model's request: its words or sentences are lit (its controls are sent)."""
+    return request.speech_rate is not None
+
+
 def routes(synthesizer: Synthesizer, tickets: LiveTickets) -> list[Route]:
     """The live routes, for the page's FastAPI app."""
     return [
         Route(END_ROUTE, LiveEnd(tickets).serve, methods=["GET"]),
         Route(NOTICES_ROUTE, LiveNotices(tickets).serve, methods=["GET"]),
+        Route(WORDS_ROUTE, LiveWords(synthesizer, tickets).serve, methods=["GET"]),
         Route(ROUTE, LiveRoute(synthesizer, tickets).serve, methods=["GET"]),
     ]
 

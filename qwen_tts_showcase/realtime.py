@@ -7,11 +7,15 @@ left at None is not sent and DashScope's default applies.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from .catalogue import Catalogue, Model
+from .dashscope_client import spoken_sentences
 from .errors import InputError, echo
 from .messages import say
+
+if TYPE_CHECKING:
+    from .speech import SpeechResult
 
 RATE_RANGE = (0.5, 2.0)  # speech_rate and pitch_rate (the voices reference, §2)
 VOLUME_RANGE = (0, 100)
@@ -96,3 +100,48 @@ def _choice(model: Model, name: str, value: object, valid: tuple) -> object:
             valid=", ".join(map(str, valid)),
         )
     )
+
+
+# --- Words lit as they are spoken -------------------------------------------------------------
+
+
+def timeline(text: str, words: list[dict], starts: list[int], word_times: bool) -> dict:
+    """What the page lights as the audio plays, as far as it is known: {"timing": "words",
+    "spans": [{text, begin, end}]} with the model's word times (ms), or {"timing": "sentences",
+    "spans": [{text, begin}]} with the text's sentences, each beginning where its response's
+    audio starts (None until it has); a sentence ends where the next begins."""
+    if words or word_times:
+        spans = [
+            {"text": str(w.get("text", "")), "begin": w["begin_time"], "end": w["end_time"]}
+            for w in words
+        ]
+        return {"timing": "words", "spans": spans}
+    sentences = spoken_sentences(text)
+    spans = [
+        {"text": sentence, "begin": starts[number] if number < len(starts) else None}
+        for number, sentence in enumerate(sentences)
+    ]
+    return {"timing": "sentences", "spans": spans}
+
+
+def finished_timeline(result: SpeechResult) -> dict:
+    """The timeline of a complete recording, every span with its end: the word times, else the
+    sentences where their audio starts, else (a cached answer: no starts kept) each sentence as
+    long as its share of the letters."""
+    if result.words:
+        return timeline(result.request.text, list(result.words), [], True)
+    total_ms = int(result.audio_s * 1000)
+    sentences = spoken_sentences(result.request.text)
+    begins = list(result.starts)
+    if len(begins) != len(sentences):
+        letters = sum(len(s.strip()) for s in sentences) or 1
+        begins, at = [], 0.0
+        for sentence in sentences:
+            begins.append(int(at))
+            at += total_ms * len(sentence.strip()) / letters
+    ends = [*begins[1:], total_ms]
+    spans = [
+        {"text": text, "begin": begin, "end": end}
+        for text, begin, end in zip(sentences, begins, ends, strict=True)
+    ]
+    return {"timing": "sentences", "spans": spans}

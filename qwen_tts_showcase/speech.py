@@ -69,6 +69,9 @@ class SpeechResult:
     # Each word's {"text", "begin_time", "end_time"} (ms into pcm), for the models that send
     # word times (Qwen-Audio TTS 3.x); () otherwise, and for an answer from the cache.
     words: tuple[dict, ...] = ()
+    # Where each sentence's audio starts (ms into pcm), for the WebSocket models: one response
+    # per sentence; () otherwise, and for an answer from the cache.
+    starts: tuple[int, ...] = ()
 
     @property
     def audio_s(self) -> float:
@@ -209,8 +212,11 @@ class Speech:
         self._deadline = 0.0  # time.monotonic() by which every part and retry must be done
         self._closed = threading.Event()
         self._stream: SpeechStream | None = None  # the DashScope stream being read
+        self._reading: SpeechStream | None = None  # it, until its times join the lists
         self.words: list[dict] = []  # word times so far, in ms from the start of the audio
+        self.starts: list[int] = []  # where each sentence's audio starts so far, in ms
         self._joined_bytes = 0  # audio yielded so far: where the next part's word times start
+        self._part_ms = 0  # where the part being read starts, in ms
 
     def close(self) -> None:
         """Stop now, from any thread: the DashScope connection being read is closed at once and
@@ -220,6 +226,16 @@ class Speech:
         stream = self._stream
         if stream is not None:
             stream.close()
+
+    def progress(self) -> tuple[list[dict], list[int]]:
+        """(word times, sentence starts) known so far, in ms from the start of the audio, while
+        the speech is read (from any thread): the finished parts' and the current stream's."""
+        words, starts = list(self.words), list(self.starts)
+        stream = self._stream
+        if stream is not None and self._reading is stream:
+            words += _shifted(stream.live_words, self._part_ms)
+            starts += [self._part_ms + _ms(start) for start in stream.live_starts]
+        return words, starts
 
     def complete(self) -> SpeechResult:
         """Drain the speech (for callers that do not listen live) and return its result."""
@@ -335,6 +351,7 @@ class Speech:
             cached=cached,
             parts=len(self.plan.parts),
             words=() if cached else tuple(self.words),
+            starts=() if cached else tuple(self.starts),
         )
 
     def _joined(
@@ -366,12 +383,12 @@ class Speech:
         request_ids: list[str],
     ) -> Iterator[bytes]:
         """One part's chunks; retryable failures are retried while none of its audio has played."""
-        start_ms = self._joined_bytes * 1000 // (SAMPLE_RATE_HZ * SAMPLE_WIDTH_BYTES)  # its words'
+        start_ms = self._part_ms = _ms(self._joined_bytes)  # its words' and sentences' offset
         for retry in range(self._retry.max_retries + 1):
             stream = SpeechStream(
                 part, upstream, self.plan.sdk, self._streaming, deadline=self._deadline
             )
-            self._stream = stream
+            self._stream = self._reading = stream
             if self._closed.is_set():
                 raise Stopped
             played = False
@@ -396,7 +413,9 @@ class Speech:
                 continue
             _add_usage(usage, stream.usage)
             request_ids.append(stream.request_id)
+            self._reading = None  # its times move to the speech's lists
             self.words.extend(_shifted(stream.words, start_ms))
+            self.starts.extend(start_ms + _ms(start) for start in stream.live_starts)
             return
 
     def _announce_retry(self, err: errors.DashScopeError, delay: float, attempt: int) -> None:
@@ -424,6 +443,10 @@ def _faded(chunks: Iterator[bytes], fade_in: bool, fade_out: bool) -> Iterator[b
             yield data
     if held:
         yield fade(held, fade_in=False)
+
+
+def _ms(pcm_bytes: int) -> int:
+    return pcm_bytes * 1000 // (SAMPLE_RATE_HZ * SAMPLE_WIDTH_BYTES)
 
 
 def _shifted(words: list[dict], start_ms: int) -> list[dict]:

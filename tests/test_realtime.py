@@ -40,9 +40,12 @@ def test_each_realtime_model_speaks_through_the_sdk(synthesizer, simulator, mode
     assert session.model == model and session.path.endswith("/api-ws/v1/realtime?model=" + model)
     assert session.headers["authorization"] == f"Bearer {BEIJING_KEY}"
     assert session.session["voice"] == "Cherry" and session.session["mode"] == "commit"
-    assert session.committed == [TEXT]
+    # committed sentence by sentence: one response each, so each one's audio start is known
+    assert session.committed == ["Hello there.", " How are you today?"]
     # exactly the simulator's samples, nothing lost or added between deltas
-    assert result.pcm == spoken(model, session.session, TEXT)
+    first, second = (spoken(model, session.session, text) for text in session.committed)
+    assert result.pcm == first + second
+    assert result.starts == (0, len(first) // 48)
     assert result.usage == {"characters": len(TEXT)} and result.billed == len(TEXT)
     assert result.request_id == session.session["id"]
 
@@ -67,6 +70,7 @@ def test_qwen_audio_speaks_the_task_protocol_with_word_times(synthesizer, simula
         ({"volume": 90}, {"volume": 90}),
         ({"sample_rate": 8000}, {"sample_rate": 8000}),
         ({"sample_rate": 48000, "response_format": "wav"}, {"response_format": "wav"}),
+        ({"response_format": "wav"}, {"response_format": "wav"}),  # a header per sentence
         ({"language_type": "English"}, {"language_type": "English"}),
     ],
 )
@@ -350,7 +354,7 @@ def test_a_designed_voice_speaks_through_the_realtime_vd_model_for_its_maker_onl
     result = maker.synthesizer.speech(order, visitor=VISITOR).complete()
     (session,) = simulator.realtime_sessions
     assert session.model == model and session.session["voice"] == voice.voice
-    assert result.pcm == spoken(model, session.session, TEXT)
+    assert result.pcm == b"".join(spoken(model, session.session, t) for t in session.committed)
     with pytest.raises(errors.InputError):  # someone else's browser
         maker.synthesizer.speech(
             SpeechOrder(TEXT, voice.voice, model, "beijing", owner=new_owner_token()),
@@ -371,3 +375,90 @@ def test_speak_as_written_waits_for_the_writer_past_the_read_timeout(simulator, 
     text = "Yes. And then a few more words."
     result = _speak(Synthesizer(catalogue, settings), SESSION_MODELS[0], text, written_pace=5)
     assert result.complete().pcm == simulator.realtime_sessions[0].pcm
+
+
+# --- Words lit during the live stream ----------------------------------------------------------
+
+
+def _live_ticket(url: str, session: str, model: str, text: str, written: bool = False) -> str:
+    """A live ticket for a realtime model, as the page asks for one (Studio's inputs)."""
+    from .helpers import page_event
+
+    inputs = [text, model, "Cherry", "Auto", "", "beijing", "", True, None]
+    return page_event(
+        url, "generate_live", [*inputs, 1.0, 1.0, 50, 24000, "pcm", written], session
+    )[0]
+
+
+def _words_while_streaming(url: str, token: str, after_bytes: int) -> tuple[dict, bytes, bytes]:
+    """(/words asked once after_bytes of audio arrived, the audio before it, all the audio)."""
+    import requests
+
+    seen, told, before = b"", None, b""
+    with requests.get(f"{url}live/{token}", stream=True, timeout=30) as answer:
+        assert answer.status_code == 200
+        for chunk in answer.iter_content(chunk_size=None):
+            seen += chunk
+            if told is None and len(seen) >= after_bytes:
+                told = requests.get(f"{url}live/{token}/words", timeout=10).json()
+                before = seen
+    return told, before, seen
+
+
+def test_qwen_audio_word_times_reach_the_page_while_the_stream_plays(app, simulator):
+    import requests
+
+    _, url = app
+    simulator.profile = UpstreamProfile(realtime_factor=0.5)  # slow enough to ask mid-stream
+    token = _live_ticket(url, "s-words", "qwen-audio-3.1-tts-flash", "Hello wide world. Bye now.")
+    told, before, audio = _words_while_streaming(url, token, 24_000)
+    (session,) = simulator.realtime_sessions
+    assert told["timing"] == "words" and len(before) < len(audio)  # asked before the end
+    # the first sentence's words, with the times the model sent, are there before its audio ends
+    first = [
+        {"text": w["text"], "begin": w["begin_time"], "end": w["end_time"]}
+        for w in session.word_times
+    ]
+    assert told["spans"][:3] == first[:3] and [s["text"] for s in first] == [
+        "Hello",
+        "wide",
+        "world",
+        "Bye",
+        "now",
+    ]
+    # at the end, every word, once, with its times
+    end = requests.get(f"{url}live/{token}/end", timeout=10).json()
+    assert end["state"] == "complete" and end["timeline"] == {"timing": "words", "spans": first}
+    assert audio == session.pcm
+
+
+def test_sentences_reach_the_page_with_where_their_audio_starts(app, simulator):
+    import requests
+
+    _, url = app
+    simulator.profile = UpstreamProfile(realtime_factor=0.5)
+    text = "Hello there. How are you today? Fine."
+    token = _live_ticket(url, "s-sentences", "qwen3-tts-flash-realtime", text)
+    told, before, audio = _words_while_streaming(url, token, 4_800)
+    (session,) = simulator.realtime_sessions
+    sizes = [len(spoken("qwen3-tts-flash-realtime", session.session, s)) for s in session.committed]
+    assert told["timing"] == "sentences" and len(before) < sizes[0]  # mid first sentence
+    assert told["spans"][0] == {"text": "Hello there.", "begin": 0}
+    assert [s["begin"] for s in told["spans"][1:]] == [None, None]  # not started yet
+    end = requests.get(f"{url}live/{token}/end", timeout=10).json()
+    starts = [0, sizes[0] // 48, (sizes[0] + sizes[1]) // 48]
+    assert end["timeline"]["spans"] == [
+        {"text": "Hello there.", "begin": starts[0], "end": starts[1]},
+        {"text": " How are you today?", "begin": starts[1], "end": starts[2]},
+        {"text": " Fine.", "begin": starts[2], "end": len(audio) // 48},
+    ]
+    assert requests.get(f"{url}live/made-up/words", timeout=10).status_code == 403
+
+
+def test_progress_grows_as_the_speech_is_read(synthesizer, simulator):
+    speech = _speak(synthesizer, "qwen-audio-3.1-tts-flash", "Hello wide world. Bye now.")
+    seen = []
+    for _ in speech:
+        seen.append(len(speech.progress()[0]))
+    assert seen[0] == 3 and seen[-1] == 5  # the first sentence's words came with its audio
+    assert speech.progress() == (list(speech.result.words), list(speech.result.starts))

@@ -14,7 +14,14 @@ from dataclasses import dataclass
 import gradio as gr
 
 from ..catalogue import Catalogue
-from ..realtime import DEFAULT_FORMAT, DEFAULTS, RATE_RANGE, VOLUME_RANGE, WRITTEN_PACE
+from ..realtime import (
+    DEFAULT_FORMAT,
+    DEFAULTS,
+    RATE_RANGE,
+    VOLUME_RANGE,
+    WRITTEN_PACE,
+    finished_timeline,
+)
 from ..speech import SpeechResult
 from .i18n import I18N
 from .runs import PAGE_EVENT
@@ -177,38 +184,20 @@ def wire_realtime_controls(
 
 # --- Words lit as they are spoken ---------------------------------------------------------------
 
-_SENTENCE = re.compile(r"[^。！？!?；;.\n]+[。！？!?；;.\n]*")
-
-
-def timed_spans(result: SpeechResult) -> tuple[str, list[tuple[str, int, int]]]:
-    """("words" or "sentences", [(text, begin_ms, end_ms)]): the model's word times when it sent
-    them; else the text's sentences laid on the audio's own timeline, each as long as its share
-    of the letters."""
-    if result.words:
-        return "words", [(w["text"], w["begin_time"], w["end_time"]) for w in result.words]
-    sentences = [s for s in _SENTENCE.findall(result.request.text) if s.strip()]
-    letters = sum(len(s.strip()) for s in sentences) or 1
-    spans, at = [], 0.0
-    total_ms = result.audio_s * 1000
-    for sentence in sentences:
-        length = total_ms * len(sentence.strip()) / letters
-        spans.append((sentence, int(at), int(at + length)))
-        at += length
-    return "sentences", spans
-
 
 def spoken_words_html(result: SpeechResult | None) -> str:
     """The text of a realtime model's result, each word (or sentence) a span with its times, for
     realtime.js to light in step with the recording's clock; "" for the HTTP models."""
     if result is None or result.request.speech_rate is None and not result.words:
         return ""
-    timing, spans = timed_spans(result)
-    parts = []
-    for text, begin, end in spans:
+    told = finished_timeline(result)
+    timing, parts = told["timing"], []
+    for span in told["spans"]:
+        text = span["text"]
         space = " " if timing == "words" and not _HAN_END.search(text) else ""
         parts.append(
-            f'<span class="spoken" data-begin="{begin}" data-end="{end}">{html.escape(text)}</span>'
-            + space
+            f'<span class="spoken" data-begin="{span["begin"]}" data-end="{span["end"]}">'
+            f"{html.escape(text)}</span>" + space
         )
     return f'<div class="spoken-words" data-timing="{timing}">{"".join(parts)}</div>'
 

@@ -98,3 +98,101 @@
     true,
   );
 })();
+
+// Words lit DURING the live stream: the Studio's live run (page.js) is asked for its words or
+// sentences (/live/<ticket>/words) while its audio arrives, and has the whole timeline from its
+// /end answer. On every animation frame the span holding the played position is lit: the
+// AudioContext's clock minus the run's first frame, less the silences the player put in where
+// the stream fell behind (run.gaps), so the lit word follows what is heard, not what arrived.
+(() => {
+  const RATE = 24000; // the live player's rate (page.js)
+  const POLL_MS = 200;
+  let asking = null; // the ticket whose words are being fetched
+  let drawn = ""; // what the box shows, as JSON
+
+  const live = () => window.qwenTts && window.qwenTts.live;
+
+  // ms of the run's audio heard by now (null before its first sample), from the page's clock.
+  function heardMs(run) {
+    const ctx = live().clock();
+    if (!ctx || run.firstFrame === null) return null;
+    const t = Math.floor(ctx.currentTime * RATE) - run.firstFrame;
+    if (t < 0) return null;
+    let shift = 0;
+    for (const [at, frames] of run.gaps || []) {
+      if (t < at + shift) break;
+      if (t < at + shift + frames) return (at * 1000) / RATE; // inside a silence
+      shift += frames;
+    }
+    return (Math.min(t - shift, run.receivedFrames) * 1000) / RATE;
+  }
+
+  function box() {
+    let found = document.getElementById("live_words");
+    const anchor = document.getElementById("spoken_words");
+    if (!found && anchor) {
+      found = document.createElement("div");
+      found.id = "live_words";
+      found.className = "spoken-words";
+      anchor.parentNode.insertBefore(found, anchor);
+    }
+    return found;
+  }
+
+  const escape = (text) => text.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+
+  function draw(run, told) {
+    const target = box();
+    const json = run.ticket + JSON.stringify(told);
+    if (!target || json === drawn) return;
+    drawn = json;
+    target.dataset.ticket = run.ticket;
+    target.dataset.timing = told.timing || "";
+    const spans = told.spans || [];
+    target.innerHTML = spans.map((span, index) => {
+      const next = spans[index + 1];
+      const end = span.end ?? (next && next.begin !== null ? next.begin : "");
+      const gap = told.timing === "words" && !/[\u3400-\u9fff]$/.test(span.text) ? " " : "";
+      return `<span class="spoken" data-begin="${span.begin ?? ""}" data-end="${end}">` +
+        `${escape(span.text)}</span>${gap}`;
+    }).join("");
+  }
+
+  async function ask(run) {
+    asking = run.ticket;
+    try {
+      const answer = await fetch(live().liveUrl(run.ticket, "/words"), { cache: "no-store" });
+      if (answer.ok) draw(run, await answer.json());
+    } catch (_) { /* asked again soon */ }
+    asking = null;
+  }
+
+  setInterval(() => {
+    const run = live() && live().current();
+    if (!run || asking) return;
+    if (run.told && run.told.timeline) draw(run, run.told.timeline);
+    else if (run.state === "playing" && !run.done) ask(run);
+  }, POLL_MS);
+
+  function light() {
+    const run = live() && live().current();
+    const target = document.getElementById("live_words");
+    const sounding = run && (run.state === "playing" ||
+      (run.state === "complete" && run.sources.size > 0));
+    const mine = sounding && target && target.dataset.ticket === run.ticket &&
+      target.dataset.timing;
+    document.documentElement.classList.toggle("live-words", Boolean(mine));
+    if (mine) {
+      const ms = heardMs(run);
+      for (const span of target.querySelectorAll(".spoken")) {
+        const { begin, end } = span.dataset;
+        const on = ms !== null && begin !== "" && ms >= +begin && (end === "" || ms < +end);
+        if (span.classList.contains("lit") !== on) span.classList.toggle("lit", on);
+      }
+    }
+    requestAnimationFrame(light);
+  }
+
+  requestAnimationFrame(light);
+  window.qwenTtsWords = { heardMs };
+})();
