@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Protocol
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -44,6 +45,16 @@ class SynthesisRequest:
     # Speak as it is written: the text is sent in pieces (words, or Han characters) at this many
     # pieces a second, and the realtime model speaks it as it comes (server_commit mode).
     written_pace: float | None = None
+    # Speak as I type: the text comes piece by piece from the visitor's keyboard (a TextSource
+    # given to SpeechStream), not from `text`; True or None.
+    typed: bool | None = None
+
+
+class TextSource(Protocol):
+    """Text arriving while a session is open (realtime.TypedText)."""
+
+    def next_piece(self, stop: threading.Event) -> str | None:
+        """The next piece; None when there is no more (or `stop` is set)."""
 
 
 REALTIME_CONTROLS = (
@@ -53,6 +64,7 @@ REALTIME_CONTROLS = (
     "sample_rate",
     "response_format",
     "written_pace",
+    "typed",
 )
 
 
@@ -190,6 +202,7 @@ class SpeechStream:
     _closed: bool = field(default=False, init=False, repr=False)
 
     words: list[dict] = field(default_factory=list)  # word times, for the models that send them
+    typed: TextSource | None = field(default=None, repr=False)  # speak as I type: the text
     _socket: _WebSocketSpeech | None = field(default=None, init=False, repr=False)
 
     def close(self) -> None:
@@ -255,7 +268,9 @@ class SpeechStream:
     def _over_websocket(self) -> Iterator[bytes]:
         if self.deadline is None:
             self.deadline = time.monotonic() + self.connection.total_timeout_s
-        speech = self._socket = _WebSocketSpeech(self.request, self.connection, self.sdk)
+        speech = self._socket = _WebSocketSpeech(
+            self.request, self.connection, self.sdk, self.typed
+        )
         if self._closed:
             speech.close()
         try:
@@ -389,8 +404,15 @@ class _WebSocketSpeech:
     is kept in `starts`, in bytes of the audio yielded, as it arrives. `close()` from any thread
     shuts the socket at once."""
 
-    def __init__(self, request: SynthesisRequest, connection: Upstream, sdk: str) -> None:
+    def __init__(
+        self,
+        request: SynthesisRequest,
+        connection: Upstream,
+        sdk: str,
+        typed: TextSource | None = None,
+    ) -> None:
         self.request, self.connection, self.sdk = request, connection, sdk
+        self.typed = typed if request.typed else None
         self.events: queue.Queue = queue.Queue()
         self.usage: dict = {}
         self.request_id = ""
@@ -479,10 +501,10 @@ class _WebSocketSpeech:
         self.request_id = client.get_session_id() or ""
         if self._closed.is_set():
             raise _stopped(self.host)
-        mode = "server_commit" if request.written_pace else "commit"
+        mode = "server_commit" if request.written_pace or self.typed else "commit"
         client.update_session(mode=mode, **_session_fields(request))
         self._wait_for("session.updated", deadline)
-        if request.written_pace:
+        if request.written_pace or self.typed:
             self._write(client.append_text, client.finish)
             return
         for sentence in spoken_sentences(request.text):  # one response each: its start is known
@@ -490,21 +512,32 @@ class _WebSocketSpeech:
             client.commit()
         client.finish()
 
+    def _pieces(self) -> Iterator[str]:
+        """The text as it is written: typed pieces as they come, or the prepared text word by
+        word at the written pace; it ends early when the speech is closed."""
+        if self.typed is not None:
+            while (piece := self.typed.next_piece(self._closed)) is not None:
+                yield piece
+            return
+        pause = 1.0 / self.request.written_pace
+        for number, piece in enumerate(written_pieces(self.request.text)):
+            if number and self._closed.wait(pause):
+                return
+            yield piece
+
     def _write(self, send_piece, finish) -> None:
-        """Send the text piece by piece at the written pace, on a thread of its own, then end;
+        """Send the text piece by piece as it is written, on a thread of its own, then end;
         Stop (close) ends it between two pieces."""
-        pieces, pause = written_pieces(self.request.text), 1.0 / self.request.written_pace
 
         def write() -> None:
             self._writing.set()
             try:
-                for number, piece in enumerate(pieces):
-                    if number and self._closed.wait(pause):
-                        return
+                for piece in self._pieces():
                     send_piece(piece)
                     if self.first_text_at is None:
                         self.first_text_at = time.perf_counter()
-                finish()
+                if not self._closed.is_set():
+                    finish()
             except (OSError, ConnectionError, websocket.WebSocketException):
                 pass  # the socket went: the reader says why
             finally:
@@ -591,7 +624,7 @@ class _WebSocketSpeech:
                 json.dumps({"header": {**header, "action": "finish-task"}, "payload": payload})
             )
 
-        if request.written_pace:
+        if request.written_pace or self.typed:
             self._write(piece, finish)
             return
         for sentence in spoken_sentences(request.text):  # as the realtime sessions' commits

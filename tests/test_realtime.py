@@ -5,6 +5,7 @@ the URL settings."""
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -462,3 +463,131 @@ def test_progress_grows_as_the_speech_is_read(synthesizer, simulator):
         seen.append(len(speech.progress()[0]))
     assert seen[0] == 3 and seen[-1] == 5  # the first sentence's words came with its audio
     assert speech.progress() == (list(speech.result.words), list(speech.result.starts))
+
+
+# --- Speak as I type -------------------------------------------------------------------------
+
+
+def _typist(typed, pieces: list[str], pause_s: float = 0.05) -> threading.Thread:
+    """Type the pieces into a TypedText from another thread, then finish."""
+
+    def type_() -> None:
+        for piece in pieces:
+            time.sleep(pause_s)
+            typed.append(piece)
+        typed.finish()
+
+    thread = threading.Thread(target=type_, daemon=True)
+    thread.start()
+    return thread
+
+
+TYPED = ["Hello ", "there. ", "How ", "are ", "you? ", "你好。"]
+
+
+@pytest.mark.parametrize("model", ["qwen3-tts-flash-realtime", "qwen-audio-3.1-tts-flash"])
+def test_typed_text_is_spoken_as_it_comes_and_charged_for_what_was_typed(
+    simulator, catalogue, model
+):
+    from qwen_tts_showcase.realtime import TYPED_MAX_CHARS, TypedText
+    from qwen_tts_showcase.text import billed_characters
+
+    settings = simulator_settings(simulator, catalogue, SHOWCASE_DAILY_CHAR_BUDGET="5000")
+    synthesizer = Synthesizer(catalogue, settings)
+    typed = TypedText()
+    order = SpeechOrder("", "Cherry", model, "beijing", typed=True)
+    speech = synthesizer.speech(order, visitor=VISITOR, typed=typed)
+    chunks = iter(speech)
+    typist = _typist(typed, TYPED)
+    first = next(chunks)  # audio comes while the rest is still being typed
+    assert first and typist.is_alive()
+    assert synthesizer.quota.spent_today() == TYPED_MAX_CHARS  # the cap, reserved up front
+    pcm = first + b"".join(chunks)
+    (session,) = simulator.realtime_sessions
+    # what the model received is what was typed, piece by piece (a piece typed while the
+    # session took the last one may join it), in server_commit mode
+    assert "".join(session.appended()) == "".join(TYPED) == typed.text
+    assert session.session.get("mode", "server_commit") == "server_commit"
+    assert session.committed == ["Hello there.", " How are you?", " 你好。"]
+    assert pcm == session.pcm == speech.result.pcm
+    assert speech.result.request.text == "".join(TYPED)
+    # the unused part of the cap given back: the budget counts what was typed
+    assert synthesizer.quota.spent_today() == billed_characters("".join(TYPED))
+    assert not speech.result.cached and synthesizer.cache.get(speech.plan.cache_key) is None
+
+
+def test_typed_text_is_bounded(simulator):
+    from qwen_tts_showcase.realtime import TYPED_PIECE_MAX_CHARS, TypedText
+
+    typed = TypedText(max_chars=10)
+    assert typed.append("Hello ") == 6
+    with pytest.raises(errors.LimitReachedError, match="at most 10 billed characters"):
+        typed.append("你好吗")  # 6 more billed: past the cap
+    with pytest.raises(errors.InputError, match=f"at most {TYPED_PIECE_MAX_CHARS} characters"):
+        typed.append("x" * (TYPED_PIECE_MAX_CHARS + 1))
+    typed.finish()
+    with pytest.raises(errors.InputError, match="has ended"):
+        typed.append("more")
+    assert typed.text == "Hello "
+    # an idle session ends by itself
+    idle = TypedText(idle_s=0.05)
+    idle.append("Hi")
+    stop = threading.Event()
+    assert idle.next_piece(stop) == "Hi" and idle.next_piece(stop) is None and idle.finished
+
+
+def test_a_typed_order_needs_the_page(synthesizer, simulator):
+    with pytest.raises(errors.InputError, match="live player"):
+        _speak(synthesizer, "qwen3-tts-flash-realtime", "", typed=True)
+    with pytest.raises(errors.InputError, match="takes no speech rate"):
+        _speak(synthesizer, "qwen3-tts-flash", "Hi", typed=True)
+
+
+def _typed_ticket(url: str, session: str, model: str = "qwen3-tts-flash-realtime") -> str:
+    """A speak-as-I-type ticket, as realtime.js asks for one (#typed_live)."""
+    from .helpers import page_event
+
+    inputs = ["", model, "Cherry", "Auto", "", "beijing", "", True, None]
+    controls = [1.0, 1.0, 50, 24000, "pcm", False, True]  # ..., written, typed
+    return page_event(url, "typed_live", [*inputs, *controls], session)[0]
+
+
+def test_the_page_types_into_an_open_stream_and_the_audio_follows(launch_app, simulator):
+    import requests
+
+    _, url = launch_app(SHOWCASE_DAILY_CHAR_BUDGET="5000")
+    simulator.profile = UpstreamProfile(realtime_factor=0.2)
+    token = _typed_ticket(url, "s-typed")
+    post = lambda body: requests.post(f"{url}live/{token}/text", json=body, timeout=10)  # noqa: E731
+    assert post({"text": "Hello "}).json() == {"billed": 6, "cap": 1000}  # before it streams
+    heard = []
+
+    def listen() -> None:
+        with requests.get(f"{url}live/{token}", stream=True, timeout=30) as answer:
+            heard.extend(answer.iter_content(chunk_size=None))
+
+    listener = threading.Thread(target=listen)
+    listener.start()
+    wait_until(lambda: simulator.realtime_sessions, "the session to open")
+    (session,) = simulator.realtime_sessions
+    post({"text": "there. "})
+    wait_until(lambda: heard, "audio of the first sentence, before the rest is typed")
+    assert session.committed == ["Hello there."] and listener.is_alive()
+    for piece in ["How ", "are ", "you?"]:
+        post({"text": piece})
+    assert post({"text": " Bye.", "finish": True}).status_code == 200
+    listener.join(30)
+    assert "".join(session.appended()) == "Hello there. How are you? Bye."
+    assert b"".join(heard) == session.pcm
+    end = requests.get(f"{url}live/{token}/end", timeout=10).json()
+    assert end["state"] == "complete"
+    assert [s["text"] for s in end["timeline"]["spans"]] == [
+        "Hello there.",
+        " How are you?",
+        " Bye.",
+    ]
+    ended = post({"text": "more"})
+    assert ended.status_code == 400 and "has ended" in ended.json()["en"]
+    assert (
+        requests.post(f"{url}live/made-up/text", json={"text": "x"}, timeout=10).status_code == 403
+    )

@@ -37,6 +37,8 @@ class RealtimeControls:
     sample_rate: gr.Dropdown
     response_format: gr.Dropdown
     written: gr.Checkbox  # speak as it is written: the text sent word by word, like a chatbot's
+    typed: gr.Checkbox  # speak as I type: the page sends the text box's words as they come
+    typed_go: gr.Button  # hidden: realtime.js asks here for a typing session's ticket
 
     @property
     def inputs(self) -> list:
@@ -117,8 +119,15 @@ def build_realtime_controls(catalogue: Catalogue, model: str) -> RealtimeControl
             info=I18N("ui_realtime_written_info"),
             elem_id="speak_as_written",
         )
+        typed = gr.Checkbox(
+            value=False,
+            label=I18N("ui_realtime_typed"),
+            info=I18N("ui_realtime_typed_info"),
+            elem_id="speak_as_typed",
+        )
+        typed_go = gr.Button(elem_id="typed_live", size="sm", elem_classes=["live-hidden"])
     return RealtimeControls(
-        box, speech_rate, pitch_rate, volume, sample_rate, response_format, written
+        box, speech_rate, pitch_rate, volume, sample_rate, response_format, written, typed, typed_go
     )
 
 
@@ -131,9 +140,10 @@ def sent_controls(
     sample_rate: int | None,
     response_format: str | None,
     written: bool = False,
+    typed: bool = False,
 ) -> dict:
     """The controls as SpeechOrder takes them: all of them for a realtime model, none otherwise
-    (speak-as-written is the reading pace, or nothing)."""
+    (speak-as-written is the reading pace, or nothing; speak as I type is the page's text)."""
     if not catalogue.model(model).realtime:
         return {}
     return dict(
@@ -143,6 +153,7 @@ def sent_controls(
         sample_rate=sample_rate,
         response_format=response_format,
         written_pace=WRITTEN_PACE if written else None,
+        typed=bool(typed),
     )
 
 

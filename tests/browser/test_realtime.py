@@ -222,3 +222,32 @@ def test_qwen_audio_words_light_up_with_the_live_players_clock(open_page, simula
         ]
         assert lit in near, (sample, near)
     wait_for_state(page, "complete")
+
+
+def test_speak_as_i_type_speaks_before_the_typing_ends(open_page, simulator):
+    page = live_page(open_page)
+    choose(page, "model", REALTIME)
+    page.locator("#speak_as_typed input").check()
+    box = page.locator("#text textarea")
+    box.fill("")
+    box.click()
+    text = "Hello there. How are you today? I am typing this slowly, one key at a time."
+    first_sound = None
+    for index, key in enumerate(text):  # a slow keyboard: a key every 60 ms or so
+        page.keyboard.type(key)
+        page.wait_for_timeout(60)
+        if first_sound is None and page.evaluate(SOUNDED):
+            first_sound = index
+    assert first_sound is not None and first_sound < len(text) - 20, first_sound
+    wait_for_state(page, "complete")  # a pause finishes it
+    (session,) = simulator.realtime_sessions
+    assert "".join(session.appended()) == text  # what was typed, nothing else
+    assert session.session["mode"] == "server_commit"
+    assert session.committed[0] == "Hello there."
+    # every sample sent was heard, in order, none missing (with silences where the voice
+    # waited for the typing)
+    page.wait_for_function(
+        "() => { const run = window.qwenTts.live.current(); return run.done && !run.sources.size; }"
+    )
+    sounds = lambda samples: [x for x in samples if x]  # noqa: E731
+    assert sounds(page.evaluate(HEARD)) == sounds(trimmed(session.pcm))
