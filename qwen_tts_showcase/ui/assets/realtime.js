@@ -106,9 +106,11 @@
 // the stream fell behind (run.gaps), so the lit word follows what is heard, not what arrived.
 (() => {
   const RATE = 24000; // the live player's rate (page.js)
-  const POLL_MS = 200;
+  const POLL_MS = 200; // sentences: where the next one starts comes with its audio
+  const MIN_ASK_MS = 40; // words: asked for as soon as audio arrives past the last one known
   let asking = null; // the ticket whose words are being fetched
   let drawn = ""; // what the box shows, as JSON
+  let known = { ticket: null, at: 0, until: 0, timing: "" }; // the last answer
 
   const live = () => window.qwenTts && window.qwenTts.live;
 
@@ -156,40 +158,59 @@
       return `<span class="spoken" data-begin="${span.begin ?? ""}" data-end="${end}">` +
         `${escape(span.text)}</span>${gap}`;
     }).join("");
+    lightBox(run, target); // drawn anew: the word playing stays lit, no frame without it
+  }
+
+  function lightBox(run, target) {
+    const ms = heardMs(run);
+    for (const span of target.querySelectorAll(".spoken")) {
+      const { begin, end } = span.dataset;
+      const on = ms !== null && begin !== "" && ms >= +begin && (end === "" || ms < +end);
+      if (span.classList.contains("lit") !== on) span.classList.toggle("lit", on);
+    }
   }
 
   async function ask(run) {
     asking = run.ticket;
+    known = { ...known, ticket: run.ticket, at: performance.now() };
     try {
       const answer = await fetch(live().liveUrl(run.ticket, "/words"), { cache: "no-store" });
-      if (answer.ok) draw(run, await answer.json());
+      if (answer.ok) {
+        const told = await answer.json();
+        const ends = (told.spans || []).map((span) => span.end ?? 0);
+        known = { ...known, timing: told.timing, until: Math.max(0, ...ends) };
+        draw(run, told);
+      }
     } catch (_) { /* asked again soon */ }
     asking = null;
   }
 
-  setInterval(() => {
-    const run = live() && live().current();
+  // Ask when the stream starts, when audio has arrived past the last word known (its words
+  // came before its audio, or come with it), and every POLL_MS for sentences.
+  function askIfDue(run) {
     if (!run || asking) return;
-    if (run.told && run.told.timeline) draw(run, run.told.timeline);
-    else if (run.state === "playing" && !run.done) ask(run);
-  }, POLL_MS);
+    if (run.told && run.told.timeline) { draw(run, run.told.timeline); return; }
+    if (run.state !== "playing" || run.done) return;
+    const since = performance.now() - known.at;
+    if (known.ticket !== run.ticket) ask(run);
+    else if (known.timing === "words") {
+      const arrived = (run.receivedFrames * 1000) / RATE;
+      if (arrived > known.until && since > MIN_ASK_MS) ask(run);
+    } else if (since > POLL_MS) ask(run);
+  }
+
+  setInterval(() => askIfDue(live() && live().current()), POLL_MS / 4);
 
   function light() {
     const run = live() && live().current();
+    askIfDue(run);
     const target = document.getElementById("live_words");
     const sounding = run && (run.state === "playing" ||
       (run.state === "complete" && run.sources.size > 0));
     const mine = sounding && target && target.dataset.ticket === run.ticket &&
       target.dataset.timing;
     document.documentElement.classList.toggle("live-words", Boolean(mine));
-    if (mine) {
-      const ms = heardMs(run);
-      for (const span of target.querySelectorAll(".spoken")) {
-        const { begin, end } = span.dataset;
-        const on = ms !== null && begin !== "" && ms >= +begin && (end === "" || ms < +end);
-        if (span.classList.contains("lit") !== on) span.classList.toggle("lit", on);
-      }
-    }
+    if (mine) lightBox(run, target);
     requestAnimationFrame(light);
   }
 
