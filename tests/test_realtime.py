@@ -591,3 +591,20 @@ def test_the_page_types_into_an_open_stream_and_the_audio_follows(launch_app, si
     assert (
         requests.post(f"{url}live/made-up/text", json={"text": "x"}, timeout=10).status_code == 403
     )
+
+
+def test_leaving_a_typing_session_closes_its_socket_and_ends_it(app, simulator):
+    import requests
+
+    _, url = app
+    simulator.profile = UpstreamProfile(realtime_factor=1.0)  # real time: still playing
+    token = _typed_ticket(url, "s-typed-stop")
+    post = lambda body: requests.post(f"{url}live/{token}/text", json=body, timeout=10)  # noqa: E731
+    post({"text": "A sentence long enough to be stopped while it is spoken. "})
+    with requests.get(f"{url}live/{token}", stream=True, timeout=30) as answer:
+        next(answer.iter_content(chunk_size=None))  # audio plays; then the page leaves (Stop)
+    (session,) = simulator.realtime_sessions
+    wait_until(lambda: session.closed_at is not None, "the realtime socket to close")
+    assert session.client_closed
+    wait_until(lambda: post({"text": "more"}).status_code == 400, "the session to refuse text")
+    assert "has ended" in post({"text": "more"}).json()["en"]
