@@ -5,6 +5,7 @@ Debian's Chromium (bench/browser.py)."""
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 
@@ -148,6 +149,7 @@ def typing(browser, url: str) -> dict:
 
 
 def report(drifts: list[list[dict]], typed: list[dict]) -> None:
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     words = [word for run in drifts for word in run]
     streaming = [word for word in words if not word["done"]]
     gaps = [word["heard"] - word["begin"] for word in words]
@@ -164,7 +166,9 @@ def report(drifts: list[list[dict]], typed: list[dict]) -> None:
     )
     print(
         f"\nWords lit more than {DRIFT_BOUND_MS} ms off: {len(late)} of {len(words)}; of those, "
-        f"{len(came_late)} reached the page only after their audio had started playing."
+        f"{len(came_late)} reached the page only after their audio had started playing "
+        f"(per run: {[sum(abs(w['heard'] - w['begin']) > DRIFT_BOUND_MS for w in r) for r in drifts]}"
+        f"; load average {load}, 2 cores)."
     )
     print(f"\nSpeak as I type, one key every {KEY_DELAY_MS} ms ({TYPED_TEXT!r}):\n")
     print("| First sound | Median (min–max) |")
