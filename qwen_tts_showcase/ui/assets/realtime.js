@@ -110,7 +110,7 @@
   const MIN_ASK_MS = 40; // words: asked for as soon as audio arrives past the last one known
   let asking = null; // the ticket whose words are being fetched
   let drawn = ""; // what the box shows, as JSON
-  let known = { ticket: null, at: 0, until: 0, timing: "" }; // the last answer
+  let known = { ticket: null, at: 0, until: 0, timing: "", answered: false }; // the last answer
 
   const live = () => window.qwenTts && window.qwenTts.live;
 
@@ -172,13 +172,14 @@
 
   async function ask(run) {
     asking = run.ticket;
-    known = { ...known, ticket: run.ticket, at: performance.now() };
+    known = known.ticket === run.ticket ? { ...known, at: performance.now() }
+      : { ticket: run.ticket, at: performance.now(), until: 0, timing: "", answered: false };
     try {
       const answer = await fetch(live().liveUrl(run.ticket, "/words"), { cache: "no-store" });
       if (answer.ok) {
         const told = await answer.json();
         const ends = (told.spans || []).map((span) => span.end ?? 0);
-        known = { ...known, timing: told.timing, until: Math.max(0, ...ends) };
+        known = { ...known, timing: told.timing, until: Math.max(0, ...ends), answered: true };
         draw(run, told);
       }
     } catch (_) { /* asked again soon */ }
@@ -193,6 +194,7 @@
     if (run.state !== "playing" || run.done) return;
     const since = performance.now() - known.at;
     if (known.ticket !== run.ticket) ask(run);
+    else if (known.timing === "" && known.answered) return; // an HTTP model: nothing to light
     else if (known.timing === "words") {
       const arrived = (run.receivedFrames * 1000) / RATE;
       if (arrived > known.until && since > MIN_ASK_MS) ask(run);
