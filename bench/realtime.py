@@ -1,8 +1,11 @@
 """Bench for the realtime models (issue 13): first sound of speak-as-written, measured from the
-first piece of text, through the app's one synthesis path against the simulator's WebSocket.
+first piece of text, through the app's one synthesis path against the simulator's WebSocket; and,
+in Chromium (bench/browser_realtime.py), the drift of the words lit during a live stream and the
+first sound of speak-as-I-type from the first typed character.
 
-    python bench/realtime.py              # prints a Markdown table
+    python bench/realtime.py              # prints Markdown tables
     python bench/realtime.py --runs 10
+    python bench/realtime.py --no-browser # the synthesis path only
 
 The simulator answers like the real service is said to: first audio `--first-delay` seconds after
 a sentence is committed, then faster than real time. In server_commit mode it speaks a sentence
@@ -35,12 +38,17 @@ TEXTS = {
 }
 
 
-def synthesizer(simulator: DashScopeSimulator) -> Synthesizer:
+def settings(simulator: DashScopeSimulator) -> Settings:
+    """The app's settings against the simulator, limits off."""
     catalogue = load_catalogue()
     env = {
         "DASHSCOPE_API_KEY": "sk-sim-beijing",
+        "DASHSCOPE_HTTP_BASE_URL": simulator.base_url("beijing"),
+        "DASHSCOPE_INTL_HTTP_BASE_URL": simulator.base_url("singapore"),
         "DASHSCOPE_REALTIME_URL": simulator.realtime_url("beijing"),
         "DASHSCOPE_INTL_REALTIME_URL": simulator.realtime_url("singapore"),
+        "DASHSCOPE_TASK_URL": simulator.task_url("beijing"),
+        "DASHSCOPE_INTL_TASK_URL": simulator.task_url("singapore"),
         "SHOWCASE_CACHE_MAX_MB": "0",
         "SHOWCASE_CACHE_DIR": tempfile.mkdtemp(prefix="bench-realtime-"),
         "SHOWCASE_VISITOR_REQUESTS": "0",
@@ -50,7 +58,11 @@ def synthesizer(simulator: DashScopeSimulator) -> Synthesizer:
         "SHOWCASE_IP_DAILY_CHARS": "0",
         "SHOWCASE_VISITOR_DISK_MB": "0",
     }
-    return Synthesizer(catalogue, Settings.from_env(catalogue, env))
+    return Settings.from_env(catalogue, env)
+
+
+def synthesizer(simulator: DashScopeSimulator) -> Synthesizer:
+    return Synthesizer(load_catalogue(), settings(simulator))
 
 
 def first_sound(synth: Synthesizer, text: str, written: bool) -> float:
@@ -70,6 +82,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--first-delay", type=float, default=0.2, help="seconds, per sentence")
     parser.add_argument("--realtime-factor", type=float, default=0.3)
+    parser.add_argument("--no-browser", action="store_true", help="skip the Chromium measures")
     args = parser.parse_args(argv)
     profile = UpstreamProfile(args.first_delay, args.realtime_factor)
     print(
@@ -88,6 +101,10 @@ def main(argv: list[str] | None = None) -> None:
                     f"| {name} | {mode} | {statistics.median(times):.3f} s "
                     f"({min(times):.3f}–{max(times):.3f}) |"
                 )
+        if not args.no_browser:
+            from bench.browser_realtime import in_chromium
+
+            in_chromium(simulator, settings(simulator), args.runs)
 
 
 if __name__ == "__main__":

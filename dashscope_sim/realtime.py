@@ -516,15 +516,15 @@ class TaskSession:
     def _queue(self, text: str) -> None:
         if text.strip():
             self.link.record.committed.append(text)
-            self.speaker.jobs.put(text)
+            self.speaker.jobs.put((len(self.link.record.committed), text))
 
-    def _speak(self, text: str) -> None:
+    def _speak(self, job: tuple[int, str]) -> None:
+        index, text = job
         link, session = self.link, self.params
         rate = int(session["sample_rate"])
         pcm = spoken(self.model.id, session, text)
         seconds = len(pcm) / 2 / rate
         words = word_times(text, seconds, self.spoken_ms) if self._words else []
-        index = len(link.record.committed)
         sentence = {"index": index, "text": text, "words": words}
         self._send("result-generated", {"output": {"type": "sentence-begin", "sentence": sentence}})
         for number, chunk in enumerate(link.audio_chunks(pcm, rate)):

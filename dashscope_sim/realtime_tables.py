@@ -69,7 +69,9 @@ WAV_STREAM_SIZE = 0xFFFFFFFF
 
 # --- Qwen-Audio TTS 3.x (§4) --------------------------------------------------------------------
 # Word times: result-generated carries payload.output.sentence {index, words: [{text,
-# begin_time, end_time}]} (milliseconds), as the docs' excerpt names them.
+# begin_time, end_time}]} (milliseconds, from the task's start), as the docs' excerpt names them;
+# the simulator sends them with sentence-begin (before the sentence's audio) and again with
+# sentence-end (which event the real service uses is not documented; the app takes either).
 WORD_TIME_FIELDS = ("begin_time", "end_time")
 REALTIME_CHUNK_SECONDS = 0.1  # audio per delta (the real service's pace is not documented)
 

@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Protocol
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -44,6 +45,16 @@ class SynthesisRequest:
     # Speak as it is written: the text is sent in pieces (words, or Han characters) at this many
     # pieces a second, and the realtime model speaks it as it comes (server_commit mode).
     written_pace: float | None = None
+    # Speak as I type: the text comes piece by piece from the visitor's keyboard (a TextSource
+    # given to SpeechStream), not from `text`; True or None.
+    typed: bool | None = None
+
+
+class TextSource(Protocol):
+    """Text arriving while a session is open (realtime.TypedText)."""
+
+    def next_piece(self, stop: threading.Event) -> str | None:
+        """The next piece; None when there is no more (or `stop` is set)."""
 
 
 REALTIME_CONTROLS = (
@@ -53,6 +64,7 @@ REALTIME_CONTROLS = (
     "sample_rate",
     "response_format",
     "written_pace",
+    "typed",
 )
 
 
@@ -68,6 +80,30 @@ def written_pieces(text: str) -> list[str]:
         else:
             pieces.append(ch)
     return pieces
+
+
+_SENTENCE_MARKS = "。！？!?；;\n"
+
+
+def spoken_sentences(text: str) -> list[str]:
+    """The text's sentences, as it is committed to a realtime model (one response each, so
+    each sentence's audio has a known start) and lit on the page; joined, they are the text.
+    A full stop ends a sentence only before a space or the end ("3.5" stays whole); spaces
+    before a sentence belong to it."""
+    sentences: list[str] = []
+    current = ""
+    for index, ch in enumerate(text):
+        current += ch
+        after = text[index + 1 : index + 2]
+        ends = ch in _SENTENCE_MARKS or (ch == "." and (not after or after.isspace()))
+        if ends and after not in _SENTENCE_MARKS + "." and current.strip():
+            sentences.append(current)
+            current = ""
+    if current.strip() or not sentences:
+        sentences.append(current)
+    else:
+        sentences[-1] += current
+    return sentences
 
 
 def _ends_piece(piece: str) -> bool:
@@ -166,6 +202,7 @@ class SpeechStream:
     _closed: bool = field(default=False, init=False, repr=False)
 
     words: list[dict] = field(default_factory=list)  # word times, for the models that send them
+    typed: TextSource | None = field(default=None, repr=False)  # speak as I type: the text
     _socket: _WebSocketSpeech | None = field(default=None, init=False, repr=False)
 
     def close(self) -> None:
@@ -214,6 +251,16 @@ class SpeechStream:
             session.close()
 
     @property
+    def live_words(self) -> list[dict]:
+        """The word times received so far, while the stream is read (from any thread)."""
+        return self._socket.words if self._socket is not None else []
+
+    @property
+    def live_starts(self) -> list[int]:
+        """Bytes into this stream's audio where each response (sentence) starts, so far."""
+        return list(self._socket.starts) if self._socket is not None else []
+
+    @property
     def first_text_at(self) -> float | None:
         """time.perf_counter() when the first piece of a written text was sent, if it was."""
         return self._socket.first_text_at if self._socket is not None else None
@@ -221,7 +268,9 @@ class SpeechStream:
     def _over_websocket(self) -> Iterator[bytes]:
         if self.deadline is None:
             self.deadline = time.monotonic() + self.connection.total_timeout_s
-        speech = self._socket = _WebSocketSpeech(self.request, self.connection, self.sdk)
+        speech = self._socket = _WebSocketSpeech(
+            self.request, self.connection, self.sdk, self.typed
+        )
         if self._closed:
             speech.close()
         try:
@@ -350,15 +399,28 @@ class _Events(QwenTtsRealtimeCallback):
 
 class _WebSocketSpeech:
     """One text spoken over a WebSocket: a realtime session through the SDK's QwenTtsRealtime
-    (commit mode: the whole text, committed, then session.finish), or a Qwen-Audio task (whose
-    word times are kept in `words`). `close()` from any thread shuts the socket at once."""
+    (commit mode: the text committed sentence by sentence, then session.finish), or a Qwen-Audio
+    task (whose word times are kept in `words`). Where each response's (sentence's) audio starts
+    is kept in `starts`, in bytes of the audio yielded, as it arrives. `close()` from any thread
+    shuts the socket at once."""
 
-    def __init__(self, request: SynthesisRequest, connection: Upstream, sdk: str) -> None:
+    def __init__(
+        self,
+        request: SynthesisRequest,
+        connection: Upstream,
+        sdk: str,
+        typed: TextSource | None = None,
+    ) -> None:
         self.request, self.connection, self.sdk = request, connection, sdk
+        self.typed = typed if request.typed else None
         self.events: queue.Queue = queue.Queue()
         self.usage: dict = {}
         self.request_id = ""
-        self.words: list[dict] = []
+        self._words: dict[object, list[dict]] = {}  # by sentence: the latest event's word times
+        self.starts: list[int] = []  # bytes into the audio where each response's audio starts
+        self._response_begins = False  # a response (sentence) began: its first audio is a start
+        self._yielded = 0  # bytes of audio yielded so far
+        self._sentences_begun = 0
         self._client: QwenTtsRealtime | None = None
         self._task: websocket.WebSocketApp | None = None
         self._closed = threading.Event()
@@ -369,6 +431,11 @@ class _WebSocketSpeech:
         self._header_left = _WAV_HEADER_BYTES if request.response_format == "wav" else 0
         url = connection.task_url if sdk == "task" else connection.realtime_url
         self.host = urlsplit(url).netloc
+
+    @property
+    def words(self) -> list[dict]:
+        """Every word time received so far, sentence by sentence."""
+        return [word for words in list(self._words.values()) for word in words]
 
     def close(self) -> None:
         self._closed.set()
@@ -386,6 +453,10 @@ class _WebSocketSpeech:
                 pcm = self._resample(self._strip_header(pcm))
                 if pcm:
                     sent_audio = True
+                    if self._response_begins or not self.starts:
+                        self.starts.append(self._yielded)
+                        self._response_begins = False
+                    self._yielded += len(pcm)
                     yield pcm
         except (OSError, websocket.WebSocketException, TimeoutError) as exc:
             if self._closed.is_set():
@@ -397,6 +468,12 @@ class _WebSocketSpeech:
             raise _make(
                 errors.ConnectionFailedError, say("connection_refused", host=self.host), sent_audio
             ) from exc
+
+    def _begin_response(self) -> None:
+        """A response (a sentence) begins: its first audio marks a start; a "wav" response
+        starts with a header of its own."""
+        self._response_begins = True
+        self._header_left = _WAV_HEADER_BYTES if self.request.response_format == "wav" else 0
 
     def _strip_header(self, data: bytes) -> bytes:
         if self._header_left and data[:4] == b"RIFF":
@@ -424,31 +501,43 @@ class _WebSocketSpeech:
         self.request_id = client.get_session_id() or ""
         if self._closed.is_set():
             raise _stopped(self.host)
-        mode = "server_commit" if request.written_pace else "commit"
+        mode = "server_commit" if request.written_pace or self.typed else "commit"
         client.update_session(mode=mode, **_session_fields(request))
         self._wait_for("session.updated", deadline)
-        if request.written_pace:
+        if request.written_pace or self.typed:
             self._write(client.append_text, client.finish)
             return
-        client.append_text(request.text)
-        client.commit()
+        for sentence in spoken_sentences(request.text):  # one response each: its start is known
+            client.append_text(sentence)
+            client.commit()
         client.finish()
 
+    def _pieces(self) -> Iterator[str]:
+        """The text as it is written: typed pieces as they come, or the prepared text word by
+        word at the written pace; it ends early when the speech is closed."""
+        if self.typed is not None:
+            while (piece := self.typed.next_piece(self._closed)) is not None:
+                yield piece
+            return
+        pause = 1.0 / self.request.written_pace
+        for number, piece in enumerate(written_pieces(self.request.text)):
+            if number and self._closed.wait(pause):
+                return
+            yield piece
+
     def _write(self, send_piece, finish) -> None:
-        """Send the text piece by piece at the written pace, on a thread of its own, then end;
+        """Send the text piece by piece as it is written, on a thread of its own, then end;
         Stop (close) ends it between two pieces."""
-        pieces, pause = written_pieces(self.request.text), 1.0 / self.request.written_pace
 
         def write() -> None:
             self._writing.set()
             try:
-                for number, piece in enumerate(pieces):
-                    if number and self._closed.wait(pause):
-                        return
+                for piece in self._pieces():
                     send_piece(piece)
                     if self.first_text_at is None:
                         self.first_text_at = time.perf_counter()
-                finish()
+                if not self._closed.is_set():
+                    finish()
             except (OSError, ConnectionError, websocket.WebSocketException):
                 pass  # the socket went: the reader says why
             finally:
@@ -535,10 +624,11 @@ class _WebSocketSpeech:
                 json.dumps({"header": {**header, "action": "finish-task"}, "payload": payload})
             )
 
-        if request.written_pace:
+        if request.written_pace or self.typed:
             self._write(piece, finish)
             return
-        piece(request.text)
+        for sentence in spoken_sentences(request.text):  # as the realtime sessions' commits
+            piece(sentence)
         finish()
 
     def _next(self, deadline: float, wait_s: float, partial: bool = False):
@@ -619,6 +709,8 @@ class _WebSocketSpeech:
             if kind == "response.audio.delta":
                 spoke = True
                 yield base64.b64decode(payload.get("delta") or "", validate=True)
+            elif kind == "response.created":
+                self._begin_response()
             elif kind == "response.done":
                 usage = (payload.get("response") or {}).get("usage") or {}
                 characters = usage.get("characters")
@@ -632,14 +724,24 @@ class _WebSocketSpeech:
                         self.usage["characters"] = usage["characters"]
                 return
             elif kind == "result-generated":
-                output = (payload.get("payload") or {}).get("output") or {}
-                if output.get("type") == "sentence-end":
-                    words = (output.get("sentence") or {}).get("words") or []
-                    self.words.extend(w for w in words if isinstance(w, dict))
+                self._sentence((payload.get("payload") or {}).get("output") or {})
             elif kind == _CLOSED and self._done and not self._closed.is_set():
                 return  # everything committed was spoken; session.finished is unverified
             else:
                 self._check(kind, payload, partial=spoke)
+
+    def _sentence(self, output: dict) -> None:
+        """A Qwen-Audio sentence event: its start, and its word times whichever event carries
+        them (begin, synthesis or end: unverified), the latest kept."""
+        sentence = output.get("sentence") if isinstance(output.get("sentence"), dict) else {}
+        if output.get("type") == "sentence-begin":
+            self._begin_response()
+            self._sentences_begun += 1
+        index = sentence.get("index")  # with the sentences begun: unique, whatever it counts
+        index = (self._sentences_begun, index if isinstance(index, int) else None)
+        words = [w for w in sentence.get("words") or [] if isinstance(w, dict)]
+        if words:
+            self._words[index] = words
 
 
 def _kind(event) -> tuple[str, dict]:

@@ -35,9 +35,11 @@ from starlette.routing import Route
 
 from . import errors
 from .audio import SAMPLE_RATE_HZ
+from .dashscope_client import SynthesisRequest
 from .errors import DemoError, unexpected_error
 from .messages import Message, say
 from .quota import Visitor, visitor_of
+from .realtime import TYPED_PIECE_MAX_CHARS, TypedText, finished_timeline, timeline
 from .speech import Speech, SpeechResult
 from .synthesis import SpeechOrder, Synthesizer
 
@@ -46,6 +48,9 @@ log = logging.getLogger(__name__)
 ROUTE = "/live/{ticket}"
 END_ROUTE = "/live/{ticket}/end"
 NOTICES_ROUTE = "/live/{ticket}/notices"
+WORDS_ROUTE = "/live/{ticket}/words"
+TEXT_ROUTE = "/live/{ticket}/text"  # speak as I type: the page posts what is typed
+MAX_TEXT_BODY_BYTES = 8 * 1024  # one typed piece's request, read no further
 TICKET_TTL_S = 60.0  # an unused ticket is forgotten after this
 OUTCOME_TTL_S = 60.0  # how long a finished stream (its audio included) waits for the page to ask
 # Tickets kept at once: a page uses its newest, so older unused ones of its session and address
@@ -90,6 +95,8 @@ class _Ticket:
     outcome: Outcome | None = None
     ended: threading.Event = field(default_factory=threading.Event)
     notices: list[Message] = field(default_factory=list)  # "part 2 of 3", a retry, in order
+    speech: Speech | None = field(default=None, repr=False)  # once the route has made it
+    typed: TypedText | None = field(default=None, repr=False)  # speak as I type: the text
 
 
 class LiveTickets:
@@ -103,12 +110,13 @@ class LiveTickets:
     def issue(self, order: SpeechOrder, visitor: Visitor, api_key: str, streaming: bool) -> str:
         """A new ticket for this visitor's order; only this visitor's session may use its end."""
         token = secrets.token_urlsafe(24)
+        ticket = _Ticket(order, visitor, api_key, streaming, self._clock() + TICKET_TTL_S)
+        if order.typed:  # its text comes from the page, once it streams
+            ticket.typed = TypedText()
         with self._lock:
             self._sweep()
             self._make_room(visitor)
-            self._tickets[token] = _Ticket(
-                order, visitor, api_key, streaming, self._clock() + TICKET_TTL_S
-            )
+            self._tickets[token] = ticket
         return token
 
     def issue_ready(self, result: SpeechResult, visitor: Visitor) -> str:
@@ -135,6 +143,8 @@ class LiveTickets:
 
     def end(self, ticket: _Ticket, outcome: Outcome) -> None:
         """Record how a redeemed ticket's stream ended; kept OUTCOME_TTL_S for the page."""
+        if ticket.typed is not None:
+            ticket.typed.finish()  # nothing more is taken
         with self._lock:
             ticket.outcome = outcome
             ticket.expires = self._clock() + OUTCOME_TTL_S
@@ -145,6 +155,22 @@ class LiveTickets:
         with self._lock:
             ticket = self._tickets.get(token)
             return None if ticket is None or not ticket.redeemed else list(ticket.notices)
+
+    def typed(self, token: str, ip: str) -> TypedText | None:
+        """The text of a speak-as-I-type ticket, for the address its session came from (before
+        its stream starts too: the first piece may come first); else None."""
+        with self._lock:
+            ticket = self._tickets.get(token)
+        if ticket is None or (ticket.visitor.ip and ticket.visitor.ip != ip):
+            return None
+        return ticket.typed
+
+    def speech(self, token: str) -> Speech | None | bool:
+        """The speech a redeemed ticket streams (None before it is made); False for a ticket
+        unknown or not yet used."""
+        with self._lock:
+            ticket = self._tickets.get(token)
+            return False if ticket is None or not ticket.redeemed else ticket.speech
 
     def ended(self, token: str, wait_s: float = 10.0) -> Outcome | None:
         """How the ticket's stream ended, for its holder, without using it up; None when the
@@ -312,7 +338,9 @@ class LiveRoute:
                 api_key=ticket.api_key,
                 streaming=ticket.streaming,
                 on_notice=ticket.notices.append,
+                typed=ticket.typed,
             )
+            ticket.speech = speech
             pull = _Pull(speech, self._threads)
             first = await _first_audio(request, pull)
         except BaseException as failure:
@@ -384,8 +412,11 @@ class LiveEnd:
         if outcome.error is not None:
             return error_response(outcome.error)
         state = "complete" if outcome.result is not None else "stopped"
+        body: dict[str, object] = {"state": state}
+        if outcome.result is not None and _spoken_live(outcome.result.request):
+            body["timeline"] = finished_timeline(outcome.result)  # the whole of it, at last
         return Response(
-            json.dumps({"state": state}),
+            json.dumps(body, ensure_ascii=False),
             media_type="application/json",
             headers={"Cache-Control": "no-store"},
         )
@@ -410,11 +441,84 @@ class LiveNotices:
         )
 
 
+class LiveWords:
+    """`GET /live/<ticket>/words`: a realtime model's words (or sentences) with their times in
+    the audio, as far as they have arrived, for the page to light them in step with the live
+    player (realtime.js asks while the stream plays; the PCM body stays raw audio)."""
+
+    def __init__(self, synthesizer: Synthesizer, tickets: LiveTickets) -> None:
+        self.catalogue, self.tickets = synthesizer.catalogue, tickets
+
+    async def serve(self, request: Request) -> Response:
+        speech = self.tickets.speech(request.path_params["ticket"])
+        if speech is False:
+            return error_response(DemoError(say("live_refused")), 403)
+        body: dict[str, object] = {"timing": ""}  # nothing to light (yet, or for this model)
+        if speech is not None and _spoken_live(speech.plan.request):
+            words, starts = speech.progress()
+            word_times = self.catalogue.model(speech.plan.request.model).word_times
+            text = speech.typed.text if speech.typed is not None else speech.plan.request.text
+            body = timeline(text, words, starts, word_times)
+        return Response(
+            json.dumps(body, ensure_ascii=False),
+            media_type="application/json",
+            headers={"Cache-Control": "no-store"},
+        )
+
+
+class LiveText:
+    """`POST /live/<ticket>/text`: speak as I type. The page sends {"text": piece} as the visitor
+    types and {"finish": true} at a pause; each piece goes to the open session (server_commit),
+    within the session's bounds. The answer: {"billed": characters so far, "cap": its cap}, or
+    what went wrong in both languages."""
+
+    def __init__(self, synthesizer: Synthesizer, tickets: LiveTickets) -> None:
+        self.settings, self.tickets = synthesizer.settings, tickets
+
+    async def serve(self, request: Request) -> Response:
+        ip = visitor_of(request, self.settings.trusted_proxy_hops).ip
+        typed = self.tickets.typed(request.path_params["ticket"], ip)
+        if typed is None:
+            return error_response(DemoError(say("live_refused")), 403)
+        body = b""
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_TEXT_BODY_BYTES:
+                return error_response(
+                    errors.InputError(say("typed_piece_too_long", cap=TYPED_PIECE_MAX_CHARS)), 413
+                )
+        try:
+            sent = json.loads(body or b"{}")
+            piece = sent.get("text") or ""
+            if not isinstance(piece, str):
+                raise TypeError
+        except (ValueError, TypeError, AttributeError):
+            return error_response(errors.InputError(say("typed_unreadable")), 400)
+        try:
+            billed = typed.append(piece) if piece else typed.billed
+        except DemoError as err:
+            return error_response(err)
+        if sent.get("finish") is True:
+            typed.finish()
+        return Response(
+            json.dumps({"billed": billed, "cap": typed.max_chars}),
+            media_type="application/json",
+            headers={"Cache-Control": "no-store"},
+        )
+
+
+def _spoken_live(request: SynthesisRequest) -> bool:
+    """A WebSocket model's request: its words or sentences are lit (its controls are sent)."""
+    return request.speech_rate is not None
+
+
 def routes(synthesizer: Synthesizer, tickets: LiveTickets) -> list[Route]:
     """The live routes, for the page's FastAPI app."""
     return [
         Route(END_ROUTE, LiveEnd(tickets).serve, methods=["GET"]),
         Route(NOTICES_ROUTE, LiveNotices(tickets).serve, methods=["GET"]),
+        Route(WORDS_ROUTE, LiveWords(synthesizer, tickets).serve, methods=["GET"]),
+        Route(TEXT_ROUTE, LiveText(synthesizer, tickets).serve, methods=["POST"]),
         Route(ROUTE, LiveRoute(synthesizer, tickets).serve, methods=["GET"]),
     ]
 

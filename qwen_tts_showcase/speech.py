@@ -8,22 +8,31 @@ the cache store.
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import cached_property
 
 from . import errors
 from .audio import FADE_BYTES, PART_GAP, SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES, duration_s, fade
 from .cache import AudioCache, CachedAudio, Flight, cache_key
-from .dashscope_client import REALTIME_CONTROLS, SpeechStream, SynthesisRequest, Upstream
+from .dashscope_client import (
+    REALTIME_CONTROLS,
+    SpeechStream,
+    SynthesisRequest,
+    TextSource,
+    Upstream,
+)
 from .messages import Both, Message, say
 from .quota import CachedAnswers, DiskShare, Quota, Visitor
+from .realtime import TYPED_MAX_CHARS
 from .text import billed_characters, estimated_tokens
 
 Notice = Callable[[Message], None]  # progress or a retry, for the visitor
+log = logging.getLogger(__name__)
 
 CACHED_ANSWERS, CACHED_WINDOW_S = 60, 60.0  # Settings.cached_requests and _window_s by default
 # A new recording is on disk three times: the cache entry, the download (or a batch's ZIP) and
@@ -42,6 +51,8 @@ def most_bytes(plan: Plan) -> int:
     seconds = sum(
         MOST_SPEECH_S_PER_PART + MOST_SPEECH_S_PER_CHARACTER * len(part.text) for part in plan.parts
     )
+    if plan.request.typed:  # the text comes while it plays: the most it may be
+        seconds += MOST_SPEECH_S_PER_CHARACTER * TYPED_MAX_CHARS
     return int(seconds * SAMPLE_RATE_HZ * SAMPLE_WIDTH_BYTES) * WRITES_PER_RECORDING
 
 
@@ -69,6 +80,9 @@ class SpeechResult:
     # Each word's {"text", "begin_time", "end_time"} (ms into pcm), for the models that send
     # word times (Qwen-Audio TTS 3.x); () otherwise, and for an answer from the cache.
     words: tuple[dict, ...] = ()
+    # Where each sentence's audio starts (ms into pcm), for the WebSocket models: one response
+    # per sentence; () otherwise, and for an answer from the cache.
+    starts: tuple[int, ...] = ()
 
     @property
     def audio_s(self) -> float:
@@ -117,6 +131,8 @@ class Plan:
     def billed(self) -> int:
         """What DashScope bills for the parts' text, as the budget counts it: characters for
         qwen3 (a Han character is 2), the generous token estimate for qwen-tts."""
+        if self.request.typed:  # charged up front, the unused part given back at the end
+            return TYPED_MAX_CHARS
         measure = billed_characters if self.billing == "characters" else estimated_tokens
         return sum(measure(part.text) for part in self.parts)
 
@@ -191,6 +207,7 @@ class Speech:
         disk: DiskShare | None = None,
         viewer: Visitor | None = None,
         public_text: bool = False,
+        typed: TextSource | None = None,
     ) -> None:
         self.plan, self.route = plan, route
         self._cache, self._retry = cache, retry
@@ -205,12 +222,16 @@ class Speech:
         self._public_text = public_text  # a gallery line: saying "cache" reveals nobody's text
         self._streaming = streaming
         self._notice = on_notice or (lambda message: None)
+        self.typed = typed  # speak as I type: the text as the page sends it; never cached
         self.result: SpeechResult | None = None
         self._deadline = 0.0  # time.monotonic() by which every part and retry must be done
         self._closed = threading.Event()
         self._stream: SpeechStream | None = None  # the DashScope stream being read
+        self._reading: SpeechStream | None = None  # it, until its times join the lists
         self.words: list[dict] = []  # word times so far, in ms from the start of the audio
+        self.starts: list[int] = []  # where each sentence's audio starts so far, in ms
         self._joined_bytes = 0  # audio yielded so far: where the next part's word times start
+        self._part_ms = 0  # where the part being read starts, in ms
 
     def close(self) -> None:
         """Stop now, from any thread: the DashScope connection being read is closed at once and
@@ -221,6 +242,16 @@ class Speech:
         if stream is not None:
             stream.close()
 
+    def progress(self) -> tuple[list[dict], list[int]]:
+        """(word times, sentence starts) known so far, in ms from the start of the audio, while
+        the speech is read (from any thread): the finished parts' and the current stream's."""
+        words, starts = list(self.words), list(self.starts)
+        stream = self._stream
+        if stream is not None and self._reading is stream:
+            words += _shifted(stream.live_words, self._part_ms)
+            starts += [self._part_ms + _ms(start) for start in stream.live_starts]
+        return words, starts
+
     def complete(self) -> SpeechResult:
         """Drain the speech (for callers that do not listen live) and return its result."""
         for _ in self:
@@ -229,6 +260,9 @@ class Speech:
 
     def __iter__(self) -> Iterator[bytes]:
         started = time.perf_counter()
+        if self.typed is not None:  # what it will say is not known yet: no cache either way
+            yield from self._made(started)
+            return
         hit, flight = self._answer()
         if hit is not None:
             yield from self._served(hit, started)
@@ -298,9 +332,13 @@ class Speech:
                 chunks.append(pcm)
                 self._received += len(pcm) * WRITES_PER_RECORDING
                 yield pcm
+            if not chunks and self.typed is not None:  # the visitor typed nothing to say
+                raise errors.InputError(say("no_text"))
         except BaseException as failure:  # a failure, or the visitor left (GeneratorExit)
             if not chunks:
                 admission.refund()  # nothing was produced, so nothing was billed
+            else:
+                self._settle_typed(admission)
             if not isinstance(failure, errors.DemoError):
                 raise
             explained = self.route.explain(failure)
@@ -309,10 +347,24 @@ class Speech:
             raise explained from failure
         pcm, request_id = b"".join(chunks), ", ".join(request_ids)
         self.result = self._finish(pcm, usage, request_id, started, first_audio)
+        if self.typed is not None:
+            self._settle_typed(admission)
+            return
         audio = CachedAudio(pcm, usage, self.plan.billing, request_id, asdict(self.plan.request))
         self._cache.put(self.plan.cache_key, audio)
         self._made_audio = audio  # for identical requests waiting on this one
         self._answers.remember(self._viewer, self.plan.cache_key)
+
+    def _settle_typed(self, admission) -> None:
+        """A typed text was charged its cap up front: now only what was typed is."""
+        if self.typed is None:
+            return
+        admission.refund()
+        typist = replace(self._visitor, request_counted=True)  # its request was counted
+        try:
+            self._quota.admit(typist, self.typed.billed, self.route.owner_key)
+        except errors.LimitReachedError:  # spent by others in the instant between: rare
+            log.warning("a typed text's %d characters were not counted", self.typed.billed)
 
     def _finish(
         self,
@@ -323,8 +375,11 @@ class Speech:
         first_audio: float,
         cached: bool = False,
     ) -> SpeechResult:
+        request = self.plan.request
+        if self.typed is not None:
+            request = replace(request, text=self.typed.text)
         return SpeechResult(
-            request=self.plan.request,
+            request=request,
             pcm=pcm,
             usage=usage,
             billing=self.plan.billing,
@@ -335,6 +390,7 @@ class Speech:
             cached=cached,
             parts=len(self.plan.parts),
             words=() if cached else tuple(self.words),
+            starts=() if cached else tuple(self.starts),
         )
 
     def _joined(
@@ -366,12 +422,19 @@ class Speech:
         request_ids: list[str],
     ) -> Iterator[bytes]:
         """One part's chunks; retryable failures are retried while none of its audio has played."""
-        start_ms = self._joined_bytes * 1000 // (SAMPLE_RATE_HZ * SAMPLE_WIDTH_BYTES)  # its words'
-        for retry in range(self._retry.max_retries + 1):
+        start_ms = self._part_ms = _ms(self._joined_bytes)  # its words' and sentences' offset
+        # A typed text's pieces are taken by the session they go to: not sent again by a retry.
+        retries = 0 if self.typed is not None else self._retry.max_retries
+        for retry in range(retries + 1):
             stream = SpeechStream(
-                part, upstream, self.plan.sdk, self._streaming, deadline=self._deadline
+                part,
+                upstream,
+                self.plan.sdk,
+                self._streaming,
+                deadline=self._deadline,
+                typed=self.typed,
             )
-            self._stream = stream
+            self._stream = self._reading = stream
             if self._closed.is_set():
                 raise Stopped
             played = False
@@ -386,7 +449,7 @@ class Speech:
                 if (
                     played
                     or not err.retryable
-                    or retry == self._retry.max_retries
+                    or retry == retries
                     or time.monotonic() + delay > self._deadline
                 ):
                     raise
@@ -396,7 +459,9 @@ class Speech:
                 continue
             _add_usage(usage, stream.usage)
             request_ids.append(stream.request_id)
+            self._reading = None  # its times move to the speech's lists
             self.words.extend(_shifted(stream.words, start_ms))
+            self.starts.extend(start_ms + _ms(start) for start in stream.live_starts)
             return
 
     def _announce_retry(self, err: errors.DashScopeError, delay: float, attempt: int) -> None:
@@ -424,6 +489,10 @@ def _faded(chunks: Iterator[bytes], fade_in: bool, fade_out: bool) -> Iterator[b
             yield data
     if held:
         yield fade(held, fade_in=False)
+
+
+def _ms(pcm_bytes: int) -> int:
+    return pcm_bytes * 1000 // (SAMPLE_RATE_HZ * SAMPLE_WIDTH_BYTES)
 
 
 def _shifted(words: list[dict], start_ms: int) -> list[dict]:

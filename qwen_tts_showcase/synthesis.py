@@ -14,7 +14,7 @@ from . import downloads
 from .cache import AudioCache
 from .catalogue import Catalogue, Model
 from .config import Settings
-from .dashscope_client import SynthesisRequest, Upstream
+from .dashscope_client import SynthesisRequest, TextSource, Upstream
 from .errors import InputError, echo
 from .messages import Both, listing, say
 from .quota import DiskShare, Limits, Visitor
@@ -53,6 +53,7 @@ class SpeechOrder:
     sample_rate: int | None = None
     response_format: str | None = None
     written_pace: float | None = None  # speak as written: pieces a second (realtime.py)
+    typed: bool = False  # speak as I type: the text comes from the page while it plays
 
 
 class Synthesizer:
@@ -97,15 +98,19 @@ class Synthesizer:
         streaming: bool = True,
         on_notice: Notice | None = None,
         viewer: Visitor | None = None,
+        typed: TextSource | None = None,
     ) -> Speech:
         """A Speech to iterate, or an InputError before anything is sent.
 
         The key and the visitor's quota are needed only when the cache cannot answer; the
         visitor's own `api_key` is used for this speech only ("" for the server's key). The
-        `viewer` hears the result when it is not the visitor (a batch's rows).
+        `viewer` hears the result when it is not the visitor (a batch's rows). `typed` is the
+        text of a speak-as-I-type order, as the page sends it (live.py).
         """
         settings = self.settings
         plan = self.plan(order)
+        if plan.request.typed and typed is None:
+            raise InputError(say("typed_needs_live"))
         return Speech(
             plan,
             self.route(order.region, api_key),
@@ -121,6 +126,7 @@ class Synthesizer:
             disk=self.disk,
             viewer=viewer,
             public_text=plan.request.text in self._public_texts,
+            typed=typed if plan.request.typed else None,
         )
 
     def plan(self, order: SpeechOrder) -> Plan:
@@ -143,8 +149,9 @@ class Synthesizer:
                 )
         else:
             self.catalogue.check_voice(model.id, order.voice)
-        text = self._clean_text(order.text)
-        pieces = split_text(text, model.max_input, model.input_unit)
+        # Speak as I type: the text is not known yet (the page sends it while the audio plays)
+        text = "" if order.typed and model.realtime else self._clean_text(order.text)
+        pieces = split_text(text, model.max_input, model.input_unit) if text else [text]
         for piece in pieces:
             if input_size(piece, model.input_unit) > model.max_input:
                 raise _unsplittable(piece, model)

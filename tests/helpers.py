@@ -139,3 +139,30 @@ def list_tools(url: str) -> list:
 def call_tool(url: str, arguments: dict, name: str = "synthesize"):
     """One call of an MCP tool of the app; its CallToolResult."""
     return _mcp(url, lambda session: session.call_tool(name, arguments))
+
+
+def page_event(url: str, elem_id: str, data: list, session: str) -> list:
+    """Press a page button the way the browser does (the events page.js uses are private to the
+    page): the click's event, by the button's elem_id, in this session; its outputs."""
+    import requests
+
+    config = requests.get(url + "config", timeout=10).json()
+    button = next(
+        c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == elem_id
+    )
+    event = next(
+        d for d in config["dependencies"] if [button, "click"] in [list(t) for t in d["targets"]]
+    )
+    answer = requests.post(
+        url + "gradio_api/run/predict",
+        json={
+            "data": data,
+            "fn_index": event["id"],
+            "session_hash": session,
+            "trigger_id": button,
+            "event_data": None,
+        },
+        timeout=10,
+    )
+    answer.raise_for_status()
+    return answer.json()["data"]

@@ -5,6 +5,7 @@ the URL settings."""
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -40,9 +41,12 @@ def test_each_realtime_model_speaks_through_the_sdk(synthesizer, simulator, mode
     assert session.model == model and session.path.endswith("/api-ws/v1/realtime?model=" + model)
     assert session.headers["authorization"] == f"Bearer {BEIJING_KEY}"
     assert session.session["voice"] == "Cherry" and session.session["mode"] == "commit"
-    assert session.committed == [TEXT]
+    # committed sentence by sentence: one response each, so each one's audio start is known
+    assert session.committed == ["Hello there.", " How are you today?"]
     # exactly the simulator's samples, nothing lost or added between deltas
-    assert result.pcm == spoken(model, session.session, TEXT)
+    first, second = (spoken(model, session.session, text) for text in session.committed)
+    assert result.pcm == first + second
+    assert result.starts == (0, len(first) // 48)
     assert result.usage == {"characters": len(TEXT)} and result.billed == len(TEXT)
     assert result.request_id == session.session["id"]
 
@@ -67,6 +71,7 @@ def test_qwen_audio_speaks_the_task_protocol_with_word_times(synthesizer, simula
         ({"volume": 90}, {"volume": 90}),
         ({"sample_rate": 8000}, {"sample_rate": 8000}),
         ({"sample_rate": 48000, "response_format": "wav"}, {"response_format": "wav"}),
+        ({"response_format": "wav"}, {"response_format": "wav"}),  # a header per sentence
         ({"language_type": "English"}, {"language_type": "English"}),
     ],
 )
@@ -350,7 +355,7 @@ def test_a_designed_voice_speaks_through_the_realtime_vd_model_for_its_maker_onl
     result = maker.synthesizer.speech(order, visitor=VISITOR).complete()
     (session,) = simulator.realtime_sessions
     assert session.model == model and session.session["voice"] == voice.voice
-    assert result.pcm == spoken(model, session.session, TEXT)
+    assert result.pcm == b"".join(spoken(model, session.session, t) for t in session.committed)
     with pytest.raises(errors.InputError):  # someone else's browser
         maker.synthesizer.speech(
             SpeechOrder(TEXT, voice.voice, model, "beijing", owner=new_owner_token()),
@@ -371,3 +376,235 @@ def test_speak_as_written_waits_for_the_writer_past_the_read_timeout(simulator, 
     text = "Yes. And then a few more words."
     result = _speak(Synthesizer(catalogue, settings), SESSION_MODELS[0], text, written_pace=5)
     assert result.complete().pcm == simulator.realtime_sessions[0].pcm
+
+
+# --- Words lit during the live stream ----------------------------------------------------------
+
+
+def _live_ticket(url: str, session: str, model: str, text: str, written: bool = False) -> str:
+    """A live ticket for a realtime model, as the page asks for one (Studio's inputs)."""
+    from .helpers import page_event
+
+    inputs = [text, model, "Cherry", "Auto", "", "beijing", "", True, None]
+    return page_event(
+        url, "generate_live", [*inputs, 1.0, 1.0, 50, 24000, "pcm", written], session
+    )[0]
+
+
+def _words_while_streaming(url: str, token: str, after_bytes: int) -> tuple[dict, bytes, bytes]:
+    """(/words asked once after_bytes of audio arrived, the audio before it, all the audio)."""
+    import requests
+
+    seen, told, before = b"", None, b""
+    with requests.get(f"{url}live/{token}", stream=True, timeout=30) as answer:
+        assert answer.status_code == 200
+        for chunk in answer.iter_content(chunk_size=None):
+            seen += chunk
+            if told is None and len(seen) >= after_bytes:
+                told = requests.get(f"{url}live/{token}/words", timeout=10).json()
+                before = seen
+    return told, before, seen
+
+
+def test_qwen_audio_word_times_reach_the_page_while_the_stream_plays(app, simulator):
+    import requests
+
+    _, url = app
+    simulator.profile = UpstreamProfile(realtime_factor=0.5)  # slow enough to ask mid-stream
+    token = _live_ticket(url, "s-words", "qwen-audio-3.1-tts-flash", "Hello wide world. Bye now.")
+    told, before, audio = _words_while_streaming(url, token, 24_000)
+    (session,) = simulator.realtime_sessions
+    assert told["timing"] == "words" and len(before) < len(audio)  # asked before the end
+    # the first sentence's words, with the times the model sent, are there before its audio ends
+    first = [
+        {"text": w["text"], "begin": w["begin_time"], "end": w["end_time"]}
+        for w in session.word_times
+    ]
+    assert told["spans"][:3] == first[:3] and [s["text"] for s in first] == [
+        "Hello",
+        "wide",
+        "world",
+        "Bye",
+        "now",
+    ]
+    # at the end, every word, once, with its times
+    end = requests.get(f"{url}live/{token}/end", timeout=10).json()
+    assert end["state"] == "complete" and end["timeline"] == {"timing": "words", "spans": first}
+    assert audio == session.pcm
+
+
+def test_sentences_reach_the_page_with_where_their_audio_starts(app, simulator):
+    import requests
+
+    _, url = app
+    simulator.profile = UpstreamProfile(realtime_factor=0.5)
+    text = "Hello there. How are you today? Fine."
+    token = _live_ticket(url, "s-sentences", "qwen3-tts-flash-realtime", text)
+    told, before, audio = _words_while_streaming(url, token, 4_800)
+    (session,) = simulator.realtime_sessions
+    sizes = [len(spoken("qwen3-tts-flash-realtime", session.session, s)) for s in session.committed]
+    assert told["timing"] == "sentences" and len(before) < sizes[0]  # mid first sentence
+    assert told["spans"][0] == {"text": "Hello there.", "begin": 0}
+    assert [s["begin"] for s in told["spans"][1:]] == [None, None]  # not started yet
+    end = requests.get(f"{url}live/{token}/end", timeout=10).json()
+    starts = [0, sizes[0] // 48, (sizes[0] + sizes[1]) // 48]
+    assert end["timeline"]["spans"] == [
+        {"text": "Hello there.", "begin": starts[0], "end": starts[1]},
+        {"text": " How are you today?", "begin": starts[1], "end": starts[2]},
+        {"text": " Fine.", "begin": starts[2], "end": len(audio) // 48},
+    ]
+    assert requests.get(f"{url}live/made-up/words", timeout=10).status_code == 403
+
+
+def test_progress_grows_as_the_speech_is_read(synthesizer, simulator):
+    speech = _speak(synthesizer, "qwen-audio-3.1-tts-flash", "Hello wide world. Bye now.")
+    seen = []
+    for _ in speech:
+        seen.append(len(speech.progress()[0]))
+    assert seen[0] == 3 and seen[-1] == 5  # the first sentence's words came with its audio
+    assert speech.progress() == (list(speech.result.words), list(speech.result.starts))
+
+
+# --- Speak as I type -------------------------------------------------------------------------
+
+
+def _typist(typed, pieces: list[str], pause_s: float = 0.05) -> threading.Thread:
+    """Type the pieces into a TypedText from another thread, then finish."""
+
+    def type_() -> None:
+        for piece in pieces:
+            time.sleep(pause_s)
+            typed.append(piece)
+        typed.finish()
+
+    thread = threading.Thread(target=type_, daemon=True)
+    thread.start()
+    return thread
+
+
+TYPED = ["Hello ", "there. ", "How ", "are ", "you? ", "你好。"]
+
+
+@pytest.mark.parametrize("model", ["qwen3-tts-flash-realtime", "qwen-audio-3.1-tts-flash"])
+def test_typed_text_is_spoken_as_it_comes_and_charged_for_what_was_typed(
+    simulator, catalogue, model
+):
+    from qwen_tts_showcase.realtime import TYPED_MAX_CHARS, TypedText
+    from qwen_tts_showcase.text import billed_characters
+
+    settings = simulator_settings(simulator, catalogue, SHOWCASE_DAILY_CHAR_BUDGET="5000")
+    synthesizer = Synthesizer(catalogue, settings)
+    typed = TypedText()
+    order = SpeechOrder("", "Cherry", model, "beijing", typed=True)
+    speech = synthesizer.speech(order, visitor=VISITOR, typed=typed)
+    chunks = iter(speech)
+    typist = _typist(typed, TYPED)
+    first = next(chunks)  # audio comes while the rest is still being typed
+    assert first and typist.is_alive()
+    assert synthesizer.quota.spent_today() == TYPED_MAX_CHARS  # the cap, reserved up front
+    pcm = first + b"".join(chunks)
+    (session,) = simulator.realtime_sessions
+    # what the model received is what was typed, piece by piece (a piece typed while the
+    # session took the last one may join it), in server_commit mode
+    assert "".join(session.appended()) == "".join(TYPED) == typed.text
+    assert session.session.get("mode", "server_commit") == "server_commit"
+    assert session.committed == ["Hello there.", " How are you?", " 你好。"]
+    assert pcm == session.pcm == speech.result.pcm
+    assert speech.result.request.text == "".join(TYPED)
+    # the unused part of the cap given back: the budget counts what was typed
+    assert synthesizer.quota.spent_today() == billed_characters("".join(TYPED))
+    assert not speech.result.cached and synthesizer.cache.get(speech.plan.cache_key) is None
+
+
+def test_typed_text_is_bounded(simulator):
+    from qwen_tts_showcase.realtime import TYPED_PIECE_MAX_CHARS, TypedText
+
+    typed = TypedText(max_chars=10)
+    assert typed.append("Hello ") == 6
+    with pytest.raises(errors.LimitReachedError, match="at most 10 billed characters"):
+        typed.append("你好吗")  # 6 more billed: past the cap
+    with pytest.raises(errors.InputError, match=f"at most {TYPED_PIECE_MAX_CHARS} characters"):
+        typed.append("x" * (TYPED_PIECE_MAX_CHARS + 1))
+    typed.finish()
+    with pytest.raises(errors.InputError, match="has ended"):
+        typed.append("more")
+    assert typed.text == "Hello "
+    # an idle session ends by itself
+    idle = TypedText(idle_s=0.05)
+    idle.append("Hi")
+    stop = threading.Event()
+    assert idle.next_piece(stop) == "Hi" and idle.next_piece(stop) is None and idle.finished
+
+
+def test_a_typed_order_needs_the_page(synthesizer, simulator):
+    with pytest.raises(errors.InputError, match="live player"):
+        _speak(synthesizer, "qwen3-tts-flash-realtime", "", typed=True)
+    with pytest.raises(errors.InputError, match="takes no speech rate"):
+        _speak(synthesizer, "qwen3-tts-flash", "Hi", typed=True)
+
+
+def _typed_ticket(url: str, session: str, model: str = "qwen3-tts-flash-realtime") -> str:
+    """A speak-as-I-type ticket, as realtime.js asks for one (#typed_live)."""
+    from .helpers import page_event
+
+    inputs = ["", model, "Cherry", "Auto", "", "beijing", "", True, None]
+    controls = [1.0, 1.0, 50, 24000, "pcm", False, True]  # ..., written, typed
+    return page_event(url, "typed_live", [*inputs, *controls], session)[0]
+
+
+def test_the_page_types_into_an_open_stream_and_the_audio_follows(launch_app, simulator):
+    import requests
+
+    _, url = launch_app(SHOWCASE_DAILY_CHAR_BUDGET="5000")
+    simulator.profile = UpstreamProfile(realtime_factor=0.2)
+    token = _typed_ticket(url, "s-typed")
+    post = lambda body: requests.post(f"{url}live/{token}/text", json=body, timeout=10)  # noqa: E731
+    assert post({"text": "Hello "}).json() == {"billed": 6, "cap": 1000}  # before it streams
+    heard = []
+
+    def listen() -> None:
+        with requests.get(f"{url}live/{token}", stream=True, timeout=30) as answer:
+            heard.extend(answer.iter_content(chunk_size=None))
+
+    listener = threading.Thread(target=listen)
+    listener.start()
+    wait_until(lambda: simulator.realtime_sessions, "the session to open")
+    (session,) = simulator.realtime_sessions
+    post({"text": "there. "})
+    wait_until(lambda: heard, "audio of the first sentence, before the rest is typed")
+    assert session.committed == ["Hello there."] and listener.is_alive()
+    for piece in ["How ", "are ", "you?"]:
+        post({"text": piece})
+    assert post({"text": " Bye.", "finish": True}).status_code == 200
+    listener.join(30)
+    assert "".join(session.appended()) == "Hello there. How are you? Bye."
+    assert b"".join(heard) == session.pcm
+    end = requests.get(f"{url}live/{token}/end", timeout=10).json()
+    assert end["state"] == "complete"
+    assert [s["text"] for s in end["timeline"]["spans"]] == [
+        "Hello there.",
+        " How are you?",
+        " Bye.",
+    ]
+    ended = post({"text": "more"})
+    assert ended.status_code == 400 and "has ended" in ended.json()["en"]
+    assert (
+        requests.post(f"{url}live/made-up/text", json={"text": "x"}, timeout=10).status_code == 403
+    )
+
+
+def test_leaving_a_typing_session_closes_its_socket_and_ends_it(app, simulator):
+    import requests
+
+    _, url = app
+    simulator.profile = UpstreamProfile(realtime_factor=1.0)  # real time: still playing
+    token = _typed_ticket(url, "s-typed-stop")
+    post = lambda body: requests.post(f"{url}live/{token}/text", json=body, timeout=10)  # noqa: E731
+    post({"text": "A sentence long enough to be stopped while it is spoken. "})
+    with requests.get(f"{url}live/{token}", stream=True, timeout=30) as answer:
+        next(answer.iter_content(chunk_size=None))  # audio plays; then the page leaves (Stop)
+    (session,) = simulator.realtime_sessions
+    wait_until(lambda: session.closed_at is not None, "the realtime socket to close")
+    assert session.client_closed
+    wait_until(lambda: post({"text": "more"}).status_code == 400, "the session to refuse text")
+    assert "has ended" in post({"text": "more"}).json()["en"]

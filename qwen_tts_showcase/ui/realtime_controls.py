@@ -14,7 +14,14 @@ from dataclasses import dataclass
 import gradio as gr
 
 from ..catalogue import Catalogue
-from ..realtime import DEFAULT_FORMAT, DEFAULTS, RATE_RANGE, VOLUME_RANGE, WRITTEN_PACE
+from ..realtime import (
+    DEFAULT_FORMAT,
+    DEFAULTS,
+    RATE_RANGE,
+    VOLUME_RANGE,
+    WRITTEN_PACE,
+    finished_timeline,
+)
 from ..speech import SpeechResult
 from .i18n import I18N
 from .runs import PAGE_EVENT
@@ -30,6 +37,8 @@ class RealtimeControls:
     sample_rate: gr.Dropdown
     response_format: gr.Dropdown
     written: gr.Checkbox  # speak as it is written: the text sent word by word, like a chatbot's
+    typed: gr.Checkbox  # speak as I type: the page sends the text box's words as they come
+    typed_go: gr.Button  # hidden: realtime.js asks here for a typing session's ticket
 
     @property
     def inputs(self) -> list:
@@ -110,8 +119,15 @@ def build_realtime_controls(catalogue: Catalogue, model: str) -> RealtimeControl
             info=I18N("ui_realtime_written_info"),
             elem_id="speak_as_written",
         )
+        typed = gr.Checkbox(
+            value=False,
+            label=I18N("ui_realtime_typed"),
+            info=I18N("ui_realtime_typed_info"),
+            elem_id="speak_as_typed",
+        )
+        typed_go = gr.Button(elem_id="typed_live", size="sm", elem_classes=["live-hidden"])
     return RealtimeControls(
-        box, speech_rate, pitch_rate, volume, sample_rate, response_format, written
+        box, speech_rate, pitch_rate, volume, sample_rate, response_format, written, typed, typed_go
     )
 
 
@@ -124,9 +140,10 @@ def sent_controls(
     sample_rate: int | None,
     response_format: str | None,
     written: bool = False,
+    typed: bool = False,
 ) -> dict:
     """The controls as SpeechOrder takes them: all of them for a realtime model, none otherwise
-    (speak-as-written is the reading pace, or nothing)."""
+    (speak-as-written is the reading pace, or nothing; speak as I type is the page's text)."""
     if not catalogue.model(model).realtime:
         return {}
     return dict(
@@ -136,6 +153,7 @@ def sent_controls(
         sample_rate=sample_rate,
         response_format=response_format,
         written_pace=WRITTEN_PACE if written else None,
+        typed=bool(typed),
     )
 
 
@@ -177,38 +195,20 @@ def wire_realtime_controls(
 
 # --- Words lit as they are spoken ---------------------------------------------------------------
 
-_SENTENCE = re.compile(r"[^。！？!?；;.\n]+[。！？!?；;.\n]*")
-
-
-def timed_spans(result: SpeechResult) -> tuple[str, list[tuple[str, int, int]]]:
-    """("words" or "sentences", [(text, begin_ms, end_ms)]): the model's word times when it sent
-    them; else the text's sentences laid on the audio's own timeline, each as long as its share
-    of the letters."""
-    if result.words:
-        return "words", [(w["text"], w["begin_time"], w["end_time"]) for w in result.words]
-    sentences = [s for s in _SENTENCE.findall(result.request.text) if s.strip()]
-    letters = sum(len(s.strip()) for s in sentences) or 1
-    spans, at = [], 0.0
-    total_ms = result.audio_s * 1000
-    for sentence in sentences:
-        length = total_ms * len(sentence.strip()) / letters
-        spans.append((sentence, int(at), int(at + length)))
-        at += length
-    return "sentences", spans
-
 
 def spoken_words_html(result: SpeechResult | None) -> str:
     """The text of a realtime model's result, each word (or sentence) a span with its times, for
     realtime.js to light in step with the recording's clock; "" for the HTTP models."""
     if result is None or result.request.speech_rate is None and not result.words:
         return ""
-    timing, spans = timed_spans(result)
-    parts = []
-    for text, begin, end in spans:
+    told = finished_timeline(result)
+    timing, parts = told["timing"], []
+    for span in told["spans"]:
+        text = span["text"]
         space = " " if timing == "words" and not _HAN_END.search(text) else ""
         parts.append(
-            f'<span class="spoken" data-begin="{begin}" data-end="{end}">{html.escape(text)}</span>'
-            + space
+            f'<span class="spoken" data-begin="{span["begin"]}" data-end="{span["end"]}">'
+            f"{html.escape(text)}</span>" + space
         )
     return f'<div class="spoken-words" data-timing="{timing}">{"".join(parts)}</div>'
 

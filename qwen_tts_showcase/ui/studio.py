@@ -229,13 +229,15 @@ class StudioHandlers:
         sample_rate: int | None = None,
         response_format: str | None = None,
         written: bool = False,
+        typed: bool = False,
         request: gr.Request = None,
     ) -> Updates:
-        """A ticket for the live player's stream (live.py), and the previous results cleared.
+        """A ticket for the live player's stream (live.py), and the previous results cleared;
+        `typed`: a speak-as-I-type session, whose text the page sends as it is typed.
 
         Nothing is checked or sent here: the route does that as this visitor when the page
         fetches the stream, and says what went wrong in words."""
-        controls = (speech_rate, pitch_rate, volume, sample_rate, response_format, written)
+        controls = (speech_rate, pitch_rate, volume, sample_rate, response_format, written, typed)
         order = self._order(text, model, voice, language, instructions, region, owner, controls)
         ticket = self.tickets.issue(order, visitor(self.synthesizer, request), api_key, streaming)
         return self.live_use(ticket)
@@ -545,7 +547,7 @@ def build_studio(
     generate.click(None, js="() => ''", outputs=player.download_info)
     # A failed or stopped stream leaves nothing playable behind (Gradio keeps the pieces).
     generated.failure(lambda: None, None, player.live_audio, **PAGE_EVENT)
-    finished = wire_live(handlers, inputs, player, live, latest, new_rows)
+    finished = wire_live(handlers, inputs, player, live, latest, new_rows, editor.realtime)
     # After a failure too: latest is then empty and the button is disabled.
     for offer in (generated.then, finished.then, player.audio_format.change):
         offer(
@@ -576,6 +578,7 @@ def wire_live(
     live: LiveControls,
     latest: gr.State,
     new_rows: gr.State,
+    realtime: RealtimeControls | None = None,
 ):
     """The live player's events, with Generate's `inputs`. page.js presses the hidden start
     button instead of Generate when the browser can play the stream itself: a ticket comes back
@@ -599,6 +602,10 @@ def wire_live(
         **PAGE_EVENT,
     ).then(None, [live.ticket], None, js="(ticket) => { window.qwenTtsStudio.play(ticket); }")
     wire_live_ahead(handlers, inputs, cleared, live)
+    if realtime is not None:  # speak as I type: realtime.js asks for the session's ticket
+        realtime.typed_go.click(
+            handlers.live_ticket, [*inputs, realtime.typed], cleared, **PAGE_EVENT
+        ).then(None, [live.ticket], None, js="(ticket) => { window.qwenTtsTyping.opened(ticket); }")
     # The ticket is the one page.js played (the live_use event that shows it may still be on its
     # way). A stream that did not end complete: queued, so a failure shows as the Generate
     # event's would; cheap, so not limited; the download then offered (disabled) as after

@@ -11,7 +11,8 @@ from playwright.sync_api import Page, expect
 from ..conftest import wait_until
 from .pages import HEARD, PANEL, SOUNDED, TAP, choose, trimmed, wait_for_state
 
-REALTIME = "qwen3-tts-flash-realtime"
+REALTIME = "Qwen3-TTS Flash Realtime"  # qwen3-tts-flash-realtime, as the model picker names it
+QWEN_AUDIO = "Qwen-Audio TTS 3.1 Flash"  # qwen-audio-3.1-tts-flash
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +58,7 @@ def test_the_controls_show_only_for_realtime_models_and_are_what_is_sent(open_pa
     heard = page.evaluate(HEARD)
     assert len(heard) == pytest.approx(len(trimmed(session.pcm)) * 1.5, abs=3)
 
-    choose(page, "model", "qwen3-tts-flash")
+    choose(page, "model", "Qwen3-TTS Flash")
     expect(controls).to_be_hidden()
     page.locator("#generate").click()
     wait_for_state(page, "complete")
@@ -68,7 +69,7 @@ def test_the_controls_show_only_for_realtime_models_and_are_what_is_sent(open_pa
 
 def test_the_older_realtime_model_offers_only_24_khz_pcm(open_page, simulator):
     page = live_page(open_page)
-    choose(page, "model", "qwen-tts-realtime")
+    choose(page, "model", "Qwen-TTS Realtime")
     page.locator("#sample_rate input").click()
     expect(page.get_by_role("option")).to_have_text([re.compile("24 kHz$")])
     page.keyboard.press("Escape")
@@ -127,7 +128,7 @@ def speak(page: Page, model: str, text: str) -> None:
 
 def test_qwen_audio_words_light_up_with_the_recordings_clock(open_page, simulator, screenshots):
     page = live_page(open_page)
-    speak(page, "qwen-audio-3.1-tts-flash", "Hello wide world. 你好。")
+    speak(page, QWEN_AUDIO, "Hello wide world. 你好。")
     (session,) = simulator.realtime_sessions
     words = session.word_times
     assert [w["text"] for w in words] == ["Hello", "wide", "world", "你", "好"]
@@ -173,3 +174,80 @@ def test_speak_as_written_writes_the_reply_out_while_the_voice_follows(open_page
     assert session.session["mode"] == "server_commit"
     assert "".join(session.appended()) == text and len(session.appended()) == 11
     assert session.committed[0] == "Sure!"
+
+
+# The live run's played position from the page's own state: the AudioContext's clock since the
+# run's first frame, less the silences the player put in where the stream fell behind; and the
+# words lit in the live box at that moment.
+HEARD_NOW = """() => {
+  const run = window.qwenTts.live.current();
+  const ctx = window.qwenTts.live.clock();
+  if (!run || !ctx || run.firstFrame === null) return null;
+  let frames = Math.floor(ctx.currentTime * 24000) - run.firstFrame;
+  for (const [at, length] of run.gaps) {
+    if (frames < at) break;
+    frames = Math.max(at, frames - length);
+  }
+  const lit = [...document.querySelectorAll('#live_words .spoken.lit')].map(s => s.textContent);
+  return {ms: Math.min(frames, run.receivedFrames) / 24, lit, done: run.done};
+}"""
+
+
+def test_qwen_audio_words_light_up_with_the_live_players_clock(open_page, simulator):
+    # about real time (a little faster): the stream is still arriving while the words play
+    simulator.profile.realtime_factor = 0.8
+    page = live_page(open_page)
+    choose(page, "model", QWEN_AUDIO)
+    text = "Hello wide world. The words light up as they are spoken. Goodbye for now."
+    page.locator("#text textarea").fill(text)
+    page.locator("#generate").click()
+    samples = []
+    for _ in range(1200):  # every 25 ms, until the stream has ended; 30 s at most
+        now = page.evaluate(HEARD_NOW)
+        if now is not None and now["done"]:
+            break
+        if now is not None and now["lit"]:
+            samples.append(now)
+        page.wait_for_timeout(25)
+    (session,) = simulator.realtime_sessions
+    words = session.word_times
+    assert [w["text"] for w in words][:3] == ["Hello", "wide", "world"]
+    # before the stream ended, the lit word changed, and each time it was the word whose time
+    # span held the played position (within 50 ms: a frame's wait, and the read in between)
+    assert len({s["lit"][0] for s in samples}) >= 3, samples
+    for sample in samples:
+        (lit,) = sample["lit"]
+        near = [
+            w["text"] for w in words if w["begin_time"] - 50 <= sample["ms"] < w["end_time"] + 50
+        ]
+        assert lit in near, (sample, near)
+    wait_for_state(page, "complete")
+
+
+def test_speak_as_i_type_speaks_before_the_typing_ends(open_page, simulator):
+    page = live_page(open_page)
+    choose(page, "model", REALTIME)
+    page.locator("#speak_as_typed input").check()
+    box = page.locator("#text textarea")
+    box.fill("")
+    box.click()
+    text = "Hello there. How are you today? I am typing this slowly, one key at a time."
+    first_sound = None
+    for index, key in enumerate(text):  # a slow keyboard: a key every 60 ms or so
+        page.keyboard.type(key)
+        page.wait_for_timeout(60)
+        if first_sound is None and page.evaluate(SOUNDED):
+            first_sound = index
+    assert first_sound is not None and first_sound < len(text) - 20, first_sound
+    wait_for_state(page, "complete")  # a pause finishes it
+    (session,) = simulator.realtime_sessions
+    assert "".join(session.appended()) == text  # what was typed, nothing else
+    assert session.session["mode"] == "server_commit"
+    assert session.committed[0] == "Hello there."
+    # every sample sent was heard, in order, none missing (with silences where the voice
+    # waited for the typing)
+    page.wait_for_function(
+        "() => { const run = window.qwenTts.live.current(); return run.done && !run.sources.size; }"
+    )
+    sounds = lambda samples: [x for x in samples if x]  # noqa: E731
+    assert sounds(page.evaluate(HEARD)) == sounds(trimmed(session.pcm))

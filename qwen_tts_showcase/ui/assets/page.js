@@ -303,7 +303,8 @@
       return {
         ticket, box, abort: new AbortController(), sources: new Set(), carry: null, nextFrame: 0,
         firstFrame: null, receivedFrames: 0, underruns: 0, state: "waiting", error: null,
-        after: null, pending: [], done: false, next: null, checksum: 0, note: null,
+        after: null, pending: [], done: false, next: null, checksum: 0, note: null, gaps: [],
+        told: null,
       };
     }
 
@@ -336,9 +337,13 @@
       current.checksum = sum;
       const now = Math.ceil(ctx.currentTime * RATE);
       if (current.nextFrame < now + 1) {  // the first piece, or the stream fell behind
-        if (current.firstFrame !== null) current.underruns += 1;
         const lead = Math.max(MIN_LEAD_S, LEAD_S - frames / RATE);
+        const behind = current.nextFrame;
         current.nextFrame = now + Math.round(lead * RATE);
+        if (current.firstFrame !== null) {  // a silence in the audio's timeline (realtime.js)
+          current.underruns += 1;
+          current.gaps.push([current.receivedFrames, current.nextFrame - behind]);
+        }
       }
       if (current.firstFrame === null) {
         current.firstFrame = current.nextFrame;
@@ -468,7 +473,7 @@
           }
           // A failure part-way ends the body like a whole one: ask how it ended.
           const end = await fetch(liveUrl(current.ticket, "/end"), { cache: "no-store" });
-          const told = await end.json().catch(() => ({}));
+          const told = current.told = await end.json().catch(() => ({}));
           if (!end.ok) { current.error = told; state = "broken"; }
           else state = told.state === "complete" ? "complete" : "stopped";
           if (state === "complete") await heedOnce(current);
@@ -581,6 +586,7 @@
     return {
       supported, context, aim, target: () => target, start, go, play, compare, replay, stop, changed, asking, prepared, used,
       ready: fresh, pressed: () => lastPress, current: () => run, compared: () => group,
+      clock: () => audio && audio.context, liveUrl,
     };
   })();
 
