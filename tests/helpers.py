@@ -6,6 +6,7 @@ import json
 import wave
 from pathlib import Path
 
+import requests
 from gradio_client import Client
 
 from qwen_tts_showcase import errors
@@ -144,8 +145,6 @@ def call_tool(url: str, arguments: dict, name: str = "synthesize"):
 def page_event(url: str, elem_id: str, data: list, session: str) -> list:
     """Press a page button the way the browser does (the events page.js uses are private to the
     page): the click's event, by the button's elem_id, in this session; its outputs."""
-    import requests
-
     config = requests.get(url + "config", timeout=10).json()
     button = next(
         c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == elem_id

@@ -18,35 +18,10 @@ from qwen_tts_showcase.synthesis import SpeechOrder
 from qwen_tts_showcase.text import estimated_tokens
 
 from .conftest import BEIJING_KEY, REALTIME_DEFAULTS, wait_until
-from .helpers import connections_to
+from .helpers import connections_to, page_event
 
 TEXT = "今儿个天儿不错，咱们出去遛遛弯儿吧。"
 REFUSED = "was not opened by this page"
-
-
-def page_event(url: str, elem_id: str, data: list, session: str) -> list:
-    """Press a page button the way the browser does (the events page.js uses are private to the
-    page): the click's event, by the button's elem_id, in this session; its outputs."""
-    config = requests.get(url + "config", timeout=10).json()
-    button = next(
-        c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == elem_id
-    )
-    event = next(
-        d for d in config["dependencies"] if [button, "click"] in [list(t) for t in d["targets"]]
-    )
-    answer = requests.post(
-        url + "gradio_api/run/predict",
-        json={
-            "data": data,
-            "fn_index": event["id"],
-            "session_hash": session,
-            "trigger_id": button,
-            "event_data": None,
-        },
-        timeout=10,
-    )
-    answer.raise_for_status()
-    return answer.json()["data"]
 
 
 def ticket(
