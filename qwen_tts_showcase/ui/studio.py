@@ -19,7 +19,7 @@ from ..errors import DemoError, unexpected_error
 from ..history_log import history_row
 from ..live import LiveTickets
 from ..messages import say
-from ..speech import SpeechResult
+from ..speech import Speech, SpeechResult
 from ..synthesis import SpeechOrder, Synthesizer
 from .code_panel import build_code_panel
 from .fragments import readout_html
@@ -102,7 +102,8 @@ class LiveControls:
     the inputs settle, so that Generate is a single request (`ready`: "<stamp> <ticket>", the
     stamp page.js gave the inputs it was asked for), the button that asks for it, and the one
     that tells the server the page plays it; `done` fetches how a complete stream ended (outside
-    the queue), `finish` any other (queued, for its toast)."""
+    the queue), `finish` any other (queued, for its toast). `stop` ends the Generate event where
+    the browser plays Gradio's streamed player instead (studio.js presses it)."""
 
     ticket: gr.Textbox
     start: gr.Button
@@ -112,6 +113,7 @@ class LiveControls:
     use: gr.Button
     go: gr.Button
     done: gr.Button
+    stop: gr.Button
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,8 @@ class StudioHandlers:
         self.catalogue = synthesizer.catalogue
         self.player, self.latest, self.new_rows = player, latest, new_rows
         self.tickets, self.live = tickets, live
+        # The Generate event's speech per session while it streams, for Stop (stop_stream).
+        self._streaming: dict[str, Speech] = {}
 
     def change_model(self, model: str, voice: str, owner: str = "") -> gr.Dropdown:
         """Offer the model's voices, keeping the current one when the model has it; a VD or VC
@@ -202,15 +206,35 @@ class StudioHandlers:
                 self.latest: None,
                 self.new_rows: [],
             }
-            yield empty
-            for pcm in speech:
-                for start in range(0, len(pcm), LIVE_PIECE_BYTES):
-                    yield {
-                        player.live_audio: pcm_to_wav(pcm[start : start + LIVE_PIECE_BYTES]),
-                        **empty,
-                    }
+            session = getattr(request, "session_hash", None) or ""
+            self._streaming[session] = speech
+            try:
+                yield empty
+                for pcm in speech:
+                    for start in range(0, len(pcm), LIVE_PIECE_BYTES):
+                        yield {
+                            player.live_audio: pcm_to_wav(pcm[start : start + LIVE_PIECE_BYTES]),
+                            **empty,
+                        }
+            except Exception:
+                if self._streaming.get(session) is speech:
+                    raise
+                # The visitor's Stop (stop_stream) closed it, whatever the read then raised (a
+                # Stopped, or a connection shut under a retry): no error, and nothing kept.
+                yield {player.live_audio: None, **empty}
+                return
+            finally:
+                if self._streaming.get(session) is speech:
+                    del self._streaming[session]
             finished = self._finished(speech.result)
         yield finished
+
+    def stop_stream(self, request: gr.Request) -> None:
+        """Stop, for Gradio's streamed player: the speech closes DashScope's stream at once
+        (nothing cached, the quota refunded if no audio came), and the Generate event ends."""
+        speech = self._streaming.pop(request.session_hash or "", None)
+        if speech is not None:
+            speech.close()
 
     def live_ticket(
         self,
@@ -469,7 +493,8 @@ def build_live_controls() -> LiveControls:
         use = gr.Button(elem_id="live_use", size="sm")
         go = gr.Button(elem_id="live_go", size="sm")
         done = gr.Button(elem_id="live_done", size="sm")
-    return LiveControls(ticket, start, finish, ready, ahead, use, go, done)
+        stop = gr.Button(elem_id="stream_stop", size="sm")
+    return LiveControls(ticket, start, finish, ready, ahead, use, go, done, stop)
 
 
 def build_studio(
@@ -547,6 +572,12 @@ def build_studio(
     generate.click(None, js="() => ''", outputs=player.download_info)
     # A failed or stopped stream leaves nothing playable behind (Gradio keeps the pieces).
     generated.failure(lambda: None, None, player.live_audio, **PAGE_EVENT)
+    # Stop, for Gradio's streamed player: the event then ends by itself, and the page learns it
+    # (one end per press: the event is not cancelled, so it always completes once).
+    live.stop.click(handlers.stop_stream, **PAGE_EVENT)
+    ended = "() => { window.qwenTtsStudio?.streamEnded(); }"
+    generated.then(None, js=ended)
+    generated.failure(None, js=ended)  # a failed event runs no .then
     finished = wire_live(handlers, inputs, player, live, latest, new_rows, editor.realtime)
     # After a failure too: latest is then empty and the button is disabled.
     for offer in (generated.then, finished.then, player.audio_format.change):

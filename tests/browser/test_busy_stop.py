@@ -1,4 +1,5 @@
-"""Busy and Stop in Chromium: Generate turns into Stop (and Esc) while the live player speaks,
+"""Busy and Stop in Chromium: Generate turns into Stop (and Esc) while the page speaks (the live
+player, or Gradio's streamed one where the browser lacks it),
 the progress shows inline, and a long text says what it will take before it starts."""
 
 from __future__ import annotations
@@ -109,3 +110,30 @@ def test_the_chinese_page_says_it_in_chinese(open_page, simulator):
     expect(estimate).to_contain_text(re.compile(r"长文本：约 \d+ 次请求"), use_inner_text=True)
     # "token" is the word Chinese documentation uses too.
     assert not re.search(r"[A-Za-z]{3,}", estimate.inner_text().replace("token", ""))
+
+
+def test_with_gradios_streamed_player_generate_becomes_stop_too(open_page, simulator):
+    """Where the browser lacks the live player, Stop (and Esc) ends the Generate event: the
+    stream to DashScope closes, nothing plays on, no error, and the button is Generate again."""
+    simulator.profile.realtime_factor = 1.0  # real time, two minutes: only Stop ends it
+    simulator.profile.fixed_audio_seconds = 120.0
+    before = connections_to(simulator.port)
+    page = open_page(player="stream")
+    expect(page.locator("html")).to_have_class("stream-player")
+    generate = page.locator("#generate")
+    for stop in (lambda: generate.click(), lambda: page.keyboard.press("Escape")):
+        generate.click()
+        wait_until(lambda: connections_to(simulator.port) > before, "DashScope's stream to open")
+        expect(generate).to_have_class(re.compile("studio-busy"))
+        expect(page.get_by_role("button", name="Stop (Esc)", exact=True)).to_be_visible()
+        expect(page.locator("#studio_progress")).to_contain_text(re.compile(r"\d+ s so far"))
+        stop()
+        wait_until(lambda: connections_to(simulator.port) == before, "DashScope's stream to close")
+        expect(generate).not_to_have_class(re.compile("studio-busy"))
+        expect(page.get_by_role("button", name="Generate speech")).to_be_enabled()
+        expect(page.locator("#studio_progress")).to_be_empty()
+        page.wait_for_function(  # nothing plays on
+            "() => [...document.querySelectorAll('#live_audio audio')].every((a) => a.paused)"
+        )
+    assert len(simulator.generation_requests()) == 2
+    assert page.get_by_test_id("toast-body").count() == 0  # a stop is no error

@@ -82,9 +82,22 @@
 
   function panelState() { return panel()?.dataset.state || "idle"; }
 
+  // Where the browser plays Gradio's streamed player instead: from the press until its
+  // Generate event ends (studio.py calls streamEnded), Stop or not.
+  let streaming = false;
+
+  function streamEnded() { streaming = false; sync(); }
+
+  // After Stop, what the streamed player had buffered stays silent until the next press (it
+  // would resume itself on its next piece). Media events do not bubble: capture.
+  let hushed = false;
+  document.addEventListener("play", (event) => {
+    if (hushed && event.target.closest && event.target.closest("#live_audio")) event.target.pause();
+  }, true);
+
   // Waiting for sound, receiving it, or still playing what came.
   function speaking() {
-    if (!live.supported()) return false;
+    if (!live.supported()) return streaming;
     const state = panelState();
     if (state === "waiting" || state === "playing") return true;
     const run = live.current();
@@ -93,6 +106,12 @@
 
   function stop() {
     stopped = true;
+    if (!live.supported()) {  // the streamed player: the server ends the event, and it is silent
+      document.querySelector("#stream_stop")?.click();
+      hushed = true;
+      for (const audio of document.querySelectorAll("#live_audio audio")) audio.pause();
+      return;
+    }
     live.stop();
     const waiting = panel();
     if (waiting && waiting.dataset.state === "waiting") {  // no stream yet: nothing else to stop
@@ -117,9 +136,11 @@
       event.stopImmediatePropagation();
       event.preventDefault();
       stop();
-    } else if (!button.disabled && live.supported()) {
+    } else if (!button.disabled) {
       stopped = false;
       started = performance.now();
+      streaming = !live.supported();
+      hushed = false;
     }
   }, true);
 
@@ -291,5 +312,7 @@
     }
   }).observe(document.documentElement, { childList: true, subtree: true });
 
-  window.qwenTtsStudio = { counter, play, stop, speaking, openConnection, sync, beforeCard };
+  window.qwenTtsStudio = {
+    counter, play, stop, speaking, openConnection, sync, beforeCard, streamEnded,
+  };
 })();
