@@ -138,7 +138,10 @@ def test_without_a_key_the_visitor_is_shown_where_to_paste_theirs(
     page = keyless_page(open_page, keyless_url, viewport=viewport)
     live_button = page.locator(".card-button.primary").first
     expect(live_button).to_have_class(re.compile("keyless"))
-    assert float(live_button.evaluate("(b) => getComputedStyle(b).opacity")) < 0.6
+    page.wait_for_function(  # dimmed (after the theme's transition)
+        "() => Number(getComputedStyle(document.querySelector('.card-button.primary')).opacity)"
+        " < 0.6"
+    )
     key = page.locator("#api_key input")
     expect(key).to_be_hidden()  # the Connection section starts closed
     page.locator("#key_notice").get_by_role("link").click()
