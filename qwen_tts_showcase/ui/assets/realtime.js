@@ -163,6 +163,7 @@
 
   function lightBox(run, target) {
     const ms = heardMs(run);
+    target.dataset.heard = ms === null ? "" : ms; // the position this lighting was for
     for (const span of target.querySelectorAll(".spoken")) {
       const { begin, end } = span.dataset;
       const on = ms !== null && begin !== "" && ms >= +begin && (end === "" || ms < +end);
