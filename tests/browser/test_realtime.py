@@ -114,7 +114,8 @@ def lit_at(page: Page, seconds: float) -> list[str]:
             break
     else:
         raise AssertionError(f"the recording never reached {seconds} s")
-    page.wait_for_timeout(100)  # a few animation frames: the loop reads the clock each frame
+    # two animation frames: the highlight's loop, which reads the clock each frame, has run since
+    page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
     return page.evaluate(LIT)
 
 
