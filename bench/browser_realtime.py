@@ -1,5 +1,6 @@
 """The realtime models in Chromium (run by bench/realtime.py): how far the word lit during a live
-stream is from the audio clock when it lights up, and speak-as-I-type's first sound from the
+stream is from the audio clock when it lights up, speak-as-written's first sound from the first
+word sent (a paragraph whose first sentence is long), and speak-as-I-type's first sound from the
 first typed character. The app runs in this process against the simulator; Playwright drives
 Debian's Chromium (bench/browser.py)."""
 
@@ -70,8 +71,10 @@ KEYS_JS = """() => {
 }"""
 
 
-def in_chromium(simulator: DashScopeSimulator, settings: Settings, runs: int) -> None:
-    """Print the drift table and the typing table (or say why not)."""
+def in_chromium(
+    simulator: DashScopeSimulator, settings: Settings, runs: int, written_text: str
+) -> None:
+    """Print the drift, speak-as-written and typing tables (or say why not)."""
     if not available():
         print("\nChromium or Playwright is missing: the browser measures are skipped.")
         return
@@ -96,6 +99,7 @@ def in_chromium(simulator: DashScopeSimulator, settings: Settings, runs: int) ->
                 simulator.profile = UpstreamProfile(profile.first_chunk_delay_s, 0.9)
                 drifts = [drift(browser, url) for _ in range(runs)]
                 simulator.profile = profile
+                written = [writing(browser, url, simulator, written_text) for _ in range(runs)]
                 typed = [typing(browser, url) for _ in range(runs)]
             finally:
                 browser.close()
@@ -103,6 +107,7 @@ def in_chromium(simulator: DashScopeSimulator, settings: Settings, runs: int) ->
         simulator.profile = profile
         demo.close()
     report(drifts, typed)
+    report_written(written_text, written)
 
 
 def page_with(browser, url: str, model: str):
@@ -124,6 +129,40 @@ def drift(browser, url: str) -> list[dict]:
     found = page.evaluate("() => window.__drift")
     page.close()
     return found
+
+
+def writing(browser, url: str, simulator: DashScopeSimulator, text: str) -> dict:
+    """Speak as it is written, pressed in Chromium: seconds from the first piece of text the
+    simulator received to the first sound at the output, and the silences over 30 ms heard
+    after it (the player's own count: the writing is slower than the speech)."""
+    page = page_with(browser, url, REALTIME)
+    page.locator("#speak_as_written input").check()
+    page.locator("#text textarea").fill(text)
+    page.evaluate(LIVE_TAP_JS)
+    before = len(simulator.realtime_sessions)
+    page.locator("#generate").click()
+    page.wait_for_function("() => window.__meter.firstSoundAt !== null", timeout=DONE_TIMEOUT_MS)
+    page.wait_for_function(HEARD_ALL_JS, timeout=DONE_TIMEOUT_MS)
+    meter = page.evaluate("() => window.__meter")
+    page.close()
+    session = simulator.realtime_sessions[before]
+    return {
+        "first_sound": meter["firstSoundAt"] / 1000 - session.first_text_at,
+        "gaps": [frames / 24 for frames in meter["gaps"]],
+    }
+
+
+def report_written(text: str, written: list[dict]) -> None:
+    times = [run["first_sound"] for run in written]
+    gaps = [len(run["gaps"]) for run in written]
+    silent = [sum(run["gaps"]) / 1000 for run in written]
+    print(f"\nSpeak as it is written, pressed in Chromium ({text!r}):\n")
+    print("| From the first word sent to the first sound | Silences over 30 ms after it, per run |")
+    print("|---|---|")
+    print(
+        f"| {statistics.median(times):.3f} s ({min(times):.3f}–{max(times):.3f}) "
+        f"| {statistics.median(gaps):g} ({statistics.median(silent):.2f} s) |"
+    )
 
 
 def typing(browser, url: str) -> dict:

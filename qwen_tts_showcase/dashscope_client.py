@@ -43,7 +43,7 @@ class SynthesisRequest:
     sample_rate: int | None = None
     response_format: str | None = None
     # Speak as it is written: the text is sent in pieces (words, or Han characters) at this many
-    # pieces a second, and the realtime model speaks it as it comes (server_commit mode).
+    # pieces a second, and the realtime model speaks it as it comes (committed phrase by phrase).
     written_pace: float | None = None
     # Speak as I type: the text comes piece by piece from the visitor's keyboard (a TextSource
     # given to SpeechStream), not from `text`; True or None.
@@ -73,7 +73,7 @@ def written_pieces(text: str) -> list[str]:
     it, each Han character on its own; joined, they are the text."""
     pieces: list[str] = []
     for ch in text:
-        han = "\u3400" <= ch <= "\u9fff"
+        han = _is_han(ch)
         glued = ch.isspace() or not (ch.isalnum() or han)  # spaces and marks end a piece
         if pieces and (glued or (not han and not _ends_piece(pieces[-1]))):
             pieces[-1] += ch
@@ -106,10 +106,64 @@ def spoken_sentences(text: str) -> list[str]:
     return sentences
 
 
+# Speak as it is written: the app commits a prepared text phrase by phrase (commit mode), so the
+# voice starts on the first words instead of at the end of the first sentence, and each phrase
+# grows as the speech falls behind the writing (as ElevenLabs' chunk_length_schedule does). The
+# nth phrase holds at most PHRASE_WORDS[n] words (two Han characters count as one; the last value
+# from then on); it ends sooner at its sentence's end, or at a clause's mark once it holds a
+# word, and never leaves a lone word of its sentence behind. The first word goes alone, so the
+# first sound is the model's first packet after it (Qwen3-TTS is made to speak from the first
+# character it is given); waiting for a second word would add 0.25 s at 4 pieces a second.
+PHRASE_WORDS = (1, 2, 4, 6, 8, 12)
+_CLAUSE_MARKS = ",:\u2014\uff0c\uff1a\u3001"
+
+
+def written_phrases(text: str) -> list[tuple[list[str], bool]]:
+    """The prepared text as it is committed while written: each phrase's pieces (joined, all of
+    them are written_pieces(text)), and whether the phrase begins one of spoken_sentences(text),
+    so its response's audio start is that sentence's."""
+    ends, at = set(), 0
+    for sentence in spoken_sentences(text):
+        at += len(sentence)
+        ends.add(at)
+    sentences: list[list[str]] = [[]]
+    at = 0
+    for piece in written_pieces(text):
+        sentences[-1].append(piece)
+        if any(at < end <= at + len(piece) for end in ends):
+            sentences.append([])
+        at += len(piece)
+    phrases: list[tuple[list[str], bool]] = []
+    for pieces in filter(None, sentences):
+        opens = True
+        while pieces:
+            most = PHRASE_WORDS[min(len(phrases), len(PHRASE_WORDS) - 1)]
+            size, words = 0, 0.0
+            while size < len(pieces) and words < most:
+                words += _words(pieces[size])
+                size += 1
+                if words >= 1 and pieces[size - 1].rstrip()[-1:] in _CLAUSE_MARKS:
+                    break
+            if sum(map(_words, pieces[size:])) <= 1.5:  # no lone word left for a phrase
+                size = len(pieces)
+            phrases.append((pieces[:size], opens))
+            pieces, opens = pieces[size:], False
+    return phrases
+
+
 def _ends_piece(piece: str) -> bool:
     """A piece is closed once it holds a space, a mark or a Han character."""
     last = piece[-1]
-    return last.isspace() or not last.isalnum() or "\u3400" <= last <= "\u9fff"
+    return last.isspace() or not last.isalnum() or _is_han(last)
+
+
+def _is_han(ch: str) -> bool:
+    return "\u3400" <= ch <= "\u9fff"
+
+
+def _words(piece: str) -> float:
+    """How much of a word a piece is: two Han characters make one."""
+    return 0.5 if _is_han(piece[0]) else 1.0
 
 
 @dataclass(frozen=True)
@@ -399,9 +453,10 @@ class _Events(QwenTtsRealtimeCallback):
 
 class _WebSocketSpeech:
     """One text spoken over a WebSocket: a realtime session through the SDK's QwenTtsRealtime
-    (commit mode: the text committed sentence by sentence, then session.finish), or a Qwen-Audio
-    task (whose word times are kept in `words`). Where each response's (sentence's) audio starts
-    is kept in `starts`, in bytes of the audio yielded, as it arrives. `close()` from any thread
+    (commit mode: the text committed sentence by sentence, or phrase by phrase as it is written,
+    then session.finish; server_commit for typed text), or a Qwen-Audio task (whose word times
+    are kept in `words`). Where each sentence's audio starts is kept in `starts`, in bytes of the
+    audio yielded, as it arrives. `close()` from any thread
     shuts the socket at once."""
 
     def __init__(
@@ -419,6 +474,8 @@ class _WebSocketSpeech:
         self._words: dict[object, list[dict]] = {}  # by sentence: the latest event's word times
         self.starts: list[int] = []  # bytes into the audio where each response's audio starts
         self._response_begins = False  # a response (sentence) began: its first audio is a start
+        self._responses = 0  # responses begun so far
+        self._phrase_opens: list[bool] = []  # by response, when the app commits phrases
         self._yielded = 0  # bytes of audio yielded so far
         self._sentences_begun = 0
         self._client: QwenTtsRealtime | None = None
@@ -453,9 +510,9 @@ class _WebSocketSpeech:
                 pcm = self._resample(self._strip_header(pcm))
                 if pcm:
                     sent_audio = True
-                    if self._response_begins or not self.starts:
+                    if (self._response_begins and self._opens_sentence()) or not self.starts:
                         self.starts.append(self._yielded)
-                        self._response_begins = False
+                    self._response_begins = False
                     self._yielded += len(pcm)
                     yield pcm
         except (OSError, websocket.WebSocketException, TimeoutError) as exc:
@@ -470,10 +527,16 @@ class _WebSocketSpeech:
             ) from exc
 
     def _begin_response(self) -> None:
-        """A response (a sentence) begins: its first audio marks a start; a "wav" response
-        starts with a header of its own."""
+        """A response (a sentence, or a phrase) begins: its first audio marks a start if it
+        begins a sentence; a "wav" response starts with a header of its own."""
         self._response_begins = True
+        self._responses += 1
         self._header_left = _WAV_HEADER_BYTES if self.request.response_format == "wav" else 0
+
+    def _opens_sentence(self) -> bool:
+        """Whether the response begun last begins a sentence (each does, but phrases)."""
+        number = self._responses - 1
+        return number >= len(self._phrase_opens) or self._phrase_opens[number]
 
     def _strip_header(self, data: bytes) -> bytes:
         if self._header_left and data[:4] == b"RIFF":
@@ -501,41 +564,52 @@ class _WebSocketSpeech:
         self.request_id = client.get_session_id() or ""
         if self._closed.is_set():
             raise _stopped(self.host)
-        mode = "server_commit" if request.written_pace or self.typed else "commit"
+        # typed text: the server decides when to speak (the visitor's pace is unknown); else the
+        # app commits, sentence by sentence or, as it is written, phrase by phrase
+        mode = "server_commit" if self.typed else "commit"
         client.update_session(mode=mode, **_session_fields(request))
         self._wait_for("session.updated", deadline)
         if request.written_pace or self.typed:
-            self._write(client.append_text, client.finish)
+            self._write(client.append_text, client.finish, client.commit)
             return
         for sentence in spoken_sentences(request.text):  # one response each: its start is known
             client.append_text(sentence)
             client.commit()
         client.finish()
 
-    def _pieces(self) -> Iterator[str]:
-        """The text as it is written: typed pieces as they come, or the prepared text word by
-        word at the written pace; it ends early when the speech is closed."""
+    def _pieces(self) -> Iterator[tuple[str, bool | None]]:
+        """The text as it is written, each piece with whether it ends a phrase that begins a
+        sentence (True), ends one that does not (False), or ends none (None): typed pieces as
+        they come (the server decides), or the prepared text word by word at the written pace,
+        phrase by phrase (written_phrases). It ends early when the speech is closed."""
         if self.typed is not None:
             while (piece := self.typed.next_piece(self._closed)) is not None:
-                yield piece
+                yield piece, None
             return
         pause = 1.0 / self.request.written_pace
-        for number, piece in enumerate(written_pieces(self.request.text)):
-            if number and self._closed.wait(pause):
-                return
-            yield piece
+        first = True
+        for pieces, opens in written_phrases(self.request.text):
+            for number, piece in enumerate(pieces, start=1):
+                if not first and self._closed.wait(pause):
+                    return
+                first = False
+                yield piece, (opens if number == len(pieces) else None)
 
-    def _write(self, send_piece, finish) -> None:
-        """Send the text piece by piece as it is written, on a thread of its own, then end;
-        Stop (close) ends it between two pieces."""
+    def _write(self, send_piece, finish, commit=None) -> None:
+        """Send the text piece by piece as it is written, on a thread of its own, committing
+        each phrase (where the protocol has commits), then end; Stop (close) ends it between
+        two pieces."""
 
         def write() -> None:
             self._writing.set()
             try:
-                for piece in self._pieces():
+                for piece, phrase_opens in self._pieces():
                     send_piece(piece)
                     if self.first_text_at is None:
                         self.first_text_at = time.perf_counter()
+                    if commit is not None and phrase_opens is not None:
+                        self._phrase_opens.append(phrase_opens)  # before its response can begin
+                        commit()
                 if not self._closed.is_set():
                     finish()
             except (OSError, ConnectionError, websocket.WebSocketException):

@@ -306,23 +306,49 @@ def test_speak_as_written_sends_the_text_in_pieces_and_speaks_as_it_comes(
 ):
     from qwen_tts_showcase.dashscope_client import written_pieces
 
-    text = "Hello there, friend. How are you? 你好。"
+    text = "Hello there, my good old friend. How are you? 你好。"
     assert written_pieces(text) == [
-        "Hello ", "there, ", "friend. ", "How ", "are ", "you? ", "你", "好。"
+        "Hello ", "there, ", "my ", "good ", "old ", "friend. ", "How ", "are ", "you? ", "你", "好。"
     ]  # fmt: skip
     result = _speak(synthesizer, model, text, written_pace=20).complete()
     (session,) = simulator.realtime_sessions
     assert session.appended() == written_pieces(text)
     if model.startswith("qwen3"):
-        assert session.session["mode"] == "server_commit"
-    # spoken sentence by sentence as they were written, the audio all there
-    assert session.committed == ["Hello there, friend.", " How are you?", " 你好。"]
-    assert result.pcm == b"".join(
-        spoken(model, session.session, sentence) for sentence in session.committed
-    ) or model.startswith("qwen-audio")
+        # the app commits phrase by phrase: the first word alone, then more (a clause's mark
+        # ends one), never a lone word left in a sentence
+        assert session.session["mode"] == "commit"
+        assert session.committed == [
+            "Hello ", "there, ", "my good old friend. ", "How are you? ", "你好。"
+        ]  # fmt: skip
+        assert result.pcm == b"".join(
+            spoken(model, session.session, phrase) for phrase in session.committed
+        )
+        # the lit sentences start where their first phrase's audio does
+        ms = [len(spoken(model, session.session, phrase)) // 48 for phrase in session.committed]
+        assert list(result.starts) == [0, sum(ms[:3]), sum(ms[:4])]
+    else:  # Qwen-Audio's task protocol has no commit: its server speaks each sentence as it ends
+        assert session.committed == ["Hello there, my good old friend.", " How are you?", " 你好。"]
     assert result.pcm == session.pcm
     # first sound counts from the first piece of text, which went before the last one
     assert 0 < result.first_audio_s < result.total_s
+
+
+def test_written_phrases_start_short_grow_and_keep_sentences_apart():
+    from qwen_tts_showcase.dashscope_client import written_phrases
+
+    def phrases(text: str) -> list[tuple[str, bool]]:
+        return [("".join(pieces), opens) for pieces, opens in written_phrases(text)]
+
+    # one word first, then two, four...; a sentence's end always ends a phrase
+    assert phrases("Here is how a voice assistant sounds while it writes. Bye now.") == [
+        ("Here ", True), ("is how ", False), ("a voice assistant sounds ", False),
+        ("while it writes. ", False), ("Bye now.", True),
+    ]  # fmt: skip
+    # two Han characters make a word; a clause's mark ends a phrase; no lone word is left over
+    assert phrases("你好。今天天气很好，我们一起去公园散步吧！") == [
+        ("你好。", True), ("今天天气", True), ("很好，", False), ("我们一起去公园散步吧！", False),
+    ]  # fmt: skip
+    assert phrases("") == []
 
 
 def test_speak_as_written_is_for_realtime_models_and_a_sane_pace(synthesizer, simulator):
@@ -337,8 +363,9 @@ def test_the_studio_speaks_as_written_when_asked(app, simulator):
     inputs = (TEXT, "qwen3-tts-flash-realtime", "Cherry", "Auto", "", "beijing", "", True)
     client.submit(*inputs, 1.0, 1.0, 50, 24000, "pcm", True, api_name="/generate").result()
     (session,) = simulator.realtime_sessions
-    assert session.session["mode"] == "server_commit"
+    assert session.session["mode"] == "commit"
     assert session.appended() == ["Hello ", "there. ", "How ", "are ", "you ", "today?"]
+    assert session.committed == ["Hello there. ", "How are ", "you today?"]  # no lone word
 
 
 def test_a_designed_voice_speaks_through_the_realtime_vd_model_for_its_maker_only(
