@@ -70,6 +70,10 @@ def test_a_history_row_made_on_a_dead_replica_says_it_is_gone_and_a_new_one_play
     page = open_page()
     page.locator("#text textarea").fill(LINE)
     run_and_wait_for_readout(page, page.locator("#generate").click)
+    # the row is in the browser's history (its event comes after the readout's) before the
+    # replica dies
+    open_tab(page, "History")
+    expect(page.locator("#history_table [data-testid=cell-0-3]")).to_contain_text(LINE[:10])
     cookie = {c["name"]: c["value"] for c in page.context.cookies()}["SHOWCASE_REPLICA"]
     served_by = next(app for app in apps if app.name == cookie)
     served_by.kill()
