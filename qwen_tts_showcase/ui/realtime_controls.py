@@ -41,16 +41,16 @@ class RealtimeControls:
     typed_go: gr.Button  # hidden: realtime.js asks here for a typing session's ticket
 
     @property
-    def inputs(self) -> list:
-        """The values an order takes, in sent_controls' order."""
-        return [
-            self.speech_rate,
-            self.pitch_rate,
-            self.volume,
-            self.sample_rate,
-            self.response_format,
-            self.written,
-        ]
+    def inputs(self) -> dict[str, gr.components.Component]:
+        """The values an order takes, by sent_controls' names."""
+        return {
+            "speech_rate": self.speech_rate,
+            "pitch_rate": self.pitch_rate,
+            "volume": self.volume,
+            "sample_rate": self.sample_rate,
+            "response_format": self.response_format,
+            "written": self.written,
+        }
 
 
 def _rates(catalogue: Catalogue, model: str | None) -> list[tuple[str, int]]:
