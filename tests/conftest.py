@@ -145,13 +145,7 @@ def simulator_settings(
 ) -> Settings:
     """Settings that send both regions to the simulator, with the Beijing key by default."""
     env = {
-        "DASHSCOPE_API_KEY": BEIJING_KEY,
-        "DASHSCOPE_HTTP_BASE_URL": simulator.base_url("beijing"),
-        "DASHSCOPE_INTL_HTTP_BASE_URL": simulator.base_url("singapore"),
-        "DASHSCOPE_REALTIME_URL": simulator.realtime_url("beijing"),
-        "DASHSCOPE_INTL_REALTIME_URL": simulator.realtime_url("singapore"),
-        "DASHSCOPE_TASK_URL": simulator.task_url("beijing"),
-        "DASHSCOPE_INTL_TASK_URL": simulator.task_url("singapore"),
+        **simulator.app_env(BEIJING_KEY),
         "SHOWCASE_READ_TIMEOUT_S": "2",
         "SHOWCASE_TOTAL_TIMEOUT_S": "20",
         "SHOWCASE_DOWNLOAD_TIMEOUT_S": "2",
