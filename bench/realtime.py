@@ -45,13 +45,7 @@ def settings(simulator: DashScopeSimulator) -> Settings:
     """The app's settings against the simulator, limits off."""
     catalogue = load_catalogue()
     env = {
-        "DASHSCOPE_API_KEY": "sk-sim-beijing",
-        "DASHSCOPE_HTTP_BASE_URL": simulator.base_url("beijing"),
-        "DASHSCOPE_INTL_HTTP_BASE_URL": simulator.base_url("singapore"),
-        "DASHSCOPE_REALTIME_URL": simulator.realtime_url("beijing"),
-        "DASHSCOPE_INTL_REALTIME_URL": simulator.realtime_url("singapore"),
-        "DASHSCOPE_TASK_URL": simulator.task_url("beijing"),
-        "DASHSCOPE_INTL_TASK_URL": simulator.task_url("singapore"),
+        **simulator.app_env("sk-sim-beijing"),
         "SHOWCASE_CACHE_MAX_MB": "0",
         "SHOWCASE_CACHE_DIR": tempfile.mkdtemp(prefix="bench-realtime-"),
         "SHOWCASE_VISITOR_REQUESTS": "0",

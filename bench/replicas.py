@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import math
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,26 +32,6 @@ from bench.visitor import http_client  # noqa: E402
 TARGET_SCALING = 1.2  # 2 replicas' crowd ratio / 1 replica's, with twice the crowd
 TARGET_ADMISSION_P95_S = 0.002  # Redis admission's extra p95 over the in-memory one
 CONCURRENCY_LIMIT = 16  # the app's default: a crowd of 32 takes two rounds
-
-
-def start_redis(work: Path) -> tuple[subprocess.Popen, str]:
-    import redis
-
-    port = services.free_port()
-    argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1"]
-    argv += ["--dir", str(work), "--save", "", "--appendonly", "no"]
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            redis.Redis.from_url(url).ping()
-            return process, url
-        except redis.RedisError:
-            if time.monotonic() > deadline:
-                process.kill()
-                raise
-            time.sleep(0.05)
 
 
 def admission_latency(url: str, samples: int) -> tuple[list[float], list[float]]:
@@ -127,7 +106,9 @@ def main(argv: list[str] | None = None) -> int:
     crowd = 8 if args.quick else args.crowd
     samples = 200 if args.quick else 2_000
     work = Path(tempfile.mkdtemp(prefix="bench-replicas-"))
-    redis_process, url = start_redis(work)
+    redis_port = services.free_port()
+    redis_process = services.start_redis(redis_port, work)
+    url = f"redis://127.0.0.1:{redis_port}/0"
     upstream = measures.Upstream(0.3, 0.3, 0.72)
     simulator = services.simulator(work, 0.3, 0.3, 0.72)
     simulator.start("/_sim/requests")

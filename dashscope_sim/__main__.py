@@ -34,14 +34,10 @@ def main(argv: list[str] | None = None) -> None:
     simulator.realtime_port = args.realtime_port
     simulator.start()
     print(f"DashScope simulator listening on {simulator.origin}. Point the app at it with:")
-    print(f"  export DASHSCOPE_HTTP_BASE_URL={simulator.base_url('beijing')}")
-    print(f"  export DASHSCOPE_INTL_HTTP_BASE_URL={simulator.base_url('singapore')}")
     keys = ", ".join(f"{key} ({region})" for key, region in simulator.keys.items())
-    print(f"  export DASHSCOPE_API_KEY=sk-sim-beijing    # keys it accepts: {keys}")
-    print(f"  export DASHSCOPE_REALTIME_URL={simulator.realtime_url('beijing')}")
-    print(f"  export DASHSCOPE_INTL_REALTIME_URL={simulator.realtime_url('singapore')}")
-    print(f"  export DASHSCOPE_TASK_URL={simulator.task_url('beijing')}")
-    print(f"  export DASHSCOPE_INTL_TASK_URL={simulator.task_url('singapore')}", flush=True)
+    for name, value in simulator.app_env("sk-sim-beijing").items():
+        note = f"    # keys it accepts: {keys}" if name == "DASHSCOPE_API_KEY" else ""
+        print(f"  export {name}={value}{note}", flush=True)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:

@@ -121,6 +121,19 @@ class DashScopeSimulator:
         """Qwen-Audio TTS 3.x's task-protocol WebSocket URL of a region."""
         return f"ws://127.0.0.1:{self._realtime.port}{TASK_PATHS[region]}"
 
+    def app_env(self, key: str) -> dict[str, str]:
+        """The environment that points the app at this simulator in both regions, with `key`
+        (in the order `python -m dashscope_sim` prints it)."""
+        return {
+            "DASHSCOPE_HTTP_BASE_URL": self.base_url("beijing"),
+            "DASHSCOPE_INTL_HTTP_BASE_URL": self.base_url("singapore"),
+            "DASHSCOPE_API_KEY": key,
+            "DASHSCOPE_REALTIME_URL": self.realtime_url("beijing"),
+            "DASHSCOPE_INTL_REALTIME_URL": self.realtime_url("singapore"),
+            "DASHSCOPE_TASK_URL": self.task_url("beijing"),
+            "DASHSCOPE_INTL_TASK_URL": self.task_url("singapore"),
+        }
+
     # --- test controls --------------------------------------------------------------------------
 
     def enqueue_fault(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -16,6 +15,7 @@ import pytest
 from gradio_client import Client
 from gradio_client.client import Job
 
+from bench.services import free_port
 from dashscope_sim import DashScopeSimulator
 from qwen_tts_showcase.audio import SAMPLE_RATE_HZ, ensure_ffmpeg
 from qwen_tts_showcase.catalogue import Catalogue, load_catalogue
@@ -69,12 +69,6 @@ def wait_until(condition, what: str, jobs: list[Future] = ()) -> None:
                 pytest.fail(f"a job finished while waiting for {what}")
         assert time.monotonic() < deadline, f"gave up waiting for {what}"
         time.sleep(0.02)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -145,13 +139,7 @@ def simulator_settings(
 ) -> Settings:
     """Settings that send both regions to the simulator, with the Beijing key by default."""
     env = {
-        "DASHSCOPE_API_KEY": BEIJING_KEY,
-        "DASHSCOPE_HTTP_BASE_URL": simulator.base_url("beijing"),
-        "DASHSCOPE_INTL_HTTP_BASE_URL": simulator.base_url("singapore"),
-        "DASHSCOPE_REALTIME_URL": simulator.realtime_url("beijing"),
-        "DASHSCOPE_INTL_REALTIME_URL": simulator.realtime_url("singapore"),
-        "DASHSCOPE_TASK_URL": simulator.task_url("beijing"),
-        "DASHSCOPE_INTL_TASK_URL": simulator.task_url("singapore"),
+        **simulator.app_env(BEIJING_KEY),
         "SHOWCASE_READ_TIMEOUT_S": "2",
         "SHOWCASE_TOTAL_TIMEOUT_S": "20",
         "SHOWCASE_DOWNLOAD_TIMEOUT_S": "2",

@@ -9,15 +9,22 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
+from functools import partial
 from pathlib import Path
 
-import httpx
 import pytest
 
-from .conftest import BEIJING_KEY, WAIT_LIMIT_S, free_port
+from bench.services import (
+    ROOT,
+    Service,
+    answers_http,
+    free_port,
+    start_redis,
+    wait_until_ready,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
+from .conftest import BEIJING_KEY
+
 PACKAGES = {"redis-server": "redis-server", "haproxy": "haproxy"}
 
 
@@ -38,16 +45,6 @@ def require(*programs: str) -> None:
             pytest.skip(f"{' '.join(command)} failed: {done.stderr.strip()[-300:]}")
 
 
-START_LIMIT_S = 240  # importing gradio on a busy 2-core machine; a bound, never a speed check
-
-
-def _wait(condition, what: str, limit_s: float = WAIT_LIMIT_S) -> None:
-    deadline = time.monotonic() + limit_s
-    while not condition():
-        assert time.monotonic() < deadline, f"gave up waiting for {what}"
-        time.sleep(0.05)
-
-
 class RedisServer:
     """redis-server on a free loopback port, its data in a temporary folder removed by stop()."""
 
@@ -62,30 +59,8 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> RedisServer:
-        argv = [
-            "redis-server",
-            "--port",
-            str(self.port),
-            "--bind",
-            "127.0.0.1",
-            "--dir",
-            str(self.dir),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ]
-        self.process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _wait(self._answers, "redis-server to answer")
+        self.process = start_redis(self.port, self.dir)
         return self
-
-    def _answers(self) -> bool:
-        import redis
-
-        try:
-            return bool(redis.Redis(port=self.port, socket_connect_timeout=0.2).ping())
-        except redis.RedisError:
-            return False
 
     def kill(self) -> None:
         """Stop the server at once (SIGKILL): its memory, so every counter, is gone."""
@@ -98,24 +73,18 @@ class RedisServer:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-class AppProcess:
+class AppProcess(Service):
     """`python app.py` as a replica runs it, against the simulator, with its own cache folder."""
 
     def __init__(self, simulator, env: dict[str, str], tmp: Path, name: str) -> None:
-        self.port = free_port()
-        self.name = name
-        self.cache = tmp / f"{name}-cache"
-        self.log = tmp / f"{name}.log"
-        self.env = {
+        app_env = {
             **os.environ,
             "DASHSCOPE_API_KEY": BEIJING_KEY,
             "DASHSCOPE_HTTP_BASE_URL": simulator.base_url("beijing"),
             "DASHSCOPE_INTL_HTTP_BASE_URL": simulator.base_url("singapore"),
-            "GRADIO_SERVER_NAME": "127.0.0.1",
-            "GRADIO_SERVER_PORT": str(self.port),
             "GRADIO_TEMP_DIR": str(tmp / f"{name}-gradio"),
             "GRADIO_ANALYTICS_ENABLED": "False",
-            "SHOWCASE_CACHE_DIR": str(self.cache),
+            "SHOWCASE_CACHE_DIR": str(tmp / f"{name}-cache"),
             "SHOWCASE_MAX_RETRIES": "0",
             "SHOWCASE_VISITOR_REQUESTS": "0",
             "SHOWCASE_IP_REQUESTS": "0",
@@ -124,40 +93,7 @@ class AppProcess:
             "SHOWCASE_IP_DAILY_CHARS": "0",
             **env,
         }
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> AppProcess:
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "app.py"], cwd=ROOT, env=self.env, stdout=log, stderr=log
-            )
-        _wait(self._answers, f"{self.name} to answer", START_LIMIT_S)
-        return self
-
-    def _answers(self) -> bool:
-        assert self.process.poll() is None, f"{self.name} exited: {self.log.read_text()[-2000:]}"
-        try:
-            return httpx.get(self.url + "/", timeout=2).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    def kill(self) -> None:
-        """End the process at once (SIGKILL), as a crashed replica ends."""
-        if self.process and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        super().__init__(name, [sys.executable, "app.py"], app_env, tmp)
 
 
 HAPROXY_TEMPLATE = (ROOT / "deploy" / "haproxy.cfg").read_text
@@ -210,15 +146,8 @@ class HAProxy:
             self.process = subprocess.Popen(
                 ["haproxy", "-db", "-f", str(self.config)], stdout=log, stderr=log
             )
-        _wait(self._answers, "haproxy to answer")
+        wait_until_ready("haproxy", self.process, partial(answers_http, self.url + "/"), self.log)
         return self
-
-    def _answers(self) -> bool:
-        assert self.process.poll() is None, f"haproxy exited: {self.log.read_text()[-2000:]}"
-        try:
-            return httpx.get(self.url + "/", timeout=2).status_code == 200
-        except httpx.TransportError:
-            return False
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

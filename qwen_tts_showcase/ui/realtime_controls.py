@@ -41,16 +41,16 @@ class RealtimeControls:
     typed_go: gr.Button  # hidden: realtime.js asks here for a typing session's ticket
 
     @property
-    def inputs(self) -> list:
-        """The values an order takes, in sent_controls' order."""
-        return [
-            self.speech_rate,
-            self.pitch_rate,
-            self.volume,
-            self.sample_rate,
-            self.response_format,
-            self.written,
-        ]
+    def inputs(self) -> dict[str, gr.components.Component]:
+        """The values an order takes, by sent_controls' names."""
+        return {
+            "speech_rate": self.speech_rate,
+            "pitch_rate": self.pitch_rate,
+            "volume": self.volume,
+            "sample_rate": self.sample_rate,
+            "response_format": self.response_format,
+            "written": self.written,
+        }
 
 
 def _rates(catalogue: Catalogue, model: str | None) -> list[tuple[str, int]]:
@@ -70,34 +70,29 @@ def _offered(catalogue: Catalogue, model: str | None, name: str) -> list:
     return list(dict.fromkeys(value for m in every for value in getattr(m, name)))
 
 
+# The sliders, in the page's order: name (the elem_id and the DEFAULTS key), range, step, label.
+_SLIDERS = (
+    ("speech_rate", RATE_RANGE, 0.1, "ui_realtime_speech_rate"),
+    ("pitch_rate", RATE_RANGE, 0.1, "ui_realtime_pitch"),
+    ("volume", VOLUME_RANGE, 1, "ui_realtime_volume"),
+)
+
+
 def build_realtime_controls(catalogue: Catalogue, model: str) -> RealtimeControls:
     info = catalogue.model(model)
     with gr.Column(visible=info.realtime, elem_id="realtime_controls") as box:
         with gr.Row(equal_height=False):
-            speech_rate = gr.Slider(
-                *RATE_RANGE,
-                value=DEFAULTS["speech_rate"],
-                step=0.1,
-                label=I18N("ui_realtime_speech_rate"),
-                elem_id="speech_rate",
-                min_width=140,
-            )
-            pitch_rate = gr.Slider(
-                *RATE_RANGE,
-                value=DEFAULTS["pitch_rate"],
-                step=0.1,
-                label=I18N("ui_realtime_pitch"),
-                elem_id="pitch_rate",
-                min_width=140,
-            )
-            volume = gr.Slider(
-                *VOLUME_RANGE,
-                value=DEFAULTS["volume"],
-                step=1,
-                label=I18N("ui_realtime_volume"),
-                elem_id="volume",
-                min_width=140,
-            )
+            speech_rate, pitch_rate, volume = [
+                gr.Slider(
+                    *value_range,
+                    value=DEFAULTS[name],
+                    step=step,
+                    label=I18N(label),
+                    elem_id=name,
+                    min_width=140,
+                )
+                for name, value_range, step, label in _SLIDERS
+            ]
         with gr.Row(equal_height=False):
             sample_rate = gr.Dropdown(
                 _rates(catalogue, model if info.realtime else None),

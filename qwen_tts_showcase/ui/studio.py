@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import gradio as gr
 
@@ -117,6 +118,29 @@ class LiveControls:
 
 
 @dataclass(frozen=True)
+class StudioInputs:
+    """What Generate sends: the editor's values, the connection's, the owner token and the
+    realtime controls, passed by name (build_studio's `inputs`, whose order is the wire's)."""
+
+    text: str
+    model: str
+    voice: str
+    language: str
+    instructions: str
+    region: str
+    api_key: str
+    streaming: bool
+    owner: str
+    speech_rate: float | None
+    pitch_rate: float | None
+    volume: float | None
+    sample_rate: int | None
+    response_format: str | None
+    written: bool
+    typed: bool = False  # speak as I type: sent only for its session's ticket (the page's text)
+
+
+@dataclass(frozen=True)
 class LatestAudio:
     """What the Studio keeps of its latest result in a gr.State: its WAV (other formats are made
     from it on demand) and the voice and time that name the download."""
@@ -166,34 +190,15 @@ class StudioHandlers:
             return models, gr.skip()
         return models, self.change_model(chosen, voice, owner)
 
-    def generate(
-        self,
-        text: str,
-        model: str,
-        voice: str,
-        language: str,
-        instructions: str,
-        region: str,
-        api_key: str,
-        streaming: bool,
-        owner: str,
-        speech_rate: float | None = None,
-        pitch_rate: float | None = None,
-        volume: float | None = None,
-        sample_rate: int | None = None,
-        response_format: str | None = None,
-        written: bool = False,
-        request: gr.Request = None,
-    ) -> Iterator[Updates]:
+    def generate(self, request: gr.Request, **values: Any) -> Iterator[Updates]:
         """Play the audio as it arrives, then offer the file, the numbers and a history row."""
-        player = self.player
+        player, inputs = self.player, StudioInputs(**values)
         with shown_to_visitor(request):
-            controls = (speech_rate, pitch_rate, volume, sample_rate, response_format, written)
             speech = self.synthesizer.speech(
-                self._order(text, model, voice, language, instructions, region, owner, controls),
+                self._order(inputs),
                 visitor=visitor(self.synthesizer, request),
-                api_key=api_key,
-                streaming=streaming,
+                api_key=inputs.api_key,
+                streaming=inputs.streaming,
                 on_notice=notifier(request),
             )
             # Results of the previous run must not sit beside the new audio. While the audio
@@ -236,62 +241,23 @@ class StudioHandlers:
         if speech is not None:
             speech.close()
 
-    def live_ticket(
-        self,
-        text: str,
-        model: str,
-        voice: str,
-        language: str,
-        instructions: str,
-        region: str,
-        api_key: str,
-        streaming: bool,
-        owner: str,
-        speech_rate: float | None = None,
-        pitch_rate: float | None = None,
-        volume: float | None = None,
-        sample_rate: int | None = None,
-        response_format: str | None = None,
-        written: bool = False,
-        typed: bool = False,
-        request: gr.Request = None,
-    ) -> Updates:
-        """A ticket for the live player's stream (live.py), and the previous results cleared;
-        `typed`: a speak-as-I-type session, whose text the page sends as it is typed.
+    def live_ticket(self, request: gr.Request, **values: Any) -> Updates:
+        """A ticket for the live player's stream (live.py), and the previous results cleared.
 
         Nothing is checked or sent here: the route does that as this visitor when the page
         fetches the stream, and says what went wrong in words."""
-        controls = (speech_rate, pitch_rate, volume, sample_rate, response_format, written, typed)
-        order = self._order(text, model, voice, language, instructions, region, owner, controls)
-        ticket = self.tickets.issue(order, visitor(self.synthesizer, request), api_key, streaming)
-        return self.live_use(ticket)
+        return self.live_use(self._ticket(StudioInputs(**values), request))
 
-    def live_ahead(
-        self,
-        text: str,
-        model: str,
-        voice: str,
-        language: str,
-        instructions: str,
-        region: str,
-        api_key: str,
-        streaming: bool,
-        owner: str,
-        speech_rate: float | None = None,
-        pitch_rate: float | None = None,
-        volume: float | None = None,
-        sample_rate: int | None = None,
-        response_format: str | None = None,
-        written: bool = False,
-        stamp: str = "",
-        request: gr.Request = None,
-    ) -> Updates:
+    def live_ahead(self, request: gr.Request, stamp: str = "", **values: Any) -> Updates:
         """A ticket asked for before Generate is pressed, with the page's stamp of the inputs it
         stands for: pressed with the same inputs, the page streams it at once."""
-        controls = (speech_rate, pitch_rate, volume, sample_rate, response_format, written)
-        order = self._order(text, model, voice, language, instructions, region, owner, controls)
-        ticket = self.tickets.issue(order, visitor(self.synthesizer, request), api_key, streaming)
+        ticket = self._ticket(StudioInputs(**values), request)
         return {self.live.ready: f"{(stamp or '').split(' ')[0]} {ticket}"}
+
+    def _ticket(self, inputs: StudioInputs, request: gr.Request) -> str:
+        """A live ticket for these inputs, issued to this visitor."""
+        asker = visitor(self.synthesizer, request)
+        return self.tickets.issue(self._order(inputs), asker, inputs.api_key, inputs.streaming)
 
     def live_use(self, ticket: str) -> Updates:
         """The page plays a ticket it had ahead: it becomes the live one, old results go."""
@@ -307,22 +273,25 @@ class StudioHandlers:
             self.new_rows: [],
         }
 
-    def _order(
-        self,
-        text: str,
-        model: str,
-        voice: str,
-        language: str,
-        instructions: str,
-        region: str,
-        owner: str,
-        controls: tuple,
-    ) -> SpeechOrder:
-        """What the Studio's inputs ask for; `controls` are the realtime models' (ignored for
-        any other model)."""
-        options = sent_options(self.catalogue, model, language, instructions)
-        options |= sent_controls(self.catalogue, model, *controls)
-        return SpeechOrder(text, voice, model, region, **options, owner=owner or "")
+    def _order(self, inputs: StudioInputs) -> SpeechOrder:
+        """What the Studio's inputs ask for; the realtime models' controls are ignored for any
+        other model."""
+        model = inputs.model
+        options = sent_options(self.catalogue, model, inputs.language, inputs.instructions)
+        options |= sent_controls(
+            self.catalogue,
+            model,
+            inputs.speech_rate,
+            inputs.pitch_rate,
+            inputs.volume,
+            inputs.sample_rate,
+            inputs.response_format,
+            inputs.written,
+            inputs.typed,
+        )
+        return SpeechOrder(
+            inputs.text, inputs.voice, model, inputs.region, **options, owner=inputs.owner or ""
+        )
 
     def live_finish(self, ticket: str, request: gr.Request) -> Updates:
         """After the live stream: the finished recording, its numbers, file and history row; a
@@ -547,23 +516,31 @@ def build_studio(
     )
     wire_realtime_controls(catalogue, model, editor.realtime)
     wire_counter(synthesizer, editor.text, model, editor.counter)
-    # What Generate sends, in this order: the Generate event, the live ticket, the ticket ahead.
-    inputs = [
-        editor.text,
-        model,
-        voice,
-        editor.language,
-        editor.instructions.text,
-        region,
-        connection.api_key,
-        connection.streaming,
-        owner,
-        *editor.realtime.inputs,
-    ]
+    # What Generate sends, by StudioInputs' names: the Generate event, the live ticket, the
+    # ticket ahead.
+    inputs = {
+        "text": editor.text,
+        "model": model,
+        "voice": voice,
+        "language": editor.language,
+        "instructions": editor.instructions.text,
+        "region": region,
+        "api_key": connection.api_key,
+        "streaming": connection.streaming,
+        "owner": owner,
+        **editor.realtime.inputs,
+    }
     generated = generate.click(
         handlers.generate,
-        inputs,
-        [player.live_audio, player.download, player.readout, latest, new_rows, player.spoken],
+        inputs_kwargs=inputs,
+        outputs=[
+            player.live_audio,
+            player.download,
+            player.readout,
+            latest,
+            new_rows,
+            player.spoken,
+        ],
         api_name="generate",
         api_visibility="undocumented",
         **api_events,
@@ -604,7 +581,7 @@ def build_studio(
 
 def wire_live(
     handlers: StudioHandlers,
-    inputs: list,
+    inputs: dict[str, gr.components.Component],
     player: Player,
     live: LiveControls,
     latest: gr.State,
@@ -628,14 +605,17 @@ def wire_live(
     ]
     live.start.click(
         handlers.live_ticket,
-        inputs,
-        cleared,
+        inputs_kwargs=inputs,
+        outputs=cleared,
         **PAGE_EVENT,
     ).then(None, [live.ticket], None, js="(ticket) => { window.qwenTtsStudio.play(ticket); }")
     wire_live_ahead(handlers, inputs, cleared, live)
     if realtime is not None:  # speak as I type: realtime.js asks for the session's ticket
         realtime.typed_go.click(
-            handlers.live_ticket, [*inputs, realtime.typed], cleared, **PAGE_EVENT
+            handlers.live_ticket,
+            inputs_kwargs={**inputs, "typed": realtime.typed},
+            outputs=cleared,
+            **PAGE_EVENT,
         ).then(None, [live.ticket], None, js="(ticket) => { window.qwenTtsTyping.opened(ticket); }")
     # The ticket is the one page.js played (the live_use event that shows it may still be on its
     # way). A stream that did not end complete: queued, so a failure shows as the Generate
@@ -666,27 +646,32 @@ def wire_live(
 
 
 def wire_live_ahead(
-    handlers: StudioHandlers, inputs: list, cleared: list, live: LiveControls
+    handlers: StudioHandlers,
+    inputs: dict[str, gr.components.Component],
+    cleared: list,
+    live: LiveControls,
 ) -> None:
     """A ticket ready before the click. Any change of the inputs (typed, or put there by a card
     or a region switch) voids the page's stamp, in the browser; page.js asks for a new ticket
     once they settle, stamped, and plays it only for a press with exactly the inputs it was
     asked for (read at the press by a browser-only event: a change event may lag the value)."""
     gr.on(
-        [component.change for component in inputs],
+        [component.change for component in inputs.values()],
         None,
         js="() => { window.qwenTts.live.changed(); }",
     )
     live.ahead.click(
         handlers.live_ahead,
-        [*inputs, live.ready],
-        live.ready,
+        inputs_kwargs={**inputs, "stamp": live.ready},
+        outputs=live.ready,
         js="(...values) => window.qwenTts.live.asking(values)",
         trigger_mode="always_last",
         **PAGE_EVENT,
     ).then(None, [live.ready], None, js="(ready) => { window.qwenTts.live.prepared(ready); }")
     # Generate, in the browser only: the inputs as Gradio will send them, against the ticket's.
-    live.go.click(None, inputs, None, js="(...values) => { window.qwenTts.live.go(values); }")
+    live.go.click(
+        None, list(inputs.values()), None, js="(...values) => { window.qwenTts.live.go(values); }"
+    )
     # A ticket played from ahead becomes the page's once its sound is on its way (page.js use());
     # the finish waits until this is done, so the results it clears are never the new ones.
     live.use.click(

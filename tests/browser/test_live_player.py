@@ -188,21 +188,26 @@ def requests_after_click(page: Page, click) -> list[str]:
     return seen
 
 
-def test_with_a_ticket_ready_generate_is_one_request_and_plays_what_the_page_shows(
-    open_page, simulator
-):
-    page = live_page(open_page)
+def ticket_ahead_for(page: Page, text: str) -> str:
+    """Type `text` into a loaded page; the ticket the page then asks for ahead, for that text."""
     page.wait_for_function(READY)  # asked for once the page is loaded
     loaded = page.locator("#live_ready textarea").input_value()
-    page.locator("#text textarea").fill("早就准备好的票。")
+    page.locator("#text textarea").fill(text)
     # asked for again once the text settled
     page.wait_for_function(
         "(loaded) => window.qwenTts.live.ready() && "
         "document.querySelector('#live_ready textarea').value !== loaded",
         arg=loaded,
     )
+    return page.locator("#live_ready textarea").input_value().split(" ")[1]
+
+
+def test_with_a_ticket_ready_generate_is_one_request_and_plays_what_the_page_shows(
+    open_page, simulator
+):
+    page = live_page(open_page)
+    ticket = ticket_ahead_for(page, "早就准备好的票。")
     assert simulator.generation_requests() == []  # asking ahead sent nothing to DashScope
-    ticket = page.locator("#live_ready textarea").input_value().split(" ")[1]
     seen = requests_after_click(page, lambda: page.locator("#generate").click())
     # Straight to the stream of the ticket ready before: no ticket event after the click.
     assert "live_ticket" not in seen and f"GET live/{ticket}" in seen, seen
@@ -232,16 +237,8 @@ def spoken(sent) -> tuple[str, str]:
 
 def test_a_ticket_asked_for_ahead_that_the_server_let_go_falls_back_to_asking(open_page, simulator):
     page = live_page(open_page)
-    page.wait_for_function(READY)
-    loaded = page.locator("#live_ready textarea").input_value()
-    page.locator("#text textarea").fill("这张票已经不在了。")
-    page.wait_for_function(
-        "(loaded) => window.qwenTts.live.ready() && "
-        "document.querySelector('#live_ready textarea').value !== loaded",
-        arg=loaded,
-    )
+    ticket = ticket_ahead_for(page, "这张票已经不在了。")
     # The ready ticket is gone on the server (here: used up by another request).
-    ticket = page.locator("#live_ready textarea").input_value().split(" ")[1]
     page.evaluate(
         "async (ticket) => { await (await fetch(`live/${ticket}`)).arrayBuffer(); }", ticket
     )
