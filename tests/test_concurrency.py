@@ -81,3 +81,15 @@ def test_beyond_the_limit_visitors_queue_and_beyond_the_queue_they_are_told_to_r
 def test_the_thread_pool_always_leaves_room_beyond_the_concurrency_limit(limit):
     threads = launch_options(Settings(concurrency_limit=limit))["max_threads"]
     assert threads > limit and threads >= 40  # never below Gradio's own default
+
+
+def test_gradios_idle_queue_looks_for_work_every_20_ms_not_every_millisecond(simulator, catalogue):
+    # Gradio's default (1 ms, and 10 ms for progress) costs an idle app about 55 ms of CPU a
+    # second, taken from the live streams; queued events still run (the tests above)
+    from qwen_tts_showcase.ui import QUEUE_IDLE_POLL_S, build_demo
+
+    from .conftest import simulator_settings
+
+    queue = build_demo(simulator_settings(simulator, catalogue), catalogue)._queue
+    assert QUEUE_IDLE_POLL_S == 0.02
+    assert queue.sleep_when_free == queue.progress_update_sleep_when_free == QUEUE_IDLE_POLL_S

@@ -61,6 +61,12 @@ GRADIO_FILES_SWEEP_S = 60  # how often Gradio's own folder is brought under its 
 MB = 1024 * 1024
 GRADIO_DEFAULT_THREADS = 40
 SPARE_THREADS = 8  # for the page's other events and Gradio's processing while every slot is busy
+# Gradio's queue looks for work every millisecond while it is idle (Queue.sleep_when_free), and
+# for progress to send every 10 ms: about 55 ms of CPU a second in an idle app, taken from the
+# live streams and page events that share the process (bench: docs/performance.md). Every 20 ms
+# instead: a queued event (Generate with the fallback player, Compare, Batch) may start up to
+# 20 ms later, and its progress is sent up to 50 times a second.
+QUEUE_IDLE_POLL_S = 0.02
 
 
 def launch_options(settings: Settings | None = None) -> dict[str, Any]:
@@ -122,6 +128,14 @@ class ShowcaseBlocks(gr.Blocks):
         launched = super().launch(*args, app_kwargs=app_kwargs, **kwargs)
         serve_socket_address(getattr(self, "server", None))
         return launched
+
+    def queue(self, *args: Any, **kwargs: Any):
+        blocks = super().queue(*args, **kwargs)
+        queue = getattr(self, "_queue", None)
+        for poll in ("sleep_when_free", "progress_update_sleep_when_free"):
+            if hasattr(queue, poll):  # private attributes: left alone if they go
+                setattr(queue, poll, QUEUE_IDLE_POLL_S)
+        return blocks
 
 
 def build_demo(settings: Settings | None = None, catalogue: Catalogue | None = None) -> gr.Blocks:
