@@ -22,9 +22,9 @@ from dashscope import MultiModalConversation
 from dashscope.audio.qwen_tts import SpeechSynthesizer
 from dashscope.audio.qwen_tts_realtime import QwenTtsRealtime, QwenTtsRealtimeCallback
 
-from . import errors
-from .audio import SAMPLE_RATE_HZ, AudioFormatError, wav_to_pcm
-from .messages import Message, say
+from .. import errors
+from ..audio import SAMPLE_RATE_HZ, AudioFormatError, wav_to_pcm
+from ..messages import Message, say
 
 
 @dataclass(frozen=True)
