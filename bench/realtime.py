@@ -9,9 +9,9 @@ first sound of speak-as-I-type from the first typed character.
 
 The simulator answers like the real service is said to: first audio `--first-delay` seconds after
 a commit, then faster than real time. The app commits a written text phrase by phrase
-(dashscope_client.written_phrases), so the first sound should not wait for the end of a long first
-sentence: the table shows it for a short and a long one, with the stalls a player fed by the
-stream would have after its first sound (the writing slower than the speech shows there).
+(dashscope_client.text_pieces.written_phrases), so the first sound should not wait for the end of
+a long first sentence: the table shows it for a short and a long one, with the stalls a player fed
+by the stream would have after its first sound (the writing slower than the speech shows there).
 """
 
 from __future__ import annotations

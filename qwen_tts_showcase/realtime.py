@@ -122,8 +122,8 @@ def _choice(model: Model, name: str, value: object, valid: tuple) -> object:
 
 class TypedText:
     """The text a visitor types, piece by piece, for one realtime session: the page appends
-    (live.py's /text route), the session's writer takes (dashscope_client). Bounded in billed
-    characters, piece size and time; safe to use from many threads."""
+    (live.py's /text route), the session's writer takes (dashscope_client.realtime_socket).
+    Bounded in billed characters, piece size and time; safe to use from many threads."""
 
     def __init__(
         self,
