@@ -68,8 +68,7 @@ class _WebSocketSpeech:
     (commit mode: the text committed sentence by sentence, or phrase by phrase as it is written,
     then session.finish; server_commit for typed text), or a Qwen-Audio task (whose word times
     are kept in `words`). Where each sentence's audio starts is kept in `starts`, in bytes of the
-    audio yielded, as it arrives. `close()` from any thread
-    shuts the socket at once."""
+    audio yielded, as it arrives. `close()` from any thread shuts the socket at once."""
 
     def __init__(
         self,
@@ -84,8 +83,8 @@ class _WebSocketSpeech:
         self.usage: dict = {}
         self.request_id = ""
         self._words: dict[object, list[dict]] = {}  # by sentence: the latest event's word times
-        self.starts: list[int] = []  # bytes into the audio where each response's audio starts
-        self._response_begins = False  # a response (sentence) began: its first audio is a start
+        self.starts: list[int] = []  # bytes into the audio where each sentence's audio starts
+        self._response_begins = False  # a response began: its first audio may start a sentence
         self._responses = 0  # responses begun so far
         self._phrase_opens: list[bool] = []  # by response, when the app commits phrases
         self._yielded = 0  # bytes of audio yielded so far

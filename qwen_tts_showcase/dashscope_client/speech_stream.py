@@ -158,7 +158,7 @@ class SpeechStream:
 
     @property
     def live_starts(self) -> list[int]:
-        """Bytes into this stream's audio where each response (sentence) starts, so far."""
+        """Bytes into this stream's audio where each sentence starts, so far."""
         return list(self._socket.starts) if self._socket is not None else []
 
     @property
