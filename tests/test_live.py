@@ -11,7 +11,8 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from qwen_tts_showcase.live import MEDIA_TYPE, TICKET_TTL_S, LiveTickets, Outcome
+from qwen_tts_showcase.live import MEDIA_TYPE
+from qwen_tts_showcase.live_tickets import TICKET_TTL_S, LiveTickets, Outcome
 from qwen_tts_showcase.messages import say
 from qwen_tts_showcase.quota import Visitor
 from qwen_tts_showcase.synthesis import SpeechOrder

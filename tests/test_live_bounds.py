@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import threading
 
-from qwen_tts_showcase import live
-from qwen_tts_showcase.live import LiveTickets, Outcome
+from qwen_tts_showcase import live_tickets
+from qwen_tts_showcase.live_tickets import LiveTickets, Outcome
 from qwen_tts_showcase.quota import Visitor
 from qwen_tts_showcase.synthesis import SpeechOrder
 
@@ -17,7 +17,7 @@ ORDER = SpeechOrder("你好。" * 1000, "Cherry", "qwen-tts-latest", "beijing")
 
 def test_one_session_one_address_and_everyone_hold_a_bounded_number_of_tickets(monkeypatch):
     """4 a session, 20 an address, MAX_TICKETS in all: the newest of each are kept."""
-    monkeypatch.setattr(live, "MAX_TICKETS", 50, raising=False)
+    monkeypatch.setattr(live_tickets, "MAX_TICKETS", 50)
     tickets = LiveTickets()
     page = Visitor("page-1", "10.0.0.1")
     issued = [tickets.issue(ORDER, page, "", True) for _ in range(100)]

@@ -31,7 +31,8 @@ from ..audio import ensure_ffmpeg
 from ..catalogue import Catalogue, load_catalogue
 from ..config import Settings
 from ..disk import keep_bounded
-from ..live import LiveTickets, routes
+from ..live import routes
+from ..live_tickets import LiveTickets
 from ..synthesis import Synthesizer
 from ..voice_maker import VOICE_SWEEP_S, VoiceMaker
 from .api import build_api

@@ -18,7 +18,7 @@ from ..catalogue import Catalogue
 from ..datafiles import data_path, load_compare_preset
 from ..errors import DemoError, InputError, unexpected_error
 from ..history_log import history_row
-from ..live import LiveTickets
+from ..live_tickets import LiveTickets
 from ..messages import say
 from ..speech import Speech, SpeechResult
 from ..synthesis import SpeechOrder, Synthesizer

@@ -17,7 +17,7 @@ from ..audio import pcm_to_wav
 from ..downloads import write_download
 from ..errors import DemoError, InputError, LimitReachedError
 from ..history_log import COLUMN_WIDTHS, COLUMNS, add_rows, row_time, table_rows, valid_rows
-from ..live import LiveTickets
+from ..live_tickets import LiveTickets
 from ..messages import say
 from ..synthesis import Synthesizer
 from .alerts import as_gradio_error
