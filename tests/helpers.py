@@ -14,7 +14,7 @@ from qwen_tts_showcase.quota import Visitor
 from qwen_tts_showcase.synthesis import Synthesizer
 from qwen_tts_showcase.voice_maker import VoiceMaker
 
-from .conftest import simulator_settings, submit_generate
+from .conftest import WAIT_LIMIT_S, simulator_settings, submit_generate
 
 TEXT = "今儿个天儿不错，咱们出去遛遛弯儿吧。Nice weather today!"
 DATA = Path(__file__).parent / "data"
@@ -165,3 +165,17 @@ def page_event(url: str, elem_id: str, data: list, session: str) -> list:
     )
     answer.raise_for_status()
     return answer.json()["data"]
+
+
+def event_stream(url: str, api: str, data: list, headers: dict[str, str] | None = None) -> str:
+    """Run an event through Gradio's REST route, on a connection of its own, with these headers;
+    what the event streamed. (`url` ends with "/".)"""
+    headers = headers or {}
+    posted = requests.post(
+        f"{url}gradio_api/call/{api}", json={"data": data}, headers=headers, timeout=WAIT_LIMIT_S
+    )
+    event = posted.json()["event_id"]
+    streamed = requests.get(
+        f"{url}gradio_api/call/{api}/{event}", headers=headers, timeout=WAIT_LIMIT_S * 3
+    )
+    return streamed.text

@@ -21,6 +21,7 @@ from mcp.client.streamable_http import streamable_http_client
 from qwen_tts_showcase.ui.guard import RELAYED_PEER
 
 from .conftest import close_client, free_port, simulator_settings, submit_generate, wait_until
+from .helpers import event_stream
 
 VISITOR_KEY = "sk-hardenedvisitor7a6b5c4d"
 TEXT = "钥匙不留痕。The key leaves no trace."
@@ -205,19 +206,9 @@ def test_a_body_too_large_is_refused_unread(hardened):
 # --- item 7: the client's address is the socket's ---------------------------------------------------
 
 
-def synthesize_stream(url: str, api: str, data: list, headers: dict[str, str] = {}) -> str:  # noqa: B006
-    """Run an event through Gradio's REST route with these headers; what the event streamed."""
-    posted = requests.post(
-        f"{url}gradio_api/call/{api}", json={"data": data}, headers=headers, timeout=30
-    )
-    event = posted.json()["event_id"]
-    streamed = requests.get(f"{url}gradio_api/call/{api}/{event}", headers=headers, timeout=60)
-    return streamed.text
-
-
 def synthesize_as(url: str, headers: dict[str, str]) -> str:
     """Run /synthesize with these headers; what the event streamed."""
-    return synthesize_stream(url, "synthesize", [TEXT, "Cherry", "qwen-tts-latest"], headers)
+    return event_stream(url, "synthesize", [TEXT, "Cherry", "qwen-tts-latest"], headers)
 
 
 def test_a_forwarded_for_header_cannot_choose_the_address_without_trusted_proxies(launch_demo):
@@ -311,7 +302,7 @@ def test_a_visitor_driven_as_hard_as_it_can_grows_the_apps_disk_by_at_most_its_s
         while time.monotonic() < stop:
             number += 1
             text = f"Disk drive {worker}-{number}: hello there, friend."
-            streamed = synthesize_stream(url, "synthesize", [text, "Cherry", "qwen-tts-latest"])
+            streamed = event_stream(url, "synthesize", [text, "Cherry", "qwen-tts-latest"])
             (made if "event: complete" in streamed else refused).append(text)
             upload = os.urandom(400_000)  # incompressible, unlike any earlier upload
             response = requests.post(

@@ -12,13 +12,13 @@ from concurrent.futures import CancelledError, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-import requests
 import yaml
 from gradio_client import Client
 
 from qwen_tts_showcase.audio import wav_to_pcm
 
 from .conftest import WAIT_LIMIT_S, close_client, submit_generate, wait_until
+from .helpers import event_stream
 from .real_services import ROOT, AppProcess, HAProxy, RedisServer
 
 BUDGET = 200  # characters a day on the owner's key, for every replica together
@@ -67,24 +67,16 @@ def _client(clients: list[Client], url: str) -> Client:
     return clients[-1]
 
 
-def _synthesize(url: str, text: str) -> str:
-    """/synthesize through Gradio's REST route, on a connection of its own: what the event
-    streamed. (One gradio_client Client shares one event stream among its jobs, and under load
-    it sometimes closes that stream between two of them and cancels the next: not the app.)"""
-    posted = requests.post(
-        f"{url}/gradio_api/call/synthesize",
-        json={"data": [text, VOICE, MODEL]},
-        timeout=WAIT_LIMIT_S,
-    )
-    event = posted.json()["event_id"]
-    streamed = requests.get(f"{url}/gradio_api/call/synthesize/{event}", timeout=WAIT_LIMIT_S * 3)
-    return streamed.text
+def synthesize(url: str, number: int) -> str:
+    return event_stream(f"{url}/", "synthesize", [TEXT.format(number), VOICE, MODEL])
 
 
 def test_100_requests_racing_across_2_replicas_never_pass_the_daily_budget(start_apps, simulator):
     apps = start_apps(2, SHOWCASE_DAILY_CHAR_BUDGET=str(BUDGET))
+    # each request on its own connection: one gradio_client Client shares one event stream among
+    # its jobs, and under load it sometimes closes it between two and cancels the next (not the app)
     with ThreadPoolExecutor(100) as pool:
-        answers = list(pool.map(lambda i: _synthesize(apps[i % 2].url, TEXT.format(i)), range(100)))
+        answers = list(pool.map(lambda i: synthesize(apps[i % 2].url, i), range(100)))
     done = [a for a in answers if "event: complete" in a]
     refusals = [a for a in answers if "event: error" in a]
     sent = simulator.generation_requests()
