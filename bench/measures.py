@@ -434,13 +434,14 @@ async def _live_press(
         visit.error = "live_use event failed"
         return visit
     visit.stages["live_use"] = time.time()
-    # A complete stream's recording, as page.js asks for it (studio.py's wire_live)
+    # A complete stream's recording, download and history row, as page.js asks for them
+    # (studio.py's wire_live_done)
     finished = await app.event(LIVE_DONE, app.inputs(LIVE_DONE, ticket), session)
     if finished.error:
         visit.error = f"finish event: {finished.error}"
         return visit
     visit.stages["finish"] = time.time()
-    for after in await app.then(LIVE_DONE, session):  # the download offered, the history row
+    for after in await app.then(LIVE_DONE, session):  # any event the page chains after it
         if after.error:
             visit.error = f"after the finish event: {after.error}"
             return visit
@@ -600,8 +601,8 @@ async def live_footprint(
 
 
 LIVE_PHASE_VISITS = 20
-# the last: the events the page runs once the finish event ended (the download offered, the
-# history row)
+# the last: any event the page chains after the finish (before 2026-12-04 evening, the download
+# offered and the history row; the finish now brings both)
 LIVE_PHASES = ("ticket ahead", "live_use", "stream and /end", "finish event", "after the finish")
 
 

@@ -187,7 +187,7 @@ def build_demo(settings: Settings | None = None, catalogue: Catalogue | None = N
                 build_benchmarks()
         build_footer(catalogue, studio.model)
         record_after(studio.generated, history, studio.new_rows)
-        record_after(studio.finished, history, studio.new_rows)
+        studio.finish_live(history)
         for event in compared:  # the Compare button's, and the live players' finish
             record_after(event, history, compare_rows)
         for panel in own_voices:

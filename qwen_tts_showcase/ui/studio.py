@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import logging
@@ -9,9 +10,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
+from gradio.events import Dependency
 
 from ..audio import BYTES_PER_SECOND, pcm_to_wav, wav_to_pcm
 from ..catalogue import Catalogue
@@ -61,7 +63,13 @@ from .widgets import (
     voice_picker,
 )
 
+if TYPE_CHECKING:  # the History tab is built after the Studio: its parts come then
+    from .history import History
+
 LIVE_PIECE_BYTES = BYTES_PER_SECOND  # the live player gets at most 1 s per yield
+# The ticket page.js played: the event that makes it the page's (live_use) may still be on its
+# way when the stream ends.
+PLAYED_TICKET_JS = "(ticket) => window.qwenTts.live.current()?.ticket || ticket"
 
 log = logging.getLogger(__name__)
 
@@ -272,6 +280,10 @@ class StudioHandlers:
             self.latest: None,
             self.new_rows: [],
         }
+
+    async def use_played(self, ticket: str) -> Updates:
+        """live_use for a ticket the page had ahead, on the event loop: nothing in it waits."""
+        return self.live_use(ticket)
 
     def _order(self, inputs: StudioInputs) -> SpeechOrder:
         """What the Studio's inputs ask for; the realtime models' controls are ignored for any
@@ -555,9 +567,9 @@ def build_studio(
     ended = "() => { window.qwenTtsStudio?.streamEnded(); }"
     generated.then(None, js=ended)
     generated.failure(None, js=ended)  # a failed event runs no .then
-    finished = wire_live(handlers, inputs, player, live, latest, new_rows, editor.realtime)
+    wire_live(handlers, inputs, player, live, latest, new_rows, editor.realtime)
     # After a failure too: latest is then empty and the button is disabled.
-    for offer in (generated.then, finished.then, player.audio_format.change):
+    for offer in (generated.then, player.audio_format.change):
         offer(
             handlers.offer_download,
             [latest, player.audio_format],
@@ -574,7 +586,7 @@ def build_studio(
         player.official,
         new_rows,
         generated,
-        finished,
+        functools.partial(wire_live_done, handlers),
         owner,
     )
 
@@ -617,14 +629,13 @@ def wire_live(
             outputs=cleared,
             **PAGE_EVENT,
         ).then(None, [live.ticket], None, js="(ticket) => { window.qwenTtsTyping.opened(ticket); }")
-    # The ticket is the one page.js played (the live_use event that shows it may still be on its
-    # way). A stream that did not end complete: queued, so a failure shows as the Generate
-    # event's would; cheap, so not limited; the download then offered (disabled) as after
-    # Generate.
-    finish = dict(
-        fn=handlers.live_finish,
-        inputs=[live.ticket],
-        outputs=[
+    # A stream that did not end complete (a complete one: wire_live_done): queued, so a failure
+    # shows as the Generate event's would; cheap, so not limited; the download then offered
+    # (disabled) as after Generate.
+    live.finish.click(
+        handlers.live_finish,
+        [live.ticket],
+        [
             player.result_audio,
             player.download,
             player.readout,
@@ -632,17 +643,52 @@ def wire_live(
             new_rows,
             player.spoken,
         ],
-        js="(ticket) => window.qwenTts.live.current()?.ticket || ticket",
-    )
-    live.finish.click(**finish, api_visibility="private", concurrency_limit=None).then(
+        js=PLAYED_TICKET_JS,
+        api_visibility="private",
+        concurrency_limit=None,
+    ).then(
         handlers.offer_download,
         [latest, player.audio_format],
         [player.download, player.download_info],
         **PAGE_EVENT,
     )
-    # A complete one, the common case: outside the queue, whose join and event stream cost the
-    # app more than all the rest of the finish (bench: app CPU per visit).
-    return live.done.click(**finish, api_name="live_done", **PAGE_EVENT)
+
+
+def wire_live_done(handlers: StudioHandlers, history: History) -> Dependency:
+    """A complete stream's end, the common case, as one event outside the queue: the recording,
+    its numbers, the download in the chosen format and the history row. (As three events, the
+    download and the row each after the recording, a crowd cost the app twice as much: Gradio's
+    work per event outweighs the handlers', and the queue's join and event stream more still.)"""
+    live, player = handlers.live, handlers.player
+
+    def live_done(
+        ticket: str, audio_format: str, rows: list | None, locale: str, request: gr.Request
+    ) -> Updates:
+        finished = handlers.live_finish(ticket, request)
+        return {
+            **finished,
+            **handlers.offer_download(finished.get(handlers.latest), audio_format),
+            **history.recorded(rows, finished.get(handlers.new_rows), locale),
+        }
+
+    return live.done.click(
+        live_done,
+        [live.ticket, player.audio_format, history.rows, history.locale],
+        [
+            player.result_audio,
+            player.download,
+            player.download_info,
+            player.readout,
+            player.spoken,
+            handlers.latest,
+            handlers.new_rows,
+            history.rows,
+            history.table,
+        ],
+        js=f"(ticket, ...rest) => [({PLAYED_TICKET_JS})(ticket), ...rest]",
+        api_name="live_done",
+        **PAGE_EVENT,
+    )
 
 
 def wire_live_ahead(
@@ -675,10 +721,15 @@ def wire_live_ahead(
     # A ticket played from ahead becomes the page's once its sound is on its way (page.js use());
     # the finish waits until this is done, so the results it clears are never the new ones.
     live.use.click(
-        handlers.live_use,
+        handlers.use_played,
         [live.ticket],
         cleared,
-        js="(ticket) => window.qwenTts.live.current()?.ticket || ticket",
+        js=PLAYED_TICKET_JS,
+        # Plain values in and out: Gradio's work per value, each on a worker thread, cost more
+        # than the handler (bench: app CPU per visit).
+        preprocess=False,
+        postprocess=False,
+        api_name="live_use",
         **PAGE_EVENT,
     ).then(None, js="() => { window.qwenTts.live.used(); }")
 

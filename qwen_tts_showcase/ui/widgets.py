@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 from gradio.blocks import Block
@@ -16,6 +17,9 @@ from gradio.events import Dependency
 from ..catalogue import Catalogue
 from ..messages import say
 from ..voices import VoiceBook
+
+if TYPE_CHECKING:  # built after the Studio, which wires its live end to it
+    from .history import History
 
 # What a handler returns: the new value (or a gr.update) of each component it changes, keyed by
 # the component; Gradio leaves the event's other outputs as they are.
@@ -38,7 +42,9 @@ class Studio:
     official: gr.HTML
     new_rows: gr.State  # history rows of the latest result
     generated: Dependency  # the generate event, for history to chain onto
-    finished: Dependency  # the live player's end, the same for its results
+    # Wires the live player's complete end, which records its own history row (studio.py's
+    # wire_live_done), once the History tab exists.
+    finish_live: Callable[[History], Dependency]
     owner: gr.State  # the browser's owner token (ui/voices.py): its own voices for VD and VC
 
 
