@@ -19,6 +19,7 @@ exactly like the Generate event: quotas, budget, regions, cache, retries before 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import threading
@@ -84,49 +85,104 @@ def error_response(err: DemoError, status: int | None = None) -> Response:
     )
 
 
+READ_AHEAD_BYTES = 4 * SAMPLE_RATE_HZ * 2  # 4 s of audio at most between DashScope and the body
+
+
 class _Pull:
-    """A synchronous Speech read one chunk at a time from worker threads, and closed at once
-    when stopped: the DashScope connection a read is blocked on is shut, so the read returns."""
+    """A synchronous Speech read in one worker thread and handed to the event loop as it comes.
+
+    The loop is woken only while it waits, so a burst of chunks (DashScope may send seconds of
+    audio at once) is one wake-up, not one thread hop per chunk: in a crowd those hops cost the
+    app more than the audio. The thread reads at most READ_AHEAD_BYTES ahead of the body, so a
+    slow listener holds bounded memory. Stop shuts the DashScope connection a read is blocked
+    on, so the thread ends at once."""
 
     def __init__(self, speech: Speech, threads: anyio.CapacityLimiter | None = None) -> None:
         self._speech = speech
         self._threads = threads
         self._chunks = iter(speech)
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()  # guards everything below
+        self._ready: list[bytes] = []
+        self._ready_bytes = 0
+        self._ended = False
+        self._failure: BaseException | None = None
         self._stopped = False
+        self._waiting: asyncio.Future[None] | None = None  # the loop's read, asleep
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._reader: asyncio.Future | None = None
 
-    def next(self) -> bytes | None:
-        with self._lock:
-            if self._stopped:
-                return None
-            try:
-                chunk = next(self._chunks, None)
-            except BaseException:
-                if self._stopped:  # the stop shut the connection under this read
-                    return None
-                raise
-            if self._stopped:
-                self._chunks.close()
-                return None
-            return chunk
+    def _read_all(self) -> None:
+        """The worker thread: every chunk of the speech, until it ends or is stopped."""
+        failure: BaseException | None = None
+        try:
+            for chunk in self._chunks:
+                with self._lock:
+                    while self._ready_bytes >= READ_AHEAD_BYTES and not self._stopped:
+                        self._lock.wait()
+                    if self._stopped:
+                        break
+                    if chunk:
+                        self._ready.append(chunk)
+                        self._ready_bytes += len(chunk)
+                        self._wake()
+        except BaseException as exc:  # handed to the loop; a stop's broken read is no failure
+            failure = exc
+        finally:
+            self._chunks.close()  # a stopped speech ends here: not cached, refunded if unheard
+            with self._lock:
+                self._ended = True
+                self._failure = None if self._stopped else failure
+                self._wake()
+
+    def _wake(self) -> None:
+        """Wake the loop's read, if it sleeps (the lock is held)."""
+        if self._waiting is not None and self._loop is not None:
+            waiter, self._waiting = self._waiting, None
+            self._loop.call_soon_threadsafe(_resolve, waiter)
 
     def stop(self) -> None:
-        self._stopped = True
+        with self._lock:
+            self._stopped = True
+            self._lock.notify_all()
+            self._wake()
         self._speech.close()  # a read blocked on DashScope returns now
-        if self._lock.acquire(blocking=False):
-            try:
-                self._chunks.close()
-            finally:
-                self._lock.release()
+        if self._reader is None:  # never read: no thread holds the speech
+            self._chunks.close()
 
     @property
     def stopped(self) -> bool:
         return self._stopped
 
     async def read(self) -> bytes | None:
-        return await anyio.to_thread.run_sync(
-            self.next, abandon_on_cancel=True, limiter=self._threads
-        )
+        """All the audio that has come since the last read (waiting for some); None at the end
+        or once stopped. A failure of the speech is raised here."""
+        if self._reader is None and not self._stopped:
+            self._loop = asyncio.get_running_loop()
+            run = anyio.to_thread.run_sync(
+                self._read_all, abandon_on_cancel=True, limiter=self._threads
+            )
+            self._reader = asyncio.ensure_future(run)
+        while True:
+            with self._lock:
+                if self._stopped:
+                    return None
+                if self._ready:
+                    audio = b"".join(self._ready)
+                    self._ready.clear()
+                    self._ready_bytes = 0
+                    self._lock.notify_all()  # the thread may read on
+                    return audio
+                if self._ended:
+                    if self._failure is not None:
+                        raise self._failure
+                    return None
+                waiter = self._waiting = self._loop.create_future()
+            await waiter
+
+
+def _resolve(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 async def _first_audio(request: Request, pull: _Pull) -> bytes | None:

@@ -3,6 +3,7 @@ from the page's own session, then raw PCM admitted exactly like the Generate eve
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import time
 import uuid
@@ -11,6 +12,8 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
+from qwen_tts_showcase import live
+from qwen_tts_showcase.audio import wav_to_pcm
 from qwen_tts_showcase.live import MEDIA_TYPE
 from qwen_tts_showcase.live_tickets import TICKET_TTL_S, LiveTickets, Outcome
 from qwen_tts_showcase.messages import say
@@ -274,3 +277,63 @@ def test_retries_and_parts_are_told_to_the_page_while_it_streams(launch_app, sim
         say("speaking_part", number=n, count=parts).en for n in range(1, parts + 1)
     ]
     assert requests.get(f"{url}live/made-up/notices", timeout=10).status_code == 403
+
+
+def test_a_complete_stream_ends_in_one_event_recording_file_in_its_format_and_history_row(
+    app, simulator, session
+):
+    """What the page gets once a stream ended complete, all from the finish (live_done): the
+    recording (DashScope's samples), the download in the format chosen, the row on top of the
+    history the browser sent, and its table."""
+    _, url = app
+    token = ticket(url, session)
+    heard = stream(url, token).content
+    assert end(url, token).json() == {"state": "complete"}
+    earlier = {
+        "time": "2026-12-01 08:00:00",
+        "model": "qwen-tts-latest",
+        "voice": "Dylan",
+        "text": "An earlier line.",
+        "audio_s": 1.0,
+        "first_audio_s": 0.3,
+        "total_s": 1.2,
+        "billed": 9,
+        "billing": "tokens",
+        "cache_key": "0" * 64,
+    }
+    recording, download, caption, readout, _, _, _, rows, table = page_event(
+        url, "live_done", [token, "mp3", [earlier], ""], session
+    )
+    with requests.get(recording["url"], timeout=30) as wav:
+        assert wav_to_pcm(wav.content) == heard == simulator.generation_requests()[0].pcm
+    assert download["value"]["orig_name"].endswith(".mp3") and download["interactive"]
+    assert ".mp3" in caption and "KB" in caption and "readout" in readout
+    assert [row["text"] for row in rows] == [TEXT, earlier["text"]]
+    assert [line[3] for line in table["data"]][:2] == [TEXT, earlier["text"]]
+
+
+def test_a_listener_that_reads_slowly_holds_only_seconds_of_audio_in_the_app(
+    synthesizer, simulator
+):
+    """DashScope sends 30 s at once; the body is not read: the app reads ahead only as far as
+    READ_AHEAD_BYTES (a chunk more at most), then every sample still arrives, in order."""
+    simulator.profile.fixed_audio_seconds = 30.0
+    order = SpeechOrder(TEXT, "Cherry", "qwen-tts-latest", "beijing")
+    pull = live._Pull(synthesizer.speech(order, visitor=Visitor("slow", "10.0.0.9")))
+
+    async def listen() -> bytes:
+        heard = [await pull.read()]
+        deadline = time.monotonic() + 60
+        while pull._ready_bytes < live.READ_AHEAD_BYTES:  # the thread reads ahead, then waits
+            assert time.monotonic() < deadline, "gave up waiting for the read-ahead"
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.5)  # time enough for an unbounded read-ahead to take it all
+        chunk_bytes = 2 * round(simulator.profile.chunk_seconds * 24_000)
+        assert pull._ready_bytes < live.READ_AHEAD_BYTES + chunk_bytes
+        while (audio := await pull.read()) is not None:
+            heard.append(audio)
+        return b"".join(heard)
+
+    heard = asyncio.run(listen())
+    (sent,) = simulator.generation_requests()
+    assert len(sent.pcm) == 30 * 48_000 and heard == sent.pcm
