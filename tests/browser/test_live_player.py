@@ -388,3 +388,40 @@ def test_a_retry_is_told_under_the_player_while_it_plays(open_page, simulator):
     expect(page.locator(f"{PANEL} .live-note")).to_contain_text("retrying")
     wait_for_state(page, "complete")
     assert len(simulator.generation_requests()) == 2
+
+
+def test_a_compare_slot_never_plays_before_the_slots_ahead_of_it_whatever_arrives_first(
+    open_page, simulator
+):
+    """The third stream ends before the second, then the fourth arrives: it waits its turn
+    (it used to play at once, over the others: the one before it was done, but not yet heard)."""
+    simulator.profile.fixed_audio_seconds = 1.0
+    page = live_page(open_page)
+    open_tab(page, "Compare voices")
+    held: dict[str, tuple] = {}  # ticket: the route and the app's answer, fulfilled below
+
+    def hold(route):
+        held[route.request.url.rsplit("/", 1)[1]] = (route, route.fetch())
+
+    page.route("**/live/*", hold)
+    page.locator("#compare_run").click()
+    for _ in range(1000):  # the browser's four requests, answered by the app, held here
+        if len(held) == 4:
+            break
+        page.wait_for_timeout(20)
+    tickets = page.evaluate("() => window.qwenTts.live.compared().map((r) => r.ticket)")
+    assert sorted(tickets) == sorted(held)
+
+    def answer(slot: int, until: str) -> None:
+        route, response = held[tickets[slot]]
+        route.fulfill(response=response)
+        page.wait_for_function(f"() => window.qwenTts.live.compared()[{slot}].{until}")
+
+    answer(2, "done")  # the third, whole, behind the second
+    answer(3, "done")  # the fourth, whole too: it waits for the third's turn
+    answer(0, "done")
+    answer(1, "done")
+    page.wait_for_function(ALL_HEARD)
+    sent = {r.body["input"]["voice"]: r.pcm for r in simulator.generation_requests()}
+    heard = [x for x in page.evaluate(HEARD) if x]
+    assert heard == [x for voice in PRESET_VOICES for x in trimmed(sent[voice]) if x]

@@ -308,8 +308,13 @@
       };
     }
 
-    // A Compare slot waits for the one before it to be done before its samples are scheduled.
-    function queued(current) { return current.after !== null && !current.after.done; }
+    // A Compare slot's samples wait until every slot before it has arrived whole: the one
+    // before being done is not enough while that one still waits its own turn (a third slot
+    // done before the second would let the fourth play over the first).
+    function queued(current) {
+      const before = current.after;
+      return before !== null && (!before.done || queued(before));
+    }
 
     // Samples in, a source node scheduled right after the previous one.
     function schedule(current, bytes) {
