@@ -41,6 +41,21 @@
   requestAnimationFrame(light);
 })();
 
+// The realtime panels' boxes sit just above the finished words (#spoken_words), made on first
+// use: the written preview, the live player's words, the typing status.
+function boxBeforeSpokenWords(id, className = "", role = "") {
+  let box = document.getElementById(id);
+  const anchor = document.getElementById("spoken_words");
+  if (!box && anchor) {
+    box = document.createElement("div");
+    box.id = id;
+    if (className) box.className = className;
+    if (role) box.setAttribute("role", role);
+    anchor.parentNode.insertBefore(box, anchor);
+  }
+  return box;
+}
+
 // Speak as it is written: while the model is sent the text word by word, the page writes it out
 // at the same pace (realtime.py's WRITTEN_PACE, carried by the box's data-pace), so the visitor
 // sees the "chatbot" write as the voice follows.
@@ -49,17 +64,7 @@
   const PIECE = /[\u3400-\u9fff][^\w\u3400-\u9fff]*|[^\s\u3400-\u9fff]+[^\w\u3400-\u9fff]*\s*|\s+/gu;
   let timer = null;
 
-  function preview() {
-    let box = document.getElementById("written_preview");
-    const anchor = document.getElementById("spoken_words");
-    if (!box && anchor) {
-      box = document.createElement("div");
-      box.id = "written_preview";
-      box.className = "written-preview";
-      anchor.parentNode.insertBefore(box, anchor);
-    }
-    return box;
-  }
+  const preview = () => boxBeforeSpokenWords("written_preview", "written-preview");
 
   function write(text) {
     const box = preview();
@@ -129,17 +134,7 @@
     return (Math.min(t - shift, run.receivedFrames) * 1000) / RATE;
   }
 
-  function box() {
-    let found = document.getElementById("live_words");
-    const anchor = document.getElementById("spoken_words");
-    if (!found && anchor) {
-      found = document.createElement("div");
-      found.id = "live_words";
-      found.className = "spoken-words";
-      anchor.parentNode.insertBefore(found, anchor);
-    }
-    return found;
-  }
+  const box = () => boxBeforeSpokenWords("live_words", "spoken-words");
 
   const escape = (text) => text.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -254,14 +249,7 @@
   }
 
   function note(html) {
-    let box = document.getElementById("typed_status");
-    const anchor = document.getElementById("spoken_words");
-    if (!box && anchor) {
-      box = document.createElement("div");
-      box.id = "typed_status";
-      box.setAttribute("role", "status");
-      anchor.parentNode.insertBefore(box, anchor);
-    }
+    const box = boxBeforeSpokenWords("typed_status", "", "status");
     if (box) box.innerHTML = html;
   }
 
