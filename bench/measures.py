@@ -400,6 +400,9 @@ async def live_press(
         return visit
 
 
+SHOWN_RESULTS: set[str] = set()  # the page sessions whose Studio shows a finished run's results
+
+
 async def _live_press(
     lab: Lab, text: str, session: str, visit: LiveVisit, address: str, ticket: str | None
 ) -> LiveVisit:
@@ -419,7 +422,10 @@ async def _live_press(
         async for chunk in body.aiter_bytes():
             if chunk and visit.first_audio_at is None:
                 visit.first_audio_at = time.time()
-                if ahead:  # page.js presses live_use once a ticket it had ahead sounds
+                # page.js presses live_use once a ticket it had ahead sounds, when a finish has
+                # shown results on the page since (none before a page's first press)
+                if ahead and session in SHOWN_RESULTS:
+                    SHOWN_RESULTS.discard(session)
                     using = asyncio.create_task(
                         _page_event(lab, "live_use", [ticket], session, address)
                     )
@@ -441,6 +447,7 @@ async def _live_press(
         visit.error = f"finish event: {finished.error}"
         return visit
     visit.stages["finish"] = time.time()
+    SHOWN_RESULTS.add(session)
     for after in await app.then(LIVE_DONE, session):  # any event the page chains after it
         if after.error:
             visit.error = f"after the finish event: {after.error}"

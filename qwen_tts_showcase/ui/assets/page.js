@@ -277,11 +277,15 @@
     // its first audio is scheduled, or its stream ended without any: at the click, the event's
     // answer (eight outputs redrawn) held the page's thread before the first sound. The finish
     // waits for it (studio.py tells used()), so the two never cross; never for ever.
+    // Nothing to clear, no event: until a finish has shown results (a page's first press).
     const USE_WAIT_MS = 5000;
     const using = [];  // the runs whose live_use is on its way, in order
+    let resultsShown = false;  // a finish has filled the Studio's results since the last clear
 
     function use(current) {
       if (!current.ahead || current.using) return;
+      if (!resultsShown) { current.using = Promise.resolve(); return; }
+      resultsShown = false;
       current.using = new Promise((resolve) => {
         current.used = resolve;
         setTimeout(resolve, USE_WAIT_MS);
@@ -391,7 +395,9 @@
       // A complete stream's recording comes outside the queue; any other end is queued, for
       // the toast a failure shows (studio.py's wire_live).
       const finish = current.state === "complete" ? "#live_done" : "#live_finish";
-      if (run === current) document.querySelector(finish)?.click();
+      if (run !== current) return;
+      resultsShown = true;
+      document.querySelector(finish)?.click();
     }
 
     // A finished recording played at once (a History row): the same player, nothing made.
