@@ -213,7 +213,14 @@ def test_with_a_ticket_ready_generate_is_one_request_and_plays_what_the_page_sho
     assert "live_ticket" not in seen and f"GET live/{ticket}" in seen, seen
     (sent,) = simulator.generation_requests()
     assert spoken(sent) == ("早就准备好的票。", "Cherry")
+    assert "live_use" not in seen, "a page's first press has no results to clear"
     page.wait_for_function(READY)  # asked for again, for the next press
+    # Pressed again (once all is heard: until then Generate is Stop), the results it shows go
+    # once the new sound is on its way (live_use).
+    page.wait_for_function("() => window.qwenTts.live.current().sources.size === 0")
+    again = requests_after_click(page, lambda: page.locator("#generate").click())
+    assert "live_use" in again and "live_ticket" not in again, again
+    page.wait_for_function(READY)
     # A text changed just before the press is never played from the ticket of the old one.
     page.locator("#text textarea").fill("刚刚改过的句子。")
     press_generate(page)
@@ -398,6 +405,7 @@ def test_a_compare_slot_never_plays_before_the_slots_ahead_of_it_whatever_arrive
     simulator.profile.fixed_audio_seconds = 1.0
     page = live_page(open_page)
     open_tab(page, "Compare voices")
+    page.locator("#compare_text textarea").fill("轮到谁就谁说。")  # nothing cached for it
     held: dict[str, tuple] = {}  # ticket: the route and the app's answer, fulfilled below
 
     def hold(route):
