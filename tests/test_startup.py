@@ -73,6 +73,44 @@ def test_app_py_starts_offline_without_key_or_ffmpeg_on_the_port_from_the_enviro
     assert "No DashScope API key on this server" in reply["config"]  # the page says so
 
 
+# app.py as `python app.py` runs it, told to stop where it would start serving forever.
+STARTUP_TO_SERVING = textwrap.dedent(
+    """
+    import gc, json, runpy
+    import gradio
+
+    def report(demo):
+        print(json.dumps({"frozen": gc.get_freeze_count(), "tracked": len(gc.get_objects())}))
+        demo.close()
+
+    gradio.Blocks.block_thread = report
+    runpy.run_path("app.py", run_name="__main__")
+    """
+)
+
+
+def test_app_py_sets_the_built_page_and_server_aside_from_the_cycle_collector(tmp_path):
+    env = {
+        **os.environ,
+        "GRADIO_TEMP_DIR": str(tmp_path / "gradio"),
+        "GRADIO_SERVER_PORT": str(free_port()),
+        "SHOWCASE_CACHE_DIR": str(tmp_path / "cache"),
+        "DASHSCOPE_API_KEY": "",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", STARTUP_TO_SERVING],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    counts = next(json.loads(line) for line in result.stdout.splitlines() if line.startswith("{"))
+    # Serving, a full collection walks only what came after: a small part of what start-up made.
+    assert counts["frozen"] > 100_000, counts
+    assert counts["tracked"] * 10 < counts["frozen"], counts
+
+
 def test_without_a_system_ffmpeg_the_pip_one_is_put_on_path(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))  # an empty PATH: no ffmpeg anywhere
     found = ensure_ffmpeg()
