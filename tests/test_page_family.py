@@ -158,7 +158,7 @@ def test_a_download_of_a_recording_no_longer_on_the_server_says_so(synthesizer, 
     gone = LatestAudio(str(tmp_path / "gone.wav"), "Dylan", "2026-11-26T10:00:00")
     for audio_format in ("wav", "mp3"):
         offer = handlers.offer_download(gone, audio_format)
-        assert not offer[player.download].interactive
+        assert not offer[player.download]["interactive"]
         assert "no longer on the server" in offer[player.download_info]
 
 

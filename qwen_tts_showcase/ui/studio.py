@@ -56,6 +56,7 @@ from .runs import PAGE_EVENT, ApiEventOptions, notifier, shown_to_visitor, visit
 from .widgets import (
     Studio,
     Updates,
+    as_sent,
     download_button,
     file_caption,
     opening_line,
@@ -658,18 +659,22 @@ def wire_live_done(handlers: StudioHandlers, history: History) -> Dependency:
     """A complete stream's end, the common case, as one event outside the queue: the recording,
     its numbers, the download in the chosen format and the history row. (As three events, the
     download and the row each after the recording, a crowd cost the app twice as much: Gradio's
-    work per event outweighs the handlers', and the queue's join and event stream more still.)"""
+    work per event outweighs the handlers', and the queue's join and event stream more still.)
+    Its values come and go as sent, checked and serialized here (as_sent)."""
     live, player = handlers.live, handlers.player
 
     def live_done(
-        ticket: str, audio_format: str, rows: list | None, locale: str, request: gr.Request
+        ticket: object, audio_format: object, rows: object, locale: object, request: gr.Request
     ) -> Updates:
-        finished = handlers.live_finish(ticket, request)
-        return {
-            **finished,
-            **handlers.offer_download(finished.get(handlers.latest), audio_format),
-            **history.recorded(rows, finished.get(handlers.new_rows), locale),
-        }
+        finished = handlers.live_finish(ticket if isinstance(ticket, str) else "", request)
+        chosen = audio_format if audio_format in FORMATS else "wav"
+        return as_sent(
+            {
+                **finished,
+                **handlers.offer_download(finished.get(handlers.latest), chosen),
+                **history.recorded(rows, finished.get(handlers.new_rows), _text(locale)),
+            }
+        )
 
     return live.done.click(
         live_done,
@@ -686,9 +691,15 @@ def wire_live_done(handlers: StudioHandlers, history: History) -> Dependency:
             history.table,
         ],
         js=f"(ticket, ...rest) => [({PLAYED_TICKET_JS})(ticket), ...rest]",
+        preprocess=False,
+        postprocess=False,
         api_name="live_done",
         **PAGE_EVENT,
     )
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def wire_live_ahead(

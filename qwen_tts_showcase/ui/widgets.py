@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 from gradio.blocks import Block
+from gradio.data_classes import GradioModel, GradioRootModel
 from gradio.events import Dependency
+from gradio.utils import is_prop_update as is_update
 
 from ..catalogue import Catalogue
 from ..messages import say
@@ -108,9 +110,33 @@ def offered_voices(catalogue: Catalogue, model: str, wanted: list[str]) -> list[
     return [name for name in wanted if name in names]
 
 
-def download_button(path: Path | None) -> gr.DownloadButton:
-    """A download of the file; disabled without one."""
-    return gr.DownloadButton(value=str(path) if path else None, interactive=path is not None)
+def download_button(path: Path | None) -> dict:
+    """A DownloadButton's update: a download of the file; disabled without one. (An update, not
+    a new gr.DownloadButton: that copies its file into Gradio's folder once more when made.)"""
+    return gr.update(value=str(path) if path else None, interactive=path is not None)
+
+
+def as_sent(updates: Updates) -> Updates:
+    """The updates in the form Gradio sends them to the page, for an event that skips Gradio's
+    own pass (postprocess=False): each value through its component's postprocess, in a gr.update
+    too. Gradio's pass costs a worker-thread hop per value, more than the values' own work
+    (bench: app CPU per visit)."""
+    sent = {}
+    for component, value in updates.items():
+        if not is_update(value):
+            sent[component] = _sent(component, value)
+        elif "value" in value:
+            sent[component] = {**value, "value": _sent(component, value["value"])}
+        else:
+            sent[component] = value
+    return sent
+
+
+def _sent(component: Block, value: Any) -> Any:
+    if value is None or not isinstance(component, gr.components.Component):
+        return value
+    sent = component.postprocess(value)
+    return sent.model_dump() if isinstance(sent, GradioModel | GradioRootModel) else sent
 
 
 def file_caption(path: Path) -> str:
