@@ -335,10 +335,10 @@ def cold_starts(app_service: Service, hello: Service, repetitions: int) -> tuple
 # The live player's path over HTTP, as page.js drives it. Today's page asks for its ticket ahead
 # (the `live_ahead` event, outside the queue, while the page is open and idle), so a press is
 # GET /live/<ticket> read to its end (with the page's `live_use` event, which clears the
-# previous results, sent once the first audio is in), GET /live/<ticket>/end, then the queued
-# finish event that puts the recording into gr.Audio with its file, and the events the page
-# runs after it (the download offered, the history row). The press as it was before (the ticket
-# event in the press) is kept as a comparison.
+# previous results, sent once the first audio is in if a finish has shown any, and /notices as
+# page.js asks it), GET /live/<ticket>/end, then the finish event outside the queue (live_done)
+# that brings the recording into gr.Audio, the download and the history row. The press as it
+# was before (the ticket event in the press) is kept as a comparison.
 LIVE_FOOTPRINT_STREAMS = 16
 LIVE_FOOTPRINT_AUDIO_S = 10.0
 AHEAD, IN_PRESS = "ahead", "in the press"  # how a press gets its ticket
@@ -406,8 +406,6 @@ SHOWN_RESULTS: set[str] = set()  # the page sessions whose Studio shows a finish
 async def _live_press(
     lab: Lab, text: str, session: str, visit: LiveVisit, address: str, ticket: str | None
 ) -> LiveVisit:
-    app, url, headers = lab.app, lab.app_service.url, _headers(address)
-    using: asyncio.Task | None = None
     ahead = ticket is not None
     if not ahead:
         answer = await _page_event(lab, "live_ticket", studio_inputs(text), session, address)
@@ -415,6 +413,38 @@ async def _live_press(
             visit.error = f"ticket event: HTTP {answer.status_code}"
             return visit
         ticket = answer.json()["data"][0]
+    notices_url = f"{lab.app_service.url}/live/{ticket}/notices"
+    heeding = asyncio.create_task(_heed(lab, notices_url, _headers(address)))
+    try:
+        return await _listen(lab, ticket, session, visit, address, ahead, heeding)
+    finally:
+        heeding.cancel()
+
+
+# page.js asks what a stream has said (/notices) once it has run NOTICE_FIRST_S, then every
+# NOTICE_POLL_S until /end has answered (which says the rest). It asks /words only for a
+# stream that has some (X-Live-Words), none of the bench's.
+NOTICE_FIRST_S, NOTICE_POLL_S = 1.5, 0.5
+
+
+async def _heed(lab: Lab, notices_url: str, headers: dict[str, str]) -> None:
+    await asyncio.sleep(NOTICE_FIRST_S)
+    while True:
+        await lab.http.get(notices_url, headers=headers)
+        await asyncio.sleep(NOTICE_POLL_S)
+
+
+async def _listen(
+    lab: Lab,
+    ticket: str,
+    session: str,
+    visit: LiveVisit,
+    address: str,
+    ahead: bool,
+    heeding: asyncio.Task,
+) -> LiveVisit:
+    app, url, headers = lab.app, lab.app_service.url, _headers(address)
+    using: asyncio.Task | None = None
     async with lab.http.stream("GET", f"{url}/live/{ticket}", headers=headers) as body:
         if body.status_code != 200:
             visit.error = f"live route: HTTP {body.status_code}"
@@ -432,6 +462,7 @@ async def _live_press(
             visit.audio_bytes += len(chunk)
     visit.delivered_at = time.time()
     end = (await lab.http.get(f"{url}/live/{ticket}/end", headers=headers)).json()
+    heeding.cancel()
     visit.stages["/end"] = time.time()
     if end.get("state") != "complete":
         visit.error = f"the stream ended {end}"

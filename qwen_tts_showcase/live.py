@@ -51,6 +51,7 @@ WORDS_ROUTE = "/live/{ticket}/words"
 TEXT_ROUTE = "/live/{ticket}/text"  # speak as I type: the page posts what is typed
 MAX_TEXT_BODY_BYTES = 8 * 1024  # one typed piece's request, read no further
 MEDIA_TYPE = f"audio/pcm;rate={SAMPLE_RATE_HZ};channels=1;encoding=s16le"
+WORDS_HEADER = "X-Live-Words"  # "1" when the stream has words or sentences to light
 _STATUS: list[tuple[type[DemoError], int]] = [
     (errors.InputError, 400),
     (errors.LimitReachedError, 429),
@@ -276,7 +277,7 @@ class LiveRoute:
         return StreamingResponse(
             body(),
             media_type=MEDIA_TYPE,
-            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+            headers={"X-Accel-Buffering": "no", **_stream_headers(speech.plan.request)},
         )
 
     def _replay(self, ticket: _Ticket) -> Response:
@@ -290,7 +291,7 @@ class LiveRoute:
                 yield pcm[start : start + piece]
 
         return StreamingResponse(
-            body(), media_type=MEDIA_TYPE, headers={"Cache-Control": "no-store"}
+            body(), media_type=MEDIA_TYPE, headers=_stream_headers(result.request)
         )
 
 
@@ -310,6 +311,9 @@ class LiveEnd:
             return error_response(outcome.error)
         state = "complete" if outcome.result is not None else "stopped"
         body: dict[str, object] = {"state": state}
+        notices = self.tickets.notices(token)
+        if notices:  # the last word on it, so the page need not ask /notices once more
+            body["notices"] = [{"en": notice.en, "zh": notice.zh} for notice in notices]
         if outcome.result is not None and _spoken_live(outcome.result.request):
             body["timeline"] = finished_timeline(outcome.result)  # the whole of it, at last
         return Response(
@@ -407,6 +411,12 @@ class LiveText:
 def _spoken_live(request: SynthesisRequest) -> bool:
     """A WebSocket model's request: its words or sentences are lit (its controls are sent)."""
     return request.speech_rate is not None
+
+
+def _stream_headers(request: SynthesisRequest) -> dict[str, str]:
+    """A stream's headers; WORDS_HEADER tells the page whether /words has any to light (none
+    for an HTTP model: it need not ask)."""
+    return {"Cache-Control": "no-store", WORDS_HEADER: "1" if _spoken_live(request) else "0"}
 
 
 def routes(synthesizer: Synthesizer, tickets: LiveTickets) -> list[Route]:

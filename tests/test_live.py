@@ -266,6 +266,8 @@ def test_retries_and_parts_are_told_to_the_page_while_it_streams(launch_app, sim
     told = requests.get(f"{url}live/{token}/notices", timeout=10).json()["notices"]
     assert len(told) == 1 and "retrying" in told[0]["en"] and "2 of" in told[0]["en"]
     assert told[0]["zh"] and told[0]["zh"] != told[0]["en"]
+    # /end says them too, the last word on a stream too short for the page to have asked
+    assert end(url, token).json() == {"state": "complete", "notices": told}
     long = "今天天气很好，我们出去走走吧。" * 60  # over the model's limit: sent in parts
     token = ticket(url, session, text=long)
     assert stream(url, token).status_code == 200
@@ -287,8 +289,10 @@ def test_a_complete_stream_ends_in_one_event_recording_file_in_its_format_and_hi
     history the browser sent, and its table."""
     _, url = app
     token = ticket(url, session)
-    heard = stream(url, token).content
-    assert end(url, token).json() == {"state": "complete"}
+    answer = stream(url, token)
+    heard = answer.content
+    assert answer.headers[live.WORDS_HEADER] == "0"  # an HTTP model: no words to ask /words for
+    assert end(url, token).json() == {"state": "complete"}  # nothing was noticed on the way
     earlier = {
         "time": "2026-12-01 08:00:00",
         "model": "qwen-tts-latest",

@@ -14,6 +14,7 @@ from dashscope_sim.realtime import spoken
 from qwen_tts_showcase import errors
 from qwen_tts_showcase.catalogue import Catalogue, load_catalogue
 from qwen_tts_showcase.config import Settings
+from qwen_tts_showcase.live import WORDS_HEADER
 from qwen_tts_showcase.speech import Stopped
 from qwen_tts_showcase.synthesis import SpeechOrder, Synthesizer
 
@@ -425,6 +426,7 @@ def _words_while_streaming(url: str, token: str, after_bytes: int) -> tuple[dict
     seen, told, before = b"", None, b""
     with requests.get(f"{url}live/{token}", stream=True, timeout=30) as answer:
         assert answer.status_code == 200
+        assert answer.headers[WORDS_HEADER] == "1"  # the page asks /words only then
         for chunk in answer.iter_content(chunk_size=None):
             seen += chunk
             if told is None and len(seen) >= after_bytes:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import struct
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -91,6 +92,20 @@ def test_the_stream_reaches_the_output_whole_and_gapless_and_the_result_is_kept(
     assert float(numbers["audio-s"]) == pytest.approx(len(sent.pcm) / 48_000, abs=0.001)
     expect(page.locator("#download")).to_be_enabled()
     assert page.locator(LIVE_AUDIO).count() == 0  # nothing went through Gradio's stream
+
+
+def test_a_short_stream_of_an_http_model_asks_the_app_only_for_its_audio_and_its_end(
+    open_page, simulator
+):
+    """No /words (an HTTP model has none to light) and no /notices (/end brings them)."""
+    page = live_page(open_page)
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(urlsplit(request.url).path))
+    generate(page, "就问这两样。")
+    wait_for_state(page, "complete")
+    expect(page.locator("#download")).to_be_enabled()  # the finish is in, the run over
+    lives = [path for path in asked if path.startswith("/live/")]
+    assert [path.count("/") for path in lives] == [2, 3] and lives[1].endswith("/end"), lives
 
 
 def test_stop_and_esc_close_dashscopes_stream_and_keep_nothing(open_page, simulator):

@@ -308,7 +308,7 @@
         ticket, box, abort: new AbortController(), sources: new Set(), carry: null, nextFrame: 0,
         firstFrame: null, receivedFrames: 0, underruns: 0, state: "waiting", error: null,
         after: null, pending: [], done: false, next: null, checksum: 0, note: null, gaps: [],
-        told: null,
+        told: null, words: false,
       };
     }
 
@@ -431,22 +431,26 @@
       show(current);
     }
 
-    // What the stream says while it plays ("part 2 of 3", a retry), asked for twice a second.
-    const NOTICE_POLL_MS = 500;
+    // What the stream says while it plays ("part 2 of 3", a retry), asked for twice a second
+    // once it has run NOTICE_FIRST_MS: most streams are whole by then, and /end tells the rest.
+    const NOTICE_FIRST_MS = 1500, NOTICE_POLL_MS = 500;
 
     async function heedOnce(current) {
       const answer = await fetch(liveUrl(current.ticket, "/notices"), { cache: "no-store" })
         .then((response) => (response.ok ? response.json() : null)).catch(() => null);
-      const notices = (answer && answer.notices) || [];
-      if (notices.length) { current.note = notices[notices.length - 1]; show(current); }
+      heard(current, answer && answer.notices);
     }
 
     // While the stream arrives; once more when it has (a fast stream is still being heard).
     async function heed(current) {
-      while (!current.done) {
-        await new Promise((resolve) => setTimeout(resolve, NOTICE_POLL_MS));
+      for (let wait = NOTICE_FIRST_MS; !current.done; wait = NOTICE_POLL_MS) {
+        await new Promise((resolve) => setTimeout(resolve, wait));
         if (!current.done) await heedOnce(current);
       }
+    }
+
+    function heard(current, notices) {
+      if (notices && notices.length) { current.note = notices[notices.length - 1]; show(current); }
     }
 
     // The player a run shows itself in is its own until a newer run takes it (an older run
@@ -476,6 +480,7 @@
           current.forgotten = current.ahead && response.status === 403;
         } else {
           current.state = "playing";
+          current.words = response.headers.get("X-Live-Words") === "1";  // realtime.js lights them
           const reader = response.body.getReader();
           for (;;) {
             const { value, done } = await reader.read();
@@ -487,7 +492,7 @@
           const told = current.told = await end.json().catch(() => ({}));
           if (!end.ok) { current.error = told; state = "broken"; }
           else state = told.state === "complete" ? "complete" : "stopped";
-          if (state === "complete") await heedOnce(current);
+          heard(current, told.notices);
         }
       } catch (_) {
         state = current.abort.signal.aborted ? "stopped" : "broken";

@@ -115,7 +115,7 @@ function boxBeforeSpokenWords(id, className = "", role = "") {
   const MIN_ASK_MS = 40; // words: asked for as soon as audio arrives past the last one known
   let asking = null; // the ticket whose words are being fetched
   let drawn = ""; // what the box shows, as JSON
-  let known = { ticket: null, at: 0, until: 0, timing: "", answered: false }; // the last answer
+  let known = { ticket: null, at: 0, until: 0, timing: "" }; // the last answer
 
   const live = () => window.qwenTts && window.qwenTts.live;
 
@@ -169,13 +169,13 @@ function boxBeforeSpokenWords(id, className = "", role = "") {
   async function ask(run) {
     asking = run.ticket;
     known = known.ticket === run.ticket ? { ...known, at: performance.now() }
-      : { ticket: run.ticket, at: performance.now(), until: 0, timing: "", answered: false };
+      : { ticket: run.ticket, at: performance.now(), until: 0, timing: "" };
     try {
       const answer = await fetch(live().liveUrl(run.ticket, "/words"), { cache: "no-store" });
       if (answer.ok) {
         const told = await answer.json();
         const ends = (told.spans || []).map((span) => span.end ?? 0);
-        known = { ...known, timing: told.timing, until: Math.max(0, ...ends), answered: true };
+        known = { ...known, timing: told.timing, until: Math.max(0, ...ends) };
         draw(run, told);
       }
     } catch (_) { /* asked again soon */ }
@@ -187,10 +187,9 @@ function boxBeforeSpokenWords(id, className = "", role = "") {
   function askIfDue(run) {
     if (!run || asking) return;
     if (run.told && run.told.timeline) { draw(run, run.told.timeline); return; }
-    if (run.state !== "playing" || run.done) return;
+    if (run.state !== "playing" || run.done || !run.words) return; // !words: an HTTP model
     const since = performance.now() - known.at;
     if (known.ticket !== run.ticket) ask(run);
-    else if (known.timing === "" && known.answered) return; // an HTTP model: nothing to light
     else if (known.timing === "words") {
       const arrived = (run.receivedFrames * 1000) / RATE;
       if (arrived > known.until && since > MIN_ASK_MS) ask(run);
