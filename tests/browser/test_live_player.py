@@ -55,6 +55,27 @@ def generate(page: Page, text: str) -> None:
     page.locator("#generate").click()
 
 
+PEAK_FRAMES = 480  # page.js: a waveform column per 20 ms
+
+# How many of the canvas's pixel columns have anything drawn in them.
+INKED_COLUMNS = """(selector) => {
+  const canvas = document.querySelector(selector);
+  const { data } = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
+  const inked = new Set();
+  for (let i = 3; i < data.length; i += 4) if (data[i]) inked.add(((i - 3) / 4) % canvas.width);
+  return inked.size;
+}"""
+
+
+def peaks(pcm: bytes) -> list[float]:
+    """The loudest sample of every whole PEAK_FRAMES, as a fraction of full scale."""
+    samples = struct.unpack(f"<{len(pcm) // 2}h", pcm)
+    return [
+        max(abs(sample) for sample in samples[start : start + PEAK_FRAMES]) / 32768
+        for start in range(0, len(samples) - PEAK_FRAMES + 1, PEAK_FRAMES)
+    ]
+
+
 def gaps(samples: list[int]) -> int:
     """Runs of silence longer than 30 ms."""
     count = run = 0
@@ -80,6 +101,9 @@ def test_the_stream_reaches_the_output_whole_and_gapless_and_the_result_is_kept(
     heard = page.evaluate(HEARD)
     assert gaps(heard) == 0
     assert heard == trimmed(sent.pcm)  # every sample DashScope sent, in order, nothing added
+    # The waveform of what arrived: the loudest of every 20 ms, drawn across the bar.
+    assert page.evaluate("window.qwenTts.live.current().peaks") == pytest.approx(peaks(sent.pcm))
+    assert page.evaluate(INKED_COLUMNS, f"{PANEL} .live-wave") > 100
     # The finished recording, exactly those samples, in a normal player with its numbers.
     recording = page.get_by_test_id("waveform-Result (finished recording)").locator("audio")
     expect(recording).to_have_attribute("src", re.compile("^blob:"))

@@ -153,6 +153,8 @@
     // Compare's players take turns: each streams at once, and is heard after the one before
     // it ends, with this pause between two voices.
     const TURN_GAP_S = 0.3;
+    // The waveform of what has arrived: the loudest sample of every PEAK_FRAMES (20 ms).
+    const PEAK_FRAMES = 480;
     let audio = null;  // {context, output}: one AudioContext for the page, made on first use
     let run = null;  // the Studio's stream, or null
     let group = [];  // Compare's streams, in slot order
@@ -308,7 +310,7 @@
         ticket, box, abort: new AbortController(), sources: new Set(), carry: null, nextFrame: 0,
         firstFrame: null, receivedFrames: 0, underruns: 0, state: "waiting", error: null,
         after: null, pending: [], done: false, next: null, checksum: 0, note: null, gaps: [],
-        told: null, words: false,
+        told: null, words: false, peaks: [], peak: 0, peakFrames: 0,
       };
     }
 
@@ -338,12 +340,21 @@
       const channel = buffer.getChannelData(0);
       const view = new DataView(data.buffer, data.byteOffset, frames * 2);
       let sum = current.checksum;  // what this player got, for the tests: a hash of its samples
+      let { peak, peakFrames } = current;
       for (let i = 0; i < frames; i++) {
         const sample = view.getInt16(2 * i, true);
         channel[i] = sample / 32768;
         sum = (Math.imul(sum, 31) + (sample & 0xffff)) >>> 0;
+        const level = sample < 0 ? -sample : sample;
+        if (level > peak) peak = level;
+        if (++peakFrames === PEAK_FRAMES) {
+          current.peaks.push(peak / 32768);
+          peak = peakFrames = 0;
+        }
       }
       current.checksum = sum;
+      current.peak = peak;
+      current.peakFrames = peakFrames;
       const now = Math.ceil(ctx.currentTime * RATE);
       if (current.nextFrame < now + 1) {  // the first piece, or the stream fell behind
         const lead = Math.max(MIN_LEAD_S, LEAD_S - frames / RATE);
@@ -534,7 +545,8 @@
         box.innerHTML = `<div class="live-panel" data-state="idle">` +
           `<button type="button" class="live-stop">${words("page_live_stop")}</button>` +
           `<div class="live-bar"><div class="live-received"></div>` +
-          `<div class="live-played"></div></div><div class="live-status"></div>` +
+          `<div class="live-played"></div><canvas class="live-wave"></canvas></div>` +
+          `<div class="live-status"></div>` +
           `<div class="live-note"></div></div>`;
         panel = box.querySelector(".live-panel");
         panel.querySelector(".live-stop").addEventListener("click", stop);
@@ -545,6 +557,7 @@
       const total = Math.max(current.receivedFrames || 0, 1);
       panel.querySelector(".live-played").style.width = `${(100 * played) / total}%`;
       panel.querySelector(".live-received").style.width = current.receivedFrames ? "100%" : "0";
+      drawWave(panel.querySelector(".live-wave"), current);
       const status = panel.querySelector(".live-status");
       if (state === "waiting" || (sounding(current) && current.pending.length)) {
         status.innerHTML = words("page_live_waiting");
@@ -568,6 +581,34 @@
         ? `<span class="lang-en">${escaped(current.note.en)}</span>` +
           `<span class="lang-zh">${escaped(current.note.zh)}</span>`
         : "";
+    }
+
+    // A column per pixel, as high as the loudest 20 ms under it (against the loudest so far);
+    // drawn again only when more has arrived or the bar changed size (the played part is the
+    // bar under it).
+    function drawWave(canvas, current) {
+      const peaks = current.peaks || [];
+      const scale = window.devicePixelRatio || 1;
+      const width = Math.round(canvas.clientWidth * scale);
+      const height = Math.round(canvas.clientHeight * scale);
+      const drawn = `${current.ticket} ${peaks.length} ${width}x${height}`;
+      if (canvas.dataset.drawn === drawn) return;
+      canvas.dataset.drawn = drawn;
+      canvas.width = width;
+      canvas.height = height;
+      const pen = canvas.getContext("2d");
+      if (!pen || !peaks.length) return;
+      pen.fillStyle = getComputedStyle(canvas).color;
+      const middle = height / 2;
+      const top = peaks.reduce((a, b) => Math.max(a, b), 0) || 1;  // the loudest fills the bar
+      for (let x = 0; x < width; x++) {
+        const from = Math.floor((x * peaks.length) / width);
+        const to = Math.max(from + 1, Math.floor(((x + 1) * peaks.length) / width));
+        let loudest = 0;
+        for (let i = from; i < to; i++) loudest = Math.max(loudest, peaks[i]);
+        const half = Math.max(0.5, (loudest / top) * middle);
+        pen.fillRect(x, middle - half, 1, 2 * half);
+      }
     }
 
     // Waiting for sound, or some of it still to be heard.
