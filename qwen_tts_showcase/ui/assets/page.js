@@ -452,7 +452,7 @@
       heard(current, answer && answer.notices);
     }
 
-    // While the stream arrives; once more when it has (a fast stream is still being heard).
+    // While the stream arrives (/end brings what was said last).
     async function heed(current) {
       for (let wait = NOTICE_FIRST_MS; !current.done; wait = NOTICE_POLL_MS) {
         await new Promise((resolve) => setTimeout(resolve, wait));
