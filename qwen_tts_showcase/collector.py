@@ -15,8 +15,7 @@ from __future__ import annotations
 import gc
 
 
-def set_aside_startup_objects() -> int:
-    """Collect once, then move every surviving object out of the collector's sight; how many."""
+def set_aside_startup_objects() -> None:
+    """Collect once, then move every surviving object out of the collector's sight."""
     gc.collect()
     gc.freeze()
-    return gc.get_freeze_count()

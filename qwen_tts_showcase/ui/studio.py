@@ -336,7 +336,8 @@ class StudioHandlers:
         }
 
     def offer_download(self, latest: LatestAudio | None, audio_format: str) -> Updates:
-        """The latest result as a file of the chosen format (MP3 is encoded on demand).
+        """The latest result as a file of the chosen format (MP3 is encoded on demand; a format
+        the app does not make, as an event that takes values as sent may bring, gets WAV).
 
         It runs outside the queue, where Gradio shows no toast: a problem goes in the caption."""
         if not latest:
@@ -344,7 +345,7 @@ class StudioHandlers:
         wav = Path(latest.wav)
         if not wav.exists():
             return self._not_offered(DemoError(say("recording_gone")))
-        if audio_format == "wav":
+        if audio_format not in FORMATS or audio_format == "wav":
             return self._offered(wav)
         try:
             pcm = wav_to_pcm(wav.read_bytes())
@@ -666,12 +667,11 @@ def wire_live_done(handlers: StudioHandlers, history: History) -> Dependency:
     def live_done(
         ticket: object, audio_format: object, rows: object, locale: object, request: gr.Request
     ) -> Updates:
-        finished = handlers.live_finish(ticket if isinstance(ticket, str) else "", request)
-        chosen = audio_format if audio_format in FORMATS else "wav"
+        finished = handlers.live_finish(_text(ticket), request)
         return as_sent(
             {
                 **finished,
-                **handlers.offer_download(finished.get(handlers.latest), chosen),
+                **handlers.offer_download(finished.get(handlers.latest), _text(audio_format)),
                 **history.recorded(rows, finished.get(handlers.new_rows), _text(locale)),
             }
         )
