@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import subprocess
@@ -195,7 +196,13 @@ def synthesizer(simulator: DashScopeSimulator, catalogue: Catalogue) -> Synthesi
 
 @pytest.fixture(scope="module")
 def launch_app(simulator_server: DashScopeSimulator, catalogue: Catalogue):
-    """A factory: launch the real app with simulator settings (plus overrides), get a client."""
+    """A factory: launch the real app with simulator settings (plus overrides), get a client.
+
+    Launched as app.py launches it, what exists by then set aside from the cycle collector: the
+    app serves from this process, and a full collection of everything the run has built so far
+    (hundreds of ms late in a run) would stall its streams, so that a browser test heard a
+    gap no visitor of app.py would. Given back to the collector when the module is done."""
+    from qwen_tts_showcase.collector import set_aside_startup_objects
     from qwen_tts_showcase.ui import build_demo, launch_options
 
     demos, clients = [], []
@@ -212,6 +219,7 @@ def launch_app(simulator_server: DashScopeSimulator, catalogue: Catalogue):
         )
         demos.append(demo)
         clients.append(Client(url, verbose=False))
+        set_aside_startup_objects()
         return clients[-1], url
 
     yield launch
@@ -219,6 +227,7 @@ def launch_app(simulator_server: DashScopeSimulator, catalogue: Catalogue):
         close_client(client)
     for demo in demos:
         demo.close()
+    gc.unfreeze()  # what the module left behind can be collected again
 
 
 @pytest.fixture(scope="module")
