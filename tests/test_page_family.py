@@ -165,7 +165,8 @@ def test_a_download_of_a_recording_no_longer_on_the_server_says_so(synthesizer, 
 def test_the_code_panel_answers_for_a_voice_the_page_has_not_listed_yet(app):
     """Choosing a model starts the panel's event with the voice of the model before, while the
     model's own event replaces the voice list; Gradio's check of a dropdown's choices made the
-    panel show "Error" then (seen in CI). A voice list behind or ahead must not matter here."""
+    panel show "Error" then (seen in CI). The voice picker lets any value through (VoicePicker),
+    so a voice list behind or ahead does not matter here."""
     _, url = app
     config = requests.get(url + "config", timeout=WAIT_LIMIT_S).json()
     snippets = next(d["id"] for d in config["dependencies"] if d["api_name"] == "snippets")

@@ -121,9 +121,5 @@ def build_code_panel(
         [python, curl],
         trigger_mode="always_last",
         show_progress="hidden",
-        # A new model's event replaces the voice list while this one may still carry the voice
-        # before it: the values as sent, not checked against the list (the voice's own change
-        # follows with the right one).
-        preprocess=False,
         **PAGE_EVENT,
     )

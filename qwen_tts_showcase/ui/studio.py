@@ -53,6 +53,7 @@ from .regions import (
     wire_region_note,
 )
 from .runs import PAGE_EVENT, ApiEventOptions, notifier, shown_to_visitor, visitor
+from .voice_picker import VoicePicker
 from .widgets import (
     Studio,
     Updates,
@@ -397,7 +398,7 @@ def build_editor(catalogue: Catalogue, region: str) -> Editor:
             elem_id="model",
             min_width=PICKER_MIN_WIDTH,
         )
-        voice = gr.Dropdown(
+        voice = VoicePicker(
             voice_choices(catalogue, opening_model),
             value=catalogue.default_voice,
             label=I18N("ui_voice"),

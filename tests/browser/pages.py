@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import struct
+from collections.abc import Callable
 
 from playwright.sync_api import Locator, Page, TimeoutError, expect
 
@@ -107,6 +108,16 @@ def run_and_wait_for_readout(page: Page, action, root: str = "#readout") -> dict
         arg=[root, before],
     )
     return readout(page, root)
+
+
+def poll(page: Page, condition: Callable[[], object], what: str) -> None:
+    """Wait for a condition of the test's own (a route it holds) with the page's clock: route
+    handlers run only while Playwright is called, so a plain loop would wait for ever."""
+    for _ in range(1000):  # 20 s
+        if condition():
+            return
+        page.wait_for_timeout(20)
+    raise AssertionError(f"gave up waiting for {what}")
 
 
 def toast(page: Page) -> Locator:

@@ -25,6 +25,7 @@ from .pages import (
     TAP,
     choose,
     open_tab,
+    poll,
     press_generate,
     readout,
     toast,
@@ -452,10 +453,7 @@ def test_a_compare_slot_never_plays_before_the_slots_ahead_of_it_whatever_arrive
 
     page.route("**/live/*", hold)
     page.locator("#compare_run").click()
-    for _ in range(1000):  # the browser's four requests, answered by the app, held here
-        if len(held) == 4:
-            break
-        page.wait_for_timeout(20)
+    poll(page, lambda: len(held) == 4, "the four requests, answered by the app, held here")
     tickets = page.evaluate("() => window.qwenTts.live.compared().map((r) => r.ticket)")
     assert sorted(tickets) == sorted(held)
 
