@@ -29,6 +29,7 @@ from .i18n import I18N, bilingual
 from .options import OptionHandlers, build_language, sent_options
 from .regions import RegionHandlers, preferred_model, speaking_model_choices
 from .runs import PAGE_EVENT, ApiEventOptions, shown_to_visitor, visitor
+from .voice_picker import VoicePicker
 from .widgets import (
     Updates,
     offered_voices,
@@ -295,7 +296,7 @@ def build_compare(
                     min_width=200,
                 )
                 language = build_language(catalogue, opening_model, elem_id="compare_language")
-            voices = gr.Dropdown(
+            voices = VoicePicker(
                 voice_choices(catalogue, opening_model),
                 value=offered_voices(catalogue, opening_model, preset["voices"]),
                 multiselect=True,

@@ -1,5 +1,5 @@
-"""The Studio's voice picker: a Dropdown on the page whose value reaches the handlers even when
-it is not in the list.
+"""The voice pickers of the Studio and Compare: a Dropdown on the page whose value reaches the
+handlers even when it is not in the list.
 
 The list follows the model, and a press in the instant the new list is on the server but not
 yet on the page carries the voice before it: Gradio's own check of the choices stopped that
@@ -20,5 +20,5 @@ class VoicePicker(gr.Dropdown):
     def get_block_name(self) -> str:
         return "dropdown"  # the page draws gr.Dropdown's own
 
-    def preprocess(self, payload: str | None) -> str | None:
+    def preprocess(self, payload: str | list[str] | None) -> str | list[str] | None:
         return payload

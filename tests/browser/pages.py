@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 import struct
 from collections.abc import Callable
 
-from playwright.sync_api import Locator, Page, TimeoutError, expect
+from playwright.sync_api import Locator, Page, Route, TimeoutError, expect
 
 LIVE_AUDIO = "#live_audio audio"
 AAC_PADDING_S = 0.15  # the streamed player's AAC adds priming and padding to the PCM's length
@@ -118,6 +119,31 @@ def poll(page: Page, condition: Callable[[], object], what: str) -> None:
             return
         page.wait_for_timeout(20)
     raise AssertionError(f"gave up waiting for {what}")
+
+
+# The dependency that brings a newly picked model's voices: the model picker's trigger, the
+# voice picker among its outputs.
+VOICES_EVENT = """([model, voices]) => { const config = window.gradio_config;
+  const id = (elemId) => config.components.find((c) => c.props && c.props.elem_id === elemId).id;
+  return config.dependencies.find((d) => d.backend_fn && d.targets.some(([t]) => t === id(model))
+    && d.outputs.includes(id(voices))).id; }"""
+
+
+def hold_voice_lists(page: Page, model: str, voices: str) -> list:
+    """From now on, the answers bringing the voices of a model picked in #`model` are held: the
+    server has answered (and keeps the new list), the page has not heard yet. Each held one is
+    (route, response), for route.fulfill(response=response)."""
+    event = page.evaluate(VOICES_EVENT, [model, voices])
+    held = []
+
+    def hold(route: Route) -> None:
+        if json.loads(route.request.post_data or "{}").get("fn_index") != event:
+            route.continue_()
+        else:
+            held.append((route, route.fetch()))
+
+    page.route("**/gradio_api/run/predict", hold)
+    return held
 
 
 def toast(page: Page) -> Locator:

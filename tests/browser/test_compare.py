@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from qwen_tts_showcase.catalogue import load_catalogue
 
-from .pages import open_tab, press_play, readout, toast
+from .pages import choose, hold_voice_lists, open_tab, poll, press_play, readout, toast
 
 CATALOGUE = load_catalogue()
 PRESET_VOICES = ["Cherry", "Dylan", "Jada", "Sunny"]  # data/compare.json
@@ -74,3 +74,20 @@ def test_fewer_than_two_voices_is_refused_before_any_call(open_page, simulator):
     expect(toast(page)).to_contain_text("Pick 2 to 4 voices")
     expect(toast(page)).to_contain_text("请选择 2 到 4 个音色")
     assert simulator.generation_requests() == []
+
+
+def test_a_press_before_the_new_models_voices_arrive_is_answered_in_words(open_page, simulator):
+    """Compare pressed while the new model's voice list is on the server, not yet in the page:
+    the visitor reads which voice the model lacks, not Gradio's check; nothing is synthesized."""
+    page = open_page(locale="en-US")
+    open_tab(page, "Compare voices")
+    held = hold_voice_lists(page, "compare_model", "compare_voices")
+    choose(page, "compare_model", "Qwen-TTS")  # of the preset's voices, it has only Cherry
+    poll(page, lambda: held, "the new model's voices, held")
+    page.locator("#compare_run").click()
+    expect(toast(page).first).to_contain_text("Voice 'Dylan' is not available for qwen-tts.")
+    expect(page.get_by_text("is not in the list of choices")).to_have_count(0)
+    assert simulator.generation_requests() == []
+    for route, response in held:
+        route.fulfill(response=response)
+    expect(page.locator("#compare_voices")).to_contain_text("Cherry")

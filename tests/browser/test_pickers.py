@@ -5,8 +5,6 @@ model id and voice name sent to DashScope."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from playwright.sync_api import expect
 
@@ -17,7 +15,7 @@ from qwen_tts_showcase.synthesis import Synthesizer
 
 from ..conftest import simulator_settings
 from .conftest import DESKTOP, PHONE
-from .pages import choose, played, poll, run_and_wait_for_readout, toast
+from .pages import choose, hold_voice_lists, played, poll, run_and_wait_for_readout, toast
 
 UNRENDERED = "Kiki"  # the one voice whose preview the pack is not given, to see it said
 # Whether an element's words fit it whole: an <input> or a line that overflows scrolls inside.
@@ -176,13 +174,6 @@ def test_the_raw_model_id_and_voice_name_are_sent(open_page, simulator, catalogu
     assert (sent["model"], sent["input"]["voice"]) == ("qwen3-tts-instruct-flash", "Eldric Sage")
 
 
-# The dependency a model picked in the Studio runs on the server: it sends the model's voices.
-VOICES_OF_PICKED_MODEL = """() => { const config = window.gradio_config;
-  const model = config.components.find((c) => c.props && c.props.elem_id === "model").id;
-  return config.dependencies.find((d) => d.backend_fn
-    && d.targets.some(([id, event]) => id === model && event === "input")).id; }"""
-
-
 def test_a_press_before_the_new_models_voices_arrive_is_answered_in_words(
     open_page, simulator, catalogue
 ):
@@ -190,16 +181,7 @@ def test_a_press_before_the_new_models_voices_arrive_is_answered_in_words(
     the voice before it. The visitor reads which voices the model has, not Gradio's check."""
     page = open_page(locale="en-US")
     choose(page, "voice", catalogue.voices["Ono Anna"].label)  # Qwen3-TTS Flash's, not Qwen-TTS's
-    voices_event = page.evaluate(VOICES_OF_PICKED_MODEL)
-    held = []
-
-    def hold_the_voice_list(route):
-        if json.loads(route.request.post_data or "{}").get("fn_index") != voices_event:
-            route.continue_()
-        else:  # the server answers (and keeps the new list); the page hears it later
-            held.append((route, route.fetch()))
-
-    page.route("**/gradio_api/run/predict", hold_the_voice_list)
+    held = hold_voice_lists(page, "model", "voice")
     choose(page, "model", "Qwen-TTS")
     poll(page, lambda: held, "the new model's voices, held")
     page.locator("#text textarea").fill("这句话等不到新的音色。")
