@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
+from bench.browser import LIVE_READY_FOR_NEW_JS as READY_FOR_NEW
+from bench.browser import LIVE_READY_JS as READY
 from dashscope_sim import most_at_once
 from qwen_tts_showcase.audio import wav_to_pcm
 
@@ -204,9 +206,6 @@ def test_a_cache_hit_plays_through_the_same_player_without_dashscope(open_page, 
     assert len(simulator.generation_requests()) == 1
 
 
-READY = "() => window.qwenTts.live.ready()"
-
-
 def requests_after_click(page: Page, click) -> list[str]:
     """The page's requests from a click until its live stream is complete: "GET <path>", or
     the name of the page event it runs."""
@@ -233,12 +232,7 @@ def ticket_ahead_for(page: Page, text: str) -> str:
     page.wait_for_function(READY)  # asked for once the page is loaded
     loaded = page.locator("#live_ready textarea").input_value()
     page.locator("#text textarea").fill(text)
-    # asked for again once the text settled
-    page.wait_for_function(
-        "(loaded) => window.qwenTts.live.ready() && "
-        "document.querySelector('#live_ready textarea').value !== loaded",
-        arg=loaded,
-    )
+    page.wait_for_function(READY_FOR_NEW, arg=loaded)  # asked for again once the text settled
     return page.locator("#live_ready textarea").input_value().split(" ")[1]
 
 
