@@ -66,6 +66,9 @@ class Lab:
     upstream: Upstream
     http: httpx.AsyncClient
     app: App = field(init=False)
+    # The page sessions whose Studio shows a finished run's results (page.js's resultsShown);
+    # shared by the Labs browsers() copies from this one.
+    shown_results: set[str] = field(default_factory=set)
 
     async def connect(self) -> Lab:
         self.app = await App(self.app_service.url, self.http).connect()
@@ -400,9 +403,6 @@ async def live_press(
         return visit
 
 
-SHOWN_RESULTS: set[str] = set()  # the page sessions whose Studio shows a finished run's results
-
-
 async def _live_press(
     lab: Lab, text: str, session: str, visit: LiveVisit, address: str, ticket: str | None
 ) -> LiveVisit:
@@ -454,8 +454,8 @@ async def _listen(
                 visit.first_audio_at = time.time()
                 # page.js presses live_use once a ticket it had ahead sounds, when a finish has
                 # shown results on the page since (none before a page's first press)
-                if ahead and session in SHOWN_RESULTS:
-                    SHOWN_RESULTS.discard(session)
+                if ahead and session in lab.shown_results:
+                    lab.shown_results.discard(session)
                     using = asyncio.create_task(
                         _page_event(lab, "live_use", [ticket], session, address)
                     )
@@ -478,7 +478,7 @@ async def _listen(
         visit.error = f"finish event: {finished.error}"
         return visit
     visit.stages["finish"] = time.time()
-    SHOWN_RESULTS.add(session)
+    lab.shown_results.add(session)
     for after in await app.then(LIVE_DONE, session):  # any event the page chains after it
         if after.error:
             visit.error = f"after the finish event: {after.error}"
