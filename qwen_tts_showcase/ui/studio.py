@@ -566,7 +566,9 @@ def build_studio(
     generated.failure(lambda: None, None, player.live_audio, **PAGE_EVENT)
     # Stop, for Gradio's streamed player: the event then ends by itself, and the page learns it
     # (one end per press: the event is not cancelled, so it always completes once).
-    live.stop.click(handlers.stop_stream, **PAGE_EVENT)
+    # Every press counts: by default Gradio drops a click while the same event's last answer is
+    # on its way, and a Stop dropped so lets the stream run on to its deadline.
+    live.stop.click(handlers.stop_stream, trigger_mode="multiple", **PAGE_EVENT)
     ended = "() => { window.qwenTtsStudio?.streamEnded(); }"
     generated.then(None, js=ended)
     generated.failure(None, js=ended)  # a failed event runs no .then
