@@ -121,26 +121,27 @@ def poll(page: Page, condition: Callable[[], object], what: str) -> None:
     raise AssertionError(f"gave up waiting for {what}")
 
 
-# The dependency that brings a newly picked model's voices: the model picker's trigger, the
-# voice picker among its outputs.
-VOICES_EVENT = """([model, voices]) => { const config = window.gradio_config;
-  const id = (elemId) => config.components.find((c) => c.props && c.props.elem_id === elemId).id;
-  return config.dependencies.find((d) => d.backend_fn && d.targets.some(([t]) => t === id(model))
-    && d.outputs.includes(id(voices))).id; }"""
+# The id of the dependency (with a Python function) that a click or a change of the component
+# #`trigger` runs, and that sends to #`output` (when given).
+DEPENDENCY = """([trigger, output]) => { const config = window.gradio_config;
+  const id = (elemId) => config.components.find((c) => c.props?.elem_id === elemId).id;
+  return config.dependencies.find((d) => d.backend_fn && d.targets.some(([t]) => t === id(trigger))
+    && (!output || d.outputs.includes(id(output)))).id; }"""
 
 
-def hold_voice_lists(page: Page, model: str, voices: str) -> list:
-    """From now on, the answers bringing the voices of a model picked in #`model` are held: the
-    server has answered (and keeps the new list), the page has not heard yet. Each held one is
-    (route, response), for route.fulfill(response=response)."""
-    event = page.evaluate(VOICES_EVENT, [model, voices])
+def hold_answers(page: Page, trigger: str, output: str = "", most: int | None = None) -> list:
+    """From now on, the answers of that dependency (DEPENDENCY) are held (only the first `most`
+    of them, if given): the server has acted, the page has not heard yet (a slow network). Each
+    held one is (route, response), for route.fulfill(response=response)."""
+    event = page.evaluate(DEPENDENCY, [trigger, output])
     held = []
 
     def hold(route: Route) -> None:
-        if json.loads(route.request.post_data or "{}").get("fn_index") != event:
-            route.continue_()
-        else:
+        sent = json.loads(route.request.post_data or "{}")
+        if sent.get("fn_index") == event and (most is None or len(held) < most):
             held.append((route, route.fetch()))
+        else:
+            route.continue_()
 
     page.route("**/gradio_api/run/predict", hold)
     return held

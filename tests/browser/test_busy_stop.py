@@ -4,7 +4,6 @@ the progress shows inline, and a long text says what it will take before it star
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
@@ -13,7 +12,7 @@ from playwright.sync_api import Page, expect
 from ..conftest import wait_until
 from ..helpers import connections_to
 from .conftest import PHONE
-from .pages import choose, wait_for_state
+from .pages import choose, hold_answers, wait_for_state
 
 SENTENCE = "今天天气很好，我们一起去公园散步吧。"
 
@@ -113,28 +112,6 @@ def test_the_chinese_page_says_it_in_chinese(open_page, simulator):
     assert not re.search(r"[A-Za-z]{3,}", estimate.inner_text().replace("token", ""))
 
 
-# The dependency the hidden Stop of Gradio's streamed player runs.
-STREAM_STOP_EVENT = """() => { const config = window.gradio_config;
-  const stop = config.components.find((c) => c.props?.elem_id === "stream_stop").id;
-  return config.dependencies.find((d) => d.backend_fn
-    && d.targets.some(([id, event]) => id === stop && event === "click")).id; }"""
-
-
-def hold_the_first_stops_answer(page: Page) -> list:
-    """The server acts on the first Stop; its answer reaches the page only when the test lets
-    it (a slow network)."""
-    stop_event, held = page.evaluate(STREAM_STOP_EVENT), []
-
-    def hold(route):
-        if json.loads(route.request.post_data or "{}").get("fn_index") == stop_event and not held:
-            held.append((route, route.fetch()))
-        else:
-            route.continue_()
-
-    page.route("**/gradio_api/run/predict", hold)
-    return held
-
-
 @pytest.mark.parametrize("first_stop", ["answered", "answer on its way"])
 def test_with_gradios_streamed_player_generate_becomes_stop_too(open_page, simulator, first_stop):
     """Where the browser lacks the live player, Stop (and Esc) ends the Generate event: the
@@ -146,7 +123,8 @@ def test_with_gradios_streamed_player_generate_becomes_stop_too(open_page, simul
     before = connections_to(simulator.port)
     page = open_page(player="stream")
     expect(page.locator("html")).to_have_class("stream-player")
-    held = hold_the_first_stops_answer(page) if first_stop == "answer on its way" else []
+    # The server acts on the first Stop; its answer reaches the page only at the end.
+    held = hold_answers(page, "stream_stop", most=1) if first_stop == "answer on its way" else []
     generate = page.locator("#generate")
     for stop in (lambda: generate.click(), lambda: page.keyboard.press("Escape")):
         generate.click()

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from qwen_tts_showcase.catalogue import load_catalogue
 
-from .pages import choose, hold_voice_lists, open_tab, poll, press_play, readout, toast
+from .pages import choose, hold_answers, open_tab, poll, press_play, readout, toast
 
 CATALOGUE = load_catalogue()
 PRESET_VOICES = ["Cherry", "Dylan", "Jada", "Sunny"]  # data/compare.json
@@ -81,7 +81,7 @@ def test_a_press_before_the_new_models_voices_arrive_is_answered_in_words(open_p
     the visitor reads which voice the model lacks, not Gradio's check; nothing is synthesized."""
     page = open_page(locale="en-US")
     open_tab(page, "Compare voices")
-    held = hold_voice_lists(page, "compare_model", "compare_voices")
+    held = hold_answers(page, "compare_model", "compare_voices")
     choose(page, "compare_model", "Qwen-TTS")  # of the preset's voices, it has only Cherry
     poll(page, lambda: held, "the new model's voices, held")
     page.locator("#compare_run").click()

@@ -15,7 +15,7 @@ from qwen_tts_showcase.synthesis import Synthesizer
 
 from ..conftest import simulator_settings
 from .conftest import DESKTOP, PHONE
-from .pages import choose, hold_voice_lists, played, poll, run_and_wait_for_readout, toast
+from .pages import choose, hold_answers, played, poll, run_and_wait_for_readout, toast
 
 UNRENDERED = "Kiki"  # the one voice whose preview the pack is not given, to see it said
 # Whether an element's words fit it whole: an <input> or a line that overflows scrolls inside.
@@ -181,7 +181,7 @@ def test_a_press_before_the_new_models_voices_arrive_is_answered_in_words(
     the voice before it. The visitor reads which voices the model has, not Gradio's check."""
     page = open_page(locale="en-US")
     choose(page, "voice", catalogue.voices["Ono Anna"].label)  # Qwen3-TTS Flash's, not Qwen-TTS's
-    held = hold_voice_lists(page, "model", "voice")
+    held = hold_answers(page, "model", "voice")
     choose(page, "model", "Qwen-TTS")
     poll(page, lambda: held, "the new model's voices, held")
     page.locator("#text textarea").fill("这句话等不到新的音色。")
